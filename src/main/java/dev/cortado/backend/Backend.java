@@ -1,0 +1,69 @@
+package dev.cortado.backend;
+
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.Tensor;
+
+/**
+ * The narrow op interface every layer is written against (DESIGN.md principle 3). Shapes are row-major; "rows"
+ * means all leading dimensions flattened, "cols" the last one. Activations are float32; weights may be
+ * float32 or bfloat16/float16 (upcast inside the kernel). Linear weights are stored [in, out] (ONNX MatMul layout).
+ */
+public interface Backend extends AutoCloseable {
+    String name();
+
+    /** A zero-filled activation tensor owned by this backend. */
+    Tensor allocate(DType dtype, long... shape);
+
+    /** Makes a host weight usable by this backend (copy/convert/upload once). */
+    Tensor weight(Tensor host);
+
+    /** Like {@link #weight} for a Linear weight given [out, in] (HF/PyTorch layout): stored transposed to [in, out]. */
+    Tensor weightTransposed(Tensor hostOutIn);
+
+    /** out[M,N] = x[M,K] · w[K,N] (+ bias[N]). */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor out);
+
+    /** out = a + b; b has a's shape or broadcasts over rows (b is [cols]). out may alias a. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** x *= s elementwise (scalar). */
+    void scale(Tensor x, float s);
+
+    /** LayerNorm over the last dim. beta may be null. out may alias x. */
+    void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out);
+
+    /** RMSNorm over the last dim (T5/Llama: x / sqrt(mean(x²) + eps) · gamma). out may alias x. */
+    void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out);
+
+    enum Activation { GELU_ERF, GELU_TANH, RELU, SILU }
+
+    /** In-place activation. */
+    void activate(Tensor x, Activation act);
+
+    /** gate = act(gate) · up (SwiGLU with SILU, gated-GELU with GELU_*), in place into gate. */
+    void gatedActivate(Tensor gate, Tensor up, Activation act);
+
+    /** out[i, :] = table[ids[i], :]; ids out of range fail with a clear error. */
+    void embedding(Tensor table, int[] ids, Tensor out);
+
+    /** Softmax over the last dim, in place. */
+    void softmax(Tensor x);
+
+    /**
+     * Scaled dot-product attention with GQA. q: [B, Sq, Hq·D] rows; keys/values read through {@link KvView};
+     * out: [B, Sq, Hq·D]. Key j of batch b is visible to query i when mask allows it.
+     */
+    void attention(Tensor q, int heads, int headDim, KvView k, KvView v, int kvLen,
+                   AttentionMask mask, float scale, Tensor bias, Tensor out);
+
+    /**
+     * Copies rows of src [B, S, H·D] into the strided view dst at positions [start, start+S).
+     */
+    void writeKv(Tensor src, KvView dst, int start);
+
+    /** Rotary position embedding in place on x [B, S, H·D]: HF rotate-half (interleaved=false) or llama2.c pairs. */
+    void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved);
+
+    @Override
+    default void close() {}
+}

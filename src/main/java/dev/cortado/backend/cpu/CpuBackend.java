@@ -1,0 +1,209 @@
+package dev.cortado.backend.cpu;
+
+import dev.cortado.CortadoException;
+import dev.cortado.backend.AttentionMask;
+import dev.cortado.backend.Backend;
+import dev.cortado.backend.KvView;
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool}. Activations are
+ * float32 heap tensors; weights are float32, or bfloat16 kept as 16-bit and widened in-register (float16 is
+ * converted to float32 once at load, since the Vector API has no half-float widening on this JDK).
+ */
+public final class CpuBackend implements Backend {
+    private final WorkerPool pool;
+
+    public CpuBackend() {
+        this(WorkerPool.shared());
+    }
+
+    public CpuBackend(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public String name() {
+        return "cpu (" + pool.threads() + " threads, " + CpuMatmul.F.vectorBitSize() + "-bit vectors)";
+    }
+
+    @Override
+    public Tensor allocate(DType dtype, long... shape) {
+        if (dtype != DType.F32) throw new IllegalArgumentException("CPU activations are float32, not " + dtype);
+        long n = Tensor.numel(shape);
+        if (n > Integer.MAX_VALUE - 8) throw new CortadoException("activation too large for the CPU backend: " + n + " elements");
+        return new Tensor(DType.F32, shape, MemorySegment.ofArray(new float[(int) n]));
+    }
+
+    static float[] f(Tensor t) {
+        MemorySegment s = t.data();
+        if (t.dtype() == DType.F32 && s.heapBase().orElse(null) instanceof float[] a && s.address() == 0) return a;
+        throw new IllegalArgumentException("not a CPU float32 tensor: " + t);
+    }
+
+    private static Object w(Tensor t) {
+        Object base = t.data().heapBase().orElse(null);
+        if ((base instanceof float[] || base instanceof short[]) && t.data().address() == 0) return base;
+        throw new IllegalArgumentException("not a CPU weight (use Backend.weight): " + t);
+    }
+
+    @Override
+    public Tensor weight(Tensor host) {
+        long n = host.numel();
+        if (n > Integer.MAX_VALUE - 8) throw new CortadoException("weight too large for the CPU backend: " + host);
+        if (host.dtype() == DType.BF16) {
+            short[] a = new short[(int) n];
+            MemorySegment.copy(host.data(), Tensor.I16_LE, 0, a, 0, a.length);
+            return new Tensor(DType.BF16, host.shape(), MemorySegment.ofArray(a));
+        }
+        return new Tensor(DType.F32, host.shape(), MemorySegment.ofArray(host.toFloatArray()));
+    }
+
+    @Override
+    public Tensor weightTransposed(Tensor host) {
+        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
+        int out = (int) host.dim(0), in = (int) host.dim(1);
+        float[] src = host.toFloatArray(), dst = new float[src.length];
+        for (int o = 0; o < out; o++) for (int i = 0; i < in; i++) dst[i * out + o] = src[o * in + i];
+        Tensor t = new Tensor(DType.F32, new long[] {in, out}, MemorySegment.ofArray(dst));
+        return host.dtype() == DType.BF16 ? weight(toBf16(t)) : t;
+    }
+
+    private static Tensor toBf16(Tensor f32) {
+        float[] a = f(f32);
+        short[] s = new short[a.length];
+        for (int i = 0; i < a.length; i++) s[i] = (short) (Float.floatToRawIntBits(a[i]) >>> 16);
+        return new Tensor(DType.BF16, f32.shape(), MemorySegment.ofArray(s));
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        int k = (int) w.dim(0), n = (int) w.dim(1);
+        int m = (int) (x.numel() / k);
+        if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
+            throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
+        }
+        CpuMatmul.matmul(f(x), w(w), bias == null ? null : f(bias), f(out), m, k, n, pool);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        float[] x = f(a), y = f(b), z = f(out);
+        int n = (int) a.numel(), bn = (int) b.numel();
+        if (bn == n) {
+            int i = 0, L = CpuMatmul.L;
+            for (; i <= n - L; i += L) {
+                FloatVector.fromArray(CpuMatmul.F, x, i).add(FloatVector.fromArray(CpuMatmul.F, y, i)).intoArray(z, i);
+            }
+            for (; i < n; i++) z[i] = x[i] + y[i];
+        } else if (n % bn == 0) {
+            for (int r = 0; r < n; r += bn) for (int j = 0; j < bn; j++) z[r + j] = x[r + j] + y[j];
+        } else {
+            throw new IllegalArgumentException("add shapes: " + a + " + " + b);
+        }
+    }
+
+    @Override
+    public void scale(Tensor x, float s) {
+        float[] a = f(x);
+        for (int i = 0, n = (int) x.numel(); i < n; i++) a[i] *= s;
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        CpuNorms.layerNorm(f(x), f(gamma), beta == null ? null : f(beta), eps, f(out), (int) x.dim(-1), (int) (x.numel() / x.dim(-1)));
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out) {
+        CpuNorms.rmsNorm(f(x), f(gamma), eps, f(out), (int) x.dim(-1), (int) (x.numel() / x.dim(-1)));
+    }
+
+    @Override
+    public void activate(Tensor x, Activation act) {
+        float[] a = f(x);
+        int n = (int) x.numel();
+        pool.parallelFor(n >= 1 << 14 ? pool.threads() : 1, (t0, t1) -> {
+            int threads = n >= 1 << 14 ? pool.threads() : 1;
+            int from = (int) ((long) n * t0 / threads), to = (int) ((long) n * t1 / threads);
+            for (int i = from; i < to; i++) a[i] = CpuNorms.activation(a[i], act);
+        });
+    }
+
+    @Override
+    public void gatedActivate(Tensor gate, Tensor up, Activation act) {
+        float[] g = f(gate), u = f(up);
+        for (int i = 0, n = (int) gate.numel(); i < n; i++) g[i] = CpuNorms.activation(g[i], act) * u[i];
+    }
+
+    @Override
+    public void embedding(Tensor table, int[] ids, Tensor out) {
+        int rows = (int) table.dim(0), d = (int) table.dim(1);
+        float[] o = f(out);
+        Object w = w(table);
+        for (int i = 0; i < ids.length; i++) {
+            int id = ids[i];
+            if (id < 0 || id >= rows) throw new CortadoException("token id " + id + " outside the embedding table (size " + rows + ")");
+            if (w instanceof float[] fw) System.arraycopy(fw, id * d, o, i * d, d);
+            else for (int j = 0; j < d; j++) o[i * d + j] = CpuMatmul.bf16(((short[]) w)[id * d + j]);
+        }
+    }
+
+    @Override
+    public void softmax(Tensor x) {
+        int cols = (int) x.dim(-1);
+        float[] a = f(x);
+        for (int r = 0, rows = (int) (x.numel() / cols); r < rows; r++) CpuNorms.softmax(a, r * cols, cols);
+    }
+
+    @Override
+    public void attention(Tensor q, int heads, int headDim, KvView k, KvView v, int kvLen,
+                          AttentionMask mask, float scale, Tensor bias, Tensor out) {
+        if (q.rank() != 3) throw new IllegalArgumentException("attention query must be [B, S, H·D]: " + q);
+        CpuAttention.run(pool, f(q), heads, headDim, k, f(k.data()), v, f(v.data()), kvLen, mask, scale,
+                bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
+    }
+
+    @Override
+    public void writeKv(Tensor src, KvView dst, int start) {
+        float[] s = f(src), d = f(dst.data());
+        if (src.rank() != 3) throw new IllegalArgumentException("writeKv source must be [B, S, H·D]: " + src);
+        int hd = dst.heads() * dst.headDim(), batch = (int) src.dim(0), seq = (int) src.dim(1);
+        for (int b = 0; b < batch; b++) {
+            for (int p = 0; p < seq; p++) {
+                for (int h = 0; h < dst.heads(); h++) {
+                    System.arraycopy(s, (b * seq + p) * hd + h * dst.headDim(), d,
+                            (int) dst.offset(b, h, start + p), dst.headDim());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved) {
+        float[] a = f(x);
+        int rows = (int) (x.numel() / ((long) heads * headDim));
+        int half = rotaryDim / 2;
+        float[] cos = new float[half], sin = new float[half];
+        for (int r = 0; r < rows; r++) {
+            int pos = positions[r];
+            for (int i = 0; i < half; i++) {
+                double ang = (float) pos * invFreq[i]; // float32 product, as PyTorch computes the angles
+                cos[i] = (float) Math.cos(ang);
+                sin[i] = (float) Math.sin(ang);
+            }
+            for (int h = 0; h < heads; h++) {
+                int o = (r * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    int i1 = interleaved ? o + 2 * i : o + i, i2 = interleaved ? i1 + 1 : o + i + half;
+                    float x1 = a[i1], x2 = a[i2];
+                    a[i1] = x1 * cos[i] - x2 * sin[i];
+                    a[i2] = x2 * cos[i] + x1 * sin[i];
+                }
+            }
+        }
+    }
+}

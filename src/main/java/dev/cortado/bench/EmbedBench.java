@@ -1,0 +1,65 @@
+package dev.cortado.bench;
+
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.engine.EncoderRunner;
+import dev.cortado.engine.Embedders;
+import dev.cortado.ort.OrtEncoder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Sentence-embedding throughput, Cortado CPU vs ONNX Runtime CPU, same token ids, same machine, one run.
+ * Reports sentences/s (median of repeats, with min/max) and the ratio.
+ */
+public final class EmbedBench {
+    private EmbedBench() {}
+
+    public record Result(String engine, int batch, int seq, double medianSps, double minSps, double maxSps) {}
+
+    public static void run(Path onnx, int[] batches, int seq, int warmup, int repeats, PrintWriter out) {
+        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d cores%n", onnx, seq, warmup, repeats,
+                Runtime.getRuntime().availableProcessors());
+        out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
+        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend());
+             EncoderRunner ort = new OrtEncoder(onnx, 512)) {
+            for (int b : batches) {
+                int[][] ids = ids(b, seq);
+                boolean[][] valid = new boolean[b][seq];
+                for (boolean[] v : valid) Arrays.fill(v, true);
+                Result rc = time("cortado", cortado, ids, valid, warmup, repeats);
+                Result ro = time("ort", ort, ids, valid, warmup, repeats);
+                for (Result r : new Result[] {rc, ro}) {
+                    out.printf("%-10s %6d %14.1f %14.1f %14.1f%n", r.engine, b, r.medianSps, r.minSps, r.maxSps);
+                }
+                out.printf("ratio cortado/ort at batch %d: %.2fx%n", b, rc.medianSps / ro.medianSps);
+                out.flush();
+            }
+        }
+    }
+
+    static int[][] ids(int b, int seq) {
+        Random r = new Random(42);
+        int[][] ids = new int[b][seq];
+        for (int[] row : ids) {
+            for (int j = 0; j < seq; j++) row[j] = 1000 + r.nextInt(20000);
+            row[0] = 101;
+            row[seq - 1] = 102;
+        }
+        return ids;
+    }
+
+    static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats) {
+        int[][] types = new int[ids.length][ids[0].length];
+        for (int i = 0; i < warmup; i++) runner.lastHiddenState(ids, types, valid);
+        double[] sps = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            runner.lastHiddenState(ids, types, valid);
+            sps[i] = ids.length / ((System.nanoTime() - t0) / 1e9);
+        }
+        Arrays.sort(sps);
+        return new Result(name, ids.length, ids[0].length, sps[repeats / 2], sps[0], sps[repeats - 1]);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.cortado.layers;
+
+import dev.cortado.backend.Backend;
+import dev.cortado.tensor.Tensor;
+
+/** y = x · W + b with W stored [in, out] on the backend; bias may be null. */
+public record Linear(Tensor weight, Tensor bias) {
+    public int in() {
+        return (int) weight.dim(0);
+    }
+
+    public int out() {
+        return (int) weight.dim(1);
+    }
+
+    /** x [..., in] → new tensor [..., out]. */
+    public Tensor forward(Backend be, Tensor x) {
+        long[] shape = x.shape();
+        shape[shape.length - 1] = out();
+        Tensor y = be.allocate(x.dtype(), shape);
+        be.linear(x, weight, bias, y);
+        return y;
+    }
+}

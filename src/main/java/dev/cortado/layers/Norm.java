@@ -1,0 +1,23 @@
+package dev.cortado.layers;
+
+import dev.cortado.backend.Backend;
+import dev.cortado.tensor.Tensor;
+
+/** LayerNorm (with optional bias) or RMSNorm (Llama/T5) over the last dimension. */
+public record Norm(Kind kind, Tensor gamma, Tensor beta, float eps) {
+    public enum Kind { LAYER, RMS }
+
+    /** In place. */
+    public void apply(Backend be, Tensor x) {
+        if (kind == Kind.LAYER) be.layerNorm(x, gamma, beta, eps, x);
+        else be.rmsNorm(x, gamma, eps, x);
+    }
+
+    /** Into a new tensor. */
+    public Tensor forward(Backend be, Tensor x) {
+        Tensor y = be.allocate(x.dtype(), x.shape());
+        if (kind == Kind.LAYER) be.layerNorm(x, gamma, beta, eps, y);
+        else be.rmsNorm(x, gamma, eps, y);
+        return y;
+    }
+}

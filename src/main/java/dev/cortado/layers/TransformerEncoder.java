@@ -1,0 +1,25 @@
+package dev.cortado.layers;
+
+import dev.cortado.backend.AttentionMask;
+import dev.cortado.backend.Backend;
+import dev.cortado.tensor.Tensor;
+import java.util.List;
+
+/** The encoder stack, written once: embeddings → layers → optional final norm. Families only configure it. */
+public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layers, Norm finalNorm) {
+
+    /**
+     * ids [B][S] padded to a common length; {@code valid[b][j]} marks real tokens (padding is hidden from
+     * attention). Returns the last hidden state [B, S, D].
+     */
+    public Tensor forward(Backend be, int[][] ids, int[][] typeIds, boolean[][] valid) {
+        int s = ids[0].length;
+        int[] positions = new int[ids.length * s];
+        for (int i = 0; i < positions.length; i++) positions[i] = i % s;
+        Tensor x = embeddings.forward(be, ids, null, typeIds);
+        AttentionMask mask = new AttentionMask(valid, false, 0);
+        for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, null);
+        if (finalNorm != null) finalNorm.apply(be, x);
+        return x;
+    }
+}
