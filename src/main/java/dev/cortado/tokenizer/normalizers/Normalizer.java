@@ -1,0 +1,7 @@
+package dev.cortado.tokenizer.normalizers;
+
+/** Rewrites text before pre-tokenization (tokenizer.json {@code normalizer}). Offsets are not tracked. */
+@FunctionalInterface
+public interface Normalizer {
+    String normalize(String text);
+}
