@@ -1,0 +1,122 @@
+package dev.cortado.engine;
+
+import dev.cortado.CortadoException;
+import dev.cortado.backend.AttentionMask;
+import dev.cortado.backend.Backend;
+import dev.cortado.generate.DecoderSession;
+import dev.cortado.generate.LanguageModel;
+import dev.cortado.kv.KvCache;
+import dev.cortado.layers.TransformerDecoder;
+import dev.cortado.tensor.Tensor;
+
+/** A decoder-only model on Cortado's engine: any family's {@link TransformerDecoder} plus a backend. */
+public final class DecoderModel implements LanguageModel {
+    private final Backend backend;
+    private final TransformerDecoder decoder;
+    private final int vocab;
+    private final String description;
+    private final AutoCloseable resources;
+
+    public DecoderModel(Backend backend, TransformerDecoder decoder, String description, AutoCloseable resources) {
+        this.backend = backend;
+        this.decoder = decoder;
+        this.vocab = decoder.lmHead().out();
+        this.description = description;
+        this.resources = resources;
+    }
+
+    public String describe() {
+        return description + ", backend " + backend.name();
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocab;
+    }
+
+    @Override
+    public int maxPositions() {
+        return decoder.maxPositions();
+    }
+
+    @Override
+    public DecoderSession newSession(int batch) {
+        return new Session(batch);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (resources != null) resources.close();
+        } catch (Exception e) {
+            throw new CortadoException("closing model: " + e.getMessage(), e);
+        }
+        backend.close();
+    }
+
+    private final class Session implements DecoderSession {
+        private final int rows;
+        private final KvCache cache;
+        private boolean[][] valid;
+        private int[] nextPos;
+        private int length;
+
+        Session(int rows) {
+            this.rows = rows;
+            int cap = decoder.maxPositions();
+            this.cache = new KvCache(backend, decoder.layers().size(), rows, decoder.kvHeads(), cap, decoder.headDim());
+            this.valid = new boolean[rows][cap];
+            this.nextPos = new int[rows];
+        }
+
+        @Override
+        public float[][] step(int[][] tokens, boolean[][] validIn) {
+            if (tokens.length != rows) throw new IllegalArgumentException("expected " + rows + " rows, got " + tokens.length);
+            int n = tokens[0].length;
+            if (length + n > cache.capacity()) {
+                throw new CortadoException("sequence of " + (length + n) + " tokens exceeds the model's context of "
+                        + cache.capacity() + " positions");
+            }
+            int[][] pos = new int[rows][n];
+            int[] flat = new int[rows * n];
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < n; j++) {
+                    boolean ok = validIn == null || validIn[r][j];
+                    valid[r][length + j] = ok;
+                    pos[r][j] = ok ? nextPos[r]++ : 0;
+                    flat[r * n + j] = pos[r][j];
+                }
+            }
+            AttentionMask mask = new AttentionMask(valid, true, length);
+            Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, null);
+            length += n;
+            float[] all = logits.toFloatArray();
+            float[][] out = new float[rows][vocab];
+            for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
+            return out;
+        }
+
+        @Override
+        public void reorder(int[] sources) {
+            cache.reorder(sources, length);
+            boolean[][] v = new boolean[rows][];
+            int[] p = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                v[i] = valid[sources[i]].clone();
+                p[i] = nextPos[sources[i]];
+            }
+            valid = v;
+            nextPos = p;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.cortado.layers;
+
+import dev.cortado.backend.AttentionMask;
+import dev.cortado.backend.Backend;
+import dev.cortado.kv.KvCache;
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The decoder stack, written once for every family: embeddings → layers (cached self-attention, optional
+ * cross-attention, MLP) → final norm → lm_head on the last position of each row.
+ */
+public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layers, Norm finalNorm, Linear lmHead,
+                                 float hiddenScaleBeforeHead, int kvHeads, int headDim, int maxPositions) {
+
+    /**
+     * Runs tokens [rows][n] appended at cache position {@code start}; returns logits [rows, vocab] of each row's
+     * last position. {@code positions} are absolute positions per token (rows·n).
+     */
+    public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvCache cache, int start,
+                       AttentionMask mask, DecoderLayer.Cross cross) {
+        int rows = tokens.length, n = tokens[0].length;
+        Tensor x = embeddings.forward(be, tokens, positions, null);
+        for (int l = 0; l < layers.size(); l++) {
+            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, mask, flatPositions, null, cross);
+        }
+        Tensor last = lastPositions(be, x, rows, n);
+        if (finalNorm != null) finalNorm.apply(be, last);
+        if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
+        return lmHead.forward(be, last);
+    }
+
+    private static Tensor lastPositions(Backend be, Tensor x, int rows, int n) {
+        int d = (int) x.dim(2);
+        if (n == 1) return x.reshape(rows, d);
+        Tensor out = be.allocate(DType.F32, rows, d);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(x.data(), ((long) (r * n + n - 1)) * d * 4, out.data(), (long) r * d * 4, (long) d * 4);
+        }
+        return out;
+    }
+}

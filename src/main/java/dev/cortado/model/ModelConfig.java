@@ -1,0 +1,85 @@
+package dev.cortado.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cortado.CortadoException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A Hugging Face config.json, read leniently with clear errors for missing required fields. */
+public final class ModelConfig {
+    private final JsonNode root;
+    private final Path file;
+
+    private ModelConfig(JsonNode root, Path file) {
+        this.root = root;
+        this.file = file;
+    }
+
+    /** config.json in the folder or, for an ONNX file in onnx/, its parent. */
+    public static ModelConfig find(Path modelPath) {
+        Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.toAbsolutePath().getParent();
+        for (Path d = dir; d != null && d.startsWith(dir.getParent() == null ? dir : dir.getParent()); d = d.getParent()) {
+            Path c = d.resolve("config.json");
+            if (Files.isRegularFile(c)) return load(c);
+        }
+        throw new CortadoException("model folder " + dir + " has no config.json");
+    }
+
+    public static ModelConfig load(Path file) {
+        try {
+            return new ModelConfig(new ObjectMapper().readTree(file.toFile()), file);
+        } catch (IOException e) {
+            throw new CortadoException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public JsonNode json() {
+        return root;
+    }
+
+    public String modelType() {
+        return str("model_type", "");
+    }
+
+    public boolean has(String key) {
+        return root.hasNonNull(key);
+    }
+
+    public int integer(String key) {
+        JsonNode n = root.get(key);
+        if (n == null || !n.canConvertToInt()) throw new CortadoException(file + ": missing or non-integer field '" + key + "'");
+        return n.asInt();
+    }
+
+    public int integer(String key, int def) {
+        JsonNode n = root.get(key);
+        return n == null || n.isNull() ? def : n.asInt();
+    }
+
+    public double number(String key, double def) {
+        JsonNode n = root.get(key);
+        return n == null || n.isNull() ? def : n.asDouble();
+    }
+
+    public boolean bool(String key, boolean def) {
+        JsonNode n = root.get(key);
+        return n == null || n.isNull() ? def : n.asBoolean();
+    }
+
+    public String str(String key, String def) {
+        JsonNode n = root.get(key);
+        return n == null || n.isNull() ? def : n.asText();
+    }
+
+    /** First of several alternative names (e.g. n_embd / hidden_size). */
+    public int integerAny(String... keys) {
+        for (String k : keys) if (root.hasNonNull(k)) return root.get(k).asInt();
+        throw new CortadoException(file + ": missing field '" + keys[0] + "'");
+    }
+}

@@ -1,0 +1,103 @@
+package dev.cortado.model.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.engine.DecoderModel;
+import dev.cortado.generate.DecoderSession;
+import dev.cortado.testing.Shared;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * stories260K (llama2.c) through Cortado's own Llama forward pass, loaded from safetensors and from ONNX.
+ * Goldens: ../shared/models/stories260K/goldens.json, computed by llama2.c's reference (see its README).
+ */
+class Stories260KTest {
+    static Stream<String> sources() {
+        return Stream.of("safetensors", "onnx");
+    }
+
+    static DecoderModel open(String source) {
+        Path dir = Shared.require("models/stories260K");
+        return source.equals("onnx") ? LlamaFamily.fromOnnx(dir.resolve("onnx/model.onnx"), new CpuBackend())
+                : LlamaFamily.fromSafetensors(dir, new CpuBackend());
+    }
+
+    static JsonNode goldens() throws Exception {
+        return new ObjectMapper().readTree(Shared.require("models/stories260K/goldens.json").toFile());
+    }
+
+    static int argmax(float[] a) {
+        int b = 0;
+        for (int i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
+        return b;
+    }
+
+    @ParameterizedTest
+    @MethodSource("sources")
+    void greedy200FromBosEqualsLlama2c(String source) throws Exception {
+        JsonNode g = goldens().get("greedy_from_bos");
+        int[] expected = new ObjectMapper().convertValue(g.has("ids") ? g.get("ids") : g.get("generated_ids"), int[].class);
+        try (DecoderModel m = open(source); DecoderSession s = m.newSession(1)) {
+            int[] got = new int[expected.length];
+            int tok = 1;
+            for (int i = 0; i < expected.length; i++) {
+                tok = argmax(s.step(new int[][] {{tok}}, null)[0]);
+                got[i] = tok;
+            }
+            assertArrayEquals(expected, got);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("sources")
+    void top5LogprobsWithin1e4(String source) throws Exception {
+        JsonNode steps = goldens().get("greedy_from_bos_top5_logprobs_float64");
+        try (DecoderModel m = open(source); DecoderSession s = m.newSession(1)) {
+            int tok = 1;
+            for (JsonNode step : steps) {
+                float[] logits = s.step(new int[][] {{tok}}, null)[0];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (float x : logits) max = Math.max(max, x);
+                for (float x : logits) sum += Math.exp(x - max);
+                double lse = max + Math.log(sum);
+                JsonNode top = step.has("top5") ? step.get("top5") : step.get("top");
+                for (JsonNode e : top) {
+                    int id = e.get("id").asInt();
+                    assertEquals(e.get("logprob").asDouble(), logits[id] - lse, 1e-4, "token " + id);
+                }
+                tok = argmax(logits);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("sources")
+    void prefillEqualsTokenByTokenAndLeftPaddedBatch(String source) throws Exception {
+        int[] prompt = {1, 403, 407, 261, 378};
+        try (DecoderModel m = open(source)) {
+            float[] oneByOne;
+            try (DecoderSession s = m.newSession(1)) {
+                float[] l = null;
+                for (int t : prompt) l = s.step(new int[][] {{t}}, null)[0];
+                oneByOne = l;
+            }
+            float[][] batch;
+            try (DecoderSession s = m.newSession(2)) {
+                int[][] toks = {{0, 0, 1, 403, 407, 261, 378}, {1, 403, 407, 261, 378, 432, 383}};
+                boolean[][] valid = {{false, false, true, true, true, true, true}, {true, true, true, true, true, true, true}};
+                batch = s.step(toks, valid);
+            }
+            double worst = 0;
+            for (int i = 0; i < oneByOne.length; i++) worst = Math.max(worst, Math.abs(oneByOne[i] - batch[0][i]));
+            assertTrue(worst < 1e-4, "left-padded prefill vs token-by-token: " + worst);
+        }
+    }
+}
