@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cortado.backend.cpu.CpuBackend;
-import dev.cortado.engine.DecoderModel;
+import dev.cortado.generate.LanguageModel;
+import dev.cortado.ort.OrtDecoder;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.testing.Shared;
 import java.nio.file.Path;
@@ -21,11 +22,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class Stories260KTest {
     static Stream<String> sources() {
-        return Stream.of("safetensors", "onnx");
+        return Stream.of("safetensors", "onnx", "ort");
     }
 
-    static DecoderModel open(String source) {
+    static LanguageModel open(String source) {
         Path dir = Shared.require("models/stories260K");
+        if (source.equals("ort")) return new OrtDecoder(dir.resolve("onnx/model.onnx"), 512);
         return source.equals("onnx") ? LlamaFamily.fromOnnx(dir.resolve("onnx/model.onnx"), new CpuBackend())
                 : LlamaFamily.fromSafetensors(dir, new CpuBackend());
     }
@@ -45,7 +47,7 @@ class Stories260KTest {
     void greedy200FromBosEqualsLlama2c(String source) throws Exception {
         JsonNode g = goldens().get("greedy_from_bos");
         int[] expected = new ObjectMapper().convertValue(g.has("ids") ? g.get("ids") : g.get("generated_ids"), int[].class);
-        try (DecoderModel m = open(source); DecoderSession s = m.newSession(1)) {
+        try (LanguageModel m = open(source); DecoderSession s = m.newSession(1)) {
             int[] got = new int[expected.length];
             int tok = 1;
             for (int i = 0; i < expected.length; i++) {
@@ -60,7 +62,7 @@ class Stories260KTest {
     @MethodSource("sources")
     void top5LogprobsWithin1e4(String source) throws Exception {
         JsonNode steps = goldens().get("greedy_from_bos_top5_logprobs_float64");
-        try (DecoderModel m = open(source); DecoderSession s = m.newSession(1)) {
+        try (LanguageModel m = open(source); DecoderSession s = m.newSession(1)) {
             int tok = 1;
             for (JsonNode step : steps) {
                 float[] logits = s.step(new int[][] {{tok}}, null)[0];
@@ -82,7 +84,7 @@ class Stories260KTest {
     @MethodSource("sources")
     void prefillEqualsTokenByTokenAndLeftPaddedBatch(String source) throws Exception {
         int[] prompt = {1, 403, 407, 261, 378};
-        try (DecoderModel m = open(source)) {
+        try (LanguageModel m = open(source)) {
             float[] oneByOne;
             try (DecoderSession s = m.newSession(1)) {
                 float[] l = null;
@@ -98,6 +100,29 @@ class Stories260KTest {
             double worst = 0;
             for (int i = 0; i < oneByOne.length; i++) worst = Math.max(worst, Math.abs(oneByOne[i] - batch[0][i]));
             assertTrue(worst < 1e-4, "left-padded prefill vs token-by-token: " + worst);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void logitsMatchOrtFor64GreedyStepsOnLeftPaddedBatchOf3() throws Exception {
+        int[][] prompts = {{0, 0, 0, 1, 403, 407}, {1, 346, 306, 414, 263, 304}, {0, 0, 0, 0, 1, 297}};
+        boolean[][] valid = new boolean[3][6];
+        for (int r = 0; r < 3; r++) for (int j = 0; j < 6; j++) valid[r][j] = prompts[r][j] != 0;
+        try (LanguageModel c = open("onnx"); LanguageModel o = open("ort");
+             DecoderSession sc = c.newSession(3); DecoderSession so = o.newSession(3)) {
+            float[][] lc = sc.step(prompts, valid), lo = so.step(prompts, valid);
+            double worst = 0;
+            for (int step = 0; step < 64; step++) {
+                int[][] next = new int[3][1];
+                for (int r = 0; r < 3; r++) {
+                    for (int i = 0; i < lc[r].length; i++) worst = Math.max(worst, Math.abs(lc[r][i] - lo[r][i]));
+                    next[r][0] = argmax(lo[r]);
+                    assertEquals(next[r][0], argmax(lc[r]), "row " + r + " step " + step);
+                }
+                lc = sc.step(next, null);
+                lo = so.step(next, null);
+            }
+            assertTrue(worst <= 1e-4, "max abs logits diff vs ORT " + worst);
         }
     }
 }
