@@ -126,17 +126,20 @@ public final class CpuBackend implements Backend {
     public void activate(Tensor x, Activation act) {
         float[] a = f(x);
         int n = (int) x.numel();
-        pool.parallelFor(n >= 1 << 14 ? pool.threads() : 1, (t0, t1) -> {
-            int threads = n >= 1 << 14 ? pool.threads() : 1;
-            int from = (int) ((long) n * t0 / threads), to = (int) ((long) n * t1 / threads);
-            for (int i = from; i < to; i++) a[i] = CpuNorms.activation(a[i], act);
-        });
+        int threads = n >= 1 << 14 ? pool.threads() : 1;
+        pool.parallelFor(threads, (t0, t1) ->
+                CpuActivations.apply(a, (int) ((long) n * t0 / threads), (int) ((long) n * t1 / threads), act));
     }
 
     @Override
     public void gatedActivate(Tensor gate, Tensor up, Activation act) {
         float[] g = f(gate), u = f(up);
-        for (int i = 0, n = (int) gate.numel(); i < n; i++) g[i] = CpuNorms.activation(g[i], act) * u[i];
+        int n = (int) gate.numel(), i = 0, L = CpuMatmul.L;
+        CpuActivations.apply(g, 0, n, act);
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(CpuMatmul.F, g, i).mul(FloatVector.fromArray(CpuMatmul.F, u, i)).intoArray(g, i);
+        }
+        for (; i < n; i++) g[i] *= u[i];
     }
 
     @Override
