@@ -21,6 +21,7 @@ public final class Bpe implements Model {
     private final String unk, prefix, suffix;
     private final boolean fuseUnk, byteFallback, ignoreMerges;
     private final int[] byteIds = new int[256];
+    private final int[] bmpIds; // id of each single BMP char, when there is no prefix/suffix (-2: not computed)
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     Bpe(Map<String, Integer> vocab, MergeMap merges, String unk, String prefix, String suffix, boolean fuseUnk,
@@ -35,6 +36,13 @@ public final class Bpe implements Model {
         this.byteFallback = byteFallback;
         this.ignoreMerges = ignoreMerges;
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
+        if (prefix == null && suffix == null) {
+            bmpIds = new int[65536];
+            for (int c = 0; c < 65536; c++) bmpIds[c] = Character.isSurrogate((char) c) ? -1
+                    : vocab.getOrDefault(String.valueOf((char) c), -1);
+        } else {
+            bmpIds = null;
+        }
     }
 
     static Bpe fromJson(Json j) {
@@ -120,6 +128,15 @@ public final class Bpe implements Model {
         for (int i = 0; i < n; ) {
             int cp = w.codePointAt(i);
             int end = i + Character.charCount(cp);
+            if (bmpIds != null && cp < 65536 && bmpIds[cp] >= 0) {
+                if (pendingUnk) {
+                    sym = push(sym, count++, unkId);
+                    pendingUnk = false;
+                }
+                sym = push(sym, count++, bmpIds[cp]);
+                i = end;
+                continue;
+            }
             String s = w.substring(i, end);
             if (i > 0 && prefix != null) s = prefix + s;
             if (end == n && suffix != null) s = s + suffix;

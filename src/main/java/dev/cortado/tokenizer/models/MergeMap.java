@@ -2,18 +2,20 @@ package dev.cortado.tokenizer.models;
 
 import java.util.Arrays;
 
-/** Open-addressing map (left id, right id) -> (rank, merged id), and the merge loop over one word. */
+/**
+ * Open-addressing map (left id, right id) -> (rank, merged id), and the merge loop over one word (HF Rust
+ * {@code Word::merge_all}: lowest rank first, then leftmost; a queued merge is dropped when its pair no longer
+ * yields the same merged id).
+ */
 final class MergeMap {
-    private long[] keys;
-    private int[] ranks, newIds;
-    private int mask, size;
+    private static final long EMPTY = -1L;
+    private final long[] table; // [key, rank << 32 | newId] pairs
+    private final int mask;
 
     MergeMap(int expected) {
         int cap = Integer.highestOneBit(Math.max(16, expected * 2 + 1)) * 2;
-        keys = new long[cap];
-        Arrays.fill(keys, -1L);
-        ranks = new int[cap];
-        newIds = new int[cap];
+        table = new long[cap * 2];
+        for (int i = 0; i < table.length; i += 2) table[i] = EMPTY;
         mask = cap - 1;
     }
 
@@ -22,64 +24,65 @@ final class MergeMap {
     }
 
     private int slot(long k) {
-        long h = k * 0x9E3779B97F4A7C15L;
-        int i = (int) (h >>> 35) & mask;
-        while (keys[i] != -1L && keys[i] != k) i = (i + 1) & mask;
+        int i = (int) ((k * 0x9E3779B97F4A7C15L) >>> 35) & mask;
+        while (table[2 * i] != EMPTY && table[2 * i] != k) i = (i + 1) & mask;
         return i;
     }
 
     void putIfAbsent(int a, int b, int rank, int newId) {
         long k = key(a, b);
         int i = slot(k);
-        if (keys[i] == k) return;
-        keys[i] = k;
-        ranks[i] = rank;
-        newIds[i] = newId;
-        size++;
+        if (table[2 * i] == k) return;
+        table[2 * i] = k;
+        table[2 * i + 1] = ((long) rank << 32) | (newId & 0xFFFFFFFFL);
     }
 
-    /** Slot index of the pair, or -1. */
-    private int find(int a, int b) {
+    /** {@code rank << 32 | newId} of the pair, or -1. */
+    long get(int a, int b) {
         long k = key(a, b);
         int i = slot(k);
-        return keys[i] == k ? i : -1;
+        return table[2 * i] == k ? table[2 * i + 1] : -1L;
     }
 
     /** Merges the symbols {@code c[0..n)} and returns the resulting ids. */
     int[] mergeAll(int[] c, int n) {
         if (n < 2) return Arrays.copyOf(c, n);
         int[] prev = new int[n], next = new int[n];
-        boolean[] removed = new boolean[n];
         for (int i = 0; i < n; i++) {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
+        boolean[] removed = new boolean[n];
         Heap heap = new Heap(n);
         for (int i = 0; i + 1 < n; i++) {
-            int s = find(c[i], c[i + 1]);
-            if (s >= 0) heap.push(ranks[s], i, newIds[s]);
+            long m = get(c[i], c[i + 1]);
+            if (m >= 0) heap.push((m >>> 32) << 32 | i, (int) m);
         }
         int live = n;
         while (heap.size > 0) {
-            int pos = heap.topPos(), newId = heap.topNewId();
+            long top = heap.keys[0];
+            int newId = heap.ids[0];
             heap.pop();
+            int pos = (int) top;
             if (removed[pos]) continue;
             int nx = next[pos];
             if (nx < 0) continue;
-            int s = find(c[pos], c[nx]);
-            if (s < 0 || newIds[s] != newId) continue;
+            long m = get(c[pos], c[nx]);
+            if (m < 0 || (int) m != newId) continue;
             c[pos] = newId;
             removed[nx] = true;
             live--;
             next[pos] = next[nx];
             if (next[nx] >= 0) prev[next[nx]] = pos;
-            if (prev[pos] >= 0) {
-                int ps = find(c[prev[pos]], c[pos]);
-                if (ps >= 0) heap.push(ranks[ps], prev[pos], newIds[ps]);
+            int p = prev[pos];
+            if (p >= 0) {
+                long pm = get(c[p], c[pos]);
+                if (pm >= 0) heap.push((pm >>> 32) << 32 | p, (int) pm);
             }
-            if (next[pos] >= 0) {
-                int ns = find(c[pos], c[next[pos]]);
-                if (ns >= 0) heap.push(ranks[ns], pos, newIds[ns]);
+            int q = next[pos];
+            if (q >= 0) {
+                long qm = get(c[pos], c[q]);
+                if (qm >= 0) heap.push((qm >>> 32) << 32 | pos, (int) qm);
             }
         }
         int[] out = new int[live];
@@ -87,64 +90,59 @@ final class MergeMap {
         return out;
     }
 
-    /** Binary min-heap on (rank, pos) carrying the merged id. */
+    /** 4-ary min-heap on {@code rank << 32 | pos}, carrying the merged id. */
     private static final class Heap {
-        int[] rank, pos, nid;
+        long[] keys;
+        int[] ids;
         int size;
 
         Heap(int cap) {
-            rank = new int[cap];
-            pos = new int[cap];
-            nid = new int[cap];
+            keys = new long[Math.max(4, cap)];
+            ids = new int[Math.max(4, cap)];
         }
 
-        boolean less(int i, int j) {
-            return rank[i] < rank[j] || (rank[i] == rank[j] && pos[i] < pos[j]);
-        }
-
-        void swap(int i, int j) {
-            int t = rank[i]; rank[i] = rank[j]; rank[j] = t;
-            t = pos[i]; pos[i] = pos[j]; pos[j] = t;
-            t = nid[i]; nid[i] = nid[j]; nid[j] = t;
-        }
-
-        void push(int r, int p, int id) {
-            if (size == rank.length) {
-                rank = Arrays.copyOf(rank, size * 2);
-                pos = Arrays.copyOf(pos, size * 2);
-                nid = Arrays.copyOf(nid, size * 2);
+        void push(long key, int id) {
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+                ids = Arrays.copyOf(ids, size * 2);
             }
-            rank[size] = r;
-            pos[size] = p;
-            nid[size] = id;
             int i = size++;
-            while (i > 0 && less(i, (i - 1) / 2)) {
-                swap(i, (i - 1) / 2);
-                i = (i - 1) / 2;
+            while (i > 0) {
+                int parent = (i - 1) >>> 2;
+                if (keys[parent] <= key) break;
+                keys[i] = keys[parent];
+                ids[i] = ids[parent];
+                i = parent;
             }
-        }
-
-        int topPos() {
-            return pos[0];
-        }
-
-        int topNewId() {
-            return nid[0];
+            keys[i] = key;
+            ids[i] = id;
         }
 
         void pop() {
-            size--;
-            if (size == 0) return;
-            swap(0, size);
+            int n = --size;
+            if (n == 0) return;
+            long key = keys[n];
+            int id = ids[n];
             int i = 0;
             while (true) {
-                int l = 2 * i + 1, r = l + 1, m = i;
-                if (l < size && less(l, m)) m = l;
-                if (r < size && less(r, m)) m = r;
-                if (m == i) break;
-                swap(i, m);
-                i = m;
+                int first = 4 * i + 1;
+                if (first >= n) break;
+                int best = first;
+                long bk = keys[first];
+                int last = Math.min(first + 4, n);
+                for (int c = first + 1; c < last; c++) {
+                    if (keys[c] < bk) {
+                        bk = keys[c];
+                        best = c;
+                    }
+                }
+                if (bk >= key) break;
+                keys[i] = bk;
+                ids[i] = ids[best];
+                i = best;
             }
+            keys[i] = key;
+            ids[i] = id;
         }
     }
 }
