@@ -1,9 +1,155 @@
 package dev.cortado.tokenizer.models;
 
 import dev.cortado.tokenizer.Json;
+import dev.cortado.tokenizer.TokenBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
-final class Unigram {
-    static Model fromJson(Json j) {
-        throw j.error("Unigram not implemented yet");
+/**
+ * HF Unigram (SentencePiece): Viterbi best segmentation over the vocab pieces (HF {@code encode_optimized}), unknown
+ * characters scored {@code min_score - 10} and fused, optional byte fallback.
+ */
+public final class Unigram implements Model {
+    private static final double UNK_PENALTY = 10.0;
+
+    private final String[] pieces;
+    private final double[] scores;
+    private final Map<String, Integer> ids;
+    private final int unkId;
+    private final boolean byteFallback, fuseUnk = true;
+    private final double unkScore;
+    private final CharTrie trie = new CharTrie();
+
+    Unigram(String[] pieces, double[] scores, int unkId, boolean byteFallback) {
+        this.pieces = pieces;
+        this.scores = scores;
+        this.unkId = unkId;
+        this.byteFallback = byteFallback;
+        this.ids = new HashMap<>(pieces.length * 2);
+        double min = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < pieces.length; i++) {
+            ids.put(pieces[i], i);
+            min = Math.min(min, scores[i]);
+        }
+        // the trie holds each piece once, with the id the vocab map gives it
+        for (var e : ids.entrySet()) if (!e.getKey().isEmpty()) trie.put(e.getKey(), e.getValue());
+        this.unkScore = min - UNK_PENALTY;
+    }
+
+    static Unigram fromJson(Json j) {
+        List<Json> vocab = j.arr("vocab").elements();
+        String[] pieces = new String[vocab.size()];
+        double[] scores = new double[vocab.size()];
+        for (int i = 0; i < pieces.length; i++) {
+            List<Json> e = vocab.get(i).elements();
+            if (e.size() != 2 || !e.get(1).node().isNumber()) throw vocab.get(i).error("expected [piece, score]");
+            pieces[i] = e.get(0).text();
+            scores[i] = e.get(1).node().doubleValue();
+        }
+        int unk = j.has("unk_id") ? j.integer("unk_id") : -1;
+        if (unk >= pieces.length) throw j.get("unk_id").error("unk_id " + unk + " is outside the vocab");
+        return new Unigram(pieces, scores, unk, j.bool("byte_fallback", false));
+    }
+
+    @Override
+    public void tokenize(String s, TokenBuffer out) {
+        int n = s.length();
+        double[] best = new double[n + 1];
+        int[] from = new int[n + 1];
+        int[] id = new int[n + 1];
+        java.util.Arrays.fill(from, -1);
+        int[] hits = new int[64];
+        int[] hitLen = new int[64];
+        for (int start = 0; start < n; ) {
+            int clen = Character.charCount(s.codePointAt(start));
+            double base = best[start];
+            boolean single = false;
+            int h = trie.prefixes(s, start, hits, hitLen);
+            if (h > hits.length) {
+                hits = new int[h];
+                hitLen = new int[h];
+                h = trie.prefixes(s, start, hits, hitLen);
+            }
+            for (int k = 0; k < h; k++) {
+                int end = start + hitLen[k];
+                double cand = scores[hits[k]] + base;
+                if (from[end] < 0 || cand > best[end]) {
+                    best[end] = cand;
+                    from[end] = start;
+                    id[end] = hits[k];
+                }
+                if (hitLen[k] == clen) single = true;
+            }
+            if (!single) {
+                if (unkId < 0) throw new dev.cortado.CortadoException("Unigram: no unk_id and a character is not in the vocab");
+                int end = start + clen;
+                double cand = unkScore + base;
+                if (from[end] < 0 || cand > best[end]) {
+                    best[end] = cand;
+                    from[end] = start;
+                    id[end] = unkId;
+                }
+            }
+            start += clen;
+        }
+        List<String> rev = new ArrayList<>();
+        StringBuilder unk = null;
+        for (int end = n; end > 0; ) {
+            int start = from[end];
+            String piece = s.substring(start, end);
+            if (fuseUnk && unkId >= 0 && id[end] == unkId) {
+                unk = unk == null ? new StringBuilder(piece) : unk.insert(0, piece);
+            } else {
+                if (unk != null) {
+                    rev.add(unk.toString());
+                    unk = null;
+                }
+                rev.add(piece);
+            }
+            end = start;
+        }
+        if (unk != null) rev.add(unk.toString());
+        for (int i = rev.size() - 1; i >= 0; i--) emit(rev.get(i), out);
+    }
+
+    private void emit(String piece, TokenBuffer out) {
+        Integer i = ids.get(piece);
+        if (i != null) {
+            out.add(i, piece);
+            return;
+        }
+        if (byteFallback) {
+            byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+            int[] bi = new int[bytes.length];
+            boolean all = true;
+            for (int k = 0; k < bytes.length && all; k++) {
+                Integer b = ids.get(String.format("<0x%02X>", bytes[k] & 0xFF));
+                if (b == null) all = false;
+                else bi[k] = b;
+            }
+            if (all) {
+                for (int b : bi) out.add(b, pieces[b]);
+                return;
+            }
+        }
+        out.add(unkId, piece);
+    }
+
+    @Override
+    public int tokenToId(String token) {
+        return ids.getOrDefault(token, -1);
+    }
+
+    @Override
+    public String idToToken(int id) {
+        return id >= 0 && id < pieces.length ? pieces[id] : null;
+    }
+
+    @Override
+    public int vocabSize() {
+        return pieces.length;
     }
 }
