@@ -1,0 +1,68 @@
+package dev.cortado.model;
+
+import dev.cortado.CortadoException;
+import dev.cortado.backend.Backend;
+import dev.cortado.engine.DecoderModel;
+import dev.cortado.generate.LanguageModel;
+import dev.cortado.model.gpt2.Gpt2Family;
+import dev.cortado.model.llama.LlamaFamily;
+import dev.cortado.ort.OrtDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Picks the family from config.json's model_type and the source (safetensors or Optimum ONNX) from the path. */
+public final class Families {
+    private Families() {}
+
+    public enum Engine { CORTADO, ORT;
+        public static Engine parse(String s) {
+            return switch (s.toLowerCase()) {
+                case "cortado" -> CORTADO;
+                case "ort", "onnxruntime" -> ORT;
+                default -> throw new CortadoException("unknown engine '" + s + "' (use cortado or ort)");
+            };
+        }
+    }
+
+    /**
+     * A decoder-only model. {@code path}: a folder (model.safetensors preferred for Cortado's engine, else
+     * model.onnx / onnx/model.onnx / decoder_model_merged.onnx) or an .onnx file.
+     */
+    public static LanguageModel openDecoder(Path path, Backend be, Engine engine) {
+        if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
+        ModelConfig c = ModelConfig.find(path);
+        int context = c.has("max_position_embeddings") ? c.integer("max_position_embeddings") : c.integer("n_positions", 2048);
+        Path onnx = findOnnx(path);
+        if (engine == Engine.ORT) {
+            if (onnx == null) throw new CortadoException("--engine ort needs an ONNX file; none in " + path);
+            return new OrtDecoder(onnx, context);
+        }
+        boolean safetensors = Files.isDirectory(path) && (Files.isRegularFile(path.resolve("model.safetensors"))
+                || Files.isRegularFile(path.resolve("model.safetensors.index.json")));
+        String type = c.modelType();
+        return switch (type) {
+            case "llama", "mistral", "qwen2" -> safetensors ? LlamaFamily.fromSafetensors(path, be) : LlamaFamily.fromOnnx(need(onnx, path), be);
+            case "gpt2" -> safetensors ? Gpt2Family.fromSafetensors(path, be) : Gpt2Family.fromOnnx(need(onnx, path), be);
+            default -> throw new CortadoException("model_type '" + type + "' has no Cortado decoder family (llama, mistral, qwen2, gpt2); "
+                    + (onnx != null ? "run it with --engine ort" : "export it to ONNX to run it with --engine ort"));
+        };
+    }
+
+    public static DecoderModel openCortadoDecoder(Path path, Backend be) {
+        return (DecoderModel) openDecoder(path, be, Engine.CORTADO);
+    }
+
+    private static Path need(Path onnx, Path path) {
+        if (onnx == null) throw new CortadoException("no model.safetensors or ONNX decoder in " + path);
+        return onnx;
+    }
+
+    static Path findOnnx(Path path) {
+        if (Files.isRegularFile(path) && path.toString().endsWith(".onnx")) return path;
+        if (!Files.isDirectory(path)) return null;
+        for (String n : new String[] {"model.onnx", "onnx/model.onnx", "decoder_model_merged.onnx", "onnx/decoder_model_merged.onnx"}) {
+            if (Files.isRegularFile(path.resolve(n))) return path.resolve(n);
+        }
+        return null;
+    }
+}
