@@ -215,6 +215,17 @@ public final class GraphTracer {
         return found;
     }
 
+    /** The graph input a value derives from through Cast/Reshape/Unsqueeze-like chains (first inputs), or null. */
+    public String rootInput(String v) {
+        for (int i = 0; i < 8 && v != null; i++) {
+            if (graph.inputNames().contains(v)) return v;
+            Node p = graph.producer(v);
+            if (p == null || p.inputs().isEmpty()) return null;
+            v = p.input(0);
+        }
+        return null;
+    }
+
     /** Ops used by the graph, for "unsupported op" checks. */
     public Set<String> opTypes() {
         Set<String> s = new java.util.TreeSet<>();

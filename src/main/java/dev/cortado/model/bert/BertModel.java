@@ -66,7 +66,7 @@ public final class BertModel implements EncoderRunner {
             if (!n.opType().equals("Gather")) continue;
             GraphTracer.Const table = t.constant(n.input(0));
             if (table == null || table.tensor().rank() != 2) continue;
-            String src = rootInput(g, n.input(1));
+            String src = t.rootInput(n.input(1));
             if ("input_ids".equals(src)) word = table.tensor();
             else if ("token_type_ids".equals(src)) type = table.tensor();
             else pos = table.tensor();
@@ -96,17 +96,6 @@ public final class BertModel implements EncoderRunner {
                 type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst()), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
         return new BertModel(be, new TransformerEncoder(emb, layers, null), hidden, heads, nLayers, maxPos, act);
-    }
-
-    /** The graph input a value derives from through Cast/Unsqueeze/Reshape chains, or null. */
-    private static String rootInput(Graph g, String v) {
-        for (int i = 0; i < 6 && v != null; i++) {
-            if (g.inputNames().contains(v)) return v;
-            Node p = g.producer(v);
-            if (p == null || p.inputs().isEmpty()) return null;
-            v = p.input(0);
-        }
-        return null;
     }
 
     /** Orders the three projections that share an input as q, k, v by where they enter the attention MatMuls. */

@@ -90,7 +90,7 @@ public final class Gpt2Family {
                 if (!n.opType().equals("Gather")) continue;
                 Const e = t.constant(n.input(0));
                 if (e == null || e.tensor().rank() != 2) continue;
-                if (n.input(1).equals("input_ids")) wte = e.tensor();
+                if ("input_ids".equals(t.rootInput(n.input(1)))) wte = e.tensor();
                 else if (e.tensor().dim(1) == d) wpe = e.tensor();
             }
             if (wte == null || wpe == null) throw new CortadoException(onnx.getFileName() + ": cannot find GPT-2 token/position embeddings");

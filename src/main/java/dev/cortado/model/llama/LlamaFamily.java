@@ -116,7 +116,7 @@ public final class LlamaFamily {
             GraphTracer t = new GraphTracer(m.graph());
             Tensor embed = null;
             for (Node n : m.graph().nodes()) {
-                if (n.opType().equals("Gather") && n.input(1).equals("input_ids")) {
+                if (n.opType().equals("Gather") && "input_ids".equals(t.rootInput(n.input(1)))) {
                     Const e = t.constant(n.input(0));
                     if (e != null) embed = e.tensor();
                 }
