@@ -6,7 +6,9 @@ import dev.cortado.backend.Backend;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.kv.KvCache;
+import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.TransformerDecoder;
+import java.util.List;
 import dev.cortado.tensor.Tensor;
 
 /** A decoder-only model on Cortado's engine: any family's {@link TransformerDecoder} plus a backend. */
@@ -41,7 +43,20 @@ public final class DecoderModel implements LanguageModel {
 
     @Override
     public DecoderSession newSession(int batch) {
-        return new Session(batch);
+        return new Session(batch, null);
+    }
+
+    /** A session whose layers also attend to precomputed cross-attention K/V (seq2seq decoders). */
+    public DecoderSession newSession(int batch, List<DecoderLayer.Cross> cross) {
+        return new Session(batch, cross);
+    }
+
+    public TransformerDecoder decoder() {
+        return decoder;
+    }
+
+    public Backend backend() {
+        return backend;
     }
 
     @Override
@@ -57,12 +72,14 @@ public final class DecoderModel implements LanguageModel {
     private final class Session implements DecoderSession {
         private final int rows;
         private final KvCache cache;
+        private final List<DecoderLayer.Cross> cross;
         private boolean[][] valid;
         private int[] nextPos;
         private int length;
 
-        Session(int rows) {
+        Session(int rows, List<DecoderLayer.Cross> cross) {
             this.rows = rows;
+            this.cross = cross;
             int cap = decoder.maxPositions();
             this.cache = new KvCache(backend, decoder.layers().size(), rows, decoder.kvHeads(), cap, decoder.headDim());
             this.valid = new boolean[rows][cap];
@@ -88,7 +105,7 @@ public final class DecoderModel implements LanguageModel {
                 }
             }
             AttentionMask mask = new AttentionMask(valid, true, length);
-            Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, null);
+            Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
             length += n;
             float[] all = logits.toFloatArray();
             float[][] out = new float[rows][vocab];

@@ -13,18 +13,21 @@ import java.util.List;
  * cross-attention, MLP) → final norm → lm_head on the last position of each row.
  */
 public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layers, Norm finalNorm, Linear lmHead,
-                                 float hiddenScaleBeforeHead, int kvHeads, int headDim, int maxPositions) {
+                                 float hiddenScaleBeforeHead, int kvHeads, int headDim, int maxPositions,
+                                 RelativePositionBias positionBias) {
 
     /**
      * Runs tokens [rows][n] appended at cache position {@code start}; returns logits [rows, vocab] of each row's
      * last position. {@code positions} are absolute positions per token (rows·n).
      */
     public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvCache cache, int start,
-                       AttentionMask mask, DecoderLayer.Cross cross) {
+                       AttentionMask mask, List<DecoderLayer.Cross> cross) {
         int rows = tokens.length, n = tokens[0].length;
         Tensor x = embeddings.forward(be, tokens, positions, null);
+        Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
         for (int l = 0; l < layers.size(); l++) {
-            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, mask, flatPositions, null, cross);
+            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, mask, flatPositions, bias,
+                    cross == null ? null : cross.get(l));
         }
         Tensor last = lastPositions(be, x, rows, n);
         if (finalNorm != null) finalNorm.apply(be, last);

@@ -6,7 +6,8 @@ import dev.cortado.tensor.Tensor;
 import java.util.List;
 
 /** The encoder stack, written once: embeddings → layers → optional final norm. Families only configure it. */
-public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layers, Norm finalNorm) {
+public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layers, Norm finalNorm,
+                                 RelativePositionBias positionBias) {
 
     /**
      * ids [B][S] padded to a common length; {@code valid[b][j]} marks real tokens (padding is hidden from
@@ -18,7 +19,8 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
         Tensor x = embeddings.forward(be, ids, null, typeIds);
         AttentionMask mask = new AttentionMask(valid, false, 0);
-        for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, null);
+        Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
+        for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, bias);
         if (finalNorm != null) finalNorm.apply(be, x);
         return x;
     }

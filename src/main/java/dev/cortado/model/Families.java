@@ -6,7 +6,11 @@ import dev.cortado.engine.DecoderModel;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.model.gpt2.Gpt2Family;
 import dev.cortado.model.llama.LlamaFamily;
+import dev.cortado.engine.Seq2Seq;
+import dev.cortado.model.bart.BartFamily;
+import dev.cortado.model.t5.T5Family;
 import dev.cortado.ort.OrtDecoder;
+import dev.cortado.ort.OrtSeq2Seq;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -45,6 +49,27 @@ public final class Families {
             case "gpt2" -> safetensors ? Gpt2Family.fromSafetensors(path, be) : Gpt2Family.fromOnnx(need(onnx, path), be);
             default -> throw new CortadoException("model_type '" + type + "' has no Cortado decoder family (llama, mistral, qwen2, gpt2); "
                     + (onnx != null ? "run it with --engine ort" : "export it to ONNX to run it with --engine ort"));
+        };
+    }
+
+    /**
+     * An encoder-decoder model (t5, bart, marian). Cortado's engine reads HF safetensors; {@code engine == null}
+     * means auto: Cortado when model.safetensors is present, else ONNX Runtime over the Optimum ONNX files.
+     */
+    public static Seq2Seq openSeq2Seq(Path dir, Backend be, Engine engine) {
+        if (!Files.isDirectory(dir)) throw new CortadoException("model folder not found: " + dir);
+        ModelConfig c = ModelConfig.find(dir);
+        boolean safetensors = Files.isRegularFile(dir.resolve("model.safetensors")) || Files.isRegularFile(dir.resolve("model.safetensors.index.json"));
+        if (engine == null) engine = safetensors ? Engine.CORTADO : Engine.ORT;
+        if (engine == Engine.ORT) {
+            Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
+            return new OrtSeq2Seq(onnxDir, c.integer("max_position_embeddings", c.integer("n_positions", 512)));
+        }
+        if (!safetensors) throw new CortadoException(dir + " has no model.safetensors for Cortado's seq2seq engine; use --engine ort");
+        return switch (c.modelType()) {
+            case "t5" -> T5Family.fromSafetensors(dir, be);
+            case "bart", "marian" -> BartFamily.fromSafetensors(dir, be);
+            default -> throw new CortadoException("model_type '" + c.modelType() + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
         };
     }
 

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.cortado.CortadoException;
+import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
 import java.nio.FloatBuffer;
@@ -20,11 +21,11 @@ import java.util.Map;
  * Runtime Java. The encoder runs once per batch of sources; the cross-attention K/V come out of the first decoder
  * call once and are reused (and reordered with the beams), so generation code is the same as for decoders.
  */
-public final class OrtSeq2Seq implements AutoCloseable {
+public final class OrtSeq2Seq implements Seq2Seq {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession encoder, decoder, decoderWithPast;
     private final int layers, vocab, maxPositions;
-    private int encoderRuns;
+    private int encoderRuns, crossRuns;
 
     public OrtSeq2Seq(Path dir, int maxPositions) {
         this.maxPositions = maxPositions;
@@ -47,14 +48,30 @@ public final class OrtSeq2Seq implements AutoCloseable {
         }
     }
 
-    /** How many times the encoder has run (tests check it runs once per batch of sources). */
+    @Override
     public int encoderRuns() {
         return encoderRuns;
     }
 
-    /** Encoder output for a batch of sources. */
-    public record Encoded(float[] hidden, long[] mask, int batch, int seq, int dim) {}
+    @Override
+    public int crossKvComputations() {
+        return crossRuns;
+    }
 
+    @Override
+    public int maxSourcePositions() {
+        return maxPositions;
+    }
+
+    @Override
+    public String describe() {
+        return "onnxruntime " + env.getVersion() + " (encoder + decoder + decoder_with_past)";
+    }
+
+    /** Encoder output for a batch of sources. */
+    public record Enc(float[] hidden, long[] mask, int batch, int seq, int dim) implements Encoded {}
+
+    @Override
     public Encoded encode(int[][] ids, boolean[][] valid) {
         int b = ids.length, s = ids[0].length;
         long[] idl = new long[b * s], m = new long[b * s];
@@ -70,7 +87,7 @@ public final class OrtSeq2Seq implements AutoCloseable {
                 encoderRuns++;
                 OnnxTensor h = (OnnxTensor) r.get(0);
                 long[] shape = h.getInfo().getShape();
-                return new Encoded(flat(h), m, b, s, (int) shape[2]);
+                return new Enc(flat(h), m, b, s, (int) shape[2]);
             }
         } catch (OrtException e) {
             throw new CortadoException("ONNX Runtime encoder failed: " + e.getMessage(), e);
@@ -80,7 +97,9 @@ public final class OrtSeq2Seq implements AutoCloseable {
     }
 
     /** A decoder bound to encoded sources; session row r decodes source r / rowsPerSource. */
-    public LanguageModel bind(Encoded enc, int rowsPerSource) {
+    @Override
+    public LanguageModel bind(Encoded encoded, int rowsPerSource) {
+        Enc enc = (Enc) encoded;
         return new LanguageModel() {
             @Override public int vocabSize() { return vocab; }
             @Override public int maxPositions() { return maxPositions; }
@@ -109,7 +128,7 @@ public final class OrtSeq2Seq implements AutoCloseable {
         private final long[][] kvShapes = new long[4 * layers][];
         private int length;
 
-        Session(Encoded enc, int per) {
+        Session(Enc enc, int per) {
             rows = enc.batch() * per;
             s = enc.seq();
             d = enc.dim();
@@ -133,6 +152,7 @@ public final class OrtSeq2Seq implements AutoCloseable {
                 in.put("encoder_attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(encMask), new long[] {rows, s}));
                 OrtSession sess;
                 if (length == 0) {
+                    crossRuns++;
                     sess = decoder;
                     in.put("encoder_hidden_states", OnnxTensor.createTensor(env, FloatBuffer.wrap(hidden), new long[] {rows, s, d}));
                 } else {

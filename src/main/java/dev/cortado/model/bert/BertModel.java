@@ -95,7 +95,7 @@ public final class BertModel implements EncoderRunner {
         Embeddings emb = new Embeddings(be.weight(word), pos == null ? null : be.weight(pos), 0,
                 type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst()), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
-        return new BertModel(be, new TransformerEncoder(emb, layers, null), hidden, heads, nLayers, maxPos, act);
+        return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act);
     }
 
     /** Orders the three projections that share an input as q, k, v by where they enter the attention MatMuls. */

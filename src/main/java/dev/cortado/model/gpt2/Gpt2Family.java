@@ -73,7 +73,7 @@ public final class Gpt2Family {
             Tensor wte = need(w, "wte.weight");
             Tensor head = w.get("lm_head.weight");
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(need(w, "wpe.weight")), 0, null, null, 1f),
-                    layers, ln(be, w, "ln_f", s), new Linear(be.weightTransposed(head != null ? head : wte), null), 1f, s.heads, d / s.heads, s.positions);
+                    layers, ln(be, w, "ln_f", s), new Linear(be.weightTransposed(head != null ? head : wte), null), 1f, s.heads, d / s.heads, s.positions, null);
             return new DecoderModel(be, dec, describe(s, "safetensors"), null);
         }
     }
@@ -115,7 +115,7 @@ public final class Gpt2Family {
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l)), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1)), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f), layers,
-                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.heads, d / s.heads, s.positions);
+                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.heads, d / s.heads, s.positions, null);
             return new DecoderModel(be, dec, describe(s, "onnx"), null);
         }
     }

@@ -103,7 +103,7 @@ public final class LlamaFamily {
             Tensor head = w.get("lm_head.weight");
             Linear lmHead = new Linear(be.weightTransposed(head != null ? head : embed), null);
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
-                    rms(be, need(w, "model.norm.weight"), s), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions);
+                    rms(be, need(w, "model.norm.weight"), s), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
             return new DecoderModel(be, dec, describe(c, s, "safetensors"), null);
         }
     }
@@ -140,7 +140,7 @@ public final class LlamaFamily {
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l)), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1)), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
-                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.kvHeads, s.headDim, s.maxPositions);
+                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.kvHeads, s.headDim, s.maxPositions, null);
             return new DecoderModel(be, dec, describe(c, s, "onnx"), null);
         }
     }
