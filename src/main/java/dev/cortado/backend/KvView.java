@@ -3,23 +3,36 @@ package dev.cortado.backend;
 import dev.cortado.tensor.Tensor;
 
 /**
- * A strided view of keys or values: element (b, h, p, d) is at
- * {@code batchStride·b + headStride·h + posStride·p + d} (in elements). Lets attention read a projection output
- * [B, S, H·D] directly and a cache [B, H, S_max, D] alike.
+ * A strided (optionally paged) view of keys or values. Contiguous: element (b, h, p, d) is at
+ * {@code batchStride·b + headStride·h + posStride·p + d}. Paged (vLLM style): position p of row b lives in block
+ * {@code blocks[b][p / blockSize]} of a pool [numBlocks, heads, blockSize, headDim]. Attention reads a projection
+ * output [B, S, H·D], a contiguous cache and a paged cache alike.
  */
-public record KvView(Tensor data, int heads, int headDim, long batchStride, long headStride, long posStride) {
+public record KvView(Tensor data, int heads, int headDim, long batchStride, long headStride, long posStride,
+                     int[][] blocks, int blockSize) {
+
+    public KvView(Tensor data, int heads, int headDim, long batchStride, long headStride, long posStride) {
+        this(data, heads, headDim, batchStride, headStride, posStride, null, 0);
+    }
 
     /** A projection output [B, S, H·D]. */
     public static KvView ofRows(Tensor t, int seq, int heads, int headDim) {
         return new KvView(t, heads, headDim, (long) seq * heads * headDim, headDim, (long) heads * headDim);
     }
 
-    /** A cache [B, H, maxSeq, D]. */
+    /** A contiguous cache [B, H, maxSeq, D]. */
     public static KvView ofCache(Tensor t, int heads, int maxSeq, int headDim) {
         return new KvView(t, heads, headDim, (long) heads * maxSeq * headDim, (long) maxSeq * headDim, headDim);
     }
 
+    /** A paged cache: pool [numBlocks, H, blockSize, D] addressed through per-row block tables. */
+    public static KvView paged(Tensor pool, int heads, int blockSize, int headDim, int[][] blocks) {
+        return new KvView(pool, heads, headDim, 0, (long) blockSize * headDim, headDim, blocks, blockSize);
+    }
+
     public long offset(int b, int h, int p) {
-        return batchStride * b + headStride * h + posStride * p;
+        if (blocks == null) return batchStride * b + headStride * h + posStride * p;
+        long block = blocks[b][p / blockSize];
+        return block * heads * blockSize * headDim + headStride * h + posStride * (p % blockSize);
     }
 }

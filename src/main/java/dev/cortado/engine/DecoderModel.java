@@ -104,6 +104,7 @@ public final class DecoderModel implements LanguageModel {
                     flat[r * n + j] = pos[r][j];
                 }
             }
+            cache.prepareWrite(length, n);
             AttentionMask mask = new AttentionMask(valid, true, length);
             Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
             length += n;

@@ -4,28 +4,40 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
- * Self-attention KV cache for a batch of rows: per layer one K and one V tensor [rows, kvHeads, capacity,
- * headDim], preallocated once per session at the model's context length. Beam search reorders rows with
- * {@link #reorder}, which copies only the filled prefix of each row that actually changes.
+ * Paged self-attention KV cache (vLLM style) for a batch of rows: per layer one K and one V pool
+ * [numBlocks, kvHeads, blockSize, headDim], preallocated once per session; each row owns a block table. Beam
+ * search forks rows by copying block tables and bumping reference counts ({@link #reorder}: no K/V data is copied);
+ * a write into a shared block copies that one block first (copy-on-write).
  */
 public final class KvCache {
-    private final Backend backend;
+    public static final int BLOCK = 16;
+
     private final Tensor[] k, v;
     private final int rows, kvHeads, capacity, headDim;
+    private final BlockAllocator blocks;
+    private int[][] table;
+    private final long blockBytes;
+    private int copiedBlocks;
 
     public KvCache(Backend backend, int layers, int rows, int kvHeads, int capacity, int headDim) {
-        this.backend = backend;
         this.rows = rows;
         this.kvHeads = kvHeads;
         this.capacity = capacity;
         this.headDim = headDim;
+        int perRow = (capacity + BLOCK - 1) / BLOCK;
+        this.blocks = new BlockAllocator(rows * perRow);
+        this.table = new int[rows][perRow];
+        for (int[] t : table) Arrays.fill(t, -1);
+        this.blockBytes = (long) kvHeads * BLOCK * headDim * 4;
         k = new Tensor[layers];
         v = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
-            k[l] = backend.allocate(DType.F32, rows, kvHeads, capacity, headDim);
-            v[l] = backend.allocate(DType.F32, rows, kvHeads, capacity, headDim);
+            k[l] = backend.allocate(DType.F32, (long) rows * perRow, kvHeads, BLOCK, headDim);
+            v[l] = backend.allocate(DType.F32, (long) rows * perRow, kvHeads, BLOCK, headDim);
         }
     }
 
@@ -33,36 +45,52 @@ public final class KvCache {
         return capacity;
     }
 
+    /** Makes positions [start, start + n) of every row writable: allocates missing blocks, un-shares shared ones. */
+    public void prepareWrite(int start, int n) {
+        for (int r = 0; r < rows; r++) {
+            for (int blk = start / BLOCK; blk <= (start + n - 1) / BLOCK; blk++) {
+                int id = table[r][blk];
+                if (id < 0) {
+                    table[r][blk] = blocks.allocate();
+                } else if (blocks.refs(id) > 1) {
+                    int copy = blocks.allocate();
+                    for (int l = 0; l < k.length; l++) {
+                        MemorySegment.copy(k[l].data(), id * blockBytes, k[l].data(), copy * blockBytes, blockBytes);
+                        MemorySegment.copy(v[l].data(), id * blockBytes, v[l].data(), copy * blockBytes, blockBytes);
+                    }
+                    blocks.release(id);
+                    table[r][blk] = copy;
+                    copiedBlocks++;
+                }
+            }
+        }
+    }
+
     public KvView keys(int layer) {
-        return KvView.ofCache(k[layer], kvHeads, capacity, headDim);
+        return KvView.paged(k[layer], kvHeads, BLOCK, headDim, table);
     }
 
     public KvView values(int layer) {
-        return KvView.ofCache(v[layer], kvHeads, capacity, headDim);
+        return KvView.paged(v[layer], kvHeads, BLOCK, headDim, table);
     }
 
-    /** Row i becomes a copy of old row sources[i], for the first {@code length} positions. */
+    /** Row i continues old row sources[i]: block tables are copied and shared (reference counted), data is not. */
     public void reorder(int[] sources, int length) {
-        boolean identity = true;
-        for (int i = 0; i < sources.length; i++) identity &= sources[i] == i;
-        if (identity) return;
-        for (int l = 0; l < k.length; l++) {
-            k[l] = permute(k[l], sources, length);
-            v[l] = permute(v[l], sources, length);
+        int[][] next = new int[rows][];
+        for (int i = 0; i < rows; i++) {
+            next[i] = table[sources[i]].clone();
+            for (int id : next[i]) if (id >= 0) blocks.retain(id);
         }
+        for (int[] old : table) for (int id : old) if (id >= 0) blocks.release(id);
+        table = next;
     }
 
-    private Tensor permute(Tensor t, int[] sources, int length) {
-        Tensor out = backend.allocate(DType.F32, t.shape());
-        long rowBytes = (long) kvHeads * capacity * headDim * 4;
-        long used = (long) length * headDim * 4;
-        for (int i = 0; i < rows; i++) {
-            for (int h = 0; h < kvHeads; h++) {
-                long src = sources[i] * rowBytes + (long) h * capacity * headDim * 4;
-                long dst = i * rowBytes + (long) h * capacity * headDim * 4;
-                java.lang.foreign.MemorySegment.copy(t.data(), src, out.data(), dst, used);
-            }
-        }
-        return out;
+    /** Blocks copied by copy-on-write so far (tests check forks copy at most the block being written). */
+    public int copiedBlocks() {
+        return copiedBlocks;
+    }
+
+    public int blocksInUse() {
+        return blocks.inUse();
     }
 }
