@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * Generator g = new Generator(model, tokenizer, GenerationConfig.sampling(0.7f).maxNewTokens(64).seed(1));
  * GenerationResult r = g.generate("Once upon a time");
  * g.generate("Once upon a time", t -> System.out.print(t.text()));          // streaming
- * List<GenerationResult> beams = g.withConfig(GenerationConfig.beam(4).numReturnSequences(4)).generate...;
+ * List<GenerationResult> best4 = g.withConfig(GenerationConfig.beam(4).numReturnSequences(4).maxNewTokens(32))
+ *         .generateBatch(List.of("prompt"));                                    // n-best, sequences_scores
+ * List<GenerationResult> ids = g.generateIds(new int[][] {{1, 5, 9}});          // id level
  * }</pre>
  *
  * For an encoder-decoder model, {@code model} is the decoder bound to one encoder output whose batch rows are
