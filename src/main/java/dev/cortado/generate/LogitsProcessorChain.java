@@ -1,0 +1,62 @@
+package dev.cortado.generate;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The processors a config asks for, in the order of transformers' {@code GenerationMixin._get_logits_processor}
+ * (5.x): sequence bias (here: logit_bias), repetition penalty, [presence/frequency penalty: OpenAI knobs, not in
+ * transformers, placed next to the repetition penalty], no-repeat n-gram, bad words, min new tokens, forced BOS,
+ * forced EOS; then, only when sampling, the warpers temperature, top-k, top-p, min-p, typical-p.
+ */
+public final class LogitsProcessorChain implements LogitsProcessor {
+    private final List<LogitsProcessor> processors;
+
+    public LogitsProcessorChain(List<LogitsProcessor> processors) {
+        this.processors = List.copyOf(processors);
+    }
+
+    /**
+     * Builds the chain for {@code config}. {@code eos} are the end-of-sequence ids; {@code numBeams > 1} keeps
+     * len(eos) + 1 tokens in the warpers, as transformers does for beam methods.
+     */
+    public static LogitsProcessorChain of(GenerationConfig config) {
+        List<LogitsProcessor> p = new ArrayList<>();
+        List<Integer> eos = config.eosTokenIds();
+        if (!config.logitBias().isEmpty()) p.add(Processors.SequenceBias.logitBias(config.logitBias()));
+        if (config.repetitionPenalty() != 1f) p.add(new Processors.RepetitionPenalty(config.repetitionPenalty()));
+        if (config.presencePenalty() != 0f || config.frequencyPenalty() != 0f)
+            p.add(new Processors.PresenceFrequencyPenalty(config.presencePenalty(), config.frequencyPenalty()));
+        if (config.noRepeatNgramSize() > 0) p.add(new Processors.NoRepeatNgram(config.noRepeatNgramSize()));
+        if (!config.badWordsIds().isEmpty()) {
+            Processors.SequenceBias bad = Processors.SequenceBias.badWords(config.badWordsIds(), eos);
+            if (bad != null) p.add(bad);
+        }
+        if (config.minNewTokens() > 0 && !eos.isEmpty()) p.add(new Processors.MinNewTokens(config.minNewTokens(), eos));
+        if (config.forcedBosTokenId() != null) p.add(new Processors.ForcedBos(config.forcedBosTokenId()));
+        if (config.forcedEosTokenId() != null) p.add(new Processors.ForcedEos(config.forcedEosTokenId()));
+        if (config.sampling()) {
+            int keep = config.numBeams() > 1 ? eos.size() + 1 : 1;
+            if (config.numBeams() > 1 && eos.isEmpty()) keep = 2;
+            if (config.temperature() != 1f) p.add(new Warpers.Temperature(config.temperature()));
+            if (config.topK() != 0) p.add(new Warpers.TopK(config.topK(), keep));
+            if (config.topP() < 1f) p.add(new Warpers.TopP(config.topP(), keep));
+            if (config.minP() > 0f) p.add(new Warpers.MinP(config.minP(), keep));
+            if (config.typicalP() < 1f) p.add(new Warpers.Typical(config.typicalP(), keep));
+        }
+        return new LogitsProcessorChain(p);
+    }
+
+    public List<LogitsProcessor> processors() {
+        return processors;
+    }
+
+    public boolean isEmpty() {
+        return processors.isEmpty();
+    }
+
+    @Override
+    public void process(TokenHistory history, float[] scores) {
+        for (LogitsProcessor p : processors) p.process(history, scores);
+    }
+}
