@@ -16,15 +16,20 @@
 # Compile errors fail the build with nvcc's messages.
 #
 # Environment: CUDA_HOME, CORTADO_SKIP_KERNELS=1, CORTADO_FORCE_KERNELS=1, CORTADO_NVCC_THREADS (default 2),
-# CORTADO_FATBIN_OUT (output path override).
+# CORTADO_NVCC (explicit nvcc; a path that is not executable counts as "no nvcc"), CORTADO_FATBIN_OUT (output
+# path) and CORTADO_KERNELS_DIR (source folder) for testing the script.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KDIR="$ROOT/kernels"
+KDIR="${CORTADO_KERNELS_DIR:-$ROOT/kernels}"
 OUT="${CORTADO_FATBIN_OUT:-$ROOT/target/classes/dev/cortado/kernels/cortado.fatbin}"
 BUILD="$ROOT/target/kernels-build"
 
 find_nvcc() {
+    if [[ -n "${CORTADO_NVCC:-}" ]]; then
+        if [[ -x "$CORTADO_NVCC" ]]; then echo "$CORTADO_NVCC"; fi
+        return
+    fi
     if [[ -n "${CUDA_HOME:-}" && -x "$CUDA_HOME/bin/nvcc" ]]; then echo "$CUDA_HOME/bin/nvcc"; return; fi
     if [[ -x /usr/local/cuda/bin/nvcc ]]; then echo /usr/local/cuda/bin/nvcc; return; fi
     command -v nvcc 2>/dev/null || true

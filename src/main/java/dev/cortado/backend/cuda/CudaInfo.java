@@ -6,6 +6,11 @@ import java.util.Locale;
 public final class CudaInfo {
     private CudaInfo() {}
 
+    /** Prints {@link #describe()} (a quick check on a GPU machine: {@code run.sh dev.cortado.backend.cuda.CudaInfo}). */
+    public static void main(String[] args) {
+        System.out.print(describe());
+    }
+
     /** A multi-line description; without a driver it says why and how to go on. */
     public static String describe() {
         StringBuilder sb = new StringBuilder();

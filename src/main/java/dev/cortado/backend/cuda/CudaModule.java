@@ -17,14 +17,16 @@ public final class CudaModule implements AutoCloseable {
     public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
     private final CudaContext ctx;
+    private final Arena imageArena;   // keeps the image alive as long as the module (lazy loading may read it later)
     private final MemorySegment module;
     private final String what;
     private final ConcurrentHashMap<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> sharedOptin = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    private CudaModule(CudaContext ctx, MemorySegment module, String what) {
+    private CudaModule(CudaContext ctx, Arena imageArena, MemorySegment module, String what) {
         this.ctx = ctx;
+        this.imageArena = imageArena;
         this.module = module;
         this.what = what;
     }
@@ -32,11 +34,15 @@ public final class CudaModule implements AutoCloseable {
     /** Loads a cubin / fatbin / PTX image. */
     public static CudaModule load(CudaContext ctx, byte[] image, String what) {
         ctx.makeCurrent();
-        try (Arena a = Arena.ofConfined()) {
+        Arena a = Arena.ofShared();
+        try {
             // PTX must be NUL-terminated; a trailing zero does no harm to cubin / fatbin images.
             MemorySegment seg = a.allocate(image.length + 1L, 64);
             MemorySegment.copy(image, 0, seg, ValueLayout.JAVA_BYTE, 0, image.length);
-            return new CudaModule(ctx, ctx.driver().moduleLoadData(seg, what), what);
+            return new CudaModule(ctx, a, ctx.driver().moduleLoadData(seg, what), what);
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
         }
     }
 
@@ -110,6 +116,10 @@ public final class CudaModule implements AutoCloseable {
         closed = true;
         functions.clear();
         ctx.makeCurrent();
-        ctx.driver().moduleUnload(module);
+        try {
+            ctx.driver().moduleUnload(module);
+        } finally {
+            imageArena.close();
+        }
     }
 }
