@@ -1,0 +1,71 @@
+// Logits processors on device, applied in place to logits [rows, vocab] before argmax / sample (HF order:
+// repetition penalty, other processors, temperature, then the top-k / top-p warpers inside sample_*).
+//
+// temperature_*: logits[r, :] /= t with t = temps[r] (temps may be null: temperature); rows with t <= 0 (greedy)
+//   or t == 1 are left as they are.
+// mark_tokens: seen[r, ids[r * ids_stride + i]] = 1 for i < n (a [rows, vocab] uint8 presence mask kept on device
+//   and updated with each generated token, so the penalty needs no per-step host copy; ids < 0 are skipped).
+// repetition_penalty_*: for every token with seen[r, v] != 0: logit < 0 ? logit * p : logit / p, p = penalties[r]
+//   (may be null: penalty), exactly once per token however often it occurred (HF's gather / scatter semantics).
+// suppress_tokens_*: logits[r, ids[i]] = -inf for i < n (same ids for every row: min_new_tokens EOS suppression,
+//   bad words of length 1, suppress_tokens).
+// Launch: 1-D grid-stride, blockDim 256.
+#include "common.cuh"
+
+using namespace cortado;
+
+namespace {
+
+template <typename T>
+CORTADO_DEVICE void temperature_impl(T* logits, const float* temps, int rows, int vocab, float temperature) {
+    long long n = (long long)rows * vocab;
+    for (long long e = gtid(); e < n; e += gstride()) {
+        int r = (int)(e / vocab);
+        float t = temps ? temps[r] : temperature;
+        if (t > 0.f && t != 1.f) logits[e] = from_f<T>(to_f(logits[e]) / t);
+    }
+}
+
+template <typename T>
+CORTADO_DEVICE void repetition_penalty_impl(T* logits, const unsigned char* seen, const float* penalties, int rows,
+                                            int vocab, float penalty) {
+    long long n = (long long)rows * vocab;
+    for (long long e = gtid(); e < n; e += gstride()) {
+        if (!seen[e]) continue;
+        int r = (int)(e / vocab);
+        float p = penalties ? penalties[r] : penalty;
+        float v = to_f(logits[e]);
+        logits[e] = from_f<T>(v < 0.f ? v * p : v / p);
+    }
+}
+
+template <typename T>
+CORTADO_DEVICE void suppress_tokens_impl(T* logits, const int* ids, int n, int rows, int vocab) {
+    long long total = (long long)rows * n;
+    for (long long e = gtid(); e < total; e += gstride()) {
+        int r = (int)(e / n);
+        int id = ids[e - (long long)r * n];
+        if (id >= 0 && id < vocab) logits[(long long)r * vocab + id] = from_f<T>(-INFINITY);
+    }
+}
+
+}  // namespace
+
+#define P_TEMP(T) (T * logits, const float* temps, int rows, int vocab, float temperature)
+CORTADO_EXPORT3(temperature, temperature_impl, P_TEMP, (logits, temps, rows, vocab, temperature))
+
+#define P_REP(T) (T * logits, const unsigned char* seen, const float* penalties, int rows, int vocab, float penalty)
+CORTADO_EXPORT3(repetition_penalty, repetition_penalty_impl, P_REP, (logits, seen, penalties, rows, vocab, penalty))
+
+#define P_SUP(T) (T * logits, const int* ids, int n, int rows, int vocab)
+CORTADO_EXPORT3(suppress_tokens, suppress_tokens_impl, P_SUP, (logits, ids, n, rows, vocab))
+
+extern "C" __global__ void mark_tokens(unsigned char* seen, const int* ids, int rows, int vocab, int n,
+                                       long long ids_stride) {
+    long long total = (long long)rows * n;
+    for (long long e = gtid(); e < total; e += gstride()) {
+        int r = (int)(e / n);
+        int id = ids[(long long)r * ids_stride + (e - (long long)r * n)];
+        if (id >= 0 && id < vocab) seen[(long long)r * vocab + id] = 1;
+    }
+}

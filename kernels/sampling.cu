@@ -1,0 +1,208 @@
+// Token selection on device: argmax (greedy) and top-k / top-p sampling given one uniform random number per row.
+// Logits are [rows, vocab]; results are int32 token ids [rows]. Launch: one block per row (grid.x = rows),
+// blockDim 1024 (any multiple of 32 works).
+//
+// argmax_*: first index of the maximum (torch.argmax semantics); NaN is ignored.
+//
+// sample_*: HF warper semantics without sorting. Temperature and the other processors are separate kernels
+// (logits.cu) applied first, in HF order. Per row: top_k (top_ks[row] if top_ks != null, else top_k; <= 0 or
+// >= vocab: off) keeps every logit >= the k-th largest (ties at the boundary kept, as HF's `scores < kth` test);
+// top_p (top_ps[row] or top_p; >= 1: off) then keeps token x iff the probability mass of tokens strictly above x
+// is < top_p (HF's "remove while the ascending cumulative sum <= 1 - top_p", min_tokens_to_keep = 1). Both
+// thresholds are found by a bitwise binary search over order-preserving 32-bit keys (32 passes each,
+// deterministic block reductions). The token is drawn by inverse CDF in vocabulary order with u = uniforms[row]
+// in [0, 1).
+#include "common.cuh"
+
+using namespace cortado;
+
+namespace {
+
+CORTADO_DEVICE void argmax_pair(float& v, int& i, float ov, int oi) {
+    if (ov > v || (ov == v && oi < i)) {
+        v = ov;
+        i = oi;
+    }
+}
+
+template <typename T>
+CORTADO_DEVICE void argmax_impl(int* out, const T* logits, int rows, int vocab) {
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    int row = blockIdx.x;
+    if (row >= rows) return;
+    const T* x = logits + (long long)row * vocab;
+    float bv = -INFINITY;
+    int bi = vocab;  // "none yet": loses every tie
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) {
+        float v = to_f(x[c]);
+        if (v == v) argmax_pair(bv, bi, v, c);  // skips NaN
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+        int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+        argmax_pair(bv, bi, ov, oi);
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    if (lane == 0) {
+        sv[warp] = bv;
+        si[warp] = bi;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        bv = lane < nwarps ? sv[lane] : -INFINITY;
+        bi = lane < nwarps ? si[lane] : vocab;
+        for (int o = 16; o > 0; o >>= 1) {
+            float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+            int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+            argmax_pair(bv, bi, ov, oi);
+        }
+        if (lane == 0) out[row] = bi < vocab ? bi : 0;
+    }
+}
+
+// Inclusive block scan of one float per thread (deterministic order). `warp_tot` needs 32 floats.
+CORTADO_DEVICE float block_inclusive_scan(float v, float* warp_tot) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    for (int o = 1; o < 32; o <<= 1) {
+        float n = __shfl_up_sync(0xffffffffu, v, o);
+        if (lane >= o) v += n;
+    }
+    if (lane == 31) warp_tot[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        float t = lane < nwarps ? warp_tot[lane] : 0.f;
+        for (int o = 1; o < 32; o <<= 1) {
+            float n = __shfl_up_sync(0xffffffffu, t, o);
+            if (lane >= o) t += n;
+        }
+        warp_tot[lane] = t;  // inclusive over warps
+    }
+    __syncthreads();
+    float r = v + (warp > 0 ? warp_tot[warp - 1] : 0.f);
+    __syncthreads();
+    return r;
+}
+
+template <typename T>
+CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms, const int* top_ks,
+                                const float* top_ps, int rows, int vocab, int top_k, float top_p) {
+    __shared__ float scratch[33];
+    __shared__ float scan_tot[32];
+    __shared__ float incl_s[1024];
+    __shared__ int chosen, last_thread;
+    const int row = blockIdx.x;
+    if (row >= rows) return;
+    const T* x = logits + (long long)row * vocab;
+    const int k = top_ks ? top_ks[row] : top_k;
+    const float pp = top_ps ? top_ps[row] : top_p;
+    const float u = uniforms[row];
+
+    float m = -INFINITY;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) m = fmaxf(m, to_f(x[c]));  // fmaxf drops NaN
+    m = block_max(m, scratch);
+
+    // Top-k: the largest key t with count(key >= t) >= k is the k-th largest key.
+    uint32_t thr = 0;
+    if (k > 0 && k < vocab) {
+        uint32_t res = 0;
+        for (int bit = 31; bit >= 0; bit--) {
+            uint32_t cand = res | (1u << bit);
+            float cnt = 0.f;
+            for (int c = threadIdx.x; c < vocab; c += blockDim.x) {
+                float v = to_f(x[c]);
+                cnt += (v == v && float_key(v) >= cand) ? 1.f : 0.f;
+            }
+            if (block_sum(cnt, scratch) >= (float)k) res = cand;  // counts < 2^24 are exact in fp32
+        }
+        thr = res;
+    }
+    // Unnormalized probabilities of the kept tokens: exp(x - max) for key >= t; NaN and -inf give 0.
+    auto prob = [&](int c, uint32_t t) -> float {
+        float v = to_f(x[c]);
+        return (v != v || v == -INFINITY || float_key(v) < t) ? 0.f : expf(v - m);
+    };
+    if (pp < 1.f && m != -INFINITY) {
+        if (pp <= 0.f) {
+            thr = max(thr, float_key(m));  // keep only the top token(s): min_tokens_to_keep = 1
+        } else {
+            float z = 0.f;
+            for (int c = threadIdx.x; c < vocab; c += blockDim.x) z += prob(c, thr);
+            const float target = pp * block_sum(z, scratch);
+            // Largest r with mass(key > r) >= target (non-increasing in r); then keep key > r.
+            uint32_t res = 0;
+            bool any = false;
+            for (int bit = 31; bit >= 0; bit--) {
+                uint32_t cand = res | (1u << bit);
+                float mass = 0.f;
+                for (int c = threadIdx.x; c < vocab; c += blockDim.x)
+                    if (float_key(to_f(x[c])) > cand) mass += prob(c, thr);
+                if (block_sum(mass, scratch) >= target) {
+                    res = cand;
+                    any = true;
+                }
+            }
+            if (!any) {  // no bit could be set: test r = 0 itself
+                float mass = 0.f;
+                for (int c = threadIdx.x; c < vocab; c += blockDim.x)
+                    if (float_key(to_f(x[c])) > 0u) mass += prob(c, thr);
+                any = block_sum(mass, scratch) >= target;
+            }
+            uint32_t tp = any ? res + 1u : 0u;  // res < 0xffffffff since mass(key > max key) = 0 < target
+            if (tp > thr) thr = tp;
+        }
+    }
+
+    // Inverse CDF in index order: thread t owns the contiguous chunk [t * chunk, (t + 1) * chunk) and the interval
+    // [incl(t - 1), incl(t)) of the inclusive scan, so the intervals partition [0, total) exactly.
+    const int chunk = (vocab + blockDim.x - 1) / blockDim.x;
+    const int c0 = min(vocab, (int)threadIdx.x * chunk), c1 = min(vocab, c0 + chunk);
+    float local = 0.f;
+    int last_kept = -1;
+    for (int c = c0; c < c1; c++) {
+        float e = prob(c, thr);
+        if (e > 0.f) last_kept = c;
+        local += e;
+    }
+    if (threadIdx.x == 0) {
+        chosen = 0x7fffffff;
+        last_thread = -1;
+    }
+    __syncthreads();
+    if (last_kept >= 0) atomicMax(&last_thread, (int)threadIdx.x);
+    const float incl = block_inclusive_scan(local, scan_tot);
+    incl_s[threadIdx.x] = incl;
+    __syncthreads();  // incl_s complete; chosen / last_thread settled
+    const float lo = threadIdx.x > 0 ? incl_s[threadIdx.x - 1] : 0.f;
+    const float target = u * incl_s[blockDim.x - 1];
+    // The last non-empty chunk also takes target >= total (u rounding to 1).
+    const bool mine = last_kept >= 0 && ((lo <= target && target < incl) ||
+                                         ((int)threadIdx.x == last_thread && target >= incl));
+    if (mine) {
+        float acc = lo;
+        int pick = last_kept;
+        for (int c = c0; c < c1; c++) {
+            float e = prob(c, thr);
+            if (e == 0.f) continue;
+            acc += e;
+            if (acc > target) {
+                pick = c;
+                break;
+            }
+        }
+        atomicMin(&chosen, pick);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) out[row] = chosen < vocab ? chosen : 0;  // nothing kept (all -inf / NaN): token 0
+}
+
+}  // namespace
+
+#define P_ARGMAX(T) (int* out, const T* logits, int rows, int vocab)
+CORTADO_EXPORT3_LB(argmax, argmax_impl, P_ARGMAX, (out, logits, rows, vocab), 1024)
+
+#define P_SAMPLE(T)                                                                                        \
+    (int* out, const T* logits, const float* uniforms, const int* top_ks, const float* top_ps, int rows,   \
+     int vocab, int top_k, float top_p)
+CORTADO_EXPORT3_LB(sample, sample_impl, P_SAMPLE, (out, logits, uniforms, top_ks, top_ps, rows, vocab, top_k, top_p),
+                   1024)

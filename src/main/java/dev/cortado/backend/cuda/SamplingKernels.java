@@ -1,0 +1,62 @@
+package dev.cortado.backend.cuda;
+
+import static dev.cortado.backend.cuda.KernelLauncher.args;
+import static dev.cortado.backend.cuda.KernelLauncher.suffix;
+
+import dev.cortado.tensor.DType;
+
+/**
+ * Token selection and logits processors on the device (kernels/sampling.cu, logits.cu); logits are [rows, vocab].
+ * HF order: {@link #repetitionPenalty} / {@link #suppressTokens}, then {@link #temperature}, then {@link #sample}
+ * (top-k, then top-p) or {@link #argmax}.
+ */
+public final class SamplingKernels {
+    private final KernelLauncher launcher;
+
+    SamplingKernels(KernelLauncher launcher) {
+        this.launcher = launcher;
+    }
+
+    /** outI32[r] = first index of the row maximum (torch.argmax); NaN ignored. */
+    public void argmax(DType t, long outI32, long logits, int rows, int vocab, CudaStream s) {
+        launcher.launch("argmax_" + suffix(t), rows, 1, 1, 1024, 0, s,
+                args().ptr(outI32).ptr(logits).i32(rows).i32(vocab));
+    }
+
+    /**
+     * Samples one token per row with HF top-k then top-p semantics, by inverse CDF with uniforms[r] in [0, 1).
+     *
+     * @param topKs int32 [rows] per-row k (0: use topK); k <= 0 or >= vocab disables top-k
+     * @param topPs f32 [rows] per-row p (0: use topP); p >= 1 disables top-p
+     */
+    public void sample(DType t, long outI32, long logits, long uniforms, long topKs, long topPs, int rows, int vocab,
+                       int topK, float topP, CudaStream s) {
+        launcher.launch("sample_" + suffix(t), rows, 1, 1, 1024, 0, s, args().ptr(outI32).ptr(logits).ptr(uniforms)
+                .ptr(topKs).ptr(topPs).i32(rows).i32(vocab).i32(topK).f32(topP));
+    }
+
+    /** logits[r, :] /= temps[r] (temps 0: temperature for every row); rows with t <= 0 or t == 1 unchanged. */
+    public void temperature(DType t, long logits, long temps, int rows, int vocab, float temperature, CudaStream s) {
+        launcher.launch("temperature_" + suffix(t), launcher.gridFor((long) rows * vocab), 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(temps).i32(rows).i32(vocab).f32(temperature));
+    }
+
+    /** seen[r, ids[r * idsStride + i]] = 1 for i < n (uint8 [rows, vocab] presence mask; ids < 0 skipped). */
+    public void markTokens(long seen, long ids, int rows, int vocab, int n, long idsStride, CudaStream s) {
+        launcher.launch("mark_tokens", launcher.gridFor((long) rows * n), 1, 1, 256, 0, s,
+                args().ptr(seen).ptr(ids).i32(rows).i32(vocab).i32(n).i64(idsStride));
+    }
+
+    /** HF repetition penalty for every token marked in {@code seen}: l < 0 ? l * p : l / p (penalties 0: penalty). */
+    public void repetitionPenalty(DType t, long logits, long seen, long penalties, int rows, int vocab, float penalty,
+                                  CudaStream s) {
+        launcher.launch("repetition_penalty_" + suffix(t), launcher.gridFor((long) rows * vocab), 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(seen).ptr(penalties).i32(rows).i32(vocab).f32(penalty));
+    }
+
+    /** logits[r, ids[i]] = -inf for i < n in every row (ids int32 [n]). */
+    public void suppressTokens(DType t, long logits, long ids, int n, int rows, int vocab, CudaStream s) {
+        launcher.launch("suppress_tokens_" + suffix(t), launcher.gridFor((long) rows * n), 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(ids).i32(n).i32(rows).i32(vocab));
+    }
+}
