@@ -163,6 +163,7 @@ def chat_goldens(shared, out):
             Path(tmp, "tokenizer.json").write_text(json.dumps(tj))
             Path(tmp, "tokenizer_config.json").write_text((d / "tokenizer_config.json").read_text())
             tok = AutoTokenizer.from_pretrained(tmp)
+            rust = Tokenizer.from_str(json.dumps(tj))  # ids from tokenizer.json as-is (transformers 5 may rewrite it)
             entries = []
             convs = [c["messages"] for c in js["chat"][::2]]
             convs.append([{"role": "user", "content": "Tell me a joke."},
@@ -174,7 +175,7 @@ def chat_goldens(shared, out):
                     for ex in extra:
                         text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **ex)
                         entries.append({"messages": msgs, "add_generation_prompt": agp, "extra": ex, "text": text,
-                                        "ids": tok(text, add_special_tokens=False)["input_ids"]})
+                                        "ids": rust.encode(text, add_special_tokens=False).ids})
             res["templates"][name] = entries
     (out / "chat_templates.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n")
 
