@@ -4,21 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Incremental detokenization for generation: {@link #push} takes one id and returns the new text, never splitting a
- * UTF-8 character (bytes of an unfinished character are held back until it completes) and keeping the spacing that
- * decoding the whole sequence would give (Metaspace/Strip first-token rules, WordPiece joins).
- *
- * <p>Method: decode the ids since a checkpoint, return what follows the text already returned; once the decoded text
- * no longer ends in U+FFFD, the checkpoint moves forward (keeping a few ids of left context). Not thread-safe.
+ * Incremental detokenization for generation, as HF {@code DecodeStream}: {@link #push} takes one id and returns the
+ * new text (possibly empty), never splitting a UTF-8 character (while the decoded window ends in U+FFFD the bytes
+ * are held back) and keeping the spacing a full decode gives (the window keeps the previous tokens as context, so
+ * Metaspace/Strip first-token rules and WordPiece joins see what they would see in one decode). Not thread-safe.
  */
 public final class StreamingDecoder {
-    private static final int CONTEXT = 4;
     private final Tokenizer tokenizer;
     private final boolean skipSpecial;
-    private final List<Integer> ids = new ArrayList<>();
-    private int prefixStart; // ids[prefixStart..] are decoded together
-    private int prefixLen;   // chars of decode(ids[prefixStart..readIndex]) already returned (as context)
-    private int readIndex;
+    private List<Integer> ids = new ArrayList<>();
+    private String prefix = "";
+    private int prefixIndex;
     private final StringBuilder all = new StringBuilder();
 
     StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial) {
@@ -26,26 +22,29 @@ public final class StreamingDecoder {
         this.skipSpecial = skipSpecial;
     }
 
-    /** Adds one id; returns the text it completes (possibly empty). */
+    /** Adds one id; returns the text it completes ("" while a character is incomplete). */
     public String push(int id) {
         ids.add(id);
-        String prefix = decode(prefixStart, readIndex);
-        String full = decode(prefixStart, ids.size());
-        if (full.endsWith("\uFFFD") && !endsWithCompleteReplacement(id)) return "";
-        String delta = full.length() >= prefix.length() && full.startsWith(prefix) ? full.substring(prefix.length())
-                : full.substring(Math.min(prefixLen, full.length()));
-        readIndex = ids.size();
-        if (readIndex - prefixStart > CONTEXT) {
-            prefixStart = readIndex - CONTEXT;
-        }
-        prefixLen = decode(prefixStart, readIndex).length();
+        String s = decode(ids);
+        if (s.length() <= prefix.length() || s.endsWith("\uFFFD")) return "";
+        String delta = s.startsWith(prefix) ? s.substring(prefix.length()) : s.substring(commonPrefix(s, prefix));
+        int newPrefixIndex = ids.size() - prefixIndex;
+        ids = new ArrayList<>(ids.subList(prefixIndex, ids.size()));
+        prefix = decode(ids);
+        prefixIndex = newPrefixIndex;
         all.append(delta);
         return delta;
     }
 
-    /** Whether the trailing U+FFFD is final (the id is a whole token that itself decodes to U+FFFD). */
-    private boolean endsWithCompleteReplacement(int id) {
-        return tokenizer.decode(new int[] {id}, skipSpecial).endsWith("\uFFFD") && ids.size() - readIndex > 4;
+    /** Returns whatever is still held back (e.g. a final U+FFFD from truly invalid bytes) and resets. */
+    public String flush() {
+        String s = decode(ids);
+        String delta = s.length() > prefix.length() ? s.substring(commonPrefix(s, prefix)) : "";
+        all.append(delta);
+        ids = new ArrayList<>();
+        prefix = "";
+        prefixIndex = 0;
+        return delta;
     }
 
     /** Everything returned so far. */
@@ -53,9 +52,15 @@ public final class StreamingDecoder {
         return all.toString();
     }
 
-    private String decode(int from, int to) {
-        int[] a = new int[to - from];
-        for (int i = from; i < to; i++) a[i - from] = ids.get(i);
+    private static int commonPrefix(String a, String b) {
+        int n = Math.min(a.length(), b.length()), i = 0;
+        while (i < n && a.charAt(i) == b.charAt(i)) i++;
+        return i;
+    }
+
+    private String decode(List<Integer> l) {
+        int[] a = new int[l.size()];
+        for (int i = 0; i < a.length; i++) a[i] = l.get(i);
         return tokenizer.decode(a, skipSpecial);
     }
 }

@@ -54,8 +54,25 @@ public final class Unigram implements Model {
         return new Unigram(pieces, scores, unk, j.bool("byte_fallback", false));
     }
 
+    private record Cached(int[] ids, String[] tokens) {}
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
+
     @Override
     public void tokenize(String s, TokenBuffer out) {
+        Cached c = cache.get(s);
+        if (c == null) {
+            TokenBuffer b = new TokenBuffer();
+            viterbi(s, b);
+            String[] toks = new String[b.size()];
+            for (int i = 0; i < toks.length; i++) toks[i] = b.token(i);
+            c = new Cached(b.ids(), toks);
+            if (s.length() <= 256 && cache.size() < 10_000) cache.put(s, c);
+        }
+        for (int i = 0; i < c.ids.length; i++) out.add(c.ids[i], c.tokens[i]);
+    }
+
+    private void viterbi(String s, TokenBuffer out) {
         int n = s.length();
         double[] best = new double[n + 1];
         int[] from = new int[n + 1];

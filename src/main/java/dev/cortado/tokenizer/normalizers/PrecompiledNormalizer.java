@@ -15,10 +15,12 @@ import java.util.Base64;
 final class PrecompiledNormalizer implements Normalizer {
     private final int[] units;
     private final byte[] normalized;
+    private final String[] ascii = new String[128]; // transform of each ASCII char alone (null: unchanged)
 
     private PrecompiledNormalizer(int[] units, byte[] normalized) {
         this.units = units;
         this.normalized = normalized;
+        for (int c = 0; c < 128; c++) ascii[c] = transform(new byte[] {(byte) c});
     }
 
     static Normalizer fromBase64(String b64, String path) {
@@ -70,6 +72,20 @@ final class PrecompiledNormalizer implements Normalizer {
 
     @Override
     public String normalize(String text) {
+        boolean simple = true; // ASCII without CR: every character is its own grapheme cluster
+        for (int i = 0; i < text.length() && simple; i++) simple = text.charAt(i) < 128 && text.charAt(i) != '\r';
+        if (simple) {
+            StringBuilder sb = null;
+            for (int i = 0; i < text.length(); i++) {
+                String t = ascii[text.charAt(i)];
+                if (t != null && sb == null) sb = new StringBuilder(text.length()).append(text, 0, i);
+                if (sb != null) {
+                    if (t != null) sb.append(t);
+                    else sb.append(text.charAt(i));
+                }
+            }
+            return sb == null ? text : sb.toString();
+        }
         StringBuilder sb = new StringBuilder(text.length());
         BreakIterator it = BreakIterator.getCharacterInstance(java.util.Locale.ROOT);
         it.setText(text);
