@@ -9,7 +9,9 @@ import picocli.CommandLine.Option;
 /** {@code cortado} — the command line. Errors print one line naming the problem and exit with code 2. */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Java inference runtime for ONNX language models.",
-        subcommands = {EmbedCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class,
+                TokenizerCli.Tokenize.class, TokenizerCli.Detokenize.class, TokenizerCli.ChatTemplate.class, InfoCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", description = "print stack traces on errors", scope = CommandLine.ScopeType.INHERIT)
     boolean debug;

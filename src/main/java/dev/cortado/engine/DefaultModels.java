@@ -28,6 +28,28 @@ public final class DefaultModels {
         return extract(MINILM + "-q", "/all-minilm-l6-v2-q.onnx", "/all-minilm-l6-v2-q-tokenizer.json");
     }
 
+    /** Cortado's own models shipped in the repository's models/ folder (issue: default models). */
+    public static Path shipped(String name, String what) {
+        String home = System.getProperty("cortado.home");
+        Path base = home != null ? Path.of(home) : Path.of("").toAbsolutePath();
+        Path p = base.resolve("models").resolve(name);
+        if (!java.nio.file.Files.isDirectory(p)) {
+            throw new CortadoException("the default " + what + " model (" + p + ") is not there; pass --model PATH "
+                    + "(any Optimum ONNX export or HF safetensors folder of a " + what + " model)");
+        }
+        return p;
+    }
+
+    /** stories260K from the shared models folder (../shared or $CORTADO_SHARED). */
+    public static Path stories260K() {
+        Path p = dev.cortado.SharedPaths.model("stories260K");
+        if (p == null || !java.nio.file.Files.isDirectory(p)) {
+            throw new CortadoException("the default generation model stories260K is in ../shared/models (set CORTADO_SHARED), "
+                    + "which is absent; pass --model PATH");
+        }
+        return p;
+    }
+
     public static Path cacheDir() {
         String env = System.getenv("CORTADO_CACHE");
         if (env != null && !env.isBlank()) return Path.of(env);

@@ -1,0 +1,31 @@
+package dev.cortado.cli;
+
+import dev.cortado.CortadoException;
+import dev.cortado.generate.GenerationConfig;
+import dev.cortado.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Finds the Hugging Face side files (tokenizer.json, generation_config.json) of a model path. */
+final class ModelFiles {
+    private ModelFiles() {}
+
+    static Path sideFile(Path model, String name) {
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        for (int i = 0; i < 2 && dir != null; i++, dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(name))) return dir.resolve(name);
+        }
+        return null;
+    }
+
+    static Tokenizer tokenizer(Path model, Path override) {
+        Path t = override != null ? override : sideFile(model, "tokenizer.json");
+        if (t == null) throw new CortadoException("no tokenizer.json for " + model + " (pass --tokenizer PATH)");
+        return Tokenizer.fromFile(t);
+    }
+
+    static GenerationConfig generationConfig(Path model) {
+        Path g = sideFile(model, "generation_config.json");
+        return g == null ? GenerationConfig.defaults() : GenerationConfig.fromFile(g);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.cortado.engine;
+
+import dev.cortado.CortadoException;
+import dev.cortado.generate.GenerationConfig;
+import dev.cortado.generate.GenerationResult;
+import dev.cortado.generate.Generator;
+import dev.cortado.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Translation / summarization over any {@link Seq2Seq}: tokenize sources (with the tokenizer's special tokens),
+ * fit them to the encoder's limit, pad the batch, encode once, then run the shared {@link Generator} on the
+ * decoder bound to that encoding.
+ */
+public final class Seq2SeqRunner {
+    private final Seq2Seq model;
+    private final Tokenizer tokenizer;
+    private final GenerationConfig config;
+    private final boolean truncate;
+    private final Consumer<String> warnings;
+
+    public Seq2SeqRunner(Seq2Seq model, Tokenizer tokenizer, GenerationConfig config, boolean truncate, Consumer<String> warnings) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.config = config.encoderDecoder(true).validate();
+        this.truncate = truncate;
+        this.warnings = warnings;
+    }
+
+    public GenerationConfig config() {
+        return config;
+    }
+
+    /** num_return_sequences results per source, source-major. */
+    public List<GenerationResult> run(List<String> sources) {
+        int b = sources.size();
+        if (b == 0) return List.of();
+        int limit = model.maxSourcePositions();
+        int[][] toks = new int[b][];
+        int len = 1;
+        for (int i = 0; i < b; i++) {
+            String s = sources.get(i);
+            if (s == null || s.isBlank()) throw new CortadoException("source " + (i + 1) + " is empty");
+            int[] ids = tokenizer.encode(s, true).ids();
+            if (ids.length > limit) {
+                if (!truncate) {
+                    throw new CortadoException("source " + (i + 1) + " has " + ids.length + " tokens, more than the encoder's "
+                            + limit + " (allow truncation to cut it)");
+                }
+                warnings.accept("source " + (i + 1) + " truncated from " + ids.length + " to " + limit + " tokens");
+                int last = ids[ids.length - 1];
+                ids = java.util.Arrays.copyOf(ids, limit);
+                ids[limit - 1] = last;  // keep the closing special token (</s>) as HF truncation does
+            }
+            toks[i] = ids;
+            len = Math.max(len, ids.length);
+        }
+        int pad = config.padTokenId() != null ? config.padTokenId() : 0;
+        int[][] ids = new int[b][len];
+        boolean[][] valid = new boolean[b][len];
+        for (int i = 0; i < b; i++) {
+            java.util.Arrays.fill(ids[i], pad);
+            System.arraycopy(toks[i], 0, ids[i], 0, toks[i].length);
+            for (int j = 0; j < toks[i].length; j++) valid[i][j] = true;
+        }
+        int per = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
+        Seq2Seq.Encoded enc = model.encode(ids, valid);
+        Generator g = new Generator(model.bind(enc, per), tokenizer, config);
+        return g.generateIds(new int[b][0]);
+    }
+
+    /** Source token counts as the model sees them (for progress and tokens/s). */
+    public int sourceTokens(String s) {
+        return tokenizer.encode(s, true).ids().length;
+    }
+
+    public static List<List<String>> batches(List<String> items, int size) {
+        List<List<String>> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i += size) out.add(items.subList(i, Math.min(items.size(), i + size)));
+        return out;
+    }
+}
