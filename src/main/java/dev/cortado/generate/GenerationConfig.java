@@ -24,7 +24,7 @@ public record GenerationConfig(
         Integer forcedBosTokenId, Integer forcedEosTokenId, List<Integer> eosTokenIds, Integer padTokenId,
         Integer bosTokenId, Integer decoderStartTokenId, int numBeams, float lengthPenalty,
         EarlyStopping earlyStopping, int numReturnSequences, long seed, List<String> stopStrings, Integer logprobs,
-        PromptOverflow promptOverflow, boolean encoderDecoder) {
+        PromptOverflow promptOverflow, boolean encoderDecoder, boolean renormalizeLogits) {
 
     public GenerationConfig {
         badWordsIds = badWordsIds == null ? List.of() : badWordsIds.stream().map(List::copyOf).toList();
@@ -163,6 +163,7 @@ public record GenerationConfig(
     public GenerationConfig logprobs(Integer v) { return toBuilder().logprobs(v).build(); }
     public GenerationConfig promptOverflow(PromptOverflow v) { return toBuilder().promptOverflow(v).build(); }
     public GenerationConfig encoderDecoder(boolean v) { return toBuilder().encoderDecoder(v).build(); }
+    public GenerationConfig renormalizeLogits(boolean v) { return toBuilder().renormalizeLogits(v).build(); }
 
     /** Mutable builder; {@link #build()} does not validate (generation does). */
     public static final class Builder {
@@ -196,6 +197,7 @@ public record GenerationConfig(
         Integer logprobs;
         PromptOverflow promptOverflow = PromptOverflow.ERROR;
         boolean encoderDecoder;
+        boolean renormalizeLogits;
 
         public Builder() {}
 
@@ -210,6 +212,7 @@ public record GenerationConfig(
             lengthPenalty = c.lengthPenalty; earlyStopping = c.earlyStopping;
             numReturnSequences = c.numReturnSequences; seed = c.seed; stopStrings = c.stopStrings;
             logprobs = c.logprobs; promptOverflow = c.promptOverflow; encoderDecoder = c.encoderDecoder;
+            renormalizeLogits = c.renormalizeLogits;
         }
 
         public Builder maxNewTokens(Integer v) { maxNewTokens = v; return this; }
@@ -242,13 +245,14 @@ public record GenerationConfig(
         public Builder logprobs(Integer v) { logprobs = v; return this; }
         public Builder promptOverflow(PromptOverflow v) { promptOverflow = v; return this; }
         public Builder encoderDecoder(boolean v) { encoderDecoder = v; return this; }
+        public Builder renormalizeLogits(boolean v) { renormalizeLogits = v; return this; }
 
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, doSample, temperature, topK, topP,
                     minP, typicalP, repetitionPenalty, presencePenalty, frequencyPenalty, noRepeatNgramSize,
                     badWordsIds, logitBias, forcedBosTokenId, forcedEosTokenId, eosTokenIds, padTokenId, bosTokenId,
                     decoderStartTokenId, numBeams, lengthPenalty, earlyStopping, numReturnSequences, seed,
-                    stopStrings, logprobs, promptOverflow, encoderDecoder);
+                    stopStrings, logprobs, promptOverflow, encoderDecoder, renormalizeLogits);
         }
     }
 }

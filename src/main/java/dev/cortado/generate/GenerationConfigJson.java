@@ -22,7 +22,7 @@ final class GenerationConfigJson {
             "frequency_penalty", "no_repeat_ngram_size", "bad_words_ids", "logit_bias", "forced_bos_token_id",
             "forced_eos_token_id", "eos_token_id", "pad_token_id", "bos_token_id", "decoder_start_token_id",
             "num_beams", "length_penalty", "early_stopping", "num_return_sequences", "seed", "stop_strings",
-            "logprobs", "truncate_prompt", "is_encoder_decoder");
+            "logprobs", "truncate_prompt", "is_encoder_decoder", "renormalize_logits");
 
     private GenerationConfigJson() {}
 
@@ -97,6 +97,7 @@ final class GenerationConfigJson {
                 case "truncate_prompt" -> b.promptOverflow(unset || !truncate(k, v) ? PromptOverflow.ERROR
                         : PromptOverflow.TRUNCATE_LEFT);
                 case "is_encoder_decoder" -> b.encoderDecoder(!unset && bool(k, v));
+                case "renormalize_logits" -> b.renormalizeLogits(!unset && bool(k, v));
                 default -> throw new IllegalStateException(k);
             }
         }

@@ -44,7 +44,19 @@ public final class LogitsProcessorChain implements LogitsProcessor {
             if (config.minP() > 0f) p.add(new Warpers.MinP(config.minP(), keep));
             if (config.typicalP() < 1f) p.add(new Warpers.Typical(config.typicalP(), keep));
         }
+        if (config.renormalizeLogits()) p.add(LogitsProcessorChain::logSoftmax);
         return new LogitsProcessorChain(p);
+    }
+
+    /** transformers' LogitNormalization (renormalize_logits): log-softmax after every other processor. */
+    static void logSoftmax(TokenHistory history, float[] scores) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : scores) max = Math.max(max, x);
+        if (max == Float.NEGATIVE_INFINITY) return;
+        double sum = 0;
+        for (float x : scores) sum += Math.exp(x - max);
+        float lse = (float) (max + Math.log(sum));
+        for (int i = 0; i < scores.length; i++) scores[i] -= lse;
     }
 
     public List<LogitsProcessor> processors() {
