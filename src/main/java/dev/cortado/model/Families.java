@@ -60,17 +60,21 @@ public final class Families {
         if (!Files.isDirectory(dir)) throw new CortadoException("model folder not found: " + dir);
         ModelConfig c = ModelConfig.find(dir);
         boolean safetensors = Files.isRegularFile(dir.resolve("model.safetensors")) || Files.isRegularFile(dir.resolve("model.safetensors.index.json"));
-        if (engine == null) engine = safetensors ? Engine.CORTADO : Engine.ORT;
-        if (engine == Engine.ORT) {
-            Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
-            return new OrtSeq2Seq(onnxDir, c.integer("max_position_embeddings", c.integer("n_positions", 512)));
+        Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
+        int context = c.integer("max_position_embeddings", c.integer("n_positions", 512));
+        if (engine == Engine.ORT) return new OrtSeq2Seq(onnxDir, context);
+        try {
+            return switch (c.modelType()) {
+                case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
+                case "bart", "marian" -> safetensors ? BartFamily.fromSafetensors(dir, be) : BartFamily.fromOnnx(onnxDir, be);
+                default -> throw new CortadoException("model_type '" + c.modelType()
+                        + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
+            };
+        } catch (CortadoException e) {
+            // auto: a graph Cortado's engine does not recognize still runs, through ONNX Runtime
+            if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) return new OrtSeq2Seq(onnxDir, context);
+            throw e;
         }
-        if (!safetensors) throw new CortadoException(dir + " has no model.safetensors for Cortado's seq2seq engine; use --engine ort");
-        return switch (c.modelType()) {
-            case "t5" -> T5Family.fromSafetensors(dir, be);
-            case "bart", "marian" -> BartFamily.fromSafetensors(dir, be);
-            default -> throw new CortadoException("model_type '" + c.modelType() + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
-        };
     }
 
     public static DecoderModel openCortadoDecoder(Path path, Backend be) {

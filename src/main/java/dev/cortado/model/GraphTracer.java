@@ -92,7 +92,9 @@ public final class GraphTracer {
             Node add = cs.getFirst();
             String other = add.input(0).equals(mm.output(0)) ? add.input(1) : add.input(0);
             Const b = constant(other);
-            if (b != null && b.tensor().rank() == 1) return new LinearOp(mm, input, add.output(0), w, b);
+            if (b != null && (b.tensor().rank() == 1 || b.tensor().rank() == 2 && b.tensor().dim(0) == 1)) {
+                return new LinearOp(mm, input, add.output(0), w, b);
+            }
         }
         return new LinearOp(mm, input, mm.output(0), w, null);
     }
@@ -224,6 +226,28 @@ public final class GraphTracer {
             v = p.input(0);
         }
         return null;
+    }
+
+    /**
+     * Orders three projections as q, k, v by where they enter the attention MatMuls: q and k meet in the scores
+     * MatMul (q as its first input), v enters the later context MatMul.
+     */
+    public LinearOp[] orderQkv(List<LinearOp> three) {
+        LinearOp q = null, k = null, v = null;
+        int[][] hits = new int[3][];
+        int scores = Integer.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            hits[i] = reachesMatMul(three.get(i).output(), 24);
+            if (hits[i] == null) throw new dev.cortado.CortadoException("cannot trace the attention projections");
+            scores = Math.min(scores, hits[i][0]);
+        }
+        for (int i = 0; i < 3; i++) {
+            if (hits[i][0] != scores) v = three.get(i);
+            else if (hits[i][1] == 0) q = three.get(i);
+            else k = three.get(i);
+        }
+        if (q == null || k == null || v == null) throw new dev.cortado.CortadoException("cannot tell q/k/v projections apart");
+        return new LinearOp[] {q, k, v};
     }
 
     /** Ops used by the graph, for "unsupported op" checks. */

@@ -8,8 +8,21 @@ import dev.cortado.layers.Norm;
 import dev.cortado.tensor.Tensor;
 import java.util.Map;
 
-/** Named-weight access for HF safetensors checkpoints: Linear ([out, in] → transposed once), norms, errors. */
-public record WeightNames(Backend be, Map<String, Tensor> tensors, String source) {
+/**
+ * Named-weight access with Hugging Face parameter names, filled from safetensors or from a traced ONNX graph.
+ * Linear weights are [out, in] (PyTorch) unless listed in {@code inOut} (ONNX MatMul layout [in, out]).
+ */
+public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
+
+    public WeightNames(Backend be, Map<String, Tensor> tensors, String source) {
+        this(be, tensors, java.util.Set.of(), source);
+    }
+
+    /** A [out, in] (or, if listed in inOut, [in, out]) matrix bound as a backend Linear weight [in, out]. */
+    public Tensor linearWeight(String name) {
+        Tensor t = need(name);
+        return inOut.contains(name) ? be.weight(t) : be.weightTransposed(t);
+    }
 
     public Tensor need(String name) {
         Tensor t = tensors.get(name);
@@ -24,7 +37,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, String source
     /** prefix.weight [out, in] and optional prefix.bias. */
     public Linear linear(String prefix) {
         Tensor b = tensors.get(prefix + ".bias");
-        return new Linear(be.weightTransposed(need(prefix + ".weight")), b == null ? null : be.weight(b));
+        return new Linear(linearWeight(prefix + ".weight"), b == null ? null : be.weight(b.reshape(b.numel())));
     }
 
     public Norm layerNorm(String prefix, float eps) {

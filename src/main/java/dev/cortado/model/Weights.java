@@ -14,7 +14,7 @@ public final class Weights {
     public static Linear linear(Backend be, LinearOp op) {
         Const w = op.weight();
         return new Linear(w.transposed() ? be.weightTransposed(w.tensor()) : be.weight(w.tensor()),
-                op.bias() == null ? null : be.weight(op.bias().tensor()));
+                op.bias() == null ? null : be.weight(op.bias().tensor().reshape(op.bias().tensor().numel())));
     }
 
     public static Norm norm(Backend be, NormOp op) {

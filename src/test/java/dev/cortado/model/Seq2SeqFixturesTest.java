@@ -29,11 +29,16 @@ class Seq2SeqFixturesTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (String n : NAMES) for (String e : new String[] {"cortado", "ort"}) out.add(Arguments.of(n, e));
+        for (String n : NAMES) for (String e : new String[] {"cortado", "onnx", "ort"}) out.add(Arguments.of(n, e));
         return out.stream();
     }
 
     static Seq2Seq open(String name, String engine) {
+        if (engine.equals("onnx")) {
+            var c = ModelConfig.find(ROOT.resolve(name));
+            return c.modelType().equals("t5") ? dev.cortado.model.t5.T5Family.fromOnnx(ROOT.resolve(name), new CpuBackend())
+                    : dev.cortado.model.bart.BartFamily.fromOnnx(ROOT.resolve(name), new CpuBackend());
+        }
         return Families.openSeq2Seq(ROOT.resolve(name), new CpuBackend(), Families.Engine.parse(engine));
     }
 

@@ -14,6 +14,7 @@ import dev.cortado.layers.Mlp;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.Seq2SeqTracer;
 import dev.cortado.model.WeightNames;
 import dev.cortado.safetensors.Safetensors;
 import dev.cortado.tensor.Tensor;
@@ -30,6 +31,20 @@ public final class BartFamily {
 
     public static Seq2SeqModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
+        try (Safetensors st = Safetensors.openFolder(dir)) {
+            return build(c, new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString()), be, "safetensors");
+        }
+    }
+
+    /** From the Optimum ONNX files (encoder_model.onnx + decoder_model.onnx), weights found by graph tracing. */
+    public static Seq2SeqModel fromOnnx(Path dir, Backend be) {
+        ModelConfig c = ModelConfig.find(dir);
+        try (Seq2SeqTracer t = Seq2SeqTracer.open(dir, c, be)) {
+            return build(c, t.names(), be, "onnx");
+        }
+    }
+
+    static Seq2SeqModel build(ModelConfig c, WeightNames w, Backend be, String source) {
         String type = c.modelType();
         boolean marian = type.equals("marian");
         if (!type.equals("bart") && !marian) throw new CortadoException(c.file() + ": model_type '" + type + "' is not bart or marian");
@@ -39,8 +54,7 @@ public final class BartFamily {
         Activation act = WeightNames.activation(c.str("activation_function", "gelu"), c.file().toString());
         float scale = c.bool("scale_embedding", false) ? (float) Math.sqrt(d) : 1f;
         float eps = 1e-5f;
-        try (Safetensors st = Safetensors.openFolder(dir)) {
-            WeightNames w = new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString());
+        {
             Tensor shared = w.opt("model.shared.weight") != null ? w.need("model.shared.weight") : w.need("model.encoder.embed_tokens.weight");
             Tensor encTok = w.opt("model.encoder.embed_tokens.weight") != null ? w.need("model.encoder.embed_tokens.weight") : shared;
             Tensor decTok = w.opt("model.decoder.embed_tokens.weight") != null ? w.need("model.decoder.embed_tokens.weight") : shared;
@@ -66,11 +80,11 @@ public final class BartFamily {
                     enc, null, null);
             Tensor head = w.opt("lm_head.weight");
             Tensor bias = w.opt("final_logits_bias");
-            Linear lmHead = new Linear(be.weightTransposed(head != null ? head : decTok),
+            Linear lmHead = new Linear(head != null ? w.linearWeight("lm_head.weight") : be.weightTransposed(decTok),
                     bias == null ? null : be.weight(bias.reshape(bias.numel())));
             TransformerDecoder decoder = new TransformerDecoder(new Embeddings(be.weight(decTok), be.weight(decPos), offset, null, decNorm, scale),
                     dec, null, lmHead, 1f, decH, d / decH, positions, null);
-            String desc = type + ": " + enc.size() + "+" + dec.size() + " layers, d_model " + d + ", " + encH + " heads, " + act;
+             String desc = type + " (" + source + "): " + enc.size() + "+" + dec.size() + " layers, d_model " + d + ", " + encH + " heads, " + act;
             return new Seq2SeqModel(be, encoder, new DecoderModel(be, decoder, desc, null), positions, desc);
         }
     }

@@ -86,7 +86,7 @@ public final class BertModel implements EncoderRunner {
                 : t.opBetween(lin.get(4).output(), lin.get(5).input(), Set.of("Tanh")) ? Activation.GELU_TANH : Activation.RELU;
         List<EncoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < nLayers; l++) {
-            LinearOp[] qkv = orderQkv(t, lin.subList(6 * l, 6 * l + 3), file);
+            LinearOp[] qkv = t.orderQkv(lin.subList(6 * l, 6 * l + 3));
             Attention attn = new Attention(Weights.linear(be, qkv[0]), Weights.linear(be, qkv[1]), Weights.linear(be, qkv[2]),
                     Weights.linear(be, lin.get(6 * l + 3)), heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
             Mlp mlp = new Mlp(Weights.linear(be, lin.get(6 * l + 4)), null, Weights.linear(be, lin.get(6 * l + 5)), act);
@@ -96,28 +96,6 @@ public final class BertModel implements EncoderRunner {
                 type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst()), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
         return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act);
-    }
-
-    /** Orders the three projections that share an input as q, k, v by where they enter the attention MatMuls. */
-    private static LinearOp[] orderQkv(GraphTracer t, List<LinearOp> three, Path file) {
-        LinearOp q = null, k = null, v = null;
-        int scoresNode = Integer.MAX_VALUE;
-        int[][] hits = new int[3][];
-        for (int i = 0; i < 3; i++) {
-            hits[i] = t.reachesMatMul(three.get(i).output(), 12);
-            if (hits[i] == null) throw new CortadoException("cannot trace attention projections in " + file);
-            scoresNode = Math.min(scoresNode, hits[i][0]);
-        }
-        for (int i = 0; i < 3; i++) {
-            if (hits[i][0] == scoresNode) {
-                if (hits[i][1] == 0) q = three.get(i);
-                else k = three.get(i);
-            } else {
-                v = three.get(i);
-            }
-        }
-        if (q == null || k == null || v == null) throw new CortadoException("cannot tell q/k/v projections apart in " + file);
-        return new LinearOp[] {q, k, v};
     }
 
     /** Heads from the Reshape that splits the key projection into [B, S, heads, headDim]. */

@@ -131,7 +131,7 @@ public final class LlamaFamily {
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 List<LinearOp> ops = lin.subList(7 * l, 7 * l + 7);
-                LinearOp[] qkv = qkv(t, ops.subList(0, 3));
+                LinearOp[] qkv = t.orderQkv(ops.subList(0, 3));
                 LinearOp gate = feedsSigmoid(t, ops.get(4)) ? ops.get(4) : ops.get(5);
                 LinearOp up = gate == ops.get(4) ? ops.get(5) : ops.get(4);
                 Attention attn = attention(be, s, Weights.linear(be, qkv[0]), Weights.linear(be, qkv[1]), Weights.linear(be, qkv[2]),
@@ -147,25 +147,6 @@ public final class LlamaFamily {
 
     private static boolean feedsSigmoid(GraphTracer t, LinearOp op) {
         return t.graph().consumers(op.output()).stream().anyMatch(n -> n.opType().equals("Sigmoid"));
-    }
-
-    /** q and k both meet in the scores MatMul (q as input 0); v enters the context MatMul. */
-    private static LinearOp[] qkv(GraphTracer t, List<LinearOp> three) {
-        LinearOp q = null, k = null, v = null;
-        int[][] hits = new int[3][];
-        int scores = Integer.MAX_VALUE;
-        for (int i = 0; i < 3; i++) {
-            hits[i] = t.reachesMatMul(three.get(i).output(), 24);
-            if (hits[i] == null) throw new CortadoException("cannot trace the attention projections");
-            scores = Math.min(scores, hits[i][0]);
-        }
-        for (int i = 0; i < 3; i++) {
-            if (hits[i][0] != scores) v = three.get(i);
-            else if (hits[i][1] == 0) q = three.get(i);
-            else k = three.get(i);
-        }
-        if (q == null || k == null || v == null) throw new CortadoException("cannot tell q/k/v projections apart");
-        return new LinearOp[] {q, k, v};
     }
 
     private static Attention attention(Backend be, Spec s, Linear q, Linear k, Linear v, Linear o) {

@@ -15,6 +15,7 @@ import dev.cortado.layers.RelativePositionBias;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.Seq2SeqTracer;
 import dev.cortado.model.WeightNames;
 import dev.cortado.safetensors.Safetensors;
 import dev.cortado.tensor.Tensor;
@@ -32,6 +33,20 @@ public final class T5Family {
 
     public static Seq2SeqModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
+        try (Safetensors st = Safetensors.openFolder(dir)) {
+            return build(c, new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString()), be, "safetensors");
+        }
+    }
+
+    /** From the Optimum ONNX files (encoder_model.onnx + decoder_model.onnx), weights found by graph tracing. */
+    public static Seq2SeqModel fromOnnx(Path dir, Backend be) {
+        ModelConfig c = ModelConfig.find(dir);
+        try (Seq2SeqTracer t = Seq2SeqTracer.open(dir, c, be)) {
+            return build(c, t.names(), be, "onnx");
+        }
+    }
+
+    static Seq2SeqModel build(ModelConfig c, WeightNames w, Backend be, String source) {
         int d = c.integer("d_model"), dkv = c.integer("d_kv"), heads = c.integer("num_heads");
         int encLayers = c.integer("num_layers"), decLayers = c.integer("num_decoder_layers", encLayers);
         float eps = (float) c.number("layer_norm_epsilon", 1e-6);
@@ -40,8 +55,7 @@ public final class T5Family {
         Activation act = WeightNames.activation(gated ? ff.substring(6).replace("gelu", "gelu_new") : ff, c.file().toString());
         int buckets = c.integer("relative_attention_num_buckets", 32), maxDist = c.integer("relative_attention_max_distance", 128);
         boolean tied = c.bool("tie_word_embeddings", true);
-        try (Safetensors st = Safetensors.openFolder(dir)) {
-            WeightNames w = new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString());
+        {
             Tensor shared = w.opt("shared.weight") != null ? w.need("shared.weight") : w.need("encoder.embed_tokens.weight");
             Tensor emb = be.weight(shared);
             List<EncoderLayer> enc = new ArrayList<>();
@@ -62,12 +76,12 @@ public final class T5Family {
             }
             RelativePositionBias decBias = bias(w, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, maxDist, heads, false);
             Tensor head = w.opt("lm_head.weight");
-            Linear lmHead = new Linear(be.weightTransposed(tied || head == null ? shared : head), null);
+            Linear lmHead = new Linear(tied || head == null ? be.weightTransposed(shared) : w.linearWeight("lm_head.weight"), null);
             int context = c.integer("n_positions", 512);
             TransformerDecoder decoder = new TransformerDecoder(new Embeddings(emb, null, 0, null, null, 1f), dec,
                     w.rmsNorm("decoder.final_layer_norm.weight", eps), lmHead, tied ? (float) Math.pow(d, -0.5) : 1f,
                     heads, dkv, context, decBias);
-            String desc = "t5 (" + ff + (tied ? ", tied" : "") + "): " + encLayers + "+" + decLayers + " layers, d_model " + d + ", " + heads + " heads";
+            String desc = "t5 (" + source + ", " + ff + (tied ? ", tied" : "") + "): " + encLayers + "+" + decLayers + " layers, d_model " + d + ", " + heads + " heads";
             return new Seq2SeqModel(be, encoder, new DecoderModel(be, decoder, desc, null), context, desc);
         }
     }
