@@ -25,6 +25,9 @@ public interface Seq2Seq extends AutoCloseable {
 
     int maxSourcePositions();
 
+    /** Output vocabulary size (logits per step). */
+    int vocabSize();
+
     String describe();
 
     @Override

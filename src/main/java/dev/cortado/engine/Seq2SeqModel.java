@@ -85,6 +85,7 @@ public final class Seq2SeqModel implements Seq2Seq {
     @Override public int encoderRuns() { return encoderRuns; }
     @Override public int crossKvComputations() { return crossRuns; }
     @Override public int maxSourcePositions() { return maxSource; }
+    @Override public int vocabSize() { return decoder.vocabSize(); }
     @Override public String describe() { return description + ", backend " + backend.name(); }
 
     @Override

@@ -27,6 +27,10 @@ public final class Seq2SeqRunner {
         this.config = config.encoderDecoder(true).validate();
         this.truncate = truncate;
         this.warnings = warnings;
+        if (tokenizer.vocabSize() > model.vocabSize()) {
+            throw new CortadoException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocabulary has "
+                    + model.vocabSize() + ": they do not belong together");
+        }
     }
 
     public GenerationConfig config() {

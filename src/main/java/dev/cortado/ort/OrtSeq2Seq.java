@@ -59,6 +59,11 @@ public final class OrtSeq2Seq implements Seq2Seq {
     }
 
     @Override
+    public int vocabSize() {
+        return vocab;
+    }
+
+    @Override
     public int maxSourcePositions() {
         return maxPositions;
     }
