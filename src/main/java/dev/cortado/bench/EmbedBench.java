@@ -1,6 +1,7 @@
 package dev.cortado.bench;
 
 import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.backend.cpu.WorkerPool;
 import dev.cortado.engine.EncoderRunner;
 import dev.cortado.engine.Embedders;
 import dev.cortado.ort.OrtEncoder;
@@ -18,12 +19,12 @@ public final class EmbedBench {
 
     public record Result(String engine, int batch, int seq, double medianSps, double minSps, double maxSps) {}
 
-    public static void run(Path onnx, int[] batches, int seq, int warmup, int repeats, PrintWriter out) {
-        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d cores%n", onnx, seq, warmup, repeats,
-                Runtime.getRuntime().availableProcessors());
+    public static void run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, PrintWriter out) {
+        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d threads per engine (%d cores)%n", onnx, seq,
+                warmup, repeats, threads, Runtime.getRuntime().availableProcessors());
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
-        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend());
-             EncoderRunner ort = new OrtEncoder(onnx, 512)) {
+        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend(new WorkerPool(threads)));
+             EncoderRunner ort = new OrtEncoder(onnx, 512, threads)) {
             for (int b : batches) {
                 int[][] ids = ids(b, seq);
                 boolean[][] valid = new boolean[b][seq];

@@ -30,6 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "128", description = "tokens per input")
     int seq;
 
+    @Option(names = "--threads", description = "threads per engine (default: all cores)") Integer threads;
     @Option(names = "--warmup", defaultValue = "3") int warmup;
     @Option(names = "--repeats", defaultValue = "10") int repeats;
 
@@ -49,7 +50,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         switch (scenario) {
             case "embed" -> EmbedBench.run(Embedders.resolveOnnx(model != null ? model : DefaultModels.minilm()),
-                    batches, seq, warmup, repeats, spec.commandLine().getOut());
+                    batches, seq, warmup, repeats,
+                    threads != null ? threads : Runtime.getRuntime().availableProcessors(), spec.commandLine().getOut());
             default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: embed)");
         }
         return 0;

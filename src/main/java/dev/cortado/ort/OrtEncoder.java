@@ -18,11 +18,15 @@ public final class OrtEncoder implements EncoderRunner {
     private final int maxPositions;
 
     public OrtEncoder(Path onnx, int maxPositions) {
+        this(onnx, maxPositions, Runtime.getRuntime().availableProcessors());
+    }
+
+    public OrtEncoder(Path onnx, int maxPositions, int threads) {
         this.maxPositions = maxPositions;
         try {
             OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            opts.setIntraOpNumThreads(threads);
             this.session = env.createSession(onnx.toString(), opts);
         } catch (OrtException e) {
             throw new CortadoException("ONNX Runtime cannot load " + onnx + ": " + e.getMessage(), e);

@@ -39,33 +39,39 @@ final class CpuAttention {
                     int qo = ((b * sq + i) * heads + h) * d;
                     int visible = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
                     scores(q, qo, kt, s, d, kvLen, visible, scale);
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < visible; j++) {
-                        if (valid != null && !valid[j]) {
-                            s[j] = Float.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        if (bias != null) s[j] += bias[(h * sq + i) * kvLen + j];
-                        if (s[j] > max) max = s[j];
+                    if (valid != null) for (int j = 0; j < visible; j++) if (!valid[j]) s[j] = Float.NEGATIVE_INFINITY;
+                    if (bias != null) {
+                        int bo = (h * sq + i) * kvLen;
+                        for (int j = 0; j < visible; j++) s[j] += bias[bo + j];
                     }
                     java.util.Arrays.fill(acc, 0f);
-                    if (max != Float.NEGATIVE_INFINITY) {
-                        double sum = 0;
-                        for (int j = 0; j < visible; j++) {
-                            float e = s[j] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s[j] - max);
-                            s[j] = e;
-                            sum += e;
-                        }
-                        float inv = (float) (1.0 / sum);
-                        for (int j = 0; j < visible; j++) {
-                            float p = s[j] * inv;
-                            if (p != 0f) axpy(p, v, (int) vv.offset(b, kh, j), acc, d);
-                        }
-                    }
+                    float inv = softmaxInPlace(s, visible);
+                    if (inv > 0) weightedSum(s, inv, visible, v, vv, b, kh, acc, d);
                     System.arraycopy(acc, 0, out, qo, d);
                 }
             }
         });
+    }
+
+    /** exp(s - max) in place over [0, n) (Vector API exp); returns 1/sum, or 0 when every score is -inf. */
+    static float softmaxInPlace(float[] s, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) if (s[j] > max) max = s[j];
+        if (max == Float.NEGATIVE_INFINITY) return 0f;
+        FloatVector mv = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector e = FloatVector.fromArray(F, s, j).sub(mv).lanewise(jdk.incubator.vector.VectorOperators.EXP);
+            e.intoArray(s, j);
+            acc = acc.add(e);
+        }
+        double sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; j < n; j++) {
+            float e = (float) Math.exp(s[j] - max);
+            s[j] = e;
+            sum += e;
+        }
+        return (float) (1.0 / sum);
     }
 
     private static void scores(float[] q, int qo, float[] kt, float[] s, int d, int kvLen, int n, float scale) {
@@ -79,6 +85,39 @@ final class CpuAttention {
             float dot = 0;
             for (int e = 0; e < d; e++) dot += q[qo + e] * kt[e * kvLen + j];
             s[j] = dot * scale;
+        }
+    }
+
+    /** acc = inv · Σ_j s[j] · V[j]; register accumulators for head sizes of 1, 2, 4 or 8 vectors. */
+    private static void weightedSum(float[] s, float inv, int n, float[] v, KvView vv, int b, int kh, float[] acc, int d) {
+        if (d == L || d == 2 * L || d == 4 * L || d == 8 * L) {
+            for (int c = 0; c < d; c += 4 * L) {
+                int w = Math.min(4, (d - c) / L);
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int j = 0; j < n; j++) {
+                    float pj = s[j];
+                    if (pj == 0f) continue;
+                    FloatVector p = FloatVector.broadcast(F, pj);
+                    int o = (int) vv.offset(b, kh, j) + c;
+                    a0 = FloatVector.fromArray(F, v, o).fma(p, a0);
+                    if (w > 1) a1 = FloatVector.fromArray(F, v, o + L).fma(p, a1);
+                    if (w > 2) {
+                        a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(p, a2);
+                        a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(p, a3);
+                    }
+                }
+                a0.mul(inv).intoArray(acc, c);
+                if (w > 1) a1.mul(inv).intoArray(acc, c + L);
+                if (w > 2) {
+                    a2.mul(inv).intoArray(acc, c + 2 * L);
+                    a3.mul(inv).intoArray(acc, c + 3 * L);
+                }
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float p = s[j] * inv;
+            if (p != 0f) axpy(p, v, (int) vv.offset(b, kh, j), acc, d);
         }
     }
 
