@@ -1,16 +1,12 @@
 package dev.cortado.cli;
 
-import dev.cortado.CortadoException;
+import dev.cortado.Device;
 
-/** Parses --device. CUDA is reported clearly where this command does not run on it yet. */
+/** Parses --device; CUDA fails with one clear line (no driver, or not wired into this command yet). */
 final class Devices {
     private Devices() {}
 
     static void requireCpu(String device) {
-        if (device == null || device.equals("cpu")) return;
-        if (device.equals("cuda") || device.matches("cuda:\\d+")) {
-            throw new CortadoException("--device " + device + " is not available for this command yet (CPU only); use --device cpu");
-        }
-        throw new CortadoException("unknown device '" + device + "' (use cpu or cuda[:N])");
+        Device.parse(device).requireCpuExecution();
     }
 }

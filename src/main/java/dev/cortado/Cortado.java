@@ -1,0 +1,108 @@
+package dev.cortado;
+
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.engine.EmbeddingModel;
+import dev.cortado.engine.Embedders;
+import dev.cortado.engine.Pooling;
+import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Seq2SeqRunner;
+import dev.cortado.generate.GenerationConfig;
+import dev.cortado.generate.GenerationResult;
+import dev.cortado.generate.Generator;
+import dev.cortado.generate.LanguageModel;
+import dev.cortado.model.Families;
+import dev.cortado.model.ModelConfig;
+import dev.cortado.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The Java entry point: open a model folder (HF config.json + safetensors, or an Optimum ONNX export) and use it.
+ *
+ * <pre>{@code
+ * try (Cortado rt = Cortado.open(Path.of("models/cortado-en-de"))) {
+ *     String de = rt.translate(List.of("The package provides a library."), rt.generationConfig()).getFirst().text();
+ * }
+ * try (Cortado rt = Cortado.open(Path.of("../shared/models/stories260K"))) {
+ *     Generator g = rt.generator(GenerationConfig.sampling(0.7f).maxNewTokens(64).seed(1).stopStrings("\n\n"));
+ *     g.generate("Once upon a time", t -> System.out.print(t.text()));
+ * }
+ * }</pre>
+ */
+public final class Cortado implements AutoCloseable {
+    private final Path dir;
+    private final Tokenizer tokenizer;
+    private final LanguageModel decoder;
+    private final Seq2Seq seq2seq;
+    private final EmbeddingModel embedder;
+
+    private Cortado(Path dir, Tokenizer tokenizer, LanguageModel decoder, Seq2Seq seq2seq, EmbeddingModel embedder) {
+        this.dir = dir;
+        this.tokenizer = tokenizer;
+        this.decoder = decoder;
+        this.seq2seq = seq2seq;
+        this.embedder = embedder;
+    }
+
+    public static Cortado open(Path model) {
+        return open(model, Device.cpu());
+    }
+
+    public static Cortado open(Path model, Device device) {
+        device.requireCpuExecution();
+        if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        Path tokFile = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokFile) && dir.getParent() != null) tokFile = dir.getParent().resolve("tokenizer.json");
+        boolean hasConfig = Files.isRegularFile(dir.resolve("config.json"))
+                || dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("config.json"));
+        if (!hasConfig) {
+            // an encoder export without config.json (e.g. sentence-transformers ONNX): embeddings
+            return new Cortado(dir, null, null, null,
+                    Embedders.open(model, null, Embedders.Engine.CORTADO, Pooling.MEAN, true));
+        }
+        Tokenizer tok = Files.isRegularFile(tokFile) ? Tokenizer.fromFile(tokFile) : null;
+        ModelConfig c = ModelConfig.find(model);
+        String type = c.modelType();
+        if (type.equals("t5") || type.equals("bart") || type.equals("marian")) {
+            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, new CpuBackend(), null), null);
+        }
+        if (type.equals("bert")) {
+            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Embedders.Engine.CORTADO, Pooling.MEAN, true));
+        }
+        return new Cortado(dir, tok, Families.openDecoder(model, new CpuBackend(), Families.Engine.CORTADO), null, null);
+    }
+
+    /** The model's generation_config.json (or transformers' defaults). */
+    public GenerationConfig generationConfig() {
+        Path g = dir.resolve("generation_config.json");
+        return Files.isRegularFile(g) ? GenerationConfig.fromFile(g) : GenerationConfig.defaults();
+    }
+
+    /** Text generation with a decoder-only model. */
+    public Generator generator(GenerationConfig config) {
+        if (decoder == null) throw new CortadoException(dir + " is not a decoder-only model (use translate/summarize or embed)");
+        return new Generator(decoder, tokenizer, config);
+    }
+
+    /** Translation or summarization with an encoder-decoder model; num_return_sequences results per source. */
+    public List<GenerationResult> translate(List<String> sources, GenerationConfig config) {
+        if (seq2seq == null) throw new CortadoException(dir + " is not an encoder-decoder model");
+        if (tokenizer == null) throw new CortadoException(dir + " has no tokenizer.json");
+        return new Seq2SeqRunner(seq2seq, tokenizer, config, true, w -> System.err.println("cortado: warning: " + w)).run(sources);
+    }
+
+    /** Sentence embeddings with an encoder model. */
+    public List<float[]> embed(List<String> texts) {
+        if (embedder == null) throw new CortadoException(dir + " is not an embedding model");
+        return embedder.embed(texts, 32);
+    }
+
+    @Override
+    public void close() {
+        if (decoder != null) decoder.close();
+        if (seq2seq != null) seq2seq.close();
+        if (embedder != null) embedder.close();
+    }
+}
