@@ -60,7 +60,7 @@ public final class Cortado implements AutoCloseable {
         if (!hasConfig) {
             // an encoder export without config.json (e.g. sentence-transformers ONNX): embeddings
             return new Cortado(dir, null, null, null,
-                    Embedders.open(model, null, Embedders.Engine.CORTADO, Pooling.MEAN, true));
+                    Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
         }
         Tokenizer tok = Files.isRegularFile(tokFile) ? Tokenizer.fromFile(tokFile) : null;
         ModelConfig c = ModelConfig.find(model);
@@ -69,7 +69,7 @@ public final class Cortado implements AutoCloseable {
             return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, new CpuBackend(), null), null);
         }
         if (type.equals("bert")) {
-            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Embedders.Engine.CORTADO, Pooling.MEAN, true));
+            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
         }
         return new Cortado(dir, tok, Families.openDecoder(model, new CpuBackend(), Families.Engine.CORTADO), null, null);
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Embedders;
+import dev.cortado.model.Families;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import java.io.PrintWriter;
@@ -56,7 +57,7 @@ public final class EmbedCommand implements Callable<Integer> {
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);
         Devices.requireCpu(device);
         Pooling p = Pooling.parse(pooling);
-        Embedders.Engine e = Embedders.Engine.parse(engine);
+        Families.Engine e = Families.Engine.parse(engine);
         List<String> inputs = Inputs.argsOrStdin(texts, System.in);
         Path m = model != null ? model : DefaultModels.minilm();
         PrintWriter out = spec.commandLine().getOut();

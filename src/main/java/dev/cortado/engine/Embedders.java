@@ -3,6 +3,7 @@ package dev.cortado.engine;
 import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.model.Families;
 import dev.cortado.model.bert.BertModel;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.ort.OrtEncoder;
@@ -14,17 +15,7 @@ import java.nio.file.Path;
 public final class Embedders {
     private Embedders() {}
 
-    public enum Engine { CORTADO, ORT;
-        public static Engine parse(String s) {
-            return switch (s.toLowerCase()) {
-                case "cortado" -> CORTADO;
-                case "ort", "onnxruntime" -> ORT;
-                default -> throw new CortadoException("unknown engine '" + s + "' (use cortado or ort)");
-            };
-        }
-    }
-
-    public static EmbeddingModel open(Path path, Path tokenizerPath, Engine engine, Pooling pooling, boolean normalize) {
+    public static EmbeddingModel open(Path path, Path tokenizerPath, Families.Engine engine, Pooling pooling, boolean normalize) {
         Path onnx = resolveOnnx(path);
         Path tok = tokenizerPath != null ? tokenizerPath : onnx.resolveSibling("tokenizer.json");
         if (!Files.isRegularFile(tok)) {
@@ -32,7 +23,7 @@ public final class Embedders {
         }
         Tokenizer tokenizer = Tokenizer.fromFile(tok);
         EncoderRunner runner;
-        if (engine == Engine.ORT) {
+        if (engine == Families.Engine.ORT) {
             int maxPos;
             try (OnnxModel m = OnnxModel.open(onnx)) {
                 maxPos = positionsOf(m);

@@ -9,6 +9,7 @@ import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
 import java.nio.file.Files;
+import dev.cortado.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Cortado's engine, and through ONNX Runtime.
  */
 class DecoderFixturesTest {
-    static final Path ROOT = Path.of("models/fixtures");
+    static final Path ROOT = Fixtures.ROOT;
     static final String[] NAMES = {"tiny-gpt2", "tiny-llama", "tiny-llama-scaled", "tiny-qwen2", "tiny-mistral"};
 
     static Stream<Arguments> cases() {
@@ -41,31 +42,18 @@ class DecoderFixturesTest {
         };
     }
 
-    static JsonNode goldens(String name) throws Exception {
-        return new ObjectMapper().readTree(ROOT.resolve(name).resolve("goldens.json").toFile());
-    }
 
-    static int[] ints(JsonNode a) {
-        int[] r = new int[a.size()];
-        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
-        return r;
-    }
 
-    static int argmax(float[] a) {
-        int b = 0;
-        for (int i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
-        return b;
-    }
 
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("cases")
     void stepLogitsWithin1e4OfTransformers(String name, String source) throws Exception {
         assertTrue(Files.isDirectory(ROOT.resolve(name)), "fixture missing: " + ROOT.resolve(name));
-        JsonNode g = goldens(name);
+        JsonNode g = Fixtures.goldens(name);
         try (LanguageModel m = open(name, source)) {
             double worst = 0;
             for (JsonNode c : g.get("step_logits").get("cases")) {
-                int[] prompt = ints(c.get("input_ids")), tokens = ints(c.get("tokens"));
+                int[] prompt = Fixtures.ints(c.get("input_ids")), tokens = Fixtures.ints(c.get("tokens"));
                 try (DecoderSession s = m.newSession(1)) {
                     float[] logits = s.step(new int[][] {prompt}, null)[0];
                     for (int step = 0; step < tokens.length; step++) {
@@ -75,7 +63,7 @@ class DecoderFixturesTest {
                             // goldens are rounded to 6 significant digits
                             worst = Math.max(worst, Math.abs(logits[i] - r) - Math.abs(r) * 5e-6);
                         }
-                        assertTrue(argmax(logits) == tokens[step], name + " step " + step);
+                        assertTrue(Fixtures.argmax(logits) == tokens[step], name + " step " + step);
                         logits = s.step(new int[][] {{tokens[step]}}, null)[0];
                     }
                 }
@@ -87,16 +75,16 @@ class DecoderFixturesTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("cases")
     void batchedLeftPaddedGreedyEqualsTransformers(String name, String source) throws Exception {
-        JsonNode b = goldens(name).get("generate").get("greedy_batched_left_padded");
+        JsonNode b = Fixtures.goldens(name).get("generate").get("greedy_batched_left_padded");
         JsonNode ids = b.get("input_ids"), mask = b.get("attention_mask");
         int rows = ids.size(), n = ids.get(0).size();
         int[][] tok = new int[rows][];
         boolean[][] valid = new boolean[rows][n];
         for (int r = 0; r < rows; r++) {
-            tok[r] = ints(ids.get(r));
+            tok[r] = Fixtures.ints(ids.get(r));
             for (int j = 0; j < n; j++) valid[r][j] = mask.get(r).get(j).asInt() == 1;
         }
-        JsonNode special = goldens(name).get("special_ids");
+        JsonNode special = Fixtures.goldens(name).get("special_ids");
         int eos = special.get("eos_token_id").asInt(), pad = special.get("pad_token_id_used_for_goldens").asInt();
         JsonNode expectedRows = b.get("rows");
         int steps = expectedRows.get(0).get("new_ids").size();
@@ -107,13 +95,13 @@ class DecoderFixturesTest {
             for (int step = 0; step < steps; step++) {
                 int[][] next = new int[rows][1];
                 for (int r = 0; r < rows; r++) {
-                    got[r][step] = done[r] ? pad : argmax(logits[r]);
+                    got[r][step] = done[r] ? pad : Fixtures.argmax(logits[r]);
                     done[r] |= got[r][step] == eos;
                     next[r][0] = got[r][step];
                 }
                 logits = s.step(next, null);
             }
-            for (int r = 0; r < rows; r++) assertArrayEquals(ints(expectedRows.get(r).get("new_ids")), got[r], name + " row " + r);
+            for (int r = 0; r < rows; r++) assertArrayEquals(Fixtures.ints(expectedRows.get(r).get("new_ids")), got[r], name + " row " + r);
         }
     }
 }

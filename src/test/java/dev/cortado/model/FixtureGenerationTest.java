@@ -11,6 +11,7 @@ import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
+import dev.cortado.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * sequences_scores, no-repeat-ngram, repetition penalty — through Cortado's engine and ONNX Runtime.
  */
 class FixtureGenerationTest {
-    static final Path ROOT = Path.of("models/fixtures");
+    static final Path ROOT = Fixtures.ROOT;
     static final List<String> DECODERS = List.of("tiny-gpt2", "tiny-llama", "tiny-llama-scaled", "tiny-qwen2", "tiny-mistral");
     static final List<String> SEQ2SEQ = List.of("tiny-t5", "tiny-flan-t5", "tiny-bart", "tiny-marian");
     static final Set<String> KEYS = Set.of("max_new_tokens", "do_sample", "num_beams", "num_return_sequences", "length_penalty",
@@ -38,7 +39,7 @@ class FixtureGenerationTest {
     static Stream<Arguments> cases() throws Exception {
         List<Arguments> out = new ArrayList<>();
         for (String n : concat()) {
-            JsonNode gen = goldens(n).get("generate");
+            JsonNode gen = Fixtures.goldens(n).get("generate");
             for (var it = gen.fieldNames(); it.hasNext(); ) {
                 String c = it.next();
                 if (c.startsWith("greedy_batched")) continue;
@@ -54,15 +55,7 @@ class FixtureGenerationTest {
         return l;
     }
 
-    static JsonNode goldens(String name) throws Exception {
-        return new ObjectMapper().readTree(ROOT.resolve(name).resolve("goldens.json").toFile());
-    }
 
-    static int[] ints(JsonNode a) {
-        int[] r = new int[a.size()];
-        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
-        return r;
-    }
 
     static GenerationConfig config(JsonNode effective) {
         Map<String, Object> o = new HashMap<>();
@@ -74,11 +67,11 @@ class FixtureGenerationTest {
     @ParameterizedTest(name = "{0} {1} via {2}")
     @MethodSource("cases")
     void tokensAndScoresEqualTransformers(String name, String kase, String engine) throws Exception {
-        JsonNode g = goldens(name).get("generate").get(kase);
+        JsonNode g = Fixtures.goldens(name).get("generate").get(kase);
         boolean s2s = SEQ2SEQ.contains(name);
         GenerationConfig c = config(g.get("effective_generation_config")).encoderDecoder(s2s);
         for (JsonNode r : g.get("results")) {
-            int[] prompt = ints(r.get("input_ids"));
+            int[] prompt = Fixtures.ints(r.get("input_ids"));
             List<GenerationResult> got;
             if (s2s) {
                 try (Seq2Seq m = Families.openSeq2Seq(ROOT.resolve(name), new CpuBackend(), Families.Engine.parse(engine))) {
@@ -96,11 +89,11 @@ class FixtureGenerationTest {
                 JsonNode exp = r.get("new_ids_trimmed");
                 assertEquals(exp.size(), got.size(), "return sequences");
                 for (int i = 0; i < exp.size(); i++) {
-                    assertArrayEquals(ints(exp.get(i)), got.get(i).ids(), kase + " sequence " + i);
+                    assertArrayEquals(Fixtures.ints(exp.get(i)), got.get(i).ids(), kase + " sequence " + i);
                     assertEquals(r.get("sequences_scores").get(i).asDouble(), got.get(i).score(), 1e-4, kase + " score " + i);
                 }
             } else {
-                assertArrayEquals(ints(r.get("new_ids")), got.getFirst().ids(), kase + " prompt " + r.get("input_ids"));
+                assertArrayEquals(Fixtures.ints(r.get("new_ids")), got.getFirst().ids(), kase + " prompt " + r.get("input_ids"));
             }
         }
     }

@@ -10,6 +10,7 @@ import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
+import dev.cortado.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * engine (safetensors) and ONNX Runtime (Optimum ONNX files).
  */
 class Seq2SeqFixturesTest {
-    static final Path ROOT = Path.of("models/fixtures");
+    static final Path ROOT = Fixtures.ROOT;
     static final String[] NAMES = {"tiny-t5", "tiny-flan-t5", "tiny-bart", "tiny-marian"};
 
     static Stream<Arguments> cases() {
@@ -42,31 +43,18 @@ class Seq2SeqFixturesTest {
         return Families.openSeq2Seq(ROOT.resolve(name), new CpuBackend(), Families.Engine.parse(engine));
     }
 
-    static JsonNode goldens(String name) throws Exception {
-        return new ObjectMapper().readTree(ROOT.resolve(name).resolve("goldens.json").toFile());
-    }
 
-    static int[] ints(JsonNode a) {
-        int[] r = new int[a.size()];
-        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
-        return r;
-    }
 
-    static int argmax(float[] a) {
-        int b = 0;
-        for (int i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
-        return b;
-    }
 
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("cases")
     void stepLogitsWithin1e4(String name, String engine) throws Exception {
-        JsonNode g = goldens(name);
+        JsonNode g = Fixtures.goldens(name);
         int start = g.get("special_ids").get("decoder_start_token_id").asInt();
         try (Seq2Seq m = open(name, engine)) {
             double worst = 0;
             for (JsonNode c : g.get("step_logits").get("cases")) {
-                int[] src = ints(c.get("input_ids")), tokens = ints(c.get("tokens"));
+                int[] src = Fixtures.ints(c.get("input_ids")), tokens = Fixtures.ints(c.get("tokens"));
                 boolean[][] valid = {new boolean[src.length]};
                 java.util.Arrays.fill(valid[0], true);
                 LanguageModel lm = m.bind(m.encode(new int[][] {src}, valid), 1);
@@ -78,7 +66,7 @@ class Seq2SeqFixturesTest {
                             double r = ref.get(i).asDouble();
                             worst = Math.max(worst, Math.abs(logits[i] - r) - Math.abs(r) * 5e-6);
                         }
-                        assertEquals(tokens[step], argmax(logits), name + " step " + step);
+                        assertEquals(tokens[step], Fixtures.argmax(logits), name + " step " + step);
                         logits = s.step(new int[][] {{tokens[step]}}, null)[0];
                     }
                 }
@@ -90,7 +78,7 @@ class Seq2SeqFixturesTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("cases")
     void batchedGreedyEncodesOnceAndMatches(String name, String engine) throws Exception {
-        JsonNode g = goldens(name);
+        JsonNode g = Fixtures.goldens(name);
         JsonNode special = g.get("special_ids");
         int start = special.get("decoder_start_token_id").asInt(), eos = special.get("eos_token_id").asInt(),
                 pad = special.get("pad_token_id").asInt();
@@ -101,7 +89,7 @@ class Seq2SeqFixturesTest {
         int[][] src = new int[rows][maxLen];
         boolean[][] valid = new boolean[rows][maxLen];
         for (int r = 0; r < rows; r++) {
-            int[] ids = ints(results.get(r).get("input_ids"));
+            int[] ids = Fixtures.ints(results.get(r).get("input_ids"));
             java.util.Arrays.fill(src[r], pad);
             System.arraycopy(ids, 0, src[r], 0, ids.length);
             for (int j = 0; j < ids.length; j++) valid[r][j] = true;
@@ -125,14 +113,14 @@ class Seq2SeqFixturesTest {
                         // the generation_config processors transformers applied: forced BOS/EOS, single-token bad words
                         for (int bad : badWords) logits[r][bad] = Float.NEGATIVE_INFINITY;
                         int forced = step == 0 && forcedBos >= 0 ? forcedBos : step == steps - 1 && forcedEos >= 0 ? forcedEos : -1;
-                        got[r][step] = done[r] ? pad : forced >= 0 ? forced : argmax(logits[r]);
+                        got[r][step] = done[r] ? pad : forced >= 0 ? forced : Fixtures.argmax(logits[r]);
                         done[r] |= got[r][step] == eos;
                         next[r][0] = got[r][step];
                     }
                 }
             }
             for (int r = 0; r < rows; r++) {
-                int[] exp = ints(results.get(r).get("new_ids"));
+                int[] exp = Fixtures.ints(results.get(r).get("new_ids"));
                 assertArrayEquals(exp, java.util.Arrays.copyOf(got[r], exp.length), name + " source " + r);
             }
             assertEquals(1, m.encoderRuns(), "encoder runs once per batch of sources");

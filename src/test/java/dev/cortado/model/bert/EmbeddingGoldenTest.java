@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Embedders;
+import dev.cortado.model.Families;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import java.util.List;
@@ -17,8 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class EmbeddingGoldenTest {
     @ParameterizedTest
-    @EnumSource(Embedders.Engine.class)
-    void matchesSentenceTransformers(Embedders.Engine engine) {
+    @EnumSource(Families.Engine.class)
+    void matchesSentenceTransformers(Families.Engine engine) {
         try (EmbeddingModel m = Embedders.open(DefaultModels.minilm(), null, engine, Pooling.MEAN, true)) {
             List<float[]> v = m.embed(List.of("A man is eating food.", "A man is eating a piece of bread."), 8);
             assertEquals(0.7553, EmbeddingModel.cosine(v.get(0), v.get(1)), 0.0005);

@@ -7,6 +7,7 @@ import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Embedders;
+import dev.cortado.model.Families;
 import dev.cortado.engine.Pooling;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,8 +17,8 @@ class QuantizedModelTest {
     @Test
     void int8RunsThroughOrtCloseToFloatModel() {
         List<String> s = List.of("A man is eating food.", "A man is eating a piece of bread.", "The weather is nice.");
-        try (EmbeddingModel q = Embedders.open(DefaultModels.minilmQuantized(), null, Embedders.Engine.ORT, Pooling.MEAN, true);
-             EmbeddingModel f = Embedders.open(DefaultModels.minilm(), null, Embedders.Engine.ORT, Pooling.MEAN, true)) {
+        try (EmbeddingModel q = Embedders.open(DefaultModels.minilmQuantized(), null, Families.Engine.ORT, Pooling.MEAN, true);
+             EmbeddingModel f = Embedders.open(DefaultModels.minilm(), null, Families.Engine.ORT, Pooling.MEAN, true)) {
             List<float[]> a = q.embed(s, 4), b = f.embed(s, 4);
             for (int i = 0; i < s.size(); i++) {
                 double cos = EmbeddingModel.cosine(a.get(i), b.get(i));
@@ -29,7 +30,7 @@ class QuantizedModelTest {
     @Test
     void cortadoEngineNamesTheUnsupportedOps() {
         CortadoException e = assertThrows(CortadoException.class, () ->
-                Embedders.open(DefaultModels.minilmQuantized(), null, Embedders.Engine.CORTADO, Pooling.MEAN, true));
+                Embedders.open(DefaultModels.minilmQuantized(), null, Families.Engine.CORTADO, Pooling.MEAN, true));
         assertTrue(e.getMessage().contains("MatMulInteger") && e.getMessage().contains("DynamicQuantizeLinear"), e.getMessage());
         assertTrue(e.getMessage().contains("--engine ort"), e.getMessage());
     }
