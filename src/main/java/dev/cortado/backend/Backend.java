@@ -17,8 +17,13 @@ public interface Backend extends AutoCloseable {
     /** Makes a host weight usable by this backend (copy/convert/upload once). */
     Tensor weight(Tensor host);
 
-    /** Like {@link #weight} for a Linear weight given [out, in] (HF/PyTorch layout): stored transposed to [in, out]. */
+    /** A Linear weight given [out, in] (HF/PyTorch layout), bound as [in, out]; the backend may pack it (opaque). */
     Tensor weightTransposed(Tensor hostOutIn);
+
+    /** A Linear weight given [in, out] (ONNX MatMul / GPT-2 Conv1D layout); the backend may pack it (opaque). */
+    default Tensor linearWeight(Tensor hostInOut) {
+        return weight(hostInOut);
+    }
 
     /** out[M,N] = x[M,K] · w[K,N] (+ bias[N]). */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor out);

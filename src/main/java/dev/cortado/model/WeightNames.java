@@ -21,7 +21,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
     /** A [out, in] (or, if listed in inOut, [in, out]) matrix bound as a backend Linear weight [in, out]. */
     public Tensor linearWeight(String name) {
         Tensor t = need(name);
-        return inOut.contains(name) ? be.weight(t) : be.weightTransposed(t);
+        return inOut.contains(name) ? be.linearWeight(t) : be.weightTransposed(t);
     }
 
     public Tensor need(String name) {

@@ -13,7 +13,7 @@ public final class Weights {
 
     public static Linear linear(Backend be, LinearOp op) {
         Const w = op.weight();
-        return new Linear(w.transposed() ? be.weightTransposed(w.tensor()) : be.weight(w.tensor()),
+        return new Linear(w.transposed() ? be.weightTransposed(w.tensor()) : be.linearWeight(w.tensor()),
                 op.bias() == null ? null : be.weight(op.bias().tensor().reshape(op.bias().tensor().numel())));
     }
 

@@ -62,6 +62,35 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, host.shape(), MemorySegment.ofArray(host.toFloatArray()));
     }
 
+    /** Packed linear weights by their (identity) array; weights not made by linearWeight are packed on first use. */
+    private final java.util.Map<Object, PackedMatmul.Packed> packed = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    @Override
+    public Tensor linearWeight(Tensor host) {
+        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
+        Tensor plain = weight(host);
+        PackedMatmul.Packed p = pack(plain);
+        MemorySegment seg = p.data() instanceof float[] f ? MemorySegment.ofArray(f) : MemorySegment.ofArray((short[]) p.data());
+        packed.put(p.data(), p);
+        // shape [in, out], but the memory holds column panels (opaque: read it only through linear())
+        return new Tensor(plain.dtype(), host.shape(), seg);
+    }
+
+    private static PackedMatmul.Packed pack(Tensor plain) {
+        int k = (int) plain.dim(0), n = (int) plain.dim(1);
+        Object base = plain.data().heapBase().orElseThrow();
+        return base instanceof float[] f ? PackedMatmul.pack(f, k, n) : PackedMatmul.packBf16((short[]) base, k, n);
+    }
+
+    private PackedMatmul.Packed packedOf(Tensor w) {
+        Object base = w.data().heapBase().orElse(null);
+        PackedMatmul.Packed p = base == null ? null : packed.get(base);
+        if (p != null) return p;
+        p = pack(w);
+        packed.put(base, p);   // an unpacked weight passed to linear(): packed once, cached by identity
+        return p;
+    }
+
     @Override
     public Tensor weightTransposed(Tensor host) {
         if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
@@ -69,7 +98,7 @@ public final class CpuBackend implements Backend {
         float[] src = host.toFloatArray(), dst = new float[src.length];
         for (int o = 0; o < out; o++) for (int i = 0; i < in; i++) dst[i * out + o] = src[o * in + i];
         Tensor t = new Tensor(DType.F32, new long[] {in, out}, MemorySegment.ofArray(dst));
-        return host.dtype() == DType.BF16 ? weight(toBf16(t)) : t;
+        return linearWeight(host.dtype() == DType.BF16 ? toBf16(t) : t);
     }
 
     private static Tensor toBf16(Tensor f32) {
@@ -81,12 +110,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        int k = (int) w.dim(0), n = (int) w.dim(1);
+        PackedMatmul.Packed p = packedOf(w);
+        int k = p.k(), n = p.n();
         int m = (int) (x.numel() / k);
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
         }
-        CpuMatmul.matmul(f(x), w(w), bias == null ? null : f(bias), f(out), m, k, n, pool);
+        PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
     }
 
     @Override

@@ -63,7 +63,7 @@ public final class Gpt2Family {
                 Tensor qkvW = need(w, p + "attn.c_attn.weight"), qkvB = need(w, p + "attn.c_attn.bias");
                 Linear[] qkv = new Linear[3];
                 for (int i = 0; i < 3; i++) {
-                    qkv[i] = new Linear(be.weight(Slicing.columns(qkvW, i * d, (i + 1) * d)), be.weight(Slicing.rows(qkvB, i * d, (i + 1) * d)));
+                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(qkvW, i * d, (i + 1) * d)), be.weight(Slicing.rows(qkvB, i * d, (i + 1) * d)));
                 }
                 Attention attn = new Attention(qkv[0], qkv[1], qkv[2], conv(be, w, p + "attn.c_proj"), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
@@ -107,7 +107,7 @@ public final class Gpt2Family {
                 Linear[] qkv = new Linear[3];
                 for (int i = 0; i < 3; i++) {
                     Tensor b = cAttn.bias() == null ? null : be.weight(Slicing.rows(cAttn.bias().tensor(), i * d, (i + 1) * d));
-                    qkv[i] = new Linear(be.weight(Slicing.columns(full, i * d, (i + 1) * d)), b);
+                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
                 }
                 Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1)), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
@@ -128,7 +128,7 @@ public final class Gpt2Family {
     }
 
     private static Linear conv(Backend be, Map<String, Tensor> w, String prefix) {
-        return new Linear(be.weight(need(w, prefix + ".weight")), be.weight(need(w, prefix + ".bias")));
+        return new Linear(be.linearWeight(need(w, prefix + ".weight")), be.weight(need(w, prefix + ".bias")));
     }
 
     private static Norm ln(Backend be, Map<String, Tensor> w, String prefix, Spec s) {

@@ -1,0 +1,140 @@
+package dev.cortado.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * y[M,N] = x[M,K] · W[K,N] (+ b) over weights packed once at load into column panels of {@link #NR} columns, each
+ * panel K×NR contiguous (zero-padded on the right). GEMV (M = 1) then streams each panel sequentially — one pass
+ * over the weights at full memory bandwidth — and GEMM runs a 4-row × 2-vector broadcast-FMA register tile with no
+ * strided weight loads. float32 or bfloat16 (widened in-register) panels.
+ */
+final class PackedMatmul {
+    static final VectorSpecies<Float> F = CpuMatmul.F;
+    static final int L = F.length();
+    static final int NR = 2 * L;
+
+    /** A packed weight: data is float[] or short[] (bf16 bits) of panels·K·NR elements. */
+    record Packed(Object data, int k, int n) {
+        int panels() {
+            return (n + NR - 1) / NR;
+        }
+    }
+
+    private PackedMatmul() {}
+
+    static Packed pack(float[] w, int k, int n) {
+        int panels = (n + NR - 1) / NR;
+        float[] p = new float[panels * k * NR];
+        for (int pi = 0; pi < panels; pi++) {
+            int j0 = pi * NR, width = Math.min(NR, n - j0), base = pi * k * NR;
+            for (int kk = 0; kk < k; kk++) System.arraycopy(w, kk * n + j0, p, base + kk * NR, width);
+        }
+        return new Packed(p, k, n);
+    }
+
+    static Packed packBf16(short[] w, int k, int n) {
+        int panels = (n + NR - 1) / NR;
+        short[] p = new short[panels * k * NR];
+        for (int pi = 0; pi < panels; pi++) {
+            int j0 = pi * NR, width = Math.min(NR, n - j0), base = pi * k * NR;
+            for (int kk = 0; kk < k; kk++) System.arraycopy(w, kk * n + j0, p, base + kk * NR, width);
+        }
+        return new Packed(p, k, n);
+    }
+
+    static void matmul(float[] x, Packed w, float[] bias, float[] y, int m, WorkerPool pool) {
+        int k = w.k(), n = w.n();
+        pool.parallelFor(w.panels(), (p0, p1) -> {
+            float[] tmp = new float[4 * NR];
+            for (int p = p0; p < p1; p++) {
+                int j0 = p * NR, width = Math.min(NR, n - j0), base = p * k * NR;
+                int i = 0;
+                for (; i <= m - 4; i += 4) {
+                    if (w.data() instanceof float[] wf) tile4(x, wf, base, i, k, tmp);
+                    else tile4Bf16(x, (short[]) w.data(), base, i, k, tmp);
+                    for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                }
+                for (; i < m; i++) {
+                    if (w.data() instanceof float[] wf) row1(x, wf, base, i, k, tmp);
+                    else row1Bf16(x, (short[]) w.data(), base, i, k, tmp);
+                    store(tmp, 0, y, i * n + j0, width, bias, j0);
+                }
+            }
+        });
+    }
+
+    private static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0) {
+        if (bias == null) {
+            System.arraycopy(tmp, from, y, to, width);
+        } else {
+            for (int j = 0; j < width; j++) y[to + j] = tmp[from + j] + bias[j0 + j];
+        }
+    }
+
+    private static void tile4(float[] x, float[] w, int base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, w, o), w1 = FloatVector.fromArray(F, w, o + L);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+    }
+
+    private static void row1(float[] x, float[] w, int base, int i, int k, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int xo = i * k, kk = 0, o = base;
+        for (; kk <= k - 2; kk += 2, o += 2 * NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
+            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
+            b0 = FloatVector.fromArray(F, w, o + NR).fma(xw, b0);
+            b1 = FloatVector.fromArray(F, w, o + NR + L).fma(xw, b1);
+        }
+        for (; kk < k; kk++, o += NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
+            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
+        }
+        a0.add(b0).intoArray(out, 0);
+        a1.add(b1).intoArray(out, L);
+    }
+
+    private static void tile4Bf16(float[] x, short[] w, int base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            FloatVector w0 = CpuMatmul.bf16(w, o), w1 = CpuMatmul.bf16(w, o + L);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+    }
+
+    private static void row1Bf16(float[] x, short[] w, int base, int i, int k, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int kk = 0, o = base, xo = i * k; kk < k; kk++, o += NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
+            a0 = CpuMatmul.bf16(w, o).fma(xv, a0);
+            a1 = CpuMatmul.bf16(w, o + L).fma(xv, a1);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, L);
+    }
+}
