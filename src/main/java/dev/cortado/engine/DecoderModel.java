@@ -18,6 +18,8 @@ public final class DecoderModel implements LanguageModel {
     private final int vocab;
     private final String description;
     private final AutoCloseable resources;
+    /** Preallocated caches returned by closed sessions, reused by the next session with the same row count. */
+    private final java.util.Map<Integer, KvCache> idle = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DecoderModel(Backend backend, TransformerDecoder decoder, String description, AutoCloseable resources) {
         this.backend = backend;
@@ -81,7 +83,9 @@ public final class DecoderModel implements LanguageModel {
             this.rows = rows;
             this.cross = cross;
             int cap = decoder.maxPositions();
-            this.cache = new KvCache(backend, decoder.layers().size(), rows, decoder.kvHeads(), cap, decoder.headDim());
+            KvCache reused = idle.remove(rows);
+            this.cache = reused != null ? reused
+                    : new KvCache(backend, decoder.layers().size(), rows, decoder.kvHeads(), cap, decoder.headDim());
             this.valid = new boolean[rows][cap];
             this.nextPos = new int[rows];
         }
@@ -130,6 +134,12 @@ public final class DecoderModel implements LanguageModel {
         @Override
         public int rows() {
             return rows;
+        }
+
+        @Override
+        public void close() {
+            cache.reset();
+            idle.put(rows, cache);
         }
 
         @Override

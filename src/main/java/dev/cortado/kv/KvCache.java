@@ -1,5 +1,6 @@
 package dev.cortado.kv;
 
+import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
 import dev.cortado.tensor.DType;
@@ -47,6 +48,9 @@ public final class KvCache {
 
     /** Makes positions [start, start + n) of every row writable: allocates missing blocks, un-shares shared ones. */
     public void prepareWrite(int start, int n) {
+        if (start + n > capacity) {
+            throw new CortadoException("KV cache holds " + capacity + " positions; writing up to " + (start + n) + " does not fit");
+        }
         for (int r = 0; r < rows; r++) {
             for (int blk = start / BLOCK; blk <= (start + n - 1) / BLOCK; blk++) {
                 int id = table[r][blk];
@@ -83,6 +87,20 @@ public final class KvCache {
         }
         for (int[] old : table) for (int id : old) if (id >= 0) blocks.release(id);
         table = next;
+    }
+
+    /** Frees every row's blocks so the preallocated pools serve the next request. */
+    public void reset() {
+        for (int[] t : table) {
+            for (int i = 0; i < t.length; i++) {
+                if (t[i] >= 0) blocks.release(t[i]);
+                t[i] = -1;
+            }
+        }
+    }
+
+    public int rows() {
+        return rows;
     }
 
     /** Blocks copied by copy-on-write so far (tests check forks copy at most the block being written). */
