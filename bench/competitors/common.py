@@ -1,0 +1,34 @@
+"""Shared by the bench competitor scripts: reads the harness's request, prints one JSON line."""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+
+def args(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument('--model', required=True, help='HF folder: config.json + model.safetensors (+ model.onnx)')
+    p.add_argument('--request', required=True, help='JSON: {"prompts": {"B": [[ids]...]}, "gen_len", "warmup", "repeats"}')
+    p.add_argument('--threads', type=int, default=os.cpu_count())
+    return p.parse_args()
+
+
+def request(path):
+    with open(path) as f:
+        r = json.load(f)
+    return r
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + '\n')
+    sys.stdout.flush()
+
+
+def now():
+    return time.perf_counter()
