@@ -22,6 +22,14 @@ def request(path):
 
 
 def peak_rss_mb():
+    # VmHWM of this process image; ru_maxrss would include the parent JVM's peak (Linux keeps it across fork+exec)
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

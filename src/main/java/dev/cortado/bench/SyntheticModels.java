@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * Models with real shapes and seeded random weights, made by the bench (never committed) and cached under
- * {@code $CORTADO_CACHE/synthetic/<name>} (default {@code ~/.cache/cortado/synthetic}): a Hugging Face folder
+ * {@code $CORTADO_CACHE/synthetic/<name>} (or system property cortado.cache; default {@code ~/.cache/cortado/synthetic}): a Hugging Face folder
  * (config.json + model.safetensors) and, for decoders, {@code model.onnx} in the Optimum decoder layout whose
  * weights are external data pointing into model.safetensors. {@code <name>-smoke} is the same family at 2 layers,
  * hidden 64. Context lengths are capped at 1024 positions (Cortado preallocates its KV cache at the model's context).
@@ -70,7 +70,7 @@ public final class SyntheticModels {
     }
 
     public static Path cacheRoot() {
-        String env = System.getenv("CORTADO_CACHE");
+        String env = System.getProperty("cortado.cache", System.getenv("CORTADO_CACHE"));
         Path root = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "cortado");
         return root.resolve("synthetic");
     }
