@@ -21,6 +21,17 @@ def request(path):
     return r
 
 
+def rss_mb(key='VmRSS:'):
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float('nan')
+
+
 def peak_rss_mb():
     # VmHWM of this process image; ru_maxrss would include the parent JVM's peak (Linux keeps it across fork+exec)
     try:

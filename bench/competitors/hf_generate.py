@@ -33,6 +33,7 @@ def main():
     import transformers
     from transformers import AutoModelForCausalLM, LogitsProcessorList
     torch.set_num_threads(a.threads)
+    rss0 = common.rss_mb()
     t0 = common.now()
     model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32)
     model.eval()
@@ -67,7 +68,7 @@ def main():
             if tokens is None:
                 tokens = out[:, ids.shape[1]:].tolist()
         results.append({'batch': int(b), 'runs': runs, 'tokens': tokens})
-    common.emit({'engine': 'hf-' + mode.mode, 'load_s': load_s, 'peak_rss_mb': common.peak_rss_mb(),
+    common.emit({'engine': 'hf-' + mode.mode, 'load_s': load_s, 'peak_rss_mb': common.peak_rss_mb(), 'rss_before_load_mb': rss0,
                  'versions': {'torch': torch.__version__, 'transformers': transformers.__version__},
                  'results': results})
 

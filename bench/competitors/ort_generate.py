@@ -17,6 +17,7 @@ def main():
     o = ort.SessionOptions()
     o.intra_op_num_threads = a.threads
     o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    rss0 = common.rss_mb()
     t0 = common.now()
     sess = ort.InferenceSession(path, o, providers=['CPUExecutionProvider'])
     load_s = common.now() - t0
@@ -55,7 +56,7 @@ def main():
             if tokens is None:
                 tokens = np.stack(gen, axis=1).tolist()
         results.append({'batch': int(b), 'runs': runs, 'tokens': tokens})
-    common.emit({'engine': 'ort-python', 'load_s': load_s, 'peak_rss_mb': common.peak_rss_mb(),
+    common.emit({'engine': 'ort-python', 'load_s': load_s, 'peak_rss_mb': common.peak_rss_mb(), 'rss_before_load_mb': rss0,
                  'versions': {'onnxruntime': ort.__version__, 'numpy': np.__version__}, 'results': results})
 
 

@@ -137,7 +137,7 @@ final class Competitors {
                 runs.put(b, list);
             }
             if (j.has("versions")) notes.add(engine + " versions: " + j.get("versions"));
-            return new EngineResult(engine, j.get("load_s").asDouble(), j.get("peak_rss_mb").asDouble(), runs, null);
+            return new EngineResult(engine, j.get("load_s").asDouble(), j.get("peak_rss_mb").asDouble(), j.path("rss_before_load_mb").asDouble(Double.NaN), runs, null);
         } catch (IOException e) {
             notes.add(engine + " failed: " + e.getMessage());
             return null;

@@ -135,12 +135,13 @@ public final class GenerateBench {
     }
 
     /** What one engine measured: per batch the timed runs and the first run's tokens. */
-    record EngineResult(String engine, double loadS, double peakRssMb, Map<Integer, List<Run>> runs, String error) {}
+    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {}
 
     private static EngineResult runJava(String engine, Supplier<LanguageModel> open, Options o, Map<Integer, int[][]> prompts,
                                         Progress progress, List<String> notes) {
         System.gc();
         boolean reset = Host.resetPeakRss();
+        double before = Host.rssMb();
         Map<Integer, List<Run>> runs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         double loadS = Double.NaN;
@@ -159,16 +160,16 @@ public final class GenerateBench {
         } catch (RuntimeException | OutOfMemoryError ex) {
             notes.add(engine + " failed: " + ex.getMessage());
             progress.log(engine + " failed: " + ex);
-            return new EngineResult(engine, loadS, Host.peakRssMb(), runs, String.valueOf(ex.getMessage()));
+            return new EngineResult(engine, loadS, Host.peakRssMb(), before, runs, String.valueOf(ex.getMessage()));
         }
         double rss = Host.peakRssMb();
         if (!reset && engine.equals("ort")) notes.add("peak RSS could not be reset between engines: ort's includes cortado's");
-        return new EngineResult(engine, loadS, rss, runs, null);
+        return new EngineResult(engine, loadS, rss, before, runs, null);
     }
 
     private static void report(Report rep, ModelInfo mi, Options o, Host.Bandwidth bw, List<EngineResult> results, PrintWriter out) {
         rep.columns.addAll(List.of("engine", "batch", "prefill tok/s", "decode tok/s", "decode min", "decode max", "spread %",
-                "TTFT ms", "tok p50 ms", "tok p99 ms", "roofline %", "peak RSS MiB", "load s", "tokens"));
+                "TTFT ms", "tok p50 ms", "tok p99 ms", "roofline %", "peak RSS MiB", "RSS Δ MiB", "load s", "tokens"));
         // token agreement first: the reference is Cortado when it ran, else ORT
         EngineResult ref = results.stream().filter(r -> r.error() == null && !r.runs().isEmpty()).findFirst().orElse(null);
         Map<String, Map<Integer, String>> agree = new LinkedHashMap<>();
@@ -232,6 +233,7 @@ public final class GenerateBench {
                 row.put("tok p99 ms", Stats.percentile(lat, 99));
                 row.put("roofline %", 100 * sd.median() / roofline.get(b));
                 row.put("peak RSS MiB", r.peakRssMb());
+                row.put("RSS Δ MiB", r.peakRssMb() - r.rssBeforeMb());
                 row.put("load s", r.loadS());
                 row.put("tokens", r.error() != null ? "error" : agree.get(r.engine()).get(b));
                 row.put("prefill_tok_s_runs", pf);
@@ -255,6 +257,8 @@ public final class GenerateBench {
                 "batch size", "% of roofline", cats, roofSeries));
         rep.notes.add(String.format("roofline: bytes read per decode step = weights %.1f MB + KV at mean context %.0f (%.1f KB per token per row), ÷ measured read bandwidth %.1f GB/s",
                 mi.weightBytes() / 1e6, avgCtx, kvPerTokenRow / 1e3, bw.readGBs()));
+        rep.notes.add("peak RSS = the process's peak (Java engines share the bench JVM, so ort's includes heap the JVM kept after cortado); "
+                + "RSS Δ = peak minus RSS just before the engine loaded (model files are mmapped: their pages count as resident)");
         rep.notes.add("TTFT = session setup + prefill + first argmax; decode tok/s = batch × (gen − 1) ÷ decode time; spread = (max − min) ÷ median of decode tok/s over repeats");
         rep.printTable(out);
         printRatios(rep, o, out);

@@ -88,9 +88,18 @@ public final class Host {
 
     /** Peak resident set size of this process in MiB (VmHWM), or NaN. */
     public static double peakRssMb() {
+        return status("VmHWM:");
+    }
+
+    /** Current resident set size of this process in MiB (VmRSS), or NaN. */
+    public static double rssMb() {
+        return status("VmRSS:");
+    }
+
+    private static double status(String key) {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0;
+                if (l.startsWith(key)) return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0;
             }
         } catch (IOException | RuntimeException e) {
             // not Linux
