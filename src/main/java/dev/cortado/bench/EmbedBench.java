@@ -1,7 +1,6 @@
 package dev.cortado.bench;
 
 import dev.cortado.backend.cpu.CpuBackend;
-import dev.cortado.backend.cpu.WorkerPool;
 import dev.cortado.engine.EncoderRunner;
 import dev.cortado.engine.Embedders;
 import dev.cortado.ort.OrtEncoder;
@@ -19,25 +18,52 @@ public final class EmbedBench {
 
     public record Result(String engine, int batch, int seq, double medianSps, double minSps, double maxSps) {}
 
-    public static void run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, PrintWriter out) {
-        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d threads per engine (%d cores)%n", onnx, seq,
-                warmup, repeats, threads, Runtime.getRuntime().availableProcessors());
+    /** Runs the comparison, prints the classic table, and returns a report (JSON/Markdown/PNG) of the same numbers. */
+    public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, PrintWriter out) {
+        Report rep = new Report("embed");
+        rep.meta.put("model", onnx.toString());
+        rep.meta.put("settings", java.util.Map.of("batches", batches, "seq", seq, "warmup", warmup, "repeats", repeats));
+        rep.columns.addAll(java.util.List.of("engine", "batch", "seq", "sent/s (median)", "min", "max", "spread %"));
+        java.util.Map<String, double[]> series = new java.util.LinkedHashMap<>();
+        series.put("cortado", new double[batches.length]);
+        series.put("ort", new double[batches.length]);
+        Progress progress = new Progress(2 * batches.length);
+        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d cores%n", onnx, seq, warmup, repeats,
+                Runtime.getRuntime().availableProcessors());
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
-        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend(new WorkerPool(threads)));
+        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend(new dev.cortado.backend.cpu.WorkerPool(threads)));
              EncoderRunner ort = new OrtEncoder(onnx, 512, threads)) {
-            for (int b : batches) {
+            for (int bi = 0; bi < batches.length; bi++) {
+                int b = batches[bi];
                 int[][] ids = ids(b, seq);
                 boolean[][] valid = new boolean[b][seq];
                 for (boolean[] v : valid) Arrays.fill(v, true);
+                progress.show("cortado batch " + b);
                 Result rc = time("cortado", cortado, ids, valid, warmup, repeats);
+                progress.step("ort batch " + b);
                 Result ro = time("ort", ort, ids, valid, warmup, repeats);
+                progress.step("");
+                progress.finish();
                 for (Result r : new Result[] {rc, ro}) {
                     out.printf("%-10s %6d %14.1f %14.1f %14.1f%n", r.engine, b, r.medianSps, r.minSps, r.maxSps);
+                    var row = rep.row();
+                    row.put("engine", r.engine);
+                    row.put("batch", b);
+                    row.put("seq", seq);
+                    row.put("sent/s (median)", r.medianSps);
+                    row.put("min", r.minSps);
+                    row.put("max", r.maxSps);
+                    row.put("spread %", r.medianSps == 0 ? 0.0 : 100 * (r.maxSps - r.minSps) / r.medianSps);
+                    series.get(r.engine)[bi] = r.medianSps;
                 }
                 out.printf("ratio cortado/ort at batch %d: %.2fx%n", b, rc.medianSps / ro.medianSps);
                 out.flush();
             }
         }
+        java.util.List<String> cats = java.util.Arrays.stream(batches).mapToObj(b -> "batch " + b).toList();
+        rep.charts.add(new Report.Chart("throughput", "Sentence embeddings/s, seq " + seq + " — " + onnx.getFileName(),
+                "batch size", "sentences/s (median)", cats, series));
+        return rep;
     }
 
     static int[][] ids(int b, int seq) {

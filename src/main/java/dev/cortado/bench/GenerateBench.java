@@ -1,0 +1,346 @@
+package dev.cortado.bench;
+
+import dev.cortado.CortadoException;
+import dev.cortado.backend.cpu.WorkerPool;
+import dev.cortado.generate.DecoderSession;
+import dev.cortado.generate.LanguageModel;
+import dev.cortado.model.ModelConfig;
+import dev.cortado.safetensors.Safetensors;
+import dev.cortado.tensor.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Supplier;
+
+/**
+ * {@code cortado bench generate}: greedy generation from the same prompt token ids through Cortado CPU, ONNX Runtime
+ * Java CPU and (when a Python with torch is found) the Python competitors in {@code bench/competitors/}, on the same
+ * model folder, in one run. Token agreement is checked before speeds are compared. Reports prefill and decode
+ * tok/s, TTFT, per-token latency p50/p99, peak RSS, and % of the decode roofline (bytes of weights + KV read per
+ * step ÷ host read bandwidth measured in the same run).
+ */
+public final class GenerateBench {
+    private GenerateBench() {}
+
+    public static final List<String> ENGINES = List.of("cortado", "ort", "hf-eager", "hf-compile", "ort-python");
+
+    public record Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
+                          boolean quick, Path outDir, String python, List<String> engines) {}
+
+    /** One generation: tokens [rows][gen], and its timings. */
+    public record Run(int[][] tokens, long sessionNs, long prefillNs, long[] stepNs) {}
+
+    /** Shapes the roofline needs. */
+    record ModelInfo(Path dir, String label, int layers, int kvHeads, int headDim, int vocab, long weightBytes, long params) {}
+
+    public static int[][] prompt(int batch, int len, int vocab, long seed) {
+        Random r = new Random(seed);
+        int[][] p = new int[batch][len];
+        for (int[] row : p) for (int j = 0; j < len; j++) row[j] = r.nextInt(vocab);
+        return p;
+    }
+
+    static int argmax(float[] a) {
+        int b = 0;
+        for (int i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
+        return b;
+    }
+
+    /** Greedy generation of {@code gen} tokens after {@code prompt}, timed step by step. */
+    public static Run greedy(LanguageModel m, int[][] prompt, int gen, Progress unused) {
+        int rows = prompt.length;
+        int[][] out = new int[rows][gen];
+        long[] steps = new long[Math.max(0, gen - 1)];
+        long t0 = System.nanoTime();
+        try (DecoderSession s = m.newSession(rows)) {
+            long t1 = System.nanoTime();
+            float[][] logits = s.step(prompt, null);
+            int[][] next = new int[rows][1];
+            for (int r = 0; r < rows; r++) next[r][0] = out[r][0] = argmax(logits[r]);
+            long t2 = System.nanoTime();
+            for (int i = 1; i < gen; i++) {
+                long a = System.nanoTime();
+                logits = s.step(next, null);
+                for (int r = 0; r < rows; r++) next[r][0] = out[r][i] = argmax(logits[r]);
+                steps[i - 1] = System.nanoTime() - a;
+            }
+            return new Run(out, t1 - t0, t2 - t1, steps);
+        }
+    }
+
+    public static Report run(Options o, PrintWriter out) {
+        ModelInfo mi = resolve(o);
+        int maxLen = o.promptLen() + o.genLen();
+        Report rep = new Report("generate");
+        rep.meta.put("model", mi.label());
+        rep.meta.put("model_dir", mi.dir().toString());
+        rep.meta.put("parameters", mi.params());
+        rep.meta.put("settings", Map.of("batches", o.batches(), "prompt_len", o.promptLen(), "gen_len", o.genLen(),
+                "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke()));
+        int threads = WorkerPool.shared().threads();
+        out.printf("bench generate: %s (%,d parameters), prompt %d + gen %d tokens, batches %s, %d warm-up + %d timed runs, %d threads%n",
+                mi.label(), mi.params(), o.promptLen(), o.genLen(), java.util.Arrays.toString(o.batches()), o.warmup(), o.repeats(), threads);
+        out.flush();
+        Host.Bandwidth bw = Host.bandwidth(o.smoke() ? 64L << 20 : 1L << 30, o.smoke() ? 2 : 5);
+        rep.meta.put("bandwidth", Map.of("read_GBps", round(bw.readGBs()), "copy_GBps", round(bw.copyGBs()),
+                "buffer_MiB", bw.bytes() >> 20, "threads", bw.threads()));
+        out.printf("host memory bandwidth (%d MiB buffer, %d threads, best of passes): read %.1f GB/s, copy %.1f GB/s%n",
+                bw.bytes() >> 20, bw.threads(), bw.readGBs(), bw.copyGBs());
+        out.flush();
+
+        Map<Integer, int[][]> prompts = new LinkedHashMap<>();
+        for (int b : o.batches()) prompts.put(b, prompt(b, o.promptLen(), mi.vocab(), 1000L + b));
+
+        List<String> java = o.engines().stream().filter(e -> e.equals("cortado") || e.equals("ort")).toList();
+        Competitors py = Competitors.find(o.python(), rep.notes);
+        List<String> pyEngines = py == null ? List.of() : o.engines().stream().filter(e -> !java.contains(e)).toList();
+        Progress progress = new Progress(java.size() * o.batches().length * (o.warmup() + o.repeats()) + pyEngines.size());
+        List<EngineResult> results = new ArrayList<>();
+        for (String e : java) {
+            Supplier<LanguageModel> open;
+            if (e.equals("cortado")) {
+                String why = Engines.cortadoUnavailable(mi.dir());
+                if (why != null) {
+                    rep.notes.add("cortado skipped: " + why);
+                    progress.log("cortado skipped: " + why);
+                    for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
+                    continue;
+                }
+                open = () -> Engines.cortado(mi.dir());
+            } else {
+                Path onnx = Engines.onnxOf(mi.dir());
+                if (onnx == null) {
+                    rep.notes.add("ort skipped: no model.onnx in " + mi.dir());
+                    for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
+                    continue;
+                }
+                open = () -> new Engines.Ort(onnx, maxLen, threads);
+            }
+            results.add(runJava(e, open, o, prompts, progress, rep.notes));
+        }
+        for (String e : pyEngines) {
+            progress.show(e + " (python)");
+            EngineResult r = py.run(e, mi.dir(), o, prompts, rep.notes);
+            if (r != null) results.add(r);
+            progress.step(e + " done");
+        }
+        progress.finish();
+        report(rep, mi, o, bw, results, out);
+        return rep;
+    }
+
+    /** What one engine measured: per batch the timed runs and the first run's tokens. */
+    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {}
+
+    private static EngineResult runJava(String engine, Supplier<LanguageModel> open, Options o, Map<Integer, int[][]> prompts,
+                                        Progress progress, List<String> notes) {
+        System.gc();
+        boolean reset = Host.resetPeakRss();
+        double before = Host.rssMb();
+        Map<Integer, List<Run>> runs = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        double loadS = Double.NaN;
+        try (LanguageModel m = open.get()) {
+            loadS = (System.nanoTime() - t0) / 1e9;
+            for (var e : prompts.entrySet()) {
+                List<Run> timed = new ArrayList<>();
+                for (int i = 0; i < o.warmup() + o.repeats(); i++) {
+                    progress.show(engine + " b=" + e.getKey() + (i < o.warmup() ? " warm-up" : " run " + (i - o.warmup() + 1)));
+                    Run r = greedy(m, e.getValue(), o.genLen(), progress);
+                    if (i >= o.warmup()) timed.add(r);
+                    progress.step(engine + " b=" + e.getKey());
+                }
+                runs.put(e.getKey(), timed);
+            }
+        } catch (RuntimeException | OutOfMemoryError ex) {
+            notes.add(engine + " failed: " + ex.getMessage());
+            progress.log(engine + " failed: " + ex);
+            return new EngineResult(engine, loadS, Host.peakRssMb(), before, runs, String.valueOf(ex.getMessage()));
+        }
+        double rss = Host.peakRssMb();
+        if (!reset && engine.equals("ort")) notes.add("peak RSS could not be reset between engines: ort's includes cortado's");
+        return new EngineResult(engine, loadS, rss, before, runs, null);
+    }
+
+    private static void report(Report rep, ModelInfo mi, Options o, Host.Bandwidth bw, List<EngineResult> results, PrintWriter out) {
+        rep.columns.addAll(List.of("engine", "batch", "prefill tok/s", "decode tok/s", "decode min", "decode max", "spread %",
+                "TTFT ms", "tok p50 ms", "tok p99 ms", "roofline %", "peak RSS MiB", "RSS Δ MiB", "load s", "tokens"));
+        // token agreement first: the reference is Cortado when it ran, else ORT
+        EngineResult ref = results.stream().filter(r -> r.error() == null && !r.runs().isEmpty()).findFirst().orElse(null);
+        Map<String, Map<Integer, String>> agree = new LinkedHashMap<>();
+        for (EngineResult r : results) {
+            Map<Integer, String> a = new LinkedHashMap<>();
+            for (int b : o.batches()) {
+                List<Run> rs = r.runs().get(b);
+                if (rs == null || rs.isEmpty()) a.put(b, "n/a");
+                else if (r == ref) a.put(b, "reference");
+                else {
+                    List<Run> refRuns = ref.runs().get(b);
+                    a.put(b, refRuns == null || refRuns.isEmpty() ? "n/a" : compare(refRuns.getFirst().tokens(), rs.getFirst().tokens()));
+                }
+            }
+            agree.put(r.engine(), a);
+        }
+        if (ref != null) {
+            out.println("token check (greedy, same prompt ids; reference " + ref.engine() + "):");
+            for (var e : agree.entrySet()) {
+                if (e.getKey().equals(ref.engine())) continue;
+                out.println("  " + e.getKey() + ": " + e.getValue());
+                for (var b : e.getValue().entrySet()) {
+                    if (b.getValue().startsWith("DIFFER")) {
+                        rep.notes.add(e.getKey() + " tokens differ from " + ref.engine() + " at batch " + b.getKey() + ": " + b.getValue()
+                                + " (timings compare the same amount of work, but outputs are not identical)");
+                    }
+                }
+            }
+        }
+        long kvPerTokenRow = 2L * mi.layers() * mi.kvHeads() * mi.headDim() * 4;
+        double avgCtx = o.promptLen() + o.genLen() / 2.0;
+        Map<String, double[]> decodeSeries = new LinkedHashMap<>(), prefillSeries = new LinkedHashMap<>(), roofSeries = new LinkedHashMap<>();
+        List<String> cats = new ArrayList<>();
+        for (int b : o.batches()) cats.add("batch " + b);
+        Map<Integer, Double> roofline = new LinkedHashMap<>();
+        for (int b : o.batches()) {
+            double bytes = mi.weightBytes() + kvPerTokenRow * avgCtx * b;
+            roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
+        }
+        for (EngineResult r : results) {
+            double[] dec = new double[o.batches().length], pre = new double[dec.length], roof = new double[dec.length];
+            for (int bi = 0; bi < o.batches().length; bi++) {
+                int b = o.batches()[bi];
+                List<Run> rs = r.runs().getOrDefault(b, List.of());
+                Map<String, Object> row = rep.row();
+                row.put("engine", r.engine());
+                row.put("batch", b);
+                double[] pf = rs.stream().mapToDouble(x -> b * o.promptLen() / (x.prefillNs() / 1e9)).toArray();
+                double[] dc = rs.stream().mapToDouble(x -> x.stepNs().length == 0 ? Double.NaN
+                        : b * x.stepNs().length / (java.util.Arrays.stream(x.stepNs()).sum() / 1e9)).toArray();
+                double[] ttft = rs.stream().mapToDouble(x -> (x.sessionNs() + x.prefillNs()) / 1e6).toArray();
+                double[] lat = rs.stream().flatMapToLong(x -> java.util.Arrays.stream(x.stepNs())).mapToDouble(ns -> ns / 1e6).toArray();
+                Stats sp = Stats.of(pf), sd = Stats.of(dc), st = Stats.of(ttft);
+                row.put("prefill tok/s", sp.median());
+                row.put("decode tok/s", sd.median());
+                row.put("decode min", sd.min());
+                row.put("decode max", sd.max());
+                row.put("spread %", sd.spreadPct());
+                row.put("TTFT ms", st.median());
+                row.put("tok p50 ms", Stats.percentile(lat, 50));
+                row.put("tok p99 ms", Stats.percentile(lat, 99));
+                row.put("roofline %", 100 * sd.median() / roofline.get(b));
+                row.put("peak RSS MiB", r.peakRssMb());
+                row.put("RSS Δ MiB", r.peakRssMb() - r.rssBeforeMb());
+                row.put("load s", r.loadS());
+                row.put("tokens", r.error() != null ? "error" : agree.get(r.engine()).get(b));
+                row.put("prefill_tok_s_runs", pf);
+                row.put("decode_tok_s_runs", dc);
+                row.put("ttft_ms_runs", ttft);
+                row.put("prefill_spread_pct", sp.spreadPct());
+                row.put("roofline_tok_s", roofline.get(b));
+                if (r.error() != null) row.put("error", r.error());
+                dec[bi] = sd.median();
+                pre[bi] = sp.median();
+                roof[bi] = 100 * sd.median() / roofline.get(b);
+            }
+            decodeSeries.put(r.engine(), dec);
+            prefillSeries.put(r.engine(), pre);
+            roofSeries.put(r.engine(), roof);
+        }
+        String sub = mi.label() + ", prompt " + o.promptLen() + " + gen " + o.genLen();
+        rep.charts.add(new Report.Chart("decode", "Decode tok/s by batch size — " + sub, "batch size", "decode tokens/s (median)", cats, decodeSeries));
+        rep.charts.add(new Report.Chart("prefill", "Prefill tok/s by batch size — " + sub, "batch size", "prefill tokens/s (median)", cats, prefillSeries));
+        rep.charts.add(new Report.Chart("roofline", String.format("Decode %% of roofline (read bandwidth %.1f GB/s) — %s", bw.readGBs(), sub),
+                "batch size", "% of roofline", cats, roofSeries));
+        rep.notes.add(String.format("roofline: bytes read per decode step = weights %.1f MB + KV at mean context %.0f (%.1f KB per token per row), ÷ measured read bandwidth %.1f GB/s",
+                mi.weightBytes() / 1e6, avgCtx, kvPerTokenRow / 1e3, bw.readGBs()));
+        rep.notes.add("peak RSS = the process's peak (Java engines share the bench JVM, so ort's includes heap the JVM kept after cortado); "
+                + "RSS Δ = peak minus RSS just before the engine loaded (model files are mmapped: their pages count as resident)");
+        rep.notes.add("TTFT = session setup + prefill + first argmax; decode tok/s = batch × (gen − 1) ÷ decode time; spread = (max − min) ÷ median of decode tok/s over repeats");
+        rep.printTable(out);
+        printRatios(rep, o, out);
+    }
+
+    private static void printRatios(Report rep, Options o, PrintWriter out) {
+        for (int b : o.batches()) {
+            Map<String, Object> c = find(rep, "cortado", b);
+            if (c == null) continue;
+            for (Map<String, Object> r : rep.rows) {
+                if (!r.get("batch").equals(b) || r == c) continue;
+                double x = (double) c.get("decode tok/s") / (double) r.get("decode tok/s");
+                String t = String.valueOf(r.get("tokens"));
+                out.printf("decode cortado/%s at batch %d: %.2fx%s%n", r.get("engine"), b, x, t.equals("same") ? "" : "  (tokens: " + t + ")");
+            }
+        }
+        out.flush();
+    }
+
+    private static Map<String, Object> find(Report rep, String engine, int b) {
+        for (Map<String, Object> r : rep.rows) if (r.get("engine").equals(engine) && r.get("batch").equals(b)) return r;
+        return null;
+    }
+
+    static String compare(int[][] ref, int[][] got) {
+        if (ref.length != got.length) return "DIFFER: " + got.length + " rows vs " + ref.length;
+        int first = Integer.MAX_VALUE, row = -1, same = 0, total = 0;
+        for (int r = 0; r < ref.length; r++) {
+            for (int j = 0; j < Math.min(ref[r].length, got[r].length); j++) {
+                total++;
+                if (ref[r][j] == got[r][j]) same++;
+                else if (j < first) {
+                    first = j;
+                    row = r;
+                }
+            }
+        }
+        return row < 0 ? "same" : "DIFFER: row " + row + " from step " + first + " (" + same + "/" + total + " tokens equal)";
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    static ModelInfo resolve(Options o) {
+        String m = o.model();
+        if (m.startsWith("synthetic:")) {
+            String name = m.substring("synthetic:".length());
+            if (o.smoke() && !name.endsWith("-smoke")) name += "-smoke";
+            SyntheticModels.Spec s = SyntheticModels.spec(name);
+            Path root = SyntheticModels.cacheRoot();
+            if (!Files.isRegularFile(root.resolve(name).resolve(".complete"))) {
+                System.err.println("generating synthetic model " + name + " (" + String.format("%,d", SyntheticModels.parameters(s))
+                        + " parameters) under " + root + " ...");
+            }
+            Path dir = SyntheticModels.materialize(name, root);
+            if (!s.decoderOnly()) throw new CortadoException("synthetic:" + name + " is not a decoder-only model (bench generate needs one)");
+            return new ModelInfo(dir, "synthetic:" + name, s.layers(), s.kvHeads(), s.headDim(), s.vocab(),
+                    SyntheticModels.weightBytesPerStep(s), SyntheticModels.parameters(s));
+        }
+        Path dir = Path.of(m);
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new CortadoException("bench generate --model: " + m + " is neither synthetic:NAME nor a folder with config.json");
+        }
+        ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
+        boolean gpt2 = c.modelType().equals("gpt2");
+        int layers = c.integerAny("num_hidden_layers", "n_layer");
+        int heads = c.integerAny("num_attention_heads", "n_head");
+        int hidden = c.integerAny("hidden_size", "n_embd");
+        int kv = gpt2 ? heads : c.integer("num_key_value_heads", heads);
+        int hd = gpt2 ? hidden / heads : c.integer("head_dim", hidden / heads);
+        boolean tied = c.bool("tie_word_embeddings", gpt2);
+        long bytes = 0, params = 0;
+        try (Safetensors st = Safetensors.openFolder(dir)) {
+            for (var e : st.tensors().entrySet()) {
+                Tensor t = e.getValue();
+                params += t.numel();
+                String n = e.getKey();
+                boolean gathered = n.endsWith("wpe.weight") || (!tied && (n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight")));
+                if (!gathered) bytes += t.numel() * t.dtype().byteSize();
+            }
+        }
+        return new ModelInfo(dir, dir.toString(), layers, kv, hd, c.integer("vocab_size"), bytes, params);
+    }
+}

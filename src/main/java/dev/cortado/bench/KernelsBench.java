@@ -1,0 +1,132 @@
+package dev.cortado.bench;
+
+import dev.cortado.backend.AttentionMask;
+import dev.cortado.backend.KvView;
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.Tensor;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code cortado bench kernels}: CPU microbenchmarks through {@link CpuBackend}: GEMV (batch-1 decode linear, weights
+ * ≫ L3), GEMM (prefill linear), attention decode over a KV cache and causal attention prefill; GFLOP/s and GB/s of
+ * the operands each must read, against the host read bandwidth measured in the same run.
+ */
+public final class KernelsBench {
+    private KernelsBench() {}
+
+    interface Body {
+        void run();
+    }
+
+    record Kernel(String name, String shape, double flops, double bytes, Body body) {}
+
+    public static Report run(boolean smoke, int warmup, int repeats, PrintWriter out) {
+        Report rep = new Report("kernels");
+        CpuBackend be = new CpuBackend();
+        rep.meta.put("backend", be.name());
+        Host.Bandwidth bw = Host.bandwidth(smoke ? 64L << 20 : 1L << 30, smoke ? 2 : 5);
+        rep.meta.put("bandwidth", Map.of("read_GBps", bw.readGBs(), "copy_GBps", bw.copyGBs(), "buffer_MiB", bw.bytes() >> 20));
+        out.printf("bench kernels: %s; host read bandwidth %.1f GB/s, copy %.1f GB/s (%d MiB buffer)%n", be.name(), bw.readGBs(),
+                bw.copyGBs(), bw.bytes() >> 20);
+        int s = smoke ? 8 : 1;
+        List<Kernel> ks = new ArrayList<>();
+        ks.add(gemv(be, 4096 / s, 4096 / s));
+        ks.add(gemv(be, 2048 / s, 8192 / s));
+        ks.add(gemm(be, 128 / s, 2048 / s, 2048 / s));
+        ks.add(gemm(be, 512 / s, 768 / s, 3072 / s));
+        ks.add(attnDecode(be, 4, 32, 8, 64, 4096 / s));
+        ks.add(attnPrefill(be, 1, 32 / (smoke ? 4 : 1), 64, 512 / s));
+        rep.columns.addAll(List.of("kernel", "shape", "ms (median)", "ms min", "ms max", "spread %", "GFLOP/s", "GB/s", "% of read bandwidth"));
+        Progress progress = new Progress(ks.size() * (warmup + repeats));
+        List<String> cats = new ArrayList<>();
+        double[] gbs = new double[ks.size()], gflops = new double[ks.size()], bwLine = new double[ks.size()];
+        for (int i = 0; i < ks.size(); i++) {
+            Kernel k = ks.get(i);
+            double[] ms = new double[repeats];
+            for (int r = 0; r < warmup + repeats; r++) {
+                progress.show(k.name() + " " + k.shape());
+                int inner = 0;
+                long t0 = System.nanoTime(), t;
+                do {
+                    k.body().run();
+                    inner++;
+                    t = System.nanoTime() - t0;
+                } while (t < (smoke ? 1_000_000L : 50_000_000L));
+                if (r >= warmup) ms[r - warmup] = t / 1e6 / inner;
+                progress.step(k.name());
+            }
+            Stats st = Stats.of(ms);
+            Map<String, Object> row = rep.row();
+            row.put("kernel", k.name());
+            row.put("shape", k.shape());
+            row.put("ms (median)", st.median());
+            row.put("ms min", st.min());
+            row.put("ms max", st.max());
+            row.put("spread %", st.spreadPct());
+            row.put("GFLOP/s", k.flops() / (st.median() / 1e3) / 1e9);
+            row.put("GB/s", k.bytes() / (st.median() / 1e3) / 1e9);
+            row.put("% of read bandwidth", 100 * (k.bytes() / (st.median() / 1e3) / 1e9) / bw.readGBs());
+            row.put("ms_runs", ms);
+            cats.add(k.name() + " " + k.shape());
+            gbs[i] = (double) row.get("GB/s");
+            gflops[i] = (double) row.get("GFLOP/s");
+            bwLine[i] = bw.readGBs();
+        }
+        progress.finish();
+        Map<String, double[]> s1 = new LinkedHashMap<>();
+        s1.put("kernel GB/s", gbs);
+        s1.put("host read bandwidth", bwLine);
+        rep.charts.add(new Report.Chart("bandwidth", "CPU kernels: GB/s of operands read vs host read bandwidth", "kernel", "GB/s", cats, s1));
+        rep.charts.add(new Report.Chart("gflops", "CPU kernels: GFLOP/s (" + be.name() + ")", "kernel", "GFLOP/s", cats, Map.of("GFLOP/s", gflops)));
+        rep.notes.add("GB/s counts each operand once (weights, KV, activations); GEMV and decode attention are bandwidth bound, GEMM and prefill attention compute bound");
+        rep.printTable(out);
+        be.close();
+        return rep;
+    }
+
+    static Tensor rand(CpuBackend be, long... shape) {
+        Tensor t = be.allocate(DType.F32, shape);
+        SplittableRandom r = new SplittableRandom(7);
+        long n = t.numel();
+        for (long i = 0; i < n; i++) t.data().setAtIndex(Tensor.F32_LE, i, (float) (r.nextDouble() - 0.5));
+        return t;
+    }
+
+    static Kernel gemv(CpuBackend be, int k, int n) {
+        Tensor w = be.weight(rand(be, k, n)), x = rand(be, 1, k), y = be.allocate(DType.F32, 1, n);
+        return new Kernel("gemv", "1x" + k + "x" + n, 2.0 * k * n, 4.0 * ((double) k * n + k + n), () -> be.linear(x, w, null, y));
+    }
+
+    static Kernel gemm(CpuBackend be, int m, int k, int n) {
+        Tensor w = be.weight(rand(be, k, n)), x = rand(be, m, k), y = be.allocate(DType.F32, m, n);
+        return new Kernel("gemm", m + "x" + k + "x" + n, 2.0 * m * k * n, 4.0 * ((double) k * n + (double) m * k + (double) m * n),
+                () -> be.linear(x, w, null, y));
+    }
+
+    static Kernel attnDecode(CpuBackend be, int b, int heads, int kvHeads, int d, int len) {
+        Tensor q = rand(be, b, 1, (long) heads * d), out = be.allocate(DType.F32, b, 1, (long) heads * d);
+        Tensor kc = rand(be, b, kvHeads, len, d), vc = rand(be, b, kvHeads, len, d);
+        KvView k = KvView.ofCache(kc, kvHeads, len, d), v = KvView.ofCache(vc, kvHeads, len, d);
+        AttentionMask mask = AttentionMask.causal(len - 1);
+        float scale = (float) (1 / Math.sqrt(d));
+        return new Kernel("attn-decode", "b" + b + " h" + heads + "/" + kvHeads + " d" + d + " kv" + len,
+                4.0 * b * heads * len * d, 4.0 * 2 * b * kvHeads * (double) len * d,
+                () -> be.attention(q, heads, d, k, v, len, mask, scale, null, out));
+    }
+
+    static Kernel attnPrefill(CpuBackend be, int b, int heads, int d, int len) {
+        Tensor q = rand(be, b, len, (long) heads * d), kk = rand(be, b, len, (long) heads * d), vv = rand(be, b, len, (long) heads * d);
+        Tensor out = be.allocate(DType.F32, b, len, (long) heads * d);
+        KvView k = KvView.ofRows(kk, len, heads, d), v = KvView.ofRows(vv, len, heads, d);
+        float scale = (float) (1 / Math.sqrt(d));
+        return new Kernel("attn-prefill", "b" + b + " h" + heads + " d" + d + " s" + len,
+                4.0 * b * heads * (double) len * len * d / 2, 4.0 * 4 * b * (double) len * heads * d,
+                () -> be.attention(q, heads, d, k, v, len, AttentionMask.causal(0), scale, null, out));
+    }
+}

@@ -1,0 +1,81 @@
+package dev.cortado.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cortado.cli.Main;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every bench scenario in --smoke mode (tiny shapes, one run, no timing assertions) writes a JSON, a Markdown and PNGs that parse. */
+class BenchSmokeTest {
+    @TempDir static Path cache;
+    @TempDir Path out;
+
+    @BeforeAll
+    static void quiet() {
+        System.setProperty("cortado.cache", cache.toString());
+        System.setProperty("cortado.bench.quiet", "true");
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"generate", "generate synthetic:llama-3.2-1b", "generate synthetic:qwen2-0.5b", "embed", "kernels",
+            "translate", "serve"})
+    void scenarioWritesReports(String what) throws Exception {
+        String[] w = what.split(" ");
+        List<String> args = new java.util.ArrayList<>(List.of("bench", w[0], "--smoke", "--out", out.toString()));
+        if (w.length > 1) args.addAll(List.of("--model", w[1]));
+        StringWriter so = new StringWriter(), se = new StringWriter();
+        int rc = Main.run(args.toArray(String[]::new), new PrintWriter(so, true), new PrintWriter(se, true));
+        assertEquals(0, rc, "stdout: " + so + "\nstderr: " + se);
+        List<Path> files;
+        try (Stream<Path> s = Files.list(out)) {
+            files = s.sorted().toList();
+        }
+        Path json = files.stream().filter(p -> p.toString().endsWith("-" + w[0] + ".json")).findFirst().orElseThrow();
+        Path md = files.stream().filter(p -> p.toString().endsWith("-" + w[0] + ".md")).findFirst().orElseThrow();
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals(w[0], root.get("scenario").asText());
+        assertTrue(Files.readString(md).startsWith("# cortado bench " + w[0]));
+        List<Path> pngs = files.stream().filter(p -> p.toString().endsWith(".png")).toList();
+        if (w[0].equals("translate") || w[0].equals("serve")) {
+            assertEquals("not implemented yet", root.get("status").asText());
+            assertTrue(so.toString().contains("not implemented yet"));
+            return;
+        }
+        assertFalse(root.get("rows").isEmpty(), "rows in " + json);
+        assertTrue(Files.readString(md).contains("| engine |") || Files.readString(md).contains("| kernel |"));
+        assertFalse(pngs.isEmpty(), "PNG charts in " + files);
+        for (Path p : pngs) {
+            BufferedImage img = ImageIO.read(p.toFile());
+            assertNotNull(img, p + " is not a PNG");
+            assertTrue(img.getWidth() >= 600 && img.getHeight() >= 300);
+        }
+        if (w[0].equals("generate")) {
+            int engines = 0;
+            for (JsonNode r : root.get("rows")) {
+                String t = r.get("tokens").asText();
+                assertTrue(t.equals("reference") || t.equals("same"), r.get("engine") + " batch " + r.get("batch") + ": " + t);
+                assertTrue(r.get("decode tok/s").asDouble() > 0);
+                engines++;
+            }
+            assertTrue(engines >= 2);
+            assertTrue(root.get("bandwidth").get("read_GBps").asDouble() > 0);
+        }
+    }
+}
