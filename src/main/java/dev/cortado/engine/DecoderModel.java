@@ -106,9 +106,12 @@ public final class DecoderModel implements LanguageModel {
             }
             cache.prepareWrite(length, n);
             AttentionMask mask = new AttentionMask(valid, true, length);
-            Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
+            float[] all;
+            try (Backend.Scope scope = backend.scope()) {
+                Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
+                all = backend.toHost(logits);
+            }
             length += n;
-            float[] all = logits.toFloatArray();
             float[][] out = new float[rows][vocab];
             for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
             return out;
@@ -125,6 +128,11 @@ public final class DecoderModel implements LanguageModel {
             }
             valid = v;
             nextPos = p;
+        }
+
+        @Override
+        public void close() {
+            cache.free();
         }
 
         @Override
