@@ -1,6 +1,5 @@
 package dev.cortado;
 
-import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Embedders;
 import dev.cortado.engine.Pooling;
@@ -12,6 +11,7 @@ import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.model.Families;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.tensor.DType;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +50,7 @@ public final class Cortado implements AutoCloseable {
     }
 
     public static Cortado open(Path model, Device device) {
-        device.requireCpuExecution();
+        device.requireDriver();
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
         Path tokFile = dir.resolve("tokenizer.json");
@@ -58,6 +58,7 @@ public final class Cortado implements AutoCloseable {
         boolean hasConfig = Files.isRegularFile(dir.resolve("config.json"))
                 || dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("config.json"));
         if (!hasConfig) {
+            if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
             // an encoder export without config.json (e.g. sentence-transformers ONNX): embeddings
             return new Cortado(dir, null, null, null,
                     Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
@@ -66,12 +67,13 @@ public final class Cortado implements AutoCloseable {
         ModelConfig c = ModelConfig.find(model);
         String type = c.modelType();
         if (type.equals("t5") || type.equals("bart") || type.equals("marian")) {
-            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, new CpuBackend(), null), null);
+            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, device, DType.F32, null), null);
         }
         if (type.equals("bert")) {
+            if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
             return new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
         }
-        return new Cortado(dir, tok, Families.openDecoder(model, new CpuBackend(), Families.Engine.CORTADO), null, null);
+        return new Cortado(dir, tok, Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO), null, null);
     }
 
     /** The model's generation_config.json (or transformers' defaults). */

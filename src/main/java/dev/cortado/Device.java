@@ -1,6 +1,10 @@
 package dev.cortado;
 
+import dev.cortado.backend.Backend;
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.backend.cuda.CudaBackend;
 import dev.cortado.backend.cuda.CudaDriver;
+import dev.cortado.tensor.DType;
 
 /** Where a model runs: {@code cpu} or {@code cuda[:N]}. */
 public record Device(String kind, int index) {
@@ -23,16 +27,25 @@ public record Device(String kind, int index) {
         return kind.equals("cuda");
     }
 
+    /** A new fp32 backend for this device (the caller owns it and closes it; models close their backend). */
+    public Backend backend() {
+        return backend(DType.F32);
+    }
+
     /**
-     * Model execution is CPU-only in this build: the CUDA driver bindings and kernels exist (backend/cuda,
-     * kernels/) but are not yet wired behind {@link dev.cortado.backend.Backend} and have not run on a GPU.
-     * Without a driver the error names that first.
+     * A new backend for this device: CPU → {@link CpuBackend} (float32 activations; {@code dtype} ignored), CUDA →
+     * {@link CudaBackend} storing weights, activations and the KV cache as {@code dtype} (F32, F16 or BF16).
+     * Without a CUDA driver: a {@link CortadoException} "no CUDA driver found: …" (the CLI exits 2).
      */
-    public void requireCpuExecution() {
-        if (!isCuda()) return;
-        if (!CudaDriver.isAvailable()) throw new CortadoException(CudaDriver.unavailableReason());
-        throw new CortadoException("--device " + kind + ":" + index + ": running models on CUDA is not wired into this build yet "
-                + "(the driver was found; see `cortado info --device cuda`); use --device cpu");
+    public Backend backend(DType dtype) {
+        if (!isCuda()) return new CpuBackend();
+        requireDriver();
+        return new CudaBackend(index, dtype);
+    }
+
+    /** Fails with the driver's reason when this is a CUDA device and no CUDA driver loads here. */
+    public void requireDriver() {
+        if (isCuda() && !CudaDriver.isAvailable()) throw new CortadoException(CudaDriver.unavailableReason());
     }
 
     @Override

@@ -69,6 +69,55 @@ public interface Backend extends AutoCloseable {
     /** Rotary position embedding in place on x [B, S, H·D]: HF rotate-half (interleaved=false) or llama2.c pairs. */
     void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved);
 
+    // ---- moving data: the only ways generic code touches tensor memory (device tensors are not host-readable) ----
+
+    /** A float32 host copy of all elements of a tensor this backend owns (logits, hidden states). */
+    float[] toHost(Tensor t);
+
+    /**
+     * Copies {@code bytes} bytes from {@code src} at byte offset {@code srcOffsetBytes} to {@code dst} at
+     * {@code dstOffsetBytes}; both tensors belong to this backend (row gathers, KV copy-on-write, beam expansion).
+     * Offsets and sizes are in bytes of the tensors' storage.
+     */
+    void copy(Tensor src, long srcOffsetBytes, Tensor dst, long dstOffsetBytes, long bytes);
+
+    /** A float32 activation of the given shape holding {@code data} (the backend may keep the array). */
+    Tensor fromHost(float[] data, long... shape);
+
+    /**
+     * Bytes one element of an activation of type {@code dtype} takes in this backend's storage (the CUDA backend
+     * may store activations as fp16/bf16); offsets given to {@link #copy} are multiples of it.
+     */
+    default long elementBytes(DType dtype) {
+        return dtype.byteSize();
+    }
+
+    /**
+     * Opens an allocation scope on the calling thread: activations {@link #allocate allocated} until it closes are
+     * released when it closes, except those passed to {@link Scope#keep}. On the CPU (garbage collected) a no-op.
+     * Long-lived tensors (KV caches, encoder outputs) are allocated outside a scope or kept.
+     */
+    default Scope scope() {
+        return Scope.NONE;
+    }
+
+    /** Releases a tensor allocated outside any scope (a KV cache when its session closes); CPU: no-op. */
+    default void free(Tensor t) {}
+
+    /** See {@link #scope()}. */
+    interface Scope extends AutoCloseable {
+        Scope NONE = new Scope() {
+            @Override public Tensor keep(Tensor t) { return t; }
+            @Override public void close() {}
+        };
+
+        /** Keeps {@code t} alive past this scope (it then belongs to the enclosing scope, or to no scope). */
+        Tensor keep(Tensor t);
+
+        @Override
+        void close();
+    }
+
     @Override
     default void close() {}
 }

@@ -3,7 +3,6 @@ package dev.cortado.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -44,12 +43,15 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--logprobs", description = "top-N logprobs per token in --json output") Integer logprobs;
     @Option(names = "--engine", defaultValue = "cortado", description = "cortado or ort") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
+    @Option(names = "--dtype", defaultValue = "f32", description = "CUDA storage type: f32, f16 or bf16") String dtype;
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
     @Option(names = "--stream", description = "print tokens as they are generated") boolean stream;
 
     @Override
     public Integer call() {
-        Devices.requireCpu(device);
+        Families.Engine eng = Families.Engine.parse(engine);
+        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Path m = model != null ? model : DefaultModels.stories260K();
         GenerationConfig c = ModelFiles.generationConfig(m);
         c = c.maxNewTokens(maxTokens != null ? maxTokens : 64);
@@ -67,7 +69,7 @@ public final class GenerateCommand implements Callable<Integer> {
         c.validate();
         Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = Families.openDecoder(m, new CpuBackend(), Families.Engine.parse(engine))) {
+        try (LanguageModel lm = Families.openDecoder(m, dev, dt, eng)) {
             Generator g = new Generator(lm, tok, c);
             List<GenerationResult> results;
             if (stream && !json) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
-import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.engine.Seq2SeqRunner;
@@ -36,6 +35,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "sources per batch") int batchSize;
     @Option(names = "--engine", description = "cortado, ort or auto (default: Cortado when safetensors are present, else ONNX Runtime)") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
+    @Option(names = "--dtype", defaultValue = "f32", description = "CUDA storage type: f32, f16 or bf16") String dtype;
     @Option(names = "--input", description = "input file: .txt (a line each), .tsv (--column), .jsonl (--field)") Path input;
     @Option(names = "--column", defaultValue = "0", description = "TSV column (0-based index or header name)") String column;
     @Option(names = "--field", defaultValue = "text", description = "JSONL field") String field;
@@ -50,7 +50,8 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Devices.requireCpu(device);
+        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);
         if (beams != null && beams < 1) throw new CortadoException("--beams must be ≥ 1, got " + beams);
         if (maxLength != null && maxLength < 1) throw new CortadoException("--max-length must be ≥ 1, got " + maxLength);
@@ -64,7 +65,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
         Families.Engine e = engine == null || engine.equals("auto") ? null : Families.Engine.parse(engine);
         PrintWriter out = output != null ? new PrintWriter(Files.newBufferedWriter(output, StandardCharsets.UTF_8)) : spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
-        try (Seq2Seq s2s = Families.openSeq2Seq(m, new CpuBackend(), e)) {
+        try (Seq2Seq s2s = Families.openSeq2Seq(m, dev, dt, e)) {
             Seq2SeqRunner runner = new Seq2SeqRunner(s2s, tok, c, !noTruncate, w -> err.println("cortado: warning: " + w));
             Progress progress = input != null ? new Progress(err, inputs.size()) : null;
             for (List<String> batch : Seq2SeqRunner.batches(inputs, batchSize)) {

@@ -63,6 +63,8 @@ public final class DecoderModel implements LanguageModel {
 
     @Override
     public void close() {
+        idle.values().forEach(KvCache::free);
+        idle.clear();
         try {
             if (resources != null) resources.close();
         } catch (Exception e) {
@@ -110,9 +112,12 @@ public final class DecoderModel implements LanguageModel {
             }
             cache.prepareWrite(length, n);
             AttentionMask mask = new AttentionMask(valid, true, length);
-            Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
+            float[] all;
+            try (Backend.Scope scope = backend.scope()) {
+                Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
+                all = backend.toHost(logits);
+            }
             length += n;
-            float[] all = logits.toFloatArray();
             float[][] out = new float[rows][vocab];
             for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
             return out;
@@ -136,10 +141,12 @@ public final class DecoderModel implements LanguageModel {
             return rows;
         }
 
+        /** Returns the preallocated cache for the next session with this many rows (freed when the model closes). */
         @Override
         public void close() {
             cache.reset();
-            idle.put(rows, cache);
+            KvCache previous = idle.put(rows, cache);
+            if (previous != null && previous != cache) previous.free();
         }
 
         @Override

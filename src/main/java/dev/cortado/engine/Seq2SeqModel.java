@@ -10,7 +10,6 @@ import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,7 +39,9 @@ public final class Seq2SeqModel implements Seq2Seq {
     @Override
     public Encoded encode(int[][] ids, boolean[][] valid) {
         encoderRuns++;
-        return new Enc(encoder.forward(backend, ids, null, valid), valid, ids.length);
+        try (Backend.Scope scope = backend.scope()) {
+            return new Enc(scope.keep(encoder.forward(backend, ids, null, valid)), valid, ids.length);
+        }
     }
 
     @Override
@@ -65,7 +66,11 @@ public final class Seq2SeqModel implements Seq2Seq {
         List<DecoderLayer.Cross> out = new ArrayList<>();
         for (DecoderLayer layer : decoder.decoder().layers()) {
             Attention a = layer.crossAttention();
-            Tensor k = expand(a.k().forward(backend, e.hidden()), per), v = expand(a.v().forward(backend, e.hidden()), per);
+            Tensor k, v;
+            try (Backend.Scope scope = backend.scope()) {
+                k = scope.keep(expand(a.k().forward(backend, e.hidden()), per));
+                v = scope.keep(expand(a.v().forward(backend, e.hidden()), per));
+            }
             out.add(new DecoderLayer.Cross(KvView.ofRows(k, s, a.kvHeads(), a.headDim()), KvView.ofRows(v, s, a.kvHeads(), a.headDim()),
                     s, mask, null));
         }
@@ -77,8 +82,8 @@ public final class Seq2SeqModel implements Seq2Seq {
         if (per == 1) return t;
         long b = t.dim(0), s = t.dim(1), c = t.dim(2);
         Tensor out = backend.allocate(DType.F32, b * per, s, c);
-        long bytes = s * c * 4;
-        for (long r = 0; r < b * per; r++) MemorySegment.copy(t.data(), (r / per) * bytes, out.data(), r * bytes, bytes);
+        long bytes = s * c * backend.elementBytes(t.dtype());
+        for (long r = 0; r < b * per; r++) backend.copy(t, (r / per) * bytes, out, r * bytes, bytes);
         return out;
     }
 

@@ -5,18 +5,18 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
  * Paged self-attention KV cache (vLLM style) for a batch of rows: per layer one K and one V pool
- * [numBlocks, kvHeads, blockSize, headDim], preallocated once per session; each row owns a block table. Beam
+ * [numBlocks, blockSize, kvHeads, headDim] (the CUDA kernels' layout too), preallocated once per session; each row owns a block table. Beam
  * search forks rows by copying block tables and bumping reference counts ({@link #reorder}: no K/V data is copied);
  * a write into a shared block copies that one block first (copy-on-write).
  */
 public final class KvCache {
     public static final int BLOCK = 16;
 
+    private final Backend backend;
     private final Tensor[] k, v;
     private final int rows, kvHeads, capacity, headDim;
     private final BlockAllocator blocks;
@@ -25,6 +25,7 @@ public final class KvCache {
     private int copiedBlocks;
 
     public KvCache(Backend backend, int layers, int rows, int kvHeads, int capacity, int headDim) {
+        this.backend = backend;
         this.rows = rows;
         this.kvHeads = kvHeads;
         this.capacity = capacity;
@@ -33,12 +34,17 @@ public final class KvCache {
         this.blocks = new BlockAllocator(rows * perRow);
         this.table = new int[rows][perRow];
         for (int[] t : table) Arrays.fill(t, -1);
-        this.blockBytes = (long) kvHeads * BLOCK * headDim * 4;
+        this.blockBytes = (long) kvHeads * BLOCK * headDim * backend.elementBytes(DType.F32);
         k = new Tensor[layers];
         v = new Tensor[layers];
-        for (int l = 0; l < layers; l++) {
-            k[l] = backend.allocate(DType.F32, (long) rows * perRow, kvHeads, BLOCK, headDim);
-            v[l] = backend.allocate(DType.F32, (long) rows * perRow, kvHeads, BLOCK, headDim);
+        try {
+            for (int l = 0; l < layers; l++) {
+                k[l] = backend.allocate(DType.F32, (long) rows * perRow, BLOCK, kvHeads, headDim);
+                v[l] = backend.allocate(DType.F32, (long) rows * perRow, BLOCK, kvHeads, headDim);
+            }
+        } catch (RuntimeException e) {
+            free();
+            throw e;
         }
     }
 
@@ -59,8 +65,8 @@ public final class KvCache {
                 } else if (blocks.refs(id) > 1) {
                     int copy = blocks.allocate();
                     for (int l = 0; l < k.length; l++) {
-                        MemorySegment.copy(k[l].data(), id * blockBytes, k[l].data(), copy * blockBytes, blockBytes);
-                        MemorySegment.copy(v[l].data(), id * blockBytes, v[l].data(), copy * blockBytes, blockBytes);
+                        backend.copy(k[l], id * blockBytes, k[l], copy * blockBytes, blockBytes);
+                        backend.copy(v[l], id * blockBytes, v[l], copy * blockBytes, blockBytes);
                     }
                     blocks.release(id);
                     table[r][blk] = copy;
@@ -106,6 +112,15 @@ public final class KvCache {
     /** Blocks copied by copy-on-write so far (tests check forks copy at most the block being written). */
     public int copiedBlocks() {
         return copiedBlocks;
+    }
+
+    /** Releases the pools (device memory on CUDA; a no-op on the CPU). Idempotent. */
+    public void free() {
+        for (int l = 0; l < k.length; l++) {
+            if (k[l] != null) backend.free(k[l]);
+            if (v[l] != null) backend.free(v[l]);
+            k[l] = v[l] = null;
+        }
     }
 
     public int blocksInUse() {

@@ -1,7 +1,6 @@
 package dev.cortado.layers;
 
 import dev.cortado.backend.Backend;
-import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 
 /**
@@ -30,7 +29,6 @@ public record RelativePositionBias(float[] table, int numBuckets, int maxDistanc
 
     /** Bias [heads, qLen, kLen] for queries at positions qOffset.. and keys at 0..kLen-1. */
     public Tensor compute(Backend be, int qLen, int kLen, int qOffset) {
-        Tensor t = be.allocate(DType.F32, heads, qLen, kLen);
         float[] out = new float[heads * qLen * kLen];
         for (int i = 0; i < qLen; i++) {
             for (int j = 0; j < kLen; j++) {
@@ -38,7 +36,6 @@ public record RelativePositionBias(float[] table, int numBuckets, int maxDistanc
                 for (int h = 0; h < heads; h++) out[(h * qLen + i) * kLen + j] = table[b * heads + h];
             }
         }
-        java.lang.foreign.MemorySegment.copy(out, 0, t.data(), Tensor.F32_LE, 0, out.length);
-        return t;
+        return be.fromHost(out, heads, qLen, kLen);
     }
 }

@@ -5,7 +5,6 @@ import dev.cortado.backend.Backend;
 import dev.cortado.kv.KvCache;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -39,9 +38,8 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
         int d = (int) x.dim(2);
         if (n == 1) return x.reshape(rows, d);
         Tensor out = be.allocate(DType.F32, rows, d);
-        for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(x.data(), ((long) (r * n + n - 1)) * d * 4, out.data(), (long) r * d * 4, (long) d * 4);
-        }
+        long row = d * be.elementBytes(x.dtype());
+        for (int r = 0; r < rows; r++) be.copy(x, (long) (r * n + n - 1) * row, out, r * row, row);
         return out;
     }
 }

@@ -1,7 +1,9 @@
 package dev.cortado.model;
 
 import dev.cortado.CortadoException;
+import dev.cortado.Device;
 import dev.cortado.backend.Backend;
+import dev.cortado.tensor.DType;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.model.gpt2.Gpt2Family;
@@ -73,6 +75,41 @@ public final class Families {
         } catch (CortadoException e) {
             // auto: a graph Cortado's engine does not recognize still runs, through ONNX Runtime
             if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) return new OrtSeq2Seq(onnxDir, context);
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #openDecoder(Path, Backend, Engine)} on a new backend for {@code device} (fp32 unless {@code dtype});
+     * the model owns and closes the backend. ONNX Runtime runs on the CPU only.
+     */
+    public static LanguageModel openDecoder(Path path, Device device, DType dtype, Engine engine) {
+        if (engine == Engine.ORT) {
+            if (device.isCuda()) throw new CortadoException("--engine ort runs on the CPU; use --engine cortado with --device " + device);
+            return openDecoder(path, (Backend) null, engine);
+        }
+        Backend be = device.backend(dtype);
+        try {
+            return openDecoder(path, be, engine);
+        } catch (RuntimeException e) {
+            be.close();
+            throw e;
+        }
+    }
+
+    /** {@link #openSeq2Seq(Path, Backend, Engine)} on a new backend for {@code device}; the model owns it. */
+    public static Seq2Seq openSeq2Seq(Path dir, Device device, DType dtype, Engine engine) {
+        if (engine == Engine.ORT) {
+            if (device.isCuda()) throw new CortadoException("--engine ort runs on the CPU; use --engine cortado with --device " + device);
+            return openSeq2Seq(dir, (Backend) null, engine);
+        }
+        Backend be = device.backend(dtype);
+        try {
+            Seq2Seq s = openSeq2Seq(dir, be, device.isCuda() ? Engine.CORTADO : engine);
+            if (s instanceof dev.cortado.ort.OrtSeq2Seq) be.close(); // auto fell back to ONNX Runtime (CPU)
+            return s;
+        } catch (RuntimeException e) {
+            be.close();
             throw e;
         }
     }

@@ -9,6 +9,11 @@ import java.util.Arrays;
 /**
  * A tensor: a {@link MemorySegment} (heap, native or a slice of a mapped file) with a shape and a dtype.
  * Row-major, little-endian, no strides: views that need strides are made by the layer that needs them.
+ *
+ * <p>A <em>device</em> tensor ({@link #onDevice}) carries a segment whose address is a GPU address
+ * ({@code MemorySegment.ofAddress(devicePtr).reinterpret(bytes)}): only its backend may use it, and every host
+ * accessor here ({@link #getFloat}, {@link #getLong}, {@link #toFloatArray}) refuses it instead of reading
+ * arbitrary host memory. Read device tensors through {@code Backend.toHost}.
  */
 public final class Tensor {
     public static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -20,8 +25,14 @@ public final class Tensor {
     private final DType dtype;
     private final long[] shape;
     private final MemorySegment data;
+    private final boolean device;
 
     public Tensor(DType dtype, long[] shape, MemorySegment data) {
+        this(dtype, shape, data, false);
+    }
+
+    private Tensor(DType dtype, long[] shape, MemorySegment data, boolean device) {
+        this.device = device;
         this.dtype = dtype;
         this.shape = shape.clone();
         this.data = data;
@@ -38,6 +49,18 @@ public final class Tensor {
 
     public static Tensor allocate(Arena arena, DType dtype, long... shape) {
         return new Tensor(dtype, shape, arena.allocate(numel(shape) * dtype.byteSize(), 64));
+    }
+
+    /** A tensor whose segment is a device address (never dereferenced on the host; see the class comment). */
+    public static Tensor onDevice(DType dtype, long[] shape, MemorySegment deviceAddressRange) {
+        return new Tensor(dtype, shape, deviceAddressRange, true);
+    }
+
+    /** Whether {@link #data()} is a device address range rather than host memory. */
+    public boolean isOnDevice() { return device; }
+
+    private void requireHost() {
+        if (device) throw new IllegalStateException("device tensor " + this + " cannot be read on the host; use Backend.toHost");
     }
 
     public DType dtype() { return dtype; }
@@ -60,6 +83,7 @@ public final class Tensor {
 
     /** Element i as a float, converting from any dtype. */
     public float getFloat(long i) {
+        if (device) requireHost();
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32_LE, i);
             case F16 -> Float.float16ToFloat(data.getAtIndex(I16_LE, i));
@@ -74,6 +98,7 @@ public final class Tensor {
 
     /** Element i as a long (integer dtypes; floats are truncated). */
     public long getLong(long i) {
+        if (device) requireHost();
         return switch (dtype) {
             case I64 -> data.getAtIndex(I64_LE, i);
             case I32 -> data.getAtIndex(I32_LE, i);
@@ -85,6 +110,7 @@ public final class Tensor {
 
     /** A fresh float32 copy of all elements. */
     public float[] toFloatArray() {
+        requireHost();
         long n = numel();
         if (n > Integer.MAX_VALUE - 8) throw new IllegalStateException("tensor too large for a float[]: " + n);
         float[] out = new float[(int) n];
@@ -108,11 +134,11 @@ public final class Tensor {
         if (numel(newShape) != numel()) {
             throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " to " + Arrays.toString(newShape));
         }
-        return new Tensor(dtype, newShape, data);
+        return new Tensor(dtype, newShape, data, device);
     }
 
     @Override
     public String toString() {
-        return "Tensor[" + dtype + " " + Arrays.toString(shape) + "]";
+        return "Tensor[" + dtype + " " + Arrays.toString(shape) + (device ? " on device" : "") + "]";
     }
 }

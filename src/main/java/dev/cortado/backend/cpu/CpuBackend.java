@@ -51,6 +51,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public float[] toHost(Tensor t) {
+        return t.toFloatArray();
+    }
+
+    @Override
+    public void copy(Tensor src, long srcOffsetBytes, Tensor dst, long dstOffsetBytes, long bytes) {
+        MemorySegment.copy(src.data(), srcOffsetBytes, dst.data(), dstOffsetBytes, bytes);
+    }
+
+    @Override
+    public Tensor fromHost(float[] data, long... shape) {
+        return new Tensor(DType.F32, shape, MemorySegment.ofArray(data));
+    }
+
+    @Override
     public Tensor weight(Tensor host) {
         long n = host.numel();
         if (n > Integer.MAX_VALUE - 8) throw new CortadoException("weight too large for the CPU backend: " + host);

@@ -132,9 +132,11 @@ public final class BertModel implements EncoderRunner {
 
     @Override
     public float[][][] lastHiddenState(int[][] ids, int[][] typeIds, boolean[][] valid) {
-        Tensor h = encoder.forward(backend, ids, typeIds, valid);
         int b = ids.length, s = ids[0].length;
-        float[] flat = h.toFloatArray();
+        float[] flat;
+        try (var scope = backend.scope()) {
+            flat = backend.toHost(encoder.forward(backend, ids, typeIds, valid));
+        }
         float[][][] out = new float[b][s][hidden];
         for (int i = 0; i < b; i++) for (int j = 0; j < s; j++) System.arraycopy(flat, (i * s + j) * hidden, out[i][j], 0, hidden);
         return out;
