@@ -20,14 +20,17 @@ final class CpuAttention {
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq) {
         int group = heads / kv.heads();
         pool.parallelFor(batch * heads, (t0, t1) -> {
-            float[] kt = new float[d * kvLen];
+            // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
+            // decode (few queries): dot products straight over the cached key rows, no transpose
+            boolean direct = sq <= 2;
+            float[] kt = direct ? null : new float[d * kvLen];
             float[] s = new float[kvLen];
             float[] acc = new float[d];
             int lastKey = -1;
             for (int t = t0; t < t1; t++) {
                 int b = t / heads, h = t % heads, kh = h / group;
                 int key = b * kv.heads() + kh;
-                if (key != lastKey) {
+                if (!direct && key != lastKey) {
                     for (int j = 0; j < kvLen; j++) {
                         int ko = (int) kv.offset(b, kh, j);
                         for (int e = 0; e < d; e++) kt[e * kvLen + j] = k[ko + e];
@@ -38,7 +41,8 @@ final class CpuAttention {
                 for (int i = 0; i < sq; i++) {
                     int qo = ((b * sq + i) * heads + h) * d;
                     int visible = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
-                    scores(q, qo, kt, s, d, kvLen, visible, scale);
+                    if (direct) directScores(q, qo, k, kv, b, kh, s, d, visible, scale);
+                    else scores(q, qo, kt, s, d, kvLen, visible, scale);
                     if (valid != null) for (int j = 0; j < visible; j++) if (!valid[j]) s[j] = Float.NEGATIVE_INFINITY;
                     if (bias != null) {
                         int bo = (h * sq + i) * kvLen;
@@ -72,6 +76,20 @@ final class CpuAttention {
             sum += e;
         }
         return (float) (1.0 / sum);
+    }
+
+    private static void directScores(float[] q, int qo, float[] k, KvView kv, int b, int kh, float[] s, int d, int n, float scale) {
+        for (int j = 0; j < n; j++) {
+            int ko = (int) kv.offset(b, kh, j), e = 0;
+            float dot = 0;
+            if (d >= L) {
+                FloatVector a = FloatVector.zero(F);
+                for (; e <= d - L; e += L) a = FloatVector.fromArray(F, q, qo + e).fma(FloatVector.fromArray(F, k, ko + e), a);
+                dot = a.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            }
+            for (; e < d; e++) dot += q[qo + e] * k[ko + e];
+            s[j] = dot * scale;
+        }
     }
 
     private static void scores(float[] q, int qo, float[] kt, float[] s, int d, int kvLen, int n, float scale) {
