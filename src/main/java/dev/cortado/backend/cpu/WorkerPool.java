@@ -1,11 +1,13 @@
 package dev.cortado.backend.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One fixed pool of worker threads sized to the cores, shared by all CPU ops (no thread creation per op).
- * {@link #parallelFor} splits [0, n) into contiguous ranges, one per thread; the caller runs the first range.
+ * {@link #parallelFor} cuts [0, n) into a few chunks per thread that the caller and the workers claim from a shared
+ * counter, so a worker the OS has not scheduled yet never holds the caller up: the caller simply takes its chunks.
  * Workers spin briefly before parking, so back-to-back ops (a decode step) do not pay a wake-up each time.
  */
 public final class WorkerPool {
@@ -16,13 +18,37 @@ public final class WorkerPool {
     private static final WorkerPool SHARED = new WorkerPool(Integer.getInteger("cortado.threads",
             Runtime.getRuntime().availableProcessors()));
 
+    /** One parallelFor call: chunks are claimed through {@code next}; {@code done} counts finished chunks. */
+    private static final class Job {
+        final RangeBody body;
+        final int n, chunks;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(RangeBody body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        /** Claims and runs chunks until none is left. */
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
+                    if (from < to) body.run(from, to);
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+    }
+
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile RangeBody body;
-    private volatile int n;
-    private volatile long generation;
-    private volatile Throwable failure;
+    private final AtomicReference<Job> current = new AtomicReference<>();
     private final Object submitLock = new Object();
 
     public static WorkerPool shared() {
@@ -33,8 +59,7 @@ public final class WorkerPool {
         this.threads = Math.max(1, threads);
         this.workers = new Thread[this.threads - 1];
         for (int t = 1; t < this.threads; t++) {
-            final int id = t;
-            Thread w = new Thread(() -> loop(id), "cortado-cpu-" + t);
+            Thread w = new Thread(this::loop, "cortado-cpu-" + t);
             w.setDaemon(true);
             workers[t - 1] = w;
             w.start();
@@ -45,28 +70,17 @@ public final class WorkerPool {
         return threads;
     }
 
-    private static int start(int id, int n, int threads) {
-        return (int) ((long) n * id / threads);
-    }
-
-    private void loop(int id) {
-        long seen = 0;
+    private void loop() {
+        Job seen = null;
         while (true) {
+            Job job;
             int spins = 0;
-            while (generation == seen) {
+            while ((job = current.get()) == seen || job == null) {
                 if (++spins < 20_000) Thread.onSpinWait();
                 else LockSupport.parkNanos(200_000);
             }
-            seen = generation;
-            int total = n;
-            try {
-                int from = start(id, total, threads), to = start(id + 1, total, threads);
-                if (from < to) body.run(from, to);
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                pending.decrementAndGet();
-            }
+            seen = job;
+            job.work();
         }
     }
 
@@ -78,22 +92,12 @@ public final class WorkerPool {
             return;
         }
         synchronized (submitLock) {
-            failure = null;
-            this.body = body;
-            this.n = n;
-            pending.set(threads - 1);
-            generation = generation + 1;
+            Job job = new Job(body, n, Math.min(n, threads * 4));
+            current.set(job);
             for (Thread w : workers) LockSupport.unpark(w);
-            Throwable mine = null;
-            try {
-                int to = start(1, n, threads);
-                if (to > 0) body.run(0, to);
-            } catch (Throwable t) {
-                mine = t;
-            }
-            while (pending.get() > 0) Thread.onSpinWait();
-            this.body = null;
-            Throwable f = mine != null ? mine : failure;
+            job.work();
+            while (job.done.get() < job.chunks) Thread.onSpinWait();
+            Throwable f = job.failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
             if (f != null) throw new RuntimeException(f);
