@@ -13,6 +13,8 @@ final class PackedMatmul {
     static final VectorSpecies<Float> F = CpuMatmul.F;
     static final int L = F.length();
     static final int NR = 2 * L;
+    /** Rows per GEMM task (a multiple of the 4-row register tile). */
+    static final int ROWS = 64;
 
     /** A packed weight: data is float[] or short[] (bf16 bits) of panels·K·NR elements. */
     record Packed(Object data, int k, int n) {
@@ -65,17 +67,20 @@ final class PackedMatmul {
             });
             return;
         }
-        pool.parallelFor(w.panels(), (p0, p1) -> {
+        // GEMM: tasks = (block of ROWS rows) × panel, panel-fastest, so a row block stays in L2 across panels
+        int panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
+        pool.parallelFor(blocks * panels, (t0, t1) -> {
             float[] tmp = new float[4 * NR];
-            for (int p = p0; p < p1; p++) {
+            for (int t = t0; t < t1; t++) {
+                int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
                 int j0 = p * NR, width = Math.min(NR, n - j0), base = p * k * NR;
-                int i = 0;
-                for (; i <= m - 4; i += 4) {
+                int i = r0;
+                for (; i <= r1 - 4; i += 4) {
                     if (w.data() instanceof float[] wf) tile4(x, wf, base, i, k, tmp);
                     else tile4Bf16(x, (short[]) w.data(), base, i, k, tmp);
                     for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
                 }
-                for (; i < m; i++) {
+                for (; i < r1; i++) {
                     if (w.data() instanceof float[] wf) row1(x, wf, base, i, k, tmp);
                     else row1Bf16(x, (short[]) w.data(), base, i, k, tmp);
                     store(tmp, 0, y, i * n + j0, width, bias, j0);
