@@ -2,6 +2,7 @@ package dev.cortado.cli;
 
 import dev.cortado.CortadoException;
 import dev.cortado.bench.EmbedBench;
+import dev.cortado.bench.TranslateBench;
 import dev.cortado.bench.GenerateBench;
 import dev.cortado.bench.KernelsBench;
 import dev.cortado.bench.Report;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
         "  generate  decoder LM: Cortado CPU vs ONNX Runtime CPU (+ HF transformers eager/compile and onnxruntime Python when found)",
         "  embed     sentence embeddings: Cortado CPU vs ONNX Runtime CPU",
         "  kernels   CPU GEMV/GEMM/attention microbenchmarks vs measured memory bandwidth",
-        "  translate seq2seq (not implemented yet)",
+        "  translate seq2seq sentences/s and tokens/s, beam 1 and 4, batch 1 and 32, Cortado vs ONNX Runtime",
         "  serve     continuous batching server (not implemented yet)"})
 public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -83,8 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "embed" -> embed(pw);
             case "generate" -> generate(pw);
             case "kernels" -> KernelsBench.run(smoke, smoke ? 0 : or(warmup, 1), smoke ? 1 : or(repeats, quick ? 3 : 5), pw);
-            case "translate" -> stub("translate", "the seq2seq engine (Marian/T5 on Cortado) is not on main yet; "
-                    + "synthetic:marian-base and synthetic:t5-base folders can already be generated", pw);
+            case "translate" -> translate(pw);
             case "serve" -> stub("serve", "the continuous-batching server is not on main yet", pw);
             default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, serve)");
         };
@@ -115,6 +115,14 @@ public final class BenchCommand implements Callable<Integer> {
         Path onnx = model != null ? Path.of(model) : DefaultModels.minilm();
         return EmbedBench.run(Embedders.resolveOnnx(onnx), b, s, w, r,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), pw);
+    }
+
+    private Report translate(PrintWriter pw) {
+        Path m = model != null ? Path.of(model) : DefaultModels.shipped("cortado-en-de", "translation");
+        int[] b = batches != null ? batches : smoke ? new int[] {1, 2} : new int[] {1, 32};
+        int[] beams = smoke ? new int[] {1, 2} : new int[] {1, 4};
+        int r = smoke ? 1 : or(repeats, quick ? 1 : 3);
+        return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, r, smoke, pw);
     }
 
     private Report generate(PrintWriter pw) {

@@ -1,0 +1,128 @@
+package dev.cortado.bench;
+
+import dev.cortado.CortadoException;
+import dev.cortado.SharedPaths;
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Seq2SeqRunner;
+import dev.cortado.generate.GenerationConfig;
+import dev.cortado.generate.GenerationResult;
+import dev.cortado.model.Families;
+import dev.cortado.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Seq2seq throughput: sentences/s and generated tokens/s for beam 1 and 4 at batch 1 and 32, Cortado's engine vs
+ * ONNX Runtime on the same model and the same sources (Debian dev sentences when ../shared is present), in one run.
+ * Outputs must agree token for token before times are compared; a disagreement is reported.
+ */
+public final class TranslateBench {
+    private TranslateBench() {}
+
+    public static Report run(Path model, int[] batches, int[] beams, int maxNew, int repeats, boolean smoke, PrintWriter out) {
+        Tokenizer tok = Tokenizer.fromFile(model.resolve("tokenizer.json"));
+        List<String> pool = sources(smoke ? 2 : 64);
+        Report rep = new Report("translate");
+        rep.meta.put("model", model.toString());
+        rep.meta.put("max_new_tokens", maxNew);
+        rep.columns.addAll(List.of("engine", "beams", "batch", "sentences/s", "tokens/s", "min s", "max s", "tokens"));
+        out.printf("bench translate: %s, %d sources, max %d new tokens, %d repeats%n", model, pool.size(), maxNew, repeats);
+        out.printf("%-8s %5s %5s %12s %12s %8s%n", "engine", "beams", "batch", "sent/s", "tok/s", "tokens");
+        Map<String, double[]> series = new LinkedHashMap<>();
+        List<String> cats = new ArrayList<>();
+        for (int beam : beams) for (int b : batches) cats.add("beam " + beam + " batch " + b);
+        int col = 0;
+        Map<String, List<int[]>> outputs = new LinkedHashMap<>();
+        for (int beam : beams) {
+            for (int b : batches) {
+                for (Families.Engine engine : Families.Engine.values()) {
+                    String name = engine.name().toLowerCase();
+                    GenerationConfig cfg = GenerationConfig.fromFile(model.resolve("generation_config.json")).numBeams(beam).maxNewTokens(maxNew);
+                    List<String> src = pool.subList(0, Math.min(pool.size(), Math.max(b, smoke ? 2 : 8)));
+                    double[] secs = new double[repeats];
+                    long tokens = 0;
+                    List<int[]> ids = new ArrayList<>();
+                    try (Seq2Seq m = Families.openSeq2Seq(model, new CpuBackend(), engine)) {
+                        Seq2SeqRunner runner = new Seq2SeqRunner(m, tok, cfg, true, w -> { });
+                        runner.run(src.subList(0, Math.min(b, src.size())));   // warm-up
+                        for (int r = 0; r < repeats; r++) {
+                            long t0 = System.nanoTime();
+                            tokens = 0;
+                            ids.clear();
+                            for (List<String> batch : Seq2SeqRunner.batches(src, b)) {
+                                for (GenerationResult g : runner.run(batch)) {
+                                    tokens += g.ids().length;
+                                    ids.add(g.ids());
+                                }
+                            }
+                            secs[r] = (System.nanoTime() - t0) / 1e9;
+                        }
+                    }
+                    Arrays.sort(secs);
+                    double med = secs[repeats / 2];
+                    double sps = src.size() / med, tps = tokens / med;
+                    String key = "beam " + beam + " batch " + b;
+                    String agree = "reference";
+                    if (outputs.containsKey(key)) {
+                        List<int[]> ref = outputs.get(key);
+                        boolean same = ref.size() == ids.size();
+                        for (int i = 0; same && i < ids.size(); i++) same = Arrays.equals(ref.get(i), ids.get(i));
+                        agree = same ? "same" : "DIFFER";
+                        if (!same) rep.notes.add(name + " tokens differ from cortado at " + key);
+                    } else {
+                        outputs.put(key, new ArrayList<>(ids));
+                    }
+                    Map<String, Object> row = rep.row();
+                    row.put("engine", name);
+                    row.put("beams", beam);
+                    row.put("batch", b);
+                    row.put("sentences/s", Math.round(sps * 100) / 100.0);
+                    row.put("tokens/s", Math.round(tps * 10) / 10.0);
+                    row.put("min s", Math.round(secs[0] * 1000) / 1000.0);
+                    row.put("max s", Math.round(secs[repeats - 1] * 1000) / 1000.0);
+                    row.put("tokens", agree);
+                    series.computeIfAbsent(name, k -> new double[cats.size()])[col] = sps;
+                    out.printf("%-8s %5d %5d %12.2f %12.1f %8s%n", name, beam, b, sps, tps, agree);
+                    out.flush();
+                }
+                col++;
+            }
+        }
+        rep.charts.add(new Report.Chart("sentences", "Translation sentences/s — " + model.getFileName(), "beams / batch",
+                "sentences/s (median)", cats, series));
+        return rep;
+    }
+
+    /** English sources: the en-de dev split's `en` column when ../shared is present, else fixed sentences. */
+    static List<String> sources(int n) {
+        Path shared = SharedPaths.root();
+        List<String> out = new ArrayList<>();
+        if (shared != null) {
+            Path dev = shared.resolve("data/debian-descriptions/en-de/dev.tsv");
+            try {
+                if (Files.isRegularFile(dev)) {
+                    List<String> lines = Files.readAllLines(dev);
+                    int col = Arrays.asList(lines.getFirst().split("\t")).indexOf("en");
+                    for (int i = 1; i < lines.size() && out.size() < n; i++) {
+                        String[] f = lines.get(i).split("\t", -1);
+                        if (col >= 0 && col < f.length && f[col].length() < 200) out.add(f[col]);
+                    }
+                }
+            } catch (IOException e) {
+                throw new CortadoException("cannot read " + dev + ": " + e.getMessage(), e);
+            }
+        }
+        List<String> fixed = List.of("This package contains the documentation.", "A library for parsing XML files.",
+                "Development files for the C library.", "Fonts for the desktop.");
+        for (int i = 0; out.size() < n; i++) out.add(fixed.get(i % fixed.size()));
+        return out;
+    }
+}
