@@ -33,12 +33,13 @@ public record Device(String kind, int index) {
     }
 
     /**
-     * A new backend for this device: CPU → {@link CpuBackend} (float32 activations; {@code dtype} ignored), CUDA →
+     * A new backend for this device: CPU → {@link CpuBackend} (float32 activations; BF16 stores linear weights as
+     * bfloat16, F16 is refused), CUDA →
      * {@link CudaBackend} storing weights, activations and the KV cache as {@code dtype} (F32, F16 or BF16).
      * Without a CUDA driver: a {@link CortadoException} "no CUDA driver found: …" (the CLI exits 2).
      */
     public Backend backend(DType dtype) {
-        if (!isCuda()) return new CpuBackend();
+        if (!isCuda()) return dtype == DType.F32 ? new CpuBackend() : new CpuBackend(dev.cortado.backend.cpu.WorkerPool.shared(), dtype);
         requireDriver();
         return new CudaBackend(index, dtype);
     }

@@ -43,7 +43,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--logprobs", description = "top-N logprobs per token in --json output") Integer logprobs;
     @Option(names = "--engine", defaultValue = "cortado", description = "cortado or ort") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
-    @Option(names = "--dtype", defaultValue = "f32", description = "CUDA storage type: f32, f16 or bf16") String dtype;
+    @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16, half the bytes per token), f16 (CUDA)") String dtype;
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
     @Option(names = "--stream", description = "print tokens as they are generated") boolean stream;
 

@@ -35,7 +35,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "sources per batch") int batchSize;
     @Option(names = "--engine", description = "cortado, ort or auto (default: Cortado when safetensors are present, else ONNX Runtime)") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
-    @Option(names = "--dtype", defaultValue = "f32", description = "CUDA storage type: f32, f16 or bf16") String dtype;
+    @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16), f16 (CUDA)") String dtype;
     @Option(names = "--input", description = "input file: .txt (a line each), .tsv (--column), .jsonl (--field)") Path input;
     @Option(names = "--column", defaultValue = "0", description = "TSV column (0-based index or header name)") String column;
     @Option(names = "--field", defaultValue = "text", description = "JSONL field") String field;

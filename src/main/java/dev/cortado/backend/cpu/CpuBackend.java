@@ -22,8 +22,22 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(WorkerPool pool) {
-        this.pool = pool;
+        this(pool, DType.F32);
     }
+
+    /**
+     * {@code linearDtype} BF16 stores Linear weights as bfloat16 (converted once at load, round-to-nearest-even,
+     * widened in-register): half the bytes per decode step. Activations, norms and embeddings stay float32.
+     */
+    public CpuBackend(WorkerPool pool, DType linearDtype) {
+        if (linearDtype != DType.F32 && linearDtype != DType.BF16) {
+            throw new CortadoException("the CPU backend stores linear weights as f32 or bf16, not " + linearDtype);
+        }
+        this.pool = pool;
+        this.linearDtype = linearDtype;
+    }
+
+    private final DType linearDtype;
 
     @Override
     public String name() {
@@ -84,6 +98,7 @@ public final class CpuBackend implements Backend {
     public Tensor linearWeight(Tensor host) {
         if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
         Tensor plain = weight(host);
+        if (linearDtype == DType.BF16 && plain.dtype() == DType.F32) plain = toBf16(plain);
         PackedMatmul.Packed p = pack(plain);
         MemorySegment seg = p.data() instanceof float[] f ? MemorySegment.ofArray(f) : MemorySegment.ofArray((short[]) p.data());
         packed.put(p.data(), p);
@@ -119,7 +134,11 @@ public final class CpuBackend implements Backend {
     private static Tensor toBf16(Tensor f32) {
         float[] a = f(f32);
         short[] s = new short[a.length];
-        for (int i = 0; i < a.length; i++) s[i] = (short) (Float.floatToRawIntBits(a[i]) >>> 16);
+        for (int i = 0; i < a.length; i++) {
+            int bits = Float.floatToRawIntBits(a[i]);
+            // round to nearest even (NaN stays NaN)
+            s[i] = Float.isNaN(a[i]) ? (short) ((bits >>> 16) | 0x40) : (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+        }
         return new Tensor(DType.BF16, f32.shape(), MemorySegment.ofArray(s));
     }
 

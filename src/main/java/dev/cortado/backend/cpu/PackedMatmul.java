@@ -47,7 +47,7 @@ final class PackedMatmul {
 
     static void matmul(float[] x, Packed w, float[] bias, float[] y, int m, WorkerPool pool) {
         int k = w.k(), n = w.n();
-        if (m == 1 && w.data() instanceof float[] wf) {
+        if (m == 1) {
             // GEMV: four panels per pass = four sequential weight streams in flight per thread
             int quads = (w.panels() + 3) / 4;
             pool.parallelFor(quads, (q0, q1) -> {
@@ -55,11 +55,13 @@ final class PackedMatmul {
                 for (int q = q0; q < q1; q++) {
                     int p = 4 * q;
                     if (p + 3 < w.panels()) {
-                        gemv4(x, wf, p * k * NR, k, tmp);
+                        if (w.data() instanceof float[] wf) gemv4(x, wf, p * k * NR, k, tmp);
+                        else gemv4Bf16(x, (short[]) w.data(), p * k * NR, k, tmp);
                         for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (p + r) * NR, Math.min(NR, n - (p + r) * NR), bias, (p + r) * NR);
                     } else {
                         for (; p < w.panels(); p++) {
-                            row1(x, wf, p * k * NR, 0, k, tmp);
+                            if (w.data() instanceof float[] wf) row1(x, wf, p * k * NR, 0, k, tmp);
+                            else row1Bf16(x, (short[]) w.data(), p * k * NR, 0, k, tmp);
                             store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                         }
                     }
@@ -111,6 +113,26 @@ final class PackedMatmul {
             c1 = FloatVector.fromArray(F, w, o + 2 * stride + L).fma(xv, c1);
             d0 = FloatVector.fromArray(F, w, o + 3 * stride).fma(xv, d0);
             d1 = FloatVector.fromArray(F, w, o + 3 * stride + L).fma(xv, d1);
+        }
+        a0.intoArray(out, 0); a1.intoArray(out, L);
+        b0.intoArray(out, NR); b1.intoArray(out, NR + L);
+        c0.intoArray(out, 2 * NR); c1.intoArray(out, 2 * NR + L);
+        d0.intoArray(out, 3 * NR); d1.intoArray(out, 3 * NR + L);
+    }
+
+    private static void gemv4Bf16(float[] x, short[] w, int base, int k, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int stride = k * NR;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[kk]);
+            a0 = CpuMatmul.bf16(w, o).fma(xv, a0);
+            a1 = CpuMatmul.bf16(w, o + L).fma(xv, a1);
+            b0 = CpuMatmul.bf16(w, o + stride).fma(xv, b0);
+            b1 = CpuMatmul.bf16(w, o + stride + L).fma(xv, b1);
+            c0 = CpuMatmul.bf16(w, o + 2 * stride).fma(xv, c0);
+            c1 = CpuMatmul.bf16(w, o + 2 * stride + L).fma(xv, c1);
+            d0 = CpuMatmul.bf16(w, o + 3 * stride).fma(xv, d0);
+            d1 = CpuMatmul.bf16(w, o + 3 * stride + L).fma(xv, d1);
         }
         a0.intoArray(out, 0); a1.intoArray(out, L);
         b0.intoArray(out, NR); b1.intoArray(out, NR + L);

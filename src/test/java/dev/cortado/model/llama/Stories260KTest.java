@@ -150,4 +150,24 @@ class Stories260KTest {
             assertTrue(worstNoCache <= 1e-4, "without KV cache, max abs logits diff vs ORT " + worstNoCache);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void bf16LinearWeightsStayCloseToFloat32() throws Exception {
+        Path dir = Shared.require("models/stories260K");
+        try (LanguageModel f = LlamaFamily.fromSafetensors(dir, new CpuBackend());
+             LanguageModel h = LlamaFamily.fromSafetensors(dir, new CpuBackend(dev.cortado.backend.cpu.WorkerPool.shared(),
+                     dev.cortado.tensor.DType.BF16));
+             DecoderSession sf = f.newSession(1); DecoderSession sh = h.newSession(1)) {
+            int tok = 1;
+            double worst = 0;
+            for (int step = 0; step < 16; step++) {
+                float[] a = sf.step(new int[][] {{tok}}, null)[0], b = sh.step(new int[][] {{tok}}, null)[0];
+                for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+                tok = argmax(a);
+            }
+            // bfloat16 keeps 8 bits of mantissa: logits move by a few hundredths, not more
+            assertTrue(worst < 0.25, "bf16 vs f32 max abs logits diff " + worst);
+            assertTrue(worst > 0, "bf16 weights must actually be used");
+        }
+    }
 }
