@@ -6,16 +6,7 @@ package dev.cortado.backend;
  * A query that sees no key at all outputs zeros.
  */
 public record AttentionMask(boolean[][] keyValid, boolean causal, int queryOffset) {
-    public static AttentionMask none() {
-        return new AttentionMask(null, false, 0);
-    }
-
     public static AttentionMask causal(int queryOffset) {
         return new AttentionMask(null, true, queryOffset);
-    }
-
-    public boolean visible(int b, int i, int j) {
-        if (keyValid != null && !keyValid[b][j]) return false;
-        return !causal || j <= queryOffset + i;
     }
 }

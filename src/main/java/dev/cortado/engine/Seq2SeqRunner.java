@@ -75,10 +75,6 @@ public final class Seq2SeqRunner {
         return g.generateIds(new int[b][0]);
     }
 
-    /** Source token counts as the model sees them (for progress and tokens/s). */
-    public int sourceTokens(String s) {
-        return tokenizer.encode(s, true).ids().length;
-    }
 
     public static List<List<String>> batches(List<String> items, int size) {
         List<List<String>> out = new ArrayList<>();

@@ -91,8 +91,11 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, host.shape(), MemorySegment.ofArray(host.toFloatArray()));
     }
 
-    /** Packed linear weights by their (identity) array; weights not made by linearWeight are packed on first use. */
-    private final java.util.Map<Object, PackedMatmul.Packed> packed = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    /**
+     * Packed linear weights by array identity, alive as long as this backend (one per model); a weight that did not
+     * come from linearWeight is packed on its first linear() and cached here.
+     */
+    private final java.util.Map<Object, PackedMatmul.Packed> packed = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
     @Override
     public Tensor linearWeight(Tensor host) {

@@ -15,9 +15,8 @@ import dev.cortado.layers.RelativePositionBias;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.model.ModelConfig;
-import dev.cortado.model.Seq2SeqTracer;
+import dev.cortado.model.Seq2SeqSources;
 import dev.cortado.model.WeightNames;
-import dev.cortado.safetensors.Safetensors;
 import dev.cortado.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,18 +31,11 @@ public final class T5Family {
     private T5Family() {}
 
     public static Seq2SeqModel fromSafetensors(Path dir, Backend be) {
-        ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
-        try (Safetensors st = Safetensors.openFolder(dir)) {
-            return build(c, new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString()), be, "safetensors");
-        }
+        return Seq2SeqSources.safetensors(dir, be, T5Family::build);
     }
 
-    /** From the Optimum ONNX files (encoder_model.onnx + decoder_model.onnx), weights found by graph tracing. */
     public static Seq2SeqModel fromOnnx(Path dir, Backend be) {
-        ModelConfig c = ModelConfig.find(dir);
-        try (Seq2SeqTracer t = Seq2SeqTracer.open(dir, c, be)) {
-            return build(c, t.names(), be, "onnx");
-        }
+        return Seq2SeqSources.onnx(dir, be, T5Family::build);
     }
 
     static Seq2SeqModel build(ModelConfig c, WeightNames w, Backend be, String source) {
