@@ -92,7 +92,10 @@ public final class Cortado implements AutoCloseable {
     public List<GenerationResult> translate(List<String> sources, GenerationConfig config) {
         if (seq2seq == null) throw new CortadoException(dir + " is not an encoder-decoder model");
         if (tokenizer == null) throw new CortadoException(dir + " has no tokenizer.json");
-        return new Seq2SeqRunner(seq2seq, tokenizer, config, true, w -> System.err.println("cortado: warning: " + w)).run(sources);
+        Path tc = dir.resolve("tokenizer_config.json");
+        Integer limit = Files.isRegularFile(tc) ? dev.cortado.tokenizer.TokenizerConfig.load(tc).modelMaxLength() : null;
+        return new Seq2SeqRunner(seq2seq, tokenizer, config, true, w -> System.err.println("cortado: warning: " + w))
+                .sourceLimit(limit).run(sources);
     }
 
     /** Sentence embeddings with an encoder model. */

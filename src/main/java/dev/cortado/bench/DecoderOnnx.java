@@ -193,19 +193,7 @@ final class DecoderOnnx {
         int hs = s.headDim();
         float[] inv = new float[hs / 2];
         for (int i = 0; i < inv.length; i++) inv[i] = (float) (1.0 / Math.pow(s.ropeTheta(), (2.0 * i) / hs));
-        if (s.llama3Rope()) {
-            double f = 32, lo = 1, hi = 4, orig = 8192, loWave = orig / lo, hiWave = orig / hi;
-            for (int i = 0; i < inv.length; i++) {
-                double wave = 2 * Math.PI / inv[i];
-                if (wave < hiWave) continue;
-                if (wave > loWave) {
-                    inv[i] = (float) (inv[i] / f);
-                } else {
-                    double smooth = (orig / wave - lo) / (hi - lo);
-                    inv[i] = (float) ((1 - smooth) * inv[i] / f + smooth * inv[i]);
-                }
-            }
-        }
+        if (s.llama3Rope()) dev.cortado.model.llama.LlamaFamily.llama3Scaling(inv, 32, 1, 4, 8192);
         float[] cos = new float[s.maxPos() * hs], sin = new float[s.maxPos() * hs];
         for (int p = 0; p < s.maxPos(); p++) {
             for (int i = 0; i < hs / 2; i++) {

@@ -24,6 +24,12 @@ final class ModelFiles {
         return Tokenizer.fromFile(t);
     }
 
+    /** tokenizer_config.json's model_max_length next to the model, or null (absent, or HF's "no limit"). */
+    static Integer modelMaxLength(Path model) {
+        Path t = sideFile(model, "tokenizer_config.json");
+        return t == null ? null : dev.cortado.tokenizer.TokenizerConfig.load(t).modelMaxLength();
+    }
+
     static GenerationConfig generationConfig(Path model) {
         Path g = sideFile(model, "generation_config.json");
         return g == null ? GenerationConfig.defaults() : GenerationConfig.fromFile(g);

@@ -66,7 +66,8 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
         PrintWriter out = output != null ? new PrintWriter(Files.newBufferedWriter(output, StandardCharsets.UTF_8)) : spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
         try (Seq2Seq s2s = Families.openSeq2Seq(m, dev, dt, e)) {
-            Seq2SeqRunner runner = new Seq2SeqRunner(s2s, tok, c, !noTruncate, w -> err.println("cortado: warning: " + w));
+            Seq2SeqRunner runner = new Seq2SeqRunner(s2s, tok, c, !noTruncate, w -> err.println("cortado: warning: " + w))
+                    .sourceLimit(tokenizer == null ? ModelFiles.modelMaxLength(m) : null);
             Progress progress = input != null ? new Progress(err, inputs.size()) : null;
             for (List<String> batch : Seq2SeqRunner.batches(inputs, batchSize)) {
                 List<GenerationResult> rs = runner.run(batch);

@@ -20,6 +20,7 @@ public final class Seq2SeqRunner {
     private final GenerationConfig config;
     private final boolean truncate;
     private final Consumer<String> warnings;
+    private int sourceLimit = Integer.MAX_VALUE;
 
     public Seq2SeqRunner(Seq2Seq model, Tokenizer tokenizer, GenerationConfig config, boolean truncate, Consumer<String> warnings) {
         this.model = model;
@@ -33,6 +34,21 @@ public final class Seq2SeqRunner {
         }
     }
 
+    /**
+     * Caps source length below the encoder's positions, e.g. at tokenizer_config.json's {@code model_max_length}
+     * (what the model was trained and evaluated with: HF {@code truncation=True} cuts there). null = no cap.
+     */
+    public Seq2SeqRunner sourceLimit(Integer maxTokens) {
+        if (maxTokens != null && maxTokens < 2) throw new CortadoException("source limit must be ≥ 2 tokens, got " + maxTokens);
+        this.sourceLimit = maxTokens == null ? Integer.MAX_VALUE : maxTokens;
+        return this;
+    }
+
+    /** Longest source the runner passes to the encoder (tokens, specials included). */
+    public int maxSourceTokens() {
+        return Math.min(model.maxSourcePositions(), sourceLimit);
+    }
+
     public GenerationConfig config() {
         return config;
     }
@@ -41,7 +57,7 @@ public final class Seq2SeqRunner {
     public List<GenerationResult> run(List<String> sources) {
         int b = sources.size();
         if (b == 0) return List.of();
-        int limit = model.maxSourcePositions();
+        int limit = maxSourceTokens();
         int[][] toks = new int[b][];
         int len = 1;
         for (int i = 0; i < b; i++) {
@@ -50,7 +66,7 @@ public final class Seq2SeqRunner {
             int[] ids = tokenizer.encode(s, true).ids();
             if (ids.length > limit) {
                 if (!truncate) {
-                    throw new CortadoException("source " + (i + 1) + " has " + ids.length + " tokens, more than the encoder's "
+                    throw new CortadoException("source " + (i + 1) + " has " + ids.length + " tokens, more than the model's limit of "
                             + limit + " (allow truncation to cut it)");
                 }
                 warnings.accept("source " + (i + 1) + " truncated from " + ids.length + " to " + limit + " tokens");

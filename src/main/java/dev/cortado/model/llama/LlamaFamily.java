@@ -67,21 +67,26 @@ public final class LlamaFamily {
             case "llama3" -> {
                 double f = rs.get("factor").asDouble(), lo = rs.get("low_freq_factor").asDouble(),
                         hi = rs.get("high_freq_factor").asDouble(), orig = rs.get("original_max_position_embeddings").asDouble();
-                double loWave = orig / lo, hiWave = orig / hi;
-                for (int i = 0; i < inv.length; i++) {
-                    double wave = 2 * Math.PI / inv[i];
-                    if (wave < hiWave) continue;
-                    if (wave > loWave) {
-                        inv[i] = (float) (inv[i] / f);
-                    } else {
-                        double smooth = (orig / wave - lo) / (hi - lo);
-                        inv[i] = (float) ((1 - smooth) * inv[i] / f + smooth * inv[i]);
-                    }
-                }
+                llama3Scaling(inv, f, lo, hi, orig);
             }
             default -> throw new CortadoException(c.file() + ": unsupported rope scaling type '" + type + "' (default, linear, llama3)");
         }
         return new Attention.Rotary(inv, headDim, false);
+    }
+
+    /** Llama 3 rope scaling of inverse frequencies, in place (transformers' _compute_llama3_parameters). */
+    public static void llama3Scaling(float[] inv, double factor, double lowFreqFactor, double highFreqFactor, double originalMax) {
+        double loWave = originalMax / lowFreqFactor, hiWave = originalMax / highFreqFactor;
+        for (int i = 0; i < inv.length; i++) {
+            double wave = 2 * Math.PI / inv[i];
+            if (wave < hiWave) continue;
+            if (wave > loWave) {
+                inv[i] = (float) (inv[i] / factor);
+            } else {
+                double smooth = (originalMax / wave - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                inv[i] = (float) ((1 - smooth) * inv[i] / factor + smooth * inv[i]);
+            }
+        }
     }
 
     /** From a folder with config.json and model.safetensors (or sharded). */
