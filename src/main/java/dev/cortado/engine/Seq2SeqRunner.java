@@ -66,8 +66,9 @@ public final class Seq2SeqRunner {
             int[] ids = tokenizer.encode(s, true).ids();
             if (ids.length > limit) {
                 if (!truncate) {
+                    String why = limit < model.maxSourcePositions() ? "model_max_length in tokenizer_config.json" : "the encoder's positions";
                     throw new CortadoException("source " + (i + 1) + " has " + ids.length + " tokens, more than the model's limit of "
-                            + limit + " (allow truncation to cut it)");
+                            + limit + " (" + why + "); allow truncation to cut it");
                 }
                 warnings.accept("source " + (i + 1) + " truncated from " + ids.length + " to " + limit + " tokens");
                 int last = ids[ids.length - 1];

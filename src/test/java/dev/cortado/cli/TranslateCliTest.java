@@ -81,7 +81,7 @@ class TranslateCliTest {
     void badInput() throws Exception {
         String m = MODEL.toString();
         assertOneLineError(run("translate", "--model", m, ""), "empty");
-        assertOneLineError(run("translate", "--model", m, "--no-truncate", "word ".repeat(400)), "encoder");
+        assertOneLineError(run("translate", "--model", m, "--no-truncate", "word ".repeat(400)), "limit of 128 (model_max_length");
         CliErrorsTest.Run r = run("translate", "--model", m, "--max-length", "4", "word ".repeat(400));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("truncated"), r.err());
