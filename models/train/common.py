@@ -7,12 +7,15 @@ SHARED = Path(os.environ.get("CORTADO_SHARED", REPO.parent / "shared")).resolve(
 DATA = SHARED / "data" / "debian-descriptions"
 WORK = Path(os.environ.get("CORTADO_TRAIN_WORK", REPO.parent / "train-work")).resolve()  # checkpoints, outside the repo
 
-# task name -> (tsv folder, source column, target column, output model folder)
+# task name -> (tsv folder, source column, target column, output model folder); gen = the shipped beam-search
+# settings (picked on dev with tune_generation.py)
 TASKS = {
     "en-de": dict(folder="en-de", src="en", tgt="de", out="cortado-en-de",
-                  max_src=128, max_tgt=160, truncate=False, gen_max_length=256),
+                  max_src=128, max_tgt=160, truncate=False, gen_max_length=256,
+                  gen=dict(length_penalty=1.0, no_repeat_ngram_size=0)),
     "summarize": dict(folder="summarize", src="description", tgt="synopsis", out="cortado-summarize-en",
-                      max_src=192, max_tgt=48, truncate=True, gen_max_length=64),
+                      max_src=96, max_tgt=32, truncate=True, gen_max_length=64,
+                      gen=dict(length_penalty=1.0, no_repeat_ngram_size=0)),
 }
 
 # Shared architecture: sized so encoder + decoder + decoder_with_past fp32 ONNX files fit in 30 MB
@@ -39,6 +42,16 @@ def pairs(task, split):
     t = TASKS[task]
     rows = read_tsv(DATA / t["folder"] / f"{split}.tsv")
     return [(r[t["src"]], r[t["tgt"]]) for r in rows]
+
+
+def write_tokenizer_config(out, max_src):
+    """tokenizer_config.json for a PreTrainedTokenizerFast; model_max_length = the source limit used in training and
+    evaluation (HF truncation=True and Cortado's translate/summarize cut sources there)."""
+    import json
+    cfg = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_src,
+           "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
+           "padding_side": "right", "truncation_side": "right", "clean_up_tokenization_spaces": False}
+    (out / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
 
 def model_dir(task):

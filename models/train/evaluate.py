@@ -33,7 +33,8 @@ def main():
         dev = dev[:a.limit]
     t0 = time.time()
     preds = translate(model, tok, [s for s, _ in dev], t["max_src"], num_beams=a.num_beams, max_length=gc.max_length,
-                      early_stopping=gc.early_stopping, length_penalty=gc.length_penalty, batch_size=16)
+                      early_stopping=gc.early_stopping, length_penalty=gc.length_penalty,
+                      no_repeat_ngram_size=gc.no_repeat_ngram_size, batch_size=16)
     res = dict(task=a.task, split="dev", rows=len(dev), num_beams=a.num_beams, max_length=gc.max_length,
                seconds=round(time.time() - t0, 1), **scores(a.task, preds, [r for _, r in dev]))
     print(json.dumps(res))

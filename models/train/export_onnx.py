@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -25,7 +26,7 @@ from onnx import helper, numpy_helper
 from torch import nn
 from transformers import GenerationConfig, MarianMTModel, PreTrainedTokenizerFast
 
-from common import EOS, PAD, TASKS, model_dir, work_dir
+from common import EOS, PAD, TASKS, model_dir, work_dir, write_tokenizer_config
 
 NEG = torch.finfo(torch.float32).min
 
@@ -155,6 +156,10 @@ def export(task, ckpt):
     torch.set_num_threads(1)
     out = model_dir(task)
     model = MarianMTModel.from_pretrained(str(ckpt), attn_implementation="eager").eval()
+    # the tokenizer the checkpoint was trained with (train_model.py saves it next to the weights; the summarizer
+    # shares the EN→DE tokenizer it was initialised from)
+    shutil.copyfile(Path(ckpt) / "tokenizer.json", out / "tokenizer.json")
+    write_tokenizer_config(out, TASKS[task]["max_src"])
     tok = PreTrainedTokenizerFast.from_pretrained(str(out))
     cfg = model.config
     n, H, hd = cfg.decoder_layers, cfg.decoder_attention_heads, cfg.d_model // cfg.decoder_attention_heads
@@ -221,7 +226,7 @@ def export(task, ckpt):
     model.config.save_pretrained(str(out))
     gc = GenerationConfig(decoder_start_token_id=PAD, eos_token_id=EOS, pad_token_id=PAD, forced_eos_token_id=EOS,
                           bos_token_id=None, num_beams=4, max_length=TASKS[task]["gen_max_length"],
-                          length_penalty=1.0, early_stopping=True, no_repeat_ngram_size=0, do_sample=False)
+                          early_stopping=True, do_sample=False, **TASKS[task]["gen"])
     gc.save_pretrained(str(out))
     verify(task, model, tok, out)
 

@@ -6,7 +6,17 @@ import sys
 import torch
 from transformers import GenerationConfig, MarianMTModel, PreTrainedTokenizerFast
 
-from common import ARCH, TASKS, model_dir, work_dir
+from common import ARCH, TASKS, WORK, model_dir, work_dir
+
+# (log file under ../train-work, what the phase was); see models/train/README.md for the story
+EN_DE_V1 = [("en-de/train_log.json", "stopped by hand after its last scored checkpoint; large batches"),
+            ("en-de/train_log_phase2.json", "continued from phase 1, fresh optimizer, smaller batches"),
+            ("en-de/train_log_phase3.json", "continued from phase 2, fresh optimizer")]
+PHASES = {
+    "en-de": EN_DE_V1 + [("en-de/train_log_v2.json", "continued from phase 3 on an idle machine, fresh optimizer")],
+    "summarize": [(f, "EN→DE pretraining, " + lab) for f, lab in EN_DE_V1]
+                 + [("summarize/train_log_v2.json", "summarization fine-tuning from the EN→DE phase-3 checkpoint, same tokenizer")],
+}
 
 EXTRA_EXAMPLES = {
     "en-de": ["This package contains the documentation.",
@@ -24,7 +34,6 @@ def main(task):
     torch.set_num_threads(1)
     t = TASKS[task]
     out, w = model_dir(task), work_dir(task)
-    tl = json.loads((w / "train_log.json").read_text())
     ev = json.loads((w / "eval_beam4.json").read_text())
     exp = json.loads((w / "export_check.json").read_text())
     gold = json.loads((out / "goldens.json").read_text())
@@ -35,32 +44,45 @@ def main(task):
     for s in EXTRA_EXAMPLES[task]:
         enc = tok([s], return_tensors="pt", truncation=True, max_length=t["max_src"])
         with torch.no_grad():
-            g = model.generate(**enc, num_beams=4, max_length=gc.max_length, early_stopping=gc.early_stopping)[0]
+            g = model.generate(**enc, num_beams=4, max_length=gc.max_length, early_stopping=gc.early_stopping,
+                               length_penalty=gc.length_penalty, no_repeat_ngram_size=gc.no_repeat_ngram_size)[0]
         ex.append((s, tok.decode(g, skip_special_tokens=True)))
-    a = tl["args"]
-    p1_last = [r for r in tl["log"] if "bleu" in r or "rougeL" in r][-1]  # phase 1 was stopped after this checkpoint
-    later = [json.loads((w / f"train_log_phase{k}.json").read_text()) for k in (2, 3, 4)
-             if (w / f"train_log_phase{k}.json").exists()]
-    last = later[-1]["log"][-1] if later else p1_last
-    total_steps = p1_last["step"] + sum(x["log"][-1]["step"] for x in later)
-    total_min = p1_last["minutes"] + sum(x["log"][-1]["minutes"] for x in later)
-    rows = [dict(r, phase=1) for r in tl["log"] if r["step"] <= p1_last["step"]]
-    off_s, off_m = p1_last["step"], p1_last["minutes"]
-    phase_lines = []
-    for k, x in enumerate(later, start=2):
+    # training history: every phase's log, in order (the summarizer starts from the EN→DE phases 1-3)
+    phases = [json.loads((WORK / f).read_text()) | dict(file=f, label=label) for f, label in PHASES[task]]
+    tl = phases[-1]
+    a = phases[0]["args"]
+    rows, phase_lines, total_steps, total_min = [], [], 0, 0.0
+    for k, x in enumerate(phases, start=1):
         b = x["args"]
-        init = b["init_from"].replace(str(w), f"../train-work/{task}")
-        c = (f"python train_model.py {task} --init-from {init} --max-steps {b['max_steps']} "
-             f"--time-budget-min {b['time_budget_min']:g} --lr {b['lr']:g} --warmup {b['warmup']} --max-tokens {b['max_tokens']} "
-             f"--ckpt-min {b['ckpt_min']:g} --eval-final-only --log-every {b['log_every']} --seed {b['seed']} --log-name {b['log_name']}")
-        e = x["log"][-1]
-        phase_lines.append(f"- Phase {k} (from the previous phase's final checkpoint, fresh optimizer): `{c}` — {e['step']:,} steps, "
-                           f"{e['minutes']} min; batches ≤ {b['max_tokens']} padded tokens, peak LR {b['lr']:g}, warmup {b['warmup']}.")
-        rows += [dict(r, phase=k, step=off_s + r["step"], minutes=round(off_m + r["minutes"], 1))
-                 for r in x["log"] if "bleu" in r or "rougeL" in r]
-        off_s += e["step"]
-        off_m += e["minutes"]
+        scored = [r for r in x["log"] if "bleu" in r or "rougeL" in r]
+        stopped = x["label"].startswith("stopped")
+        e = scored[-1] if stopped else x["log"][-1]  # phase 1 was stopped by hand after its last scored checkpoint
+        opts = [f"--max-steps {b['max_steps']}", f"--time-budget-min {b['time_budget_min']:g}", f"--lr {b['lr']:g}",
+                f"--warmup {b['warmup']}", f"--max-tokens {b['max_tokens']}", f"--ckpt-min {b['ckpt_min']:g}"]
+        if b.get("init_from"):
+            opts.insert(0, "--init-from " + b["init_from"].replace(str(WORK), "../train-work"))
+        if b.get("tokenizer_from"):
+            opts.insert(1, "--tokenizer-from " + b["tokenizer_from"].replace(str(WORK), "../train-work"))
+        if b.get("eval_final_only"):
+            opts.append("--eval-final-only")
+        for k2, default in (("log_every", 100), ("seed", 1), ("log_name", "train_log.json")):
+            if b.get(k2, default) != default:
+                opts.append(f"--{k2.replace('_', '-')} {b[k2]}")
+        ptask = x["file"].split("/")[0]
+        phase_lines.append(f"- Phase {k} ({x['label']}): `python train_model.py {ptask} {' '.join(opts)}` — "
+                           f"{e['step']:,} steps, {e['minutes']} min; batches ≤ {b['max_tokens']} padded tokens, "
+                           f"peak LR {b['lr']:g}, warmup {b['warmup']}.")
+        rows += [dict(r, phase=k, task=ptask, step=total_steps + r["step"], minutes=round(total_min + r["minutes"], 1))
+                 for r in scored if r["step"] <= e["step"]]
+        total_steps += e["step"]
+        total_min += e["minutes"]
     phase_text = "\n".join(phase_lines)
+    tuned = ""
+    if (w / "tune_generation.json").exists():
+        tg = json.loads((w / "tune_generation.json").read_text())
+        grid = "; ".join(f"lp {r['length_penalty']} / nrng {r['no_repeat_ngram_size']}: {r[tg['metric']]}" for r in tg["results"])
+        tuned = (f"length_penalty and no_repeat_ngram_size were picked with `python tune_generation.py {task}` on the first "
+                 f"{tg['rows']} dev rows (beam 4, {tg['metric']}: {grid}); the full-dev score above is therefore slightly optimistic.")
     sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file() and p.name != "README.md"}
     total = sum(sizes.values())
     de = task == "en-de"
@@ -71,17 +93,15 @@ def main(task):
         score = (f"ROUGE-1 **{ev['rouge1']}**, ROUGE-2 **{ev['rouge2']}**, ROUGE-L **{ev['rougeL']}** (F1 ×100, mean over rows; "
                  f"own implementation in models/train/metrics.py with rouge_score's defaults: lowercase, [a-z0-9]+ tokens, "
                  f"no stemming; target ROUGE-L ≥ 30)")
-    quick = "\n".join(f"| {r['phase']} | {r['step']} | {r['epoch']} | {r['minutes']} | " +
-                      (f"{r['bleu']} / {r['chrf']}" if de else f"{r['rouge1']} / {r['rouge2']} / {r['rougeL']}") + " |"
+    quick = "\n".join(f"| {r['phase']} | {r['task']} | {r['step']} | {r['epoch']} | {r['minutes']} | " +
+                      (f"{r['bleu']} / {r['chrf']}" if "bleu" in r else f"{r['rouge1']} / {r['rouge2']} / {r['rougeL']}") + " |"
                       for r in rows)
     gold_rows = "\n".join(f"| {c['source'][:140]}{'…' if len(c['source']) > 140 else ''} | {c['beam4']['text']} | {c['reference']} |"
                           for c in gold["cases"][:5])
     extra = "\n".join(f"| {s} | {o} |" for s, o in ex)
-    cmd = (f"python train_model.py {task} --max-steps {a['max_steps']} --time-budget-min {a['time_budget_min']:g} "
-           f"--lr {a['lr']:g} --warmup {a['warmup']} --ckpt-min {a['ckpt_min']:g}")
     card = f"""# {title}
 
-A tiny Marian-architecture encoder–decoder trained from scratch by Cortado's own scripts (`models/train/`), shipped in
+A tiny Marian-architecture encoder–decoder trained {"from scratch" if de else "(from Cortado's EN→DE model)"} by Cortado's own scripts (`models/train/`), shipped in
 the Hugging Face Optimum ONNX layout so that Cortado (and ONNX Runtime) can run it without any download.
 {"Used by `./cortado translate`." if de else "Used by `./cortado summarize`."}
 
@@ -116,28 +136,27 @@ Deep-encoder/shallow-decoder because the budget is 30 MB for all three fp32 ONNX
 each of them and the decoder weights are in two of them (d_model 256 with 3+3 layers would be ~70 MB).
 
 ## Training
-Several phases, because the shared machine was much slower than planned (load average 6–14 on 2 cores): phase 1 used
-large batches and was stopped after its {p1_last['minutes']}-minute checkpoint; later phases continued from the
-previous checkpoint with other batch sizes (more updates, or more target tokens per update) and a fresh optimizer.
-- Phase 1 (from `models/train/`, after `python train_tokenizer.py {task}`): `{cmd}` — stopped by hand after the
-  checkpoint at step {p1_last['step']} ({p1_last['minutes']} min; the ~2 minutes it ran after that checkpoint were discarded); batches ≤ {a['max_tokens']} padded tokens, peak LR {a['lr']:g}, warmup {a['warmup']}.
+The EN→DE model was trained in phases on a shared 2-core CPU: phases 1–3 (the first shipped version) ran next to
+other jobs (load average 6–14), each continuing from the previous checkpoint with a fresh optimizer; the last phase
+ran on an otherwise idle machine. {"" if de else "The summarizer is not trained from scratch (two from-scratch attempts of 72 and 24 minutes collapsed to one output for every input, ROUGE-L 8-9): it starts from the EN→DE phase-3 checkpoint, whose encoder already reads English Debian text, keeps its tokenizer (the EN+DE Unigram vocabulary covers English descriptions), and is fine-tuned on description → synopsis."}
+Tokenizer: `python train_tokenizer.py en-de` (for both models). Then, from `models/train/`:
 {phase_text}
 - All phases: AdamW (β 0.9/0.98, weight decay 0.01 on matrices), linear warmup then linear decay to 0 at the wall-clock
   budget (the step rate on the shared machine was unknowable in advance), label smoothing {a['label_smoothing']}, dropout 0.1,
   gradient clipping 1.0, length-bucketed batches.
-- **{total_steps:,} steps in total, {total_min:.1f} minutes wall clock**, on a shared 2-core AMD EPYC VM (no GPU), PyTorch
-  {torch.__version__} CPU with **1 thread**; both Cortado models trained at the same time next to other jobs, so each
-  process got roughly a fifth to a half of one core.
+- **{total_steps:,} steps in total, {total_min:.1f} minutes wall clock**, on a 2-core AMD EPYC VM (no GPU), PyTorch
+  {torch.__version__} CPU with **1 thread** per process; the two models' last phases ran at the same time, one core each.
 - Quick checks during training (greedy, first {a['quick_dev']} dev rows):
 
-| phase | total step | epoch of phase | minutes (cumulative) | {"BLEU / chrF" if de else "ROUGE-1 / 2 / L"} |
-|---|---|---|---|---|
+| phase | task | total step | epoch of phase | minutes (cumulative) | BLEU / chrF or ROUGE-1 / 2 / L |
+|---|---|---|---|---|---|
 {quick}
 
 ## Dev scores (full dev split, beam 4, generation_config.json)
 {score}.
 Generation: num_beams 4, max_length {gc.max_length}, length_penalty {gc.length_penalty}, early_stopping {gc.early_stopping},
 no_repeat_ngram_size {gc.no_repeat_ngram_size}, decoder_start_token_id {gc.decoder_start_token_id}, forced_eos_token_id {gc.forced_eos_token_id}.
+{tuned}
 
 ## Examples (beam 4)
 | input | output |
@@ -158,7 +177,7 @@ file (`generation`, `provenance`). Made by `models/train/make_goldens.py`.
 ## Limitations
 - Domain: Debian software package descriptions only (short technical text, package names, paths). Expect poor
   output on anything else{"; German output often drops or garbles rare words, names and long sentences" if de else "; the synopsis style ('library for …', 'development files for …') is learned, facts in long descriptions are often missed"}.
-- Very small model trained for ~{total_min:.0f} minutes on a fraction of one CPU core: it is a fixture and a demo for
+- Very small model trained for ~{total_min:.0f} minutes on at most one CPU core: it is a fixture and a demo for
   Cortado's runtime, not a production {"translator" if de else "summarizer"}. Scores are on dev (used for checkpoint checks only, no tuning beyond that).
 - Inputs longer than {t['max_src']} tokens are truncated; outputs are capped at {gc.max_length} tokens (positions ≤ {ARCH['max_position_embeddings']}).
 

@@ -93,12 +93,14 @@ def main():
     ap.add_argument("--log-name", default="train_log.json")
     ap.add_argument("--eval-final-only", action="store_true", help="periodic checkpoints without the quick dev check")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tokenizer-from", default=None,
+                    help="folder with tokenizer.json (default: the task's model folder from train_tokenizer.py)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     t = TASKS[args.task]
-    tok = PreTrainedTokenizerFast.from_pretrained(str(model_dir(args.task)))
+    tok = PreTrainedTokenizerFast.from_pretrained(args.tokenizer_from or str(model_dir(args.task)))
     train, dropped = encode_all(tok, pairs(args.task, "train"), t["max_src"], t["max_tgt"], t["truncate"])
     dev = pairs(args.task, "dev")[:args.quick_dev]
     print(f"train examples {len(train)} (dropped over length {dropped})", flush=True)

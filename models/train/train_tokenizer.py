@@ -11,7 +11,7 @@ import sys
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from common import ARCH, TASKS, model_dir, pairs
+from common import ARCH, TASKS, model_dir, pairs, write_tokenizer_config
 
 
 def main(task):
@@ -34,10 +34,7 @@ def main(task):
     out = model_dir(task)
     out.mkdir(parents=True, exist_ok=True)
     tok.save(str(out / "tokenizer.json"))
-    cfg = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": TASKS[task]["max_src"],
-           "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
-           "padding_side": "right", "truncation_side": "right", "clean_up_tokenization_spaces": False}
-    (out / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    write_tokenizer_config(out, TASKS[task]["max_src"])
     print(task, "vocab", tok.get_vocab_size(), "->", out / "tokenizer.json")
     print(tok.encode(data[0][0]).tokens[:30])
 

@@ -40,7 +40,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--column", defaultValue = "0", description = "TSV column (0-based index or header name)") String column;
     @Option(names = "--field", defaultValue = "text", description = "JSONL field") String field;
     @Option(names = "--output", description = "write results here instead of stdout") Path output;
-    @Option(names = "--no-truncate", description = "fail on sources longer than the encoder limit instead of truncating") boolean noTruncate;
+    @Option(names = "--no-truncate", description = "fail on sources longer than the model's source limit (encoder positions, or model_max_length in tokenizer_config.json) instead of truncating") boolean noTruncate;
     @Option(names = "--json", description = "print {source, text, score, tokens}") boolean json;
     @Parameters(arity = "0..*", paramLabel = "TEXT") List<String> texts;
 
