@@ -2,20 +2,25 @@
 the goldens. usage: python make_card.py {en-de|summarize}"""
 import json
 import sys
+from pathlib import Path
 
 import torch
 from transformers import GenerationConfig, MarianMTModel, PreTrainedTokenizerFast
 
 from common import ARCH, TASKS, WORK, model_dir, work_dir
 
-# (log file under ../train-work, what the phase was); see models/train/README.md for the story
-EN_DE_V1 = [("en-de/train_log.json", "stopped by hand after its last scored checkpoint; large batches"),
-            ("en-de/train_log_phase2.json", "continued from phase 1, fresh optimizer, smaller batches"),
-            ("en-de/train_log_phase3.json", "continued from phase 2, fresh optimizer")]
+# (training log under models/train/history/, what the phase was); see models/train/README.md for the story. Phases
+# 1-3 were transcribed from the v1 model card (their logs were lost with the machine); the v2 logs are copied there
+# from ../train-work/<task>/train_log_v2.json when a model is shipped.
+HISTORY = Path(__file__).resolve().parent / "history"
+EN_DE_V1 = [("en-de-phase1.json", "stopped by hand after its last scored checkpoint; large batches"),
+            ("en-de-phase2.json", "continued from phase 1, fresh optimizer, smaller batches"),
+            ("en-de-phase3.json", "continued from phase 2, fresh optimizer")]
+V2_FROM = "continued from the phase-3 checkpoint, rebuilt from the shipped v1 ONNX by recover_ckpt.py,"
 PHASES = {
-    "en-de": EN_DE_V1 + [("en-de/train_log_v2.json", "continued from phase 3 on an idle machine, fresh optimizer")],
+    "en-de": EN_DE_V1 + [("en-de-v2.json", V2_FROM + " on an idle machine, fresh optimizer")],
     "summarize": [(f, "EN→DE pretraining, " + lab) for f, lab in EN_DE_V1]
-                 + [("summarize/train_log_v2.json", "summarization fine-tuning from the EN→DE phase-3 checkpoint, same tokenizer")],
+                 + [("summarize-v2.json", "summarization fine-tuning " + V2_FROM[len("continued "):] + " same tokenizer")],
 }
 
 EXTRA_EXAMPLES = {
@@ -48,7 +53,7 @@ def main(task):
                                length_penalty=gc.length_penalty, no_repeat_ngram_size=gc.no_repeat_ngram_size)[0]
         ex.append((s, tok.decode(g, skip_special_tokens=True)))
     # training history: every phase's log, in order (the summarizer starts from the EN→DE phases 1-3)
-    phases = [json.loads((WORK / f).read_text()) | dict(file=f, label=label) for f, label in PHASES[task]]
+    phases = [json.loads((HISTORY / f).read_text()) | dict(file=f, label=label) for f, label in PHASES[task]]
     tl = phases[-1]
     a = phases[0]["args"]
     rows, phase_lines, total_steps, total_min = [], [], 0, 0.0
@@ -68,7 +73,7 @@ def main(task):
         for k2, default in (("log_every", 100), ("seed", 1), ("log_name", "train_log.json")):
             if b.get(k2, default) != default:
                 opts.append(f"--{k2.replace('_', '-')} {b[k2]}")
-        ptask = x["file"].split("/")[0]
+        ptask = x["args"]["task"]
         phase_lines.append(f"- Phase {k} ({x['label']}): `python train_model.py {ptask} {' '.join(opts)}` — "
                            f"{e['step']:,} steps, {e['minutes']} min; batches ≤ {b['max_tokens']} padded tokens, "
                            f"peak LR {b['lr']:g}, warmup {b['warmup']}.")
