@@ -11,12 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * HF BPE: characters (with optional byte fallback, unk fusing, subword prefix / end-of-word suffix) merged by rank
  * with a priority queue, exactly as the Rust {@code Word::merge_all} (lowest rank first, then leftmost).
  */
-public final class Bpe implements Model {
+public final class Bpe extends VocabModel {
     private static final int CACHE_CAPACITY = 10_000;
     private static final int CACHE_MAX_WORD = 256;
 
-    private final Map<String, Integer> vocab;
-    private final String[] byId;
     private final MergeMap merges;
     private final String unk, prefix, suffix;
     private final boolean fuseUnk, byteFallback, ignoreMerges;
@@ -26,8 +24,7 @@ public final class Bpe implements Model {
 
     Bpe(Map<String, Integer> vocab, MergeMap merges, String unk, String prefix, String suffix, boolean fuseUnk,
         boolean byteFallback, boolean ignoreMerges) {
-        this.vocab = vocab;
-        this.byId = Vocab.invert(vocab);
+        super(vocab);
         this.merges = merges;
         this.unk = unk;
         this.prefix = prefix;
@@ -172,20 +169,5 @@ public final class Bpe implements Model {
         if (at == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
         a[at] = v;
         return a;
-    }
-
-    @Override
-    public int tokenToId(String token) {
-        return vocab.getOrDefault(token, -1);
-    }
-
-    @Override
-    public String idToToken(int id) {
-        return id >= 0 && id < byId.length ? byId[id] : null;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
     }
 }

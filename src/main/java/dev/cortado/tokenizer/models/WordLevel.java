@@ -5,14 +5,11 @@ import dev.cortado.tokenizer.TokenBuffer;
 import java.util.Map;
 
 /** HF WordLevel: one word, one id (unknown words map to the unk token). */
-public final class WordLevel implements Model {
-    private final Map<String, Integer> vocab;
-    private final String[] byId;
+public final class WordLevel extends VocabModel {
     private final String unk;
 
     WordLevel(Map<String, Integer> vocab, String unk) {
-        this.vocab = vocab;
-        this.byId = Vocab.invert(vocab);
+        super(vocab);
         this.unk = unk;
     }
 
@@ -26,20 +23,5 @@ public final class WordLevel implements Model {
         if (id != null) out.add(id, word);
         else if (vocab.get(unk) != null) out.add(vocab.get(unk), unk);
         else throw new dev.cortado.CortadoException("WordLevel: '" + word + "' is not in the vocab and there is no unk token");
-    }
-
-    @Override
-    public int tokenToId(String token) {
-        return vocab.getOrDefault(token, -1);
-    }
-
-    @Override
-    public String idToToken(int id) {
-        return id >= 0 && id < byId.length ? byId[id] : null;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
     }
 }

@@ -5,15 +5,12 @@ import dev.cortado.tokenizer.TokenBuffer;
 import java.util.Map;
 
 /** HF WordPiece: greedy longest-match-first with a continuing-subword prefix ({@code ##}). */
-public final class WordPiece implements Model {
-    private final Map<String, Integer> vocab;
-    private final String[] byId;
+public final class WordPiece extends VocabModel {
     private final String unk, prefix;
     private final int unkId, maxChars;
 
     public WordPiece(Map<String, Integer> vocab, String unk, String prefix, int maxChars, String jsonPath) {
-        this.vocab = vocab;
-        this.byId = Vocab.invert(vocab);
+        super(vocab);
         this.unk = unk;
         this.prefix = prefix;
         this.maxChars = maxChars;
@@ -57,21 +54,5 @@ public final class WordPiece implements Model {
             out.add(id, found);
             start = end;
         }
-    }
-
-    @Override
-    public int tokenToId(String token) {
-        Integer id = vocab.get(token);
-        return id == null ? -1 : id;
-    }
-
-    @Override
-    public String idToToken(int id) {
-        return id >= 0 && id < byId.length ? byId[id] : null;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
     }
 }
