@@ -88,6 +88,13 @@ def main(task):
         grid = "; ".join(f"lp {r['length_penalty']} / nrng {r['no_repeat_ngram_size']}: {r[tg['metric']]}" for r in tg["results"])
         tuned = (f"length_penalty and no_repeat_ngram_size were picked with `python tune_generation.py {task}` on the first "
                  f"{tg['rows']} dev rows (beam 4, {tg['metric']}: {grid}); the full-dev score above is therefore slightly optimistic.")
+    avg = w / "ckpt" / "averaged_from.json"
+    averaged = ""
+    if avg.exists():
+        av = json.loads(avg.read_text())
+        averaged = (f"- **The shipped weights are an average of {len(av['checkpoints'])} checkpoints of the last phase** "
+                    f"(`python average_ckpts.py`): {av['note']}. It was picked over the last checkpoint alone by its "
+                    f"full-dev score (see Dev scores).\n")
     sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file() and p.name != "README.md"}
     total = sum(sizes.values())
     de = task == "en-de"
@@ -146,7 +153,7 @@ other jobs (load average 6–14), each continuing from the previous checkpoint w
 ran on an otherwise idle machine. {"" if de else "The summarizer is not trained from scratch (two from-scratch attempts of 72 and 24 minutes collapsed to one output for every input, ROUGE-L 8-9): it starts from the EN→DE phase-3 checkpoint, whose encoder already reads English Debian text, keeps its tokenizer (the EN+DE Unigram vocabulary covers English descriptions), and is fine-tuned on description → synopsis."}
 Tokenizer: `python train_tokenizer.py en-de` (for both models). Then, from `models/train/`:
 {phase_text}
-- All phases: AdamW (β 0.9/0.98, weight decay 0.01 on matrices), linear warmup then linear decay to 0 at the wall-clock
+{averaged}- All phases: AdamW (β 0.9/0.98, weight decay 0.01 on matrices), linear warmup then linear decay to 0 at the wall-clock
   budget (the step rate on the shared machine was unknowable in advance), label smoothing {a['label_smoothing']}, dropout 0.1,
   gradient clipping 1.0, length-bucketed batches.
 - **{total_steps:,} steps in total, {total_min:.1f} minutes wall clock**, on a 2-core AMD EPYC VM (no GPU), PyTorch
