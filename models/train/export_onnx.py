@@ -15,7 +15,6 @@ transposed (or exactly) with a Transpose (or Identity) node on it.
 import argparse
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +157,11 @@ def export(task, ckpt):
     model = MarianMTModel.from_pretrained(str(ckpt), attn_implementation="eager").eval()
     # the tokenizer the checkpoint was trained with (train_model.py saves it next to the weights; the summarizer
     # shares the EN→DE tokenizer it was initialised from)
-    shutil.copyfile(Path(ckpt) / "tokenizer.json", out / "tokenizer.json")
+    # without the truncation/padding state that the trainer's calls leave in the saved file (HF save_pretrained
+    # writes it): the shipped tokenizer.json must not truncate by itself; tokenizer_config.json says the limit
+    tj = json.loads((Path(ckpt) / "tokenizer.json").read_text(encoding="utf-8"))
+    tj["truncation"], tj["padding"] = None, None
+    (out / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     write_tokenizer_config(out, TASKS[task]["max_src"])
     tok = PreTrainedTokenizerFast.from_pretrained(str(out))
     cfg = model.config
