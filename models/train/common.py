@@ -1,4 +1,5 @@
 """Shared helpers for Cortado's small-model training scripts (data paths, TSV reading, task settings)."""
+import json
 import os
 from pathlib import Path
 
@@ -47,7 +48,6 @@ def pairs(task, split):
 def write_tokenizer_config(out, max_src):
     """tokenizer_config.json for a PreTrainedTokenizerFast; model_max_length = the source limit used in training and
     evaluation (HF truncation=True and Cortado's translate/summarize cut sources there)."""
-    import json
     cfg = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": max_src,
            "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
            "padding_side": "right", "truncation_side": "right", "clean_up_tokenization_spaces": False}

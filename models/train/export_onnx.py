@@ -156,9 +156,9 @@ def export(task, ckpt):
     out = model_dir(task)
     model = MarianMTModel.from_pretrained(str(ckpt), attn_implementation="eager").eval()
     # the tokenizer the checkpoint was trained with (train_model.py saves it next to the weights; the summarizer
-    # shares the EN→DE tokenizer it was initialised from)
-    # without the truncation/padding state that the trainer's calls leave in the saved file (HF save_pretrained
-    # writes it): the shipped tokenizer.json must not truncate by itself; tokenizer_config.json says the limit
+    # shares the EN→DE tokenizer it was initialised from), without the truncation/padding state that HF
+    # save_pretrained leaves in it: the shipped tokenizer.json must not truncate by itself (tokenizer_config.json
+    # carries the limit)
     tj = json.loads((Path(ckpt) / "tokenizer.json").read_text(encoding="utf-8"))
     tj["truncation"], tj["padding"] = None, None
     (out / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -60,8 +60,7 @@ def main(task):
     for k, x in enumerate(phases, start=1):
         b = x["args"]
         scored = [r for r in x["log"] if "bleu" in r or "rougeL" in r]
-        stopped = x["label"].startswith("stopped")
-        e = scored[-1] if stopped else x["log"][-1]  # phase 1 was stopped by hand after its last scored checkpoint
+        e = x["log"][-1]  # phase 1's log ends at its last scored checkpoint (it was stopped by hand after it)
         opts = [f"--max-steps {b['max_steps']}", f"--time-budget-min {b['time_budget_min']:g}", f"--lr {b['lr']:g}",
                 f"--warmup {b['warmup']}", f"--max-tokens {b['max_tokens']}", f"--ckpt-min {b['ckpt_min']:g}"]
         if b.get("init_from"):
@@ -78,7 +77,7 @@ def main(task):
                            f"{e['step']:,} steps, {e['minutes']} min; batches ≤ {b['max_tokens']} padded tokens, "
                            f"peak LR {b['lr']:g}, warmup {b['warmup']}.")
         rows += [dict(r, phase=k, task=ptask, step=total_steps + r["step"], minutes=round(total_min + r["minutes"], 1))
-                 for r in scored if r["step"] <= e["step"]]
+                 for r in scored]
         total_steps += e["step"]
         total_min += e["minutes"]
     phase_text = "\n".join(phase_lines)

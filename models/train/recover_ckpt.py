@@ -10,7 +10,6 @@ cross k v q out, fc1 fc2). The result is checked: transformers logits of the reb
 shipped ONNX (max abs diff <= 1e-4), so a wrong mapping cannot pass silently.
 """
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -81,7 +80,6 @@ def rebuild(model_dir, out_dir):
     check(model, model_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
-    shutil.copyfile(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
     PreTrainedTokenizerFast.from_pretrained(str(model_dir)).save_pretrained(str(out_dir))
     print("rebuilt checkpoint written to", out_dir)
 
