@@ -82,8 +82,8 @@ public final class BatchJob {
                         req = BatchInput.parse(text, lineNo);
                         Integer first = seen.putIfAbsent(req.customId(), lineNo);
                         if (first == null) key = req.customId();
-                        else early = BatchOutput.failure(key, "duplicate_custom_id", "custom_id '" + req.customId()
-                                + "' was already used on line " + first + "; give each request its own custom_id");
+                        else early = BatchOutput.failure(key, "duplicate_custom_id", "duplicate custom_id '" + req.customId()
+                                + "': already used on line " + first + "; give each request its own custom_id");
                     } catch (ApiException e) {
                         early = BatchOutput.failure(key, e.code(), e.getMessage());
                     }
