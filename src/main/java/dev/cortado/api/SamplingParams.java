@@ -144,7 +144,9 @@ public record SamplingParams(Integer maxTokens, Float temperature, Integer topK,
         if (rows > 1 && c.numBeams() > 1 && rows > c.numBeams())
             throw ApiException.param("n = " + rows + " is more than num_beams = " + c.numBeams() + "; raise num_beams or lower n");
         if (c.numBeams() > 1 && c.sampling())
-            throw ApiException.param("num_beams > 1 needs greedy scoring; set temperature 0 (beam sampling is not supported)");
+            throw ApiException.param("sampling (temperature > 0, top_k, top_p or min_p) with num_beams = " + c.numBeams()
+                    + (numBeams == null ? " (the model's generation_config.json)" : "") + " is not supported; set num_beams 1 "
+                    + "to sample, or temperature 0 for beam search");
         try {
             return c.validate();
         } catch (CortadoException e) {

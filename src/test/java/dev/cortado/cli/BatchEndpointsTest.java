@@ -200,7 +200,11 @@ class BatchEndpointsTest {
         for (int i = 0; i < sources.size(); i++)
             lines.add(line("t" + i, "/v1/completions", Map.of("prompt", sources.get(i), "model", "cortado-en-de")));
         lines.add(line("chat", "/v1/chat/completions", Map.of("messages", List.of(Map.of("role", "user", "content", "hi")))));
+        lines.add(line("sample", "/v1/completions", Map.of("prompt", "x", "temperature", 0.7)));
+        lines.add(line("nbest", "/v1/completions", Map.of("prompt", sources.getFirst(), "n", 2, "max_tokens", 30)));
         Map<String, JsonNode> out = batch(dir, lines);
+        assertTrue(out.get("sample").at("/error/message").asText().contains("num_beams = 4 (the model's generation_config.json)"),
+                out.get("sample").toString());
         try (Cortado rt = Cortado.open(dir)) {
             for (int i = 0; i < sources.size(); i++) {
                 GenerationResult want = rt.translate(List.of(sources.get(i)), rt.generationConfig()).getFirst();
@@ -208,6 +212,10 @@ class BatchEndpointsTest {
                 assertEquals(want.text(), b.at("/choices/0/text").asText(), sources.get(i));
                 assertEquals(want.ids().length, b.at("/usage/completion_tokens").asInt());
             }
+        }
+        try (Cortado rt = Cortado.open(dir)) {
+            List<GenerationResult> want = rt.translate(List.of(sources.getFirst()), rt.generationConfig().numReturnSequences(2).maxNewTokens(30));
+            assertChoices(want, body(out.get("nbest")).get("choices"), "/text");
         }
         assertTrue(out.get("chat").at("/error/message").asText().contains("text generation model"), out.get("chat").toString());
     }
