@@ -236,6 +236,15 @@ public final class Engine implements AutoCloseable {
                     + "engine's KV pool holds " + pool.capacity() + "; raise --kv-memory or lower max_tokens/beams");
     }
 
+    /**
+     * The model as a plain {@link LanguageModel} whose sessions run in this engine's batches: a {@link Generator}
+     * over it gives the same tokens as over the model, and concurrent generators share decode steps. Decoder-only.
+     */
+    public LanguageModel languageModel() {
+        if (seq2seq != null) throw new CortadoException("a seq2seq engine takes requests with a source; use submit");
+        return new RequestModel(new RequestContext(0), null);
+    }
+
     /** The pool, for stats and tests (blocks in use, prefix hits). */
     public KvPool pool() {
         return pool;
