@@ -40,8 +40,10 @@ public final class BenchCommand implements Callable<Integer> {
             + "or an HF folder; embed: ONNX path (default: the embedded MiniLM)")
     String model;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (cuda: not in this bench yet)")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda[:N] for generate (Cortado and the Python competitors on the GPU)")
     String device;
+    @Option(names = "--dtype", defaultValue = "f32", description = "generate: f32, f16 or bf16 (storage type on CUDA)")
+    String dtype;
 
     @Option(names = "--batch", split = ",", description = "batch sizes (generate: 1,4,16; embed: 1,32)")
     int[] batches;
@@ -76,7 +78,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
-        if (!device.equals("cpu")) throw new CortadoException("bench: --device " + device + " is not supported yet (cpu)");
+        if (!device.equals("cpu") && !scenario.equals("generate"))
+            throw new CortadoException("bench " + scenario + ": --device " + device + " is not supported yet (cpu; generate takes cuda)");
         if (repeats != null && repeats < 1 || warmup != null && warmup < 0) throw new CortadoException("--repeats must be ≥ 1 and --warmup ≥ 0");
         if (batches != null && Arrays.stream(batches).anyMatch(b -> b < 1)) throw new CortadoException("--batch sizes must be ≥ 1");
         if (!python.equals("auto") && !python.equals("off")) throw new CortadoException("--python must be auto or off, got " + python);
@@ -146,7 +149,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (engines == null) e = e.stream().filter(x -> !x.equals("hf-compile")).toList();
         }
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
-        return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out, smoke && engines == null ? "off" : python, e), pw);
+        return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
+                smoke && engines == null ? "off" : python, e, Devices.parse(device), Devices.dtype(dtype)), pw);
     }
 
     private static Report stub(String name, String why, PrintWriter pw) {
