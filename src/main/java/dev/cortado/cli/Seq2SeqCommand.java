@@ -36,12 +36,12 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--engine", defaultValue = "auto", description = "cortado, ort or auto (default: Cortado's engine when it runs the model, else ONNX Runtime)") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16), f16 (CUDA)") String dtype;
-    @Option(names = "--input", description = "read the sources from FILE instead of TEXT/stdin: .txt (a line each; an empty line gives an empty output line), "
+    @Option(names = "--input", paramLabel = "FILE", description = "read the sources from FILE instead of TEXT/stdin: .txt (a line each; an empty line gives an empty output line), "
             + ".tsv (see --column), .jsonl (see --field)") Path input;
     @Option(names = "--column", description = "TSV column: a header name (the first line is the header and is skipped) or a 0-based index "
             + "(every line is a source); required when the TSV has more than one column") String column;
     @Option(names = "--field", defaultValue = "text", description = "JSONL field holding the source (default ${DEFAULT-VALUE})") String field;
-    @Option(names = "--output", description = "write the results to FILE instead of stdout, all or nothing: they go to a hidden temporary file "
+    @Option(names = "--output", paramLabel = "FILE", description = "write the results to FILE instead of stdout, all or nothing: they go to a hidden temporary file "
             + "next to FILE, renamed to FILE when every source is done; a failed or interrupted (Ctrl-C) run leaves FILE as it was") Path output;
     @Option(names = "--no-truncate", description = "fail on sources longer than the model's source limit (encoder positions, or model_max_length in tokenizer_config.json) instead of truncating") boolean noTruncate;
     @Option(names = "--json", description = "print {source, text, score, tokens} per source ({source, error} for an empty source)") boolean json;
