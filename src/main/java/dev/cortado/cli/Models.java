@@ -74,9 +74,9 @@ final class Models {
         Path onnx = singleOnnx(path);
         if (onnx == null) return Kind.UNKNOWN;
         try (OnnxModel m = OnnxModel.open(onnx)) {
+            // a KV cache means a decoder; "logits" alone does not (classifier heads have it too)
             boolean past = m.graph().inputNames().stream().anyMatch(n -> n.startsWith("past_key_values"));
-            boolean logits = m.graph().outputNames().contains("logits");
-            if (past || logits) return Kind.DECODER;
+            if (past || m.graph().inputNames().contains("position_ids") && m.graph().outputNames().contains("logits")) return Kind.DECODER;
             if (m.graph().outputNames().contains("last_hidden_state") || m.graph().inputNames().contains("token_type_ids")) return Kind.ENCODER;
             return Kind.UNKNOWN;
         }

@@ -80,8 +80,14 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
             Progress progress = input != null ? new Progress(err, inputs.size()) : null;
             int per = runner.config().numReturnSequences(), offset = 0;
             for (List<String> batch : Seq2SeqRunner.batches(inputs, batchSize)) {
-                List<String> nonEmpty = batch.stream().filter(x -> !x.isBlank()).toList();
-                List<GenerationResult> rs = nonEmpty.isEmpty() ? List.of() : runner.run(nonEmpty);
+                List<String> nonEmpty = new ArrayList<>();
+                List<Integer> numbers = new ArrayList<>();  // 1-based position in the whole input, for messages
+                for (int i = 0; i < batch.size(); i++) {
+                    if (batch.get(i).isBlank()) continue;
+                    nonEmpty.add(batch.get(i));
+                    numbers.add(offset + i + 1);
+                }
+                List<GenerationResult> rs = nonEmpty.isEmpty() ? List.of() : runner.run(nonEmpty, numbers::get);
                 long generated = 0;
                 int next = 0;
                 for (int i = 0; i < batch.size(); i++) {

@@ -82,6 +82,16 @@ class CliHardeningTest {
     }
 
     @Test
+    void messagesNumberSourcesInTheWholeInput() {
+        CliErrorsTest.Run r = run("translate", "--model", EN_DE, "--max-length", "4", "--batch-size", "2", "Utilities", "", "Fonts",
+                "word ".repeat(400));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("source 2 is empty") && r.err().contains("source 4 truncated"), r.err());
+        assertOneLineError(run("translate", "--model", EN_DE, "--max-length", "4", "--batch-size", "2", "--no-truncate", "Utilities", "",
+                "Fonts", "word ".repeat(400)).withoutWarnings(), "source 4 has");
+    }
+
+    @Test
     void inputFileAndTextTogetherIsAnError() throws Exception {
         Path in = Files.writeString(tmp.resolve("in.txt"), "Utilities\n");
         assertOneLineError(run("translate", "--model", EN_DE, "--input", in.toString(), "Fonts"), "both --input");
