@@ -66,6 +66,18 @@ public interface Backend extends AutoCloseable {
      */
     void writeKv(Tensor src, KvView dst, int start);
 
+    /**
+     * Ragged append: row b of src [B, 1, H·D] goes to position {@code starts[b]} of row b of the position-major view
+     * dst (a paged pool). Written once over {@link #copy}; a backend may override it with one kernel.
+     */
+    default void writeKvRows(Tensor src, KvView dst, int[] starts) {
+        if (src.rank() != 3 || src.dim(1) != 1 || src.dim(0) != starts.length)
+            throw new IllegalArgumentException("writeKvRows source must be [" + starts.length + ", 1, H·D]: " + src);
+        if (!dst.isPositionMajor()) throw new IllegalArgumentException("writeKvRows needs a position-major view");
+        long eb = elementBytes(src.dtype()), row = (long) dst.heads() * dst.headDim() * eb;
+        for (int b = 0; b < starts.length; b++) copy(src, b * row, dst.data(), dst.offset(b, 0, starts[b]) * eb, row);
+    }
+
     /** Rotary position embedding in place on x [B, S, H·D]: HF rotate-half (interleaved=false) or llama2.c pairs. */
     void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved);
 

@@ -21,6 +21,7 @@ public final class Seq2SeqRunner {
     private final boolean truncate;
     private final Consumer<String> warnings;
     private int sourceLimit = Integer.MAX_VALUE;
+    private Engine engine;
 
     public Seq2SeqRunner(Seq2Seq model, Tokenizer tokenizer, GenerationConfig config, boolean truncate, Consumer<String> warnings) {
         this.model = model;
@@ -86,6 +87,7 @@ public final class Seq2SeqRunner {
             toks[i] = ids;
             len = Math.max(len, ids.length);
         }
+        if (engine != null) return viaEngine(toks);
         int pad = config.padTokenId() != null ? config.padTokenId() : 0;
         int[][] ids = new int[b][len];
         boolean[][] valid = new boolean[b][len];
@@ -108,6 +110,30 @@ public final class Seq2SeqRunner {
         return g.generateIds(new int[b][0]);
     }
 
+
+    /** Each source is one engine request, batched with whatever else the engine runs; results in source order. */
+    private List<GenerationResult> viaEngine(int[][] sources) {
+        List<java.util.concurrent.CompletableFuture<Completion>> futures = new ArrayList<>();
+        for (int[] src : sources) futures.add(engine.submit(Request.ofIds(src, config)));
+        List<GenerationResult> out = new ArrayList<>();
+        try {
+            for (var f : futures) out.addAll(f.join().results());
+        } catch (java.util.concurrent.CompletionException e) {
+            futures.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * Runs the sources through a serving engine over the same model (continuous batching with every other request)
+     * instead of one padded batch of its own. Same tokens either way.
+     */
+    public Seq2SeqRunner viaEngine(Engine engine) {
+        this.engine = engine;
+        return this;
+    }
 
     public static List<List<String>> batches(List<String> items, int size) {
         List<List<String>> out = new ArrayList<>();

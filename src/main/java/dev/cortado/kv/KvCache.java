@@ -13,7 +13,7 @@ import java.util.Arrays;
  * search forks rows by copying block tables and bumping reference counts ({@link #reorder}: no K/V data is copied);
  * a write into a shared block copies that one block first (copy-on-write).
  */
-public final class KvCache {
+public final class KvCache implements KvSource {
     public static final int BLOCK = 16;
 
     private final Backend backend;
@@ -76,10 +76,12 @@ public final class KvCache {
         }
     }
 
+    @Override
     public KvView keys(int layer) {
         return KvView.paged(k[layer], kvHeads, BLOCK, headDim, table);
     }
 
+    @Override
     public KvView values(int layer) {
         return KvView.paged(v[layer], kvHeads, BLOCK, headDim, table);
     }

@@ -32,14 +32,29 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
      */
     public Tensor forwardCached(Backend be, Tensor x, KvView kCache, KvView vCache, int start, AttentionMask mask,
                                 int[] positions, Tensor bias) {
+        return forwardCached(be, x, kCache, vCache, start, null, mask, positions, bias);
+    }
+
+    /**
+     * With {@code rowStarts} non-null (one token per row), row r's key/value goes to its own position
+     * {@code rowStarts[r]} and attention spans [0, start + 1) with {@code start} the largest of them; the mask's
+     * keyValid hides what a row does not own.
+     */
+    public Tensor forwardCached(Backend be, Tensor x, KvView kCache, KvView vCache, int start, int[] rowStarts,
+                                AttentionMask mask, int[] positions, Tensor bias) {
         int seq = (int) x.dim(1);
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);
         if (rotary != null) {
             rotary.apply(be, qs, heads, headDim, positions);
             rotary.apply(be, ks, kvHeads, headDim, positions);
         }
-        be.writeKv(ks, kCache, start);
-        be.writeKv(vs, vCache, start);
+        if (rowStarts == null) {
+            be.writeKv(ks, kCache, start);
+            be.writeKv(vs, vCache, start);
+        } else {
+            be.writeKvRows(ks, kCache, rowStarts);
+            be.writeKvRows(vs, vCache, rowStarts);
+        }
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
         be.attention(qs, heads, headDim, kCache, vCache, start + seq, mask, scale, bias, ctx);
         return o.forward(be, ctx);

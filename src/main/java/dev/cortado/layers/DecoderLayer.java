@@ -17,7 +17,14 @@ public record DecoderLayer(Attention selfAttention, Norm selfNorm, Attention cro
 
     public Tensor forward(Backend be, Tensor x, KvView kCache, KvView vCache, int start, AttentionMask mask,
                           int[] positions, Tensor selfBias, Cross cross) {
-        x = block(be, x, selfNorm, h -> selfAttention.forwardCached(be, h, kCache, vCache, start, mask, positions, selfBias));
+        return forward(be, x, kCache, vCache, start, null, mask, positions, selfBias, cross);
+    }
+
+    /** {@code rowStarts}: see {@link TransformerDecoder#step}. */
+    public Tensor forward(Backend be, Tensor x, KvView kCache, KvView vCache, int start, int[] rowStarts,
+                          AttentionMask mask, int[] positions, Tensor selfBias, Cross cross) {
+        x = block(be, x, selfNorm, h -> selfAttention.forwardCached(be, h, kCache, vCache, start, rowStarts, mask,
+                positions, selfBias));
         if (crossAttention != null && cross != null) {
             x = block(be, x, crossNorm, h -> crossAttention.forwardCross(be, h, cross.k(), cross.v(), cross.length(), cross.mask(), cross.bias()));
         }

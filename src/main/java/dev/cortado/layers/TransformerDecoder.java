@@ -2,7 +2,7 @@ package dev.cortado.layers;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
-import dev.cortado.kv.KvCache;
+import dev.cortado.kv.KvSource;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 import java.util.List;
@@ -19,13 +19,24 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
      * Runs tokens [rows][n] appended at cache position {@code start}; returns logits [rows, vocab] of each row's
      * last position. {@code positions} are absolute positions per token (rows·n).
      */
-    public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvCache cache, int start,
+    public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvSource cache, int start,
                        AttentionMask mask, List<DecoderLayer.Cross> cross) {
+        return step(be, tokens, positions, flatPositions, cache, start, null, mask, cross);
+    }
+
+    /**
+     * As above; with {@code rowStarts} non-null each row appends its one token at its own cache position
+     * {@code rowStarts[r]} (a ragged decode step of the serving engine: rows of different lengths in one batch;
+     * {@code mask.keyValid} then hides each row's keys beyond its own length and {@code start} is the longest).
+     */
+    public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvSource cache, int start,
+                       int[] rowStarts, AttentionMask mask, List<DecoderLayer.Cross> cross) {
         int rows = tokens.length, n = tokens[0].length;
+        if (rowStarts != null && n != 1) throw new IllegalArgumentException("ragged rows append one token each, not " + n);
         Tensor x = embeddings.forward(be, tokens, positions, null);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
         for (int l = 0; l < layers.size(); l++) {
-            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, mask, flatPositions, bias,
+            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, rowStarts, mask, flatPositions, bias,
                     cross == null ? null : cross.get(l));
         }
         Tensor last = lastPositions(be, x, rows, n);

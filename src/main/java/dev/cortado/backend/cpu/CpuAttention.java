@@ -30,18 +30,23 @@ final class CpuAttention {
             for (int t = t0; t < t1; t++) {
                 int b = t / heads, h = t % heads, kh = h / group;
                 int key = b * kv.heads() + kh;
+                // keys a row does not own (padding, or beyond its length in a ragged batch) are never read
+                boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
                 if (!direct && key != lastKey) {
                     for (int j = 0; j < kvLen; j++) {
+                        if (valid != null && !valid[j]) {
+                            for (int e = 0; e < d; e++) kt[e * kvLen + j] = 0f;
+                            continue;
+                        }
                         int ko = (int) kv.offset(b, kh, j);
                         for (int e = 0; e < d; e++) kt[e * kvLen + j] = k[ko + e];
                     }
                     lastKey = key;
                 }
-                boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
                 for (int i = 0; i < sq; i++) {
                     int qo = ((b * sq + i) * heads + h) * d;
                     int visible = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
-                    if (direct) directScores(q, qo, k, kv, b, kh, s, d, visible, scale);
+                    if (direct) directScores(q, qo, k, kv, b, kh, s, d, visible, scale, valid);
                     else scores(q, qo, kt, s, d, kvLen, visible, scale);
                     if (valid != null) for (int j = 0; j < visible; j++) if (!valid[j]) s[j] = Float.NEGATIVE_INFINITY;
                     if (bias != null) {
@@ -78,8 +83,13 @@ final class CpuAttention {
         return (float) (1.0 / sum);
     }
 
-    private static void directScores(float[] q, int qo, float[] k, KvView kv, int b, int kh, float[] s, int d, int n, float scale) {
+    private static void directScores(float[] q, int qo, float[] k, KvView kv, int b, int kh, float[] s, int d, int n,
+                                     float scale, boolean[] valid) {
         for (int j = 0; j < n; j++) {
+            if (valid != null && !valid[j]) {
+                s[j] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
             int ko = (int) kv.offset(b, kh, j), e = 0;
             float dot = 0;
             if (d >= L) {
