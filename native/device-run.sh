@@ -60,6 +60,7 @@ if [[ -d "$ROOT/target/test-classes" ]]; then
     for a in org/junit/jupiter/junit-jupiter-api/5.14.1 org/junit/jupiter/junit-jupiter-engine/5.14.1 \
              org/junit/jupiter/junit-jupiter-params/5.14.1 org/junit/platform/junit-platform-commons/1.14.1 \
              org/junit/platform/junit-platform-engine/1.14.1 org/junit/platform/junit-platform-launcher/1.14.1 \
+             org/junit/platform/junit-platform-reporting/1.14.1 \
              org/opentest4j/opentest4j/1.3.0 org/apiguardian/apiguardian-api/1.1.2; do
         jar="$(ls "$M2/$a"/*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc' | head -1 || true)"
         [[ -n "$jar" ]] || die "JUnit jar missing from $M2/$a (run ./mvnw test-compile once online)"

@@ -110,7 +110,7 @@ class EngineTest {
                         var self = new java.util.concurrent.atomic.AtomicReference<CompletableFuture<Completion>>();
                         var seen = new java.util.concurrent.atomic.AtomicInteger();
                         boolean cancel = i % 9 == 4;
-                        CompletableFuture<Completion> f = engine.submit(request(i), t -> {
+                        CompletableFuture<Completion> f = engine.submit(request(i), token -> {
                             if (cancel && seen.incrementAndGet() == 3) {
                                 while (self.get() == null) Thread.onSpinWait();
                                 self.get().cancel(true);
