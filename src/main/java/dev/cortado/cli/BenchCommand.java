@@ -72,7 +72,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "auto", description = "generate: auto (run Python competitors when a python with torch is found) | off")
     String python;
 
-    @Option(names = "--out", defaultValue = "bench/results", description = "report folder (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", description = "report folder (default: bench/results; with --smoke a new temporary folder, so that a check "
+            + "writes nothing into the working tree)")
     Path out;
 
     @Override
@@ -91,11 +92,21 @@ public final class BenchCommand implements Callable<Integer> {
             case "serve" -> stub("serve", "the continuous-batching server is not on main yet", pw);
             default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, serve)");
         };
-        Report.Written w = rep.write(out);
+        Report.Written w = rep.write(outDir());
         pw.println("wrote " + w.json() + ", " + w.markdown().getFileName() + (w.pngs().isEmpty() ? ""
                 : ", " + String.join(", ", w.pngs().stream().map(p -> p.getFileName().toString()).toList())));
         pw.flush();
         return 0;
+    }
+
+    private Path outDir() {
+        if (out != null) return out;
+        if (!smoke) return Path.of("bench/results");
+        try {
+            return java.nio.file.Files.createTempDirectory("cortado-bench-smoke-");
+        } catch (java.io.IOException e) {
+            throw new CortadoException("cannot create a temporary folder for the --smoke report: " + e.getMessage() + " (pass --out DIR)", e);
+        }
     }
 
     private static int or(Integer v, int def) {
