@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
+import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.DefaultModels;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
@@ -85,8 +88,11 @@ public final class GenerateCommand implements Callable<Integer> {
         c.validate();
         Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = Models.openDecoder(m, dev, dt, eng)) {
-            Generator g = new Generator(lm, tok, c);
+        int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
+        try (LanguageModel lm = Models.openDecoder(m, dev, dt, eng);
+             Engine engine = lm instanceof DecoderModel dm ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
+            // Cortado's own models run through the serving engine, as every other surface does
+            Generator g = new Generator(engine != null ? engine.languageModel() : lm, tok, c);
             List<GenerationResult> results;
             if (stream && !json) {
                 results = g.generateBatch(List.of(prompt), t -> {

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
+import dev.cortado.engine.Seq2SeqModel;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -71,12 +74,16 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
         if (maxLength != null) c = c.maxNewTokens(maxLength);
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper om = new ObjectMapper();
+        Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
+        int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
         try (Seq2Seq s2s = Models.openSeq2Seq(m, dev, dt, e, command);
+             // Cortado's own models run through the serving engine (a batch's sources are its concurrent requests)
+             Engine engine = s2s instanceof Seq2SeqModel sm
+                     ? new Engine(sm, tok, EngineOptions.defaults().kvSequences(batchSize * rows), false) : null;
              AtomicOutput file = output != null ? AtomicOutput.open(output, err) : null) {
-            Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
             PrintWriter out = file != null ? file.writer() : spec.commandLine().getOut();
             Seq2SeqRunner runner = new Seq2SeqRunner(s2s, tok, c, !noTruncate, w -> err.println("cortado: warning: " + w))
-                    .sourceLimit(tokenizer == null ? ModelFiles.modelMaxLength(m) : null);
+                    .sourceLimit(tokenizer == null ? ModelFiles.modelMaxLength(m) : null).viaEngine(engine);
             Progress progress = input != null ? new Progress(err, inputs.size()) : null;
             int per = runner.config().numReturnSequences(), offset = 0;
             for (List<String> batch : Seq2SeqRunner.batches(inputs, batchSize)) {

@@ -99,17 +99,21 @@ public final class Seq2SeqRunner {
         int per = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
         Seq2Seq.Encoded enc = model.encode(ids, valid);
         dev.cortado.generate.LanguageModel decoder = model.bind(enc, per);
-        Integer maxNew = config.maxNewTokens();
-        if (maxNew != null && maxNew >= decoder.maxPositions()) {
-            // the decoder starts from one token, so it writes at most positions - 1 tokens per source
-            throw new CortadoException("maximum output length " + maxNew + " is more than this model writes per source: its decoder has "
-                    + decoder.maxPositions() + " positions, so at most " + (decoder.maxPositions() - 1)
-                    + " output tokens (lower --max-length / max_new_tokens)");
-        }
+        checkMaxNewTokens(config, decoder.maxPositions());
         Generator g = new Generator(decoder, tokenizer, config);
         return g.generateIds(new int[b][0]);
     }
 
+
+    /** A seq2seq decoder starts from one token, so it writes at most positions - 1 tokens per source. */
+    static void checkMaxNewTokens(GenerationConfig config, int decoderPositions) {
+        Integer maxNew = config.maxNewTokens();
+        if (maxNew != null && maxNew >= decoderPositions) {
+            throw new CortadoException("maximum output length " + maxNew + " is more than this model writes per source: its decoder has "
+                    + decoderPositions + " positions, so at most " + (decoderPositions - 1)
+                    + " output tokens (lower --max-length / max_new_tokens)");
+        }
+    }
 
     /** Each source is one engine request, batched with whatever else the engine runs; results in source order. */
     private List<GenerationResult> viaEngine(int[][] sources) {
