@@ -134,9 +134,13 @@ public record SamplingParams(Integer maxTokens, Float temperature, Integer topK,
         return c;
     }
 
-    /** {@link #applyTo} for an API request: errors use OpenAI's names and say how to fix the request. */
+    /**
+     * {@link #applyTo} for an API request: errors use OpenAI's names and say how to fix the request; sampling without
+     * a {@code seed} draws a fresh one (as OpenAI and {@code cortado generate} do), so equal requests differ.
+     */
     GenerationConfig forRequest(GenerationConfig base) {
         GenerationConfig c = applyTo(base);
+        if (seed == null && c.doSample()) c = c.seed(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
         int rows = c.numReturnSequences();
         if (rows > 1 && c.numBeams() == 1 && !c.sampling())
             throw ApiException.param("n = " + rows + " needs sampling (temperature > 0) or num_beams ≥ n: greedy decoding "

@@ -43,7 +43,7 @@ public final class ServedModel implements AutoCloseable {
         this.decoder = decoder;
         this.engine = engine;
         this.seq2seqModel = seq2seqModel;
-        this.seq2seq = seq2seqModel == null ? null : new Seq2SeqLane(seq2seqModel, 8);
+        this.seq2seq = seq2seqModel == null ? null : new Seq2SeqLane(seq2seqModel);
         this.embedder = embedder;
         this.embedThread = embedder == null ? null
                 : Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("cortado-embed").daemon().unstarted(r));

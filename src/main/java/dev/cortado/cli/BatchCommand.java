@@ -6,18 +6,15 @@ import dev.cortado.api.BatchJob;
 import dev.cortado.api.OpenAiService;
 import dev.cortado.api.ServedModel;
 import dev.cortado.engine.DecoderModel;
-import dev.cortado.engine.Embedders;
 import dev.cortado.engine.EngineOptions;
 import dev.cortado.engine.Pooling;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.model.Families;
-import dev.cortado.model.ModelConfig;
 import dev.cortado.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,9 +45,6 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU), f16 (CUDA)") String dtype;
 
-    private static final Set<String> SEQ2SEQ = Set.of("t5", "bart", "marian");
-    private static final Set<String> ENCODERS = Set.of("bert", "roberta", "xlm-roberta", "mpnet", "distilbert");
-
     @Override
     public Integer call() throws IOException {
         if (maxConcurrent < 1) throw new CortadoException("--max-concurrent must be ≥ 1, got " + maxConcurrent);
@@ -80,33 +74,35 @@ public final class BatchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Opens the model as what its config.json says it is (no config.json: an encoder export, for embeddings). */
+    /** Opens the model as what it is (the kind detection every command uses), under its folder's name. */
     static ServedModel open(Path m, dev.cortado.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         Path abs = m.toAbsolutePath().normalize();
         String name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
-        Path config = ModelFiles.sideFile(m, "config.json");
-        String type = config == null ? null : ModelConfig.find(m).modelType();
-        if (type == null || ENCODERS.contains(type)) {
-            if (dev.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use --device cpu");
-            return ServedModel.embedding(name, Embedders.open(m, null, Families.Engine.CORTADO, Pooling.MEAN, true));
-        }
-        if (SEQ2SEQ.contains(type))
-            return ServedModel.seq2seq(name, Cortado.open(m, dev), ModelFiles.tokenizer(m, null),
-                    ModelFiles.generationConfig(m));
-        var tok = ModelFiles.tokenizer(m, null);
-        Path tc = ModelFiles.sideFile(m, "tokenizer_config.json");
-        LanguageModel lm = Families.openDecoder(m, dev, dt, Families.Engine.CORTADO);
-        if (!(lm instanceof DecoderModel dm)) {
-            lm.close();
-            throw new CortadoException(m + " runs on ONNX Runtime only; batch needs a model Cortado's engine runs "
-                    + "(a safetensors or recognized ONNX decoder)");
-        }
-        try {
-            return ServedModel.decoder(name, dm, tok, tc == null ? null : TokenizerConfig.load(tc),
-                    ModelFiles.generationConfig(m), options);
-        } catch (RuntimeException e) {
-            dm.close();
-            throw e;
+        switch (Models.kind(m)) {
+            case ENCODER -> {
+                if (dev.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use --device cpu");
+                return ServedModel.embedding(name, Models.openEmbedder(m, null, null, Pooling.MEAN, true));
+            }
+            case SEQ2SEQ -> {
+                return ServedModel.seq2seq(name, Cortado.open(m, dev, options), ModelFiles.tokenizer(m, null),
+                        ModelFiles.generationConfig(m));
+            }
+            default -> {
+                var tok = ModelFiles.tokenizer(m, null);
+                Path tc = ModelFiles.sideFile(m, "tokenizer_config.json");
+                LanguageModel lm = Models.openDecoder(m, dev, dt, Families.Engine.CORTADO);
+                if (!(lm instanceof DecoderModel dm)) {
+                    lm.close();
+                    throw new CortadoException(m + " is not run by Cortado's engine, which batch needs");
+                }
+                try {
+                    return ServedModel.decoder(name, dm, tok, tc == null ? null : TokenizerConfig.load(tc),
+                            ModelFiles.generationConfig(m), options);
+                } catch (RuntimeException e) {
+                    dm.close();
+                    throw e;
+                }
+            }
         }
     }
 }

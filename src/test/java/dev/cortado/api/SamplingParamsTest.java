@@ -53,6 +53,15 @@ class SamplingParamsTest {
     }
 
     @Test
+    void samplingWithoutSeedDrawsAFreshSeedPerRequest() throws Exception {
+        String noSeed = "{\"prompt\":\"x\",\"temperature\":0.7}";
+        assertTrue(config(noSeed).seed() != config(noSeed).seed());
+        String seeded = "{\"prompt\":\"x\",\"temperature\":0.7,\"seed\":42}";
+        assertEquals(42, config(seeded).seed());
+        assertEquals(config("{\"prompt\":\"x\"}").seed(), config("{\"prompt\":\"x\"}").seed(), "greedy needs no seed");
+    }
+
+    @Test
     void promptsAsTextListsAndTokenIds() throws Exception {
         assertEquals(2, completion("{\"prompt\":[\"a\",\"b\"]}").prompts().size());
         assertEquals(3, completion("{\"prompt\":[1,2,3]}").prompts().getFirst().ids().length);
