@@ -18,10 +18,10 @@ public final class ServeBenchOptions {
     @Option(names = "--requests", description = "serve: requests per load (default 64)")
     Integer requests;
 
-    @Option(names = "--prompt-lens", description = "serve: prompt lengths MIN:MAX, uniform (default 16:128)")
+    @Option(names = "--prompt-lens", description = "serve: prompt lengths MIN:MAX, uniform (default 16:128; --quick 8:64)")
     String promptLens;
 
-    @Option(names = "--gen-lens", description = "serve: generated lengths MIN:MAX, uniform (default 16:64)")
+    @Option(names = "--gen-lens", description = "serve: generated lengths MIN:MAX, uniform (default 16:64; --quick 8:32)")
     String genLens;
 
     @Option(names = "--static-batch", description = "serve: static batching's batch size (default: the stream count in closed loop, 8 in open loop)")
@@ -40,8 +40,8 @@ public final class ServeBenchOptions {
     long seed;
 
     ServeBench.Options resolve(String model, Integer warmup, boolean smoke, boolean quick) {
-        int[] p = range(promptLens, smoke ? "4:12" : "16:128", "--prompt-lens");
-        int[] g = range(genLens, smoke ? "2:6" : "16:64", "--gen-lens");
+        int[] p = range(promptLens, smoke ? "4:12" : quick ? "8:64" : "16:128", "--prompt-lens");
+        int[] g = range(genLens, smoke ? "2:6" : quick ? "8:32" : "16:64", "--gen-lens");
         int[] c = concurrency != null ? concurrency : smoke ? new int[] {3} : quick ? new int[] {32} : new int[] {1, 8, 32};
         double[] r = rates != null ? rates : smoke ? new double[] {50} : quick ? new double[0] : new double[] {1, 4};
         int n = requests != null ? requests : smoke ? 6 : 64;

@@ -79,6 +79,9 @@ class BenchSmokeTest {
                 systems.add(r.get("system").asText());
             }
             assertEquals(java.util.Set.of("engine", "static", "one-at-a-time"), systems);
+            JsonNode stat = root.get("rows").get(1);
+            assertEquals("static", stat.get("system").asText());
+            assertEquals(2, stat.get("batches").asInt(), "3 streams, 6 requests: two full batches of 3 " + stat);
             assertEquals(2 * 3, root.get("rows").size(), "closed and open loop, three systems each");
         }
         if (w[0].equals("generate")) {
