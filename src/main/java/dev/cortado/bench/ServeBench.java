@@ -28,7 +28,7 @@ public final class ServeBench {
     private ServeBench() {}
 
     public record Options(String model, int requests, int promptMin, int promptMax, int genMin, int genMax, double[] rates,
-                          int[] concurrency, Integer staticBatch, int batchWaitMs, long kvMemory, long seed, boolean warmup,
+                          int[] concurrency, Integer staticBatch, int batchWaitMs, EngineOptions engine, long seed, boolean warmup,
                           boolean smoke, boolean quick, List<String> systems) {}
 
     /** A load point: closed loop with {@code value} streams, or open loop at {@code value} requests/s. */
@@ -51,7 +51,7 @@ public final class ServeBench {
         for (int c : o.concurrency()) loads.add(new Load("c=" + c, true, c));
         for (double r : o.rates()) loads.add(new Load(fmt(r) + " req/s", false, r));
         if (loads.isEmpty()) throw new CortadoException("bench serve needs at least one --concurrency or --rates value");
-        EngineOptions engineOptions = o.kvMemory() > 0 ? EngineOptions.defaults().kvMemory(o.kvMemory()) : EngineOptions.defaults();
+        EngineOptions engineOptions = o.engine();
 
         Report rep = new Report("serve");
         rep.meta.put("model", mi.label());
@@ -66,7 +66,8 @@ public final class ServeBench {
         settings.put("static_batch", o.staticBatch() != null ? o.staticBatch() : "closed loop: = streams; open loop: 8");
         settings.put("static_batch_wait_ms", o.batchWaitMs());
         settings.put("engine_token_budget", engineOptions.tokenBudget());
-        settings.put("engine_kv_memory", o.kvMemory() > 0 ? o.kvMemory() : "default");
+        settings.put("engine_kv_memory", engineOptions.kvMemoryBytes() > 0 ? engineOptions.kvMemoryBytes() : "default");
+        settings.put("engine_gather_us", engineOptions.gatherMicros());
         settings.put("seed", o.seed());
         settings.put("quick", o.quick());
         settings.put("smoke", o.smoke());
@@ -113,10 +114,11 @@ public final class ServeBench {
         try {
             ServeSystems.Server server = switch (sys) {
                 case ServeSystems.ENGINE -> new ServeSystems.EngineSystem(model, eo);
-                case ServeSystems.STATIC -> new ServeSystems.QueueSystem(own, load.staticBatch(o), o.batchWaitMs());
+                case ServeSystems.STATIC -> new ServeSystems.QueueSystem(own, load.staticBatch(o), o.batchWaitMs()).prime();
                 default -> new ServeSystems.QueueSystem(model, 1, 0);
             };
             String label = sys + " " + load.label();
+            System.gc(); // a previous run's garbage (e.g. a closed static model's weights) is not collected in this one
             ServeLoad.Outcome outcome;
             Map<String, Object> extra;
             int kv;

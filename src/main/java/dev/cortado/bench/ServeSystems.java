@@ -130,6 +130,17 @@ final class ServeSystems {
             this.worker = Thread.ofPlatform().name(batch == 1 ? "bench-serve-sequential" : "bench-serve-static").start(this::work);
         }
 
+        /**
+         * What a server does at startup, outside the timed run: one tiny batch of {@code batch} rows, so the cache for
+         * full batches is allocated (the model keeps it for the next session of that size) and weights are packed.
+         */
+        QueueSystem prime() {
+            int[][] prompts = new int[batch][];
+            for (int i = 0; i < batch; i++) prompts[i] = new int[] {0};
+            new Generator(model, null, greedy(1)).generateIds(prompts);
+            return this;
+        }
+
         @Override
         public synchronized void submit(ServeLoad.Trace t) {
             queue.add(t);

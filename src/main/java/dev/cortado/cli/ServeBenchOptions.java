@@ -33,6 +33,9 @@ public final class ServeBenchOptions {
     @Option(names = "--kv-memory", description = "serve: the engine's KV pool size, e.g. 1g (default: the engine's)")
     String kvMemory;
 
+    @Option(names = "--token-budget", description = "serve: the engine's tokens per scheduler iteration (default: the engine's)")
+    Integer tokenBudget;
+
     @Option(names = "--systems", split = ",", description = "serve: subset of one-at-a-time,static,engine")
     List<String> systems;
 
@@ -51,10 +54,12 @@ public final class ServeBenchOptions {
         if (staticBatch != null && staticBatch < 1) throw new CortadoException("--static-batch must be ≥ 1");
         if (batchWaitMs < 0) throw new CortadoException("--batch-wait-ms must be ≥ 0");
         if (warmup != null && warmup > 1) throw new CortadoException("bench serve: --warmup is 0 or 1 (a warm-up pass per system)");
-        long kv = kvMemory == null ? 0 : EngineOptions.parseBytes(kvMemory);
+        EngineOptions eo = EngineOptions.defaults();
+        if (kvMemory != null) eo = eo.kvMemory(EngineOptions.parseBytes(kvMemory));
+        if (tokenBudget != null) eo = eo.tokenBudget(tokenBudget);
         List<String> s = systems != null ? systems : List.of("one-at-a-time", "static", "engine");
         return new ServeBench.Options(model != null ? model : "synthetic:gpt2-124m", n, p[0], p[1], g[0], g[1], r, c, staticBatch,
-                batchWaitMs, kv, seed, !smoke && (warmup == null || warmup > 0), smoke, quick, s);
+                batchWaitMs, eo, seed, !smoke && (warmup == null || warmup > 0), smoke, quick, s);
     }
 
     private static int[] range(String v, String def, String name) {
