@@ -38,7 +38,7 @@ public final class ServeBench {
         }
     }
 
-    record Run(String system, Load load, ServeLoad.Outcome outcome, int kvPeak, Map<String, Object> extra) {}
+    record Run(String system, Load load, ServeLoad.Outcome outcome, int kvPeak, double cpuSeconds, Map<String, Object> extra) {}
 
     public static Report run(Options o, PrintWriter out) {
         for (String s : o.systems())
@@ -122,15 +122,17 @@ public final class ServeBench {
             ServeLoad.Outcome outcome;
             Map<String, Object> extra;
             int kv;
+            long cpu0 = processCpuNs();
             try {
                 outcome = load.closed() ? ServeLoad.closed(reqs, (int) load.value(), server, progress, label)
                         : ServeLoad.open(reqs, ServeLoad.poissonArrivals(reqs.size(), load.value(), o.seed() + 7), server, progress, label);
+                cpu0 = processCpuNs() - cpu0;
                 extra = server.extra();
                 kv = server.kvPeak();
             } finally {
                 server.close();
             }
-            return new Run(sys, load, outcome, kv, extra);
+            return new Run(sys, load, outcome, kv, cpu0 / 1e9, extra);
         } finally {
             if (own != null) own.close();
         }
@@ -152,6 +154,12 @@ public final class ServeBench {
 
     static String fmt(double v) {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.3g", v);
+    }
+
+    /** CPU time of the whole process (all threads): less sensitive than wall time to other tenants of a shared host. */
+    private static long processCpuNs() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 
     private static double loadAverage() {

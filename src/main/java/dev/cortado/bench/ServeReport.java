@@ -42,7 +42,7 @@ final class ServeReport {
     static void fill(Report rep, String model, ServeBench.Options o, List<ServeBench.Load> loads, List<ServeBench.Run> runs,
                      PrintWriter out) {
         rep.columns.addAll(List.of("system", "load", "req/s", TPS, RATIO, "TTFT p50 ms", "TTFT p99 ms", "ITL p50 ms",
-                "ITL p99 ms", "e2e p50 s", "e2e p99 s", "KV blocks peak", "tokens"));
+                "ITL p99 ms", "e2e p50 s", "e2e p99 s", "KV blocks peak", "tok/CPU-s", "tokens"));
         Map<String, double[]> tput = new LinkedHashMap<>(), ttft99 = new LinkedHashMap<>(), itl99 = new LinkedHashMap<>();
         List<String> cats = loads.stream().map(ServeBench.Load::label).toList();
         for (int li = 0; li < loads.size(); li++) {
@@ -70,6 +70,8 @@ final class ServeReport {
                 row.put("e2e p50 s", Stats.percentile(m.e2eS(), 50));
                 row.put("e2e p99 s", Stats.percentile(m.e2eS(), 99));
                 row.put("KV blocks peak", r.kvPeak());
+                row.put("tok/CPU-s", r.cpuSeconds() > 0 ? m.tokens() / r.cpuSeconds() : Double.NaN);
+                row.put("cpu_seconds", r.cpuSeconds());
                 row.put("tokens", m.failed() > 0 ? m.failed() + " failed; " + agree : agree);
                 row.put("generated_tokens", m.tokens());
                 row.put("requests", m.requests());
@@ -99,6 +101,8 @@ final class ServeReport {
         rep.notes.add("static batching: a batch of B requests starts when B wait, all requests have arrived, or the worker has waited "
                 + o.batchWaitMs() + " ms with a partial batch; it runs, left-padded, until its longest request is done and no request "
                 + "joins it (a request's e2e ends at its own last token, as a streaming client sees it)");
+        rep.notes.add("tok/CPU-s = generated tokens ÷ CPU seconds the bench process used during the run (all its threads, "
+                + "spinning workers included): on a shared host it moves less with other tenants' load than tok/s does");
         rep.notes.add("KV blocks peak (" + dev.cortado.kv.KvPool.BLOCK + " positions per block): engine = peak blocks referenced in its paged pool; "
                 + "static and one-at-a-time = the contiguous cache they preallocate (rows × full context), in blocks");
         rep.printTable(out);
