@@ -127,7 +127,7 @@ final class ServeSystems {
             this.model = model;
             this.batch = batch;
             this.waitNs = TimeUnit.MILLISECONDS.toNanos(waitMs);
-            this.worker = Thread.ofPlatform().name(batch == 1 ? "bench-serve-sequential" : "bench-serve-static").start(this::work);
+            this.worker = Thread.ofPlatform().daemon().name(batch == 1 ? "bench-serve-sequential" : "bench-serve-static").start(this::work);
         }
 
         /**
@@ -137,7 +137,12 @@ final class ServeSystems {
         QueueSystem prime() {
             int[][] prompts = new int[batch][];
             for (int i = 0; i < batch; i++) prompts[i] = new int[] {0};
-            new Generator(model, null, greedy(1)).generateIds(prompts);
+            try {
+                new Generator(model, null, greedy(1)).generateIds(prompts);
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
             return this;
         }
 
