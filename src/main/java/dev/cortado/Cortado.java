@@ -1,9 +1,13 @@
 package dev.cortado;
 
+import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EmbeddingModel;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
 import dev.cortado.engine.Embedders;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Seq2SeqModel;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -29,6 +33,8 @@ import java.util.List;
  *     g.generate("Once upon a time", t -> System.out.print(t.text()));
  * }
  * }</pre>
+ * Generation and translation run through the model's serving {@link Engine} (continuous batching): one instance
+ * shared by many threads batches their requests; {@link #engine()} gives the asynchronous API.
  */
 public final class Cortado implements AutoCloseable {
     private final Path dir;
@@ -36,20 +42,37 @@ public final class Cortado implements AutoCloseable {
     private final LanguageModel decoder;
     private final Seq2Seq seq2seq;
     private final EmbeddingModel embedder;
+    private final Engine engine;
 
-    private Cortado(Path dir, Tokenizer tokenizer, LanguageModel decoder, Seq2Seq seq2seq, EmbeddingModel embedder) {
+    private Cortado(Path dir, Tokenizer tokenizer, LanguageModel decoder, Seq2Seq seq2seq, EmbeddingModel embedder,
+                    EngineOptions options) {
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.decoder = decoder;
         this.seq2seq = seq2seq;
         this.embedder = embedder;
+        Engine e = null;
+        try {
+            if (decoder instanceof DecoderModel dm) e = new Engine(dm, tokenizer, options, false);
+            else if (seq2seq instanceof Seq2SeqModel sm) e = new Engine(sm, tokenizer, options, false);
+        } catch (RuntimeException ex) {
+            closeModels();
+            throw ex;
+        }
+        this.engine = e;
     }
+
 
     public static Cortado open(Path model) {
         return open(model, Device.cpu());
     }
 
     public static Cortado open(Path model, Device device) {
+        return open(model, device, EngineOptions.defaults());
+    }
+
+    /** Opens a model whose serving engine uses {@code options} (KV memory, token budget per step, prefix sharing). */
+    public static Cortado open(Path model, Device device, EngineOptions options) {
         device.requireDriver();
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
@@ -61,19 +84,19 @@ public final class Cortado implements AutoCloseable {
             if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
             // an encoder export without config.json (e.g. sentence-transformers ONNX): embeddings
             return new Cortado(dir, null, null, null,
-                    Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
+                    Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true), options);
         }
         Tokenizer tok = Files.isRegularFile(tokFile) ? Tokenizer.fromFile(tokFile) : null;
         ModelConfig c = ModelConfig.find(model);
         String type = c.modelType();
         if (type.equals("t5") || type.equals("bart") || type.equals("marian")) {
-            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, device, DType.F32, null), null);
+            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, device, DType.F32, null), null, options);
         }
         if (type.equals("bert")) {
             if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
-            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true));
+            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true), options);
         }
-        return new Cortado(dir, tok, Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO), null, null);
+        return new Cortado(dir, tok, Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO), null, null, options);
     }
 
     /** The model's generation_config.json (or transformers' defaults). */
@@ -85,7 +108,7 @@ public final class Cortado implements AutoCloseable {
     /** Text generation with a decoder-only model. */
     public Generator generator(GenerationConfig config) {
         if (decoder == null) throw new CortadoException(dir + " is not a decoder-only model (use translate/summarize or embed)");
-        return new Generator(decoder, tokenizer, config);
+        return new Generator(engine != null ? engine.languageModel() : decoder, tokenizer, config);
     }
 
     /** Translation or summarization with an encoder-decoder model; num_return_sequences results per source. */
@@ -95,7 +118,7 @@ public final class Cortado implements AutoCloseable {
         Path tc = dir.resolve("tokenizer_config.json");
         Integer limit = Files.isRegularFile(tc) ? dev.cortado.tokenizer.TokenizerConfig.load(tc).modelMaxLength() : null;
         return new Seq2SeqRunner(seq2seq, tokenizer, config, true, w -> System.err.println("cortado: warning: " + w))
-                .sourceLimit(limit).run(sources);
+                .sourceLimit(limit).viaEngine(engine).run(sources);
     }
 
     /** Sentence embeddings with an encoder model. */
@@ -104,8 +127,20 @@ public final class Cortado implements AutoCloseable {
         return embedder.embed(texts, 32);
     }
 
+    /** The serving engine of a decoder-only or encoder-decoder model run by Cortado's own forward pass. */
+    public Engine engine() {
+        if (engine == null)
+            throw new CortadoException(dir + " has no serving engine (embedding models and --engine ort models run directly)");
+        return engine;
+    }
+
     @Override
     public void close() {
+        if (engine != null) engine.close();
+        closeModels();
+    }
+
+    private void closeModels() {
         if (decoder != null) decoder.close();
         if (seq2seq != null) seq2seq.close();
         if (embedder != null) embedder.close();

@@ -21,7 +21,6 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -70,6 +69,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private final DecoderModel model;
+    private final Seq2SeqModel seq2seq;
     private final Tokenizer tokenizer;
     private final boolean ownsModel;
     private final KvPool pool;
@@ -77,30 +77,49 @@ public final class Engine implements AutoCloseable {
     private final Thread schedulerThread;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong order = new AtomicLong();
-    private final AtomicInteger running = new AtomicInteger();
     private volatile boolean closed;
 
-    /** An engine over {@code model} (closed with the engine when {@code ownsModel}). */
+    /** An engine over a decoder-only model (closed with the engine when {@code ownsModel}). */
     public Engine(DecoderModel model, Tokenizer tokenizer, EngineOptions options, boolean ownsModel) {
+        this(model, null, tokenizer, options, ownsModel);
+    }
+
+    public Engine(DecoderModel model, Tokenizer tokenizer, EngineOptions options) {
+        this(model, null, tokenizer, options, false);
+    }
+
+    /**
+     * An engine over an encoder-decoder model (T5, BART, Marian): a request's prompt is the source; the encoder runs
+     * once per request and its cross-attention K/V live in the same pool as the decoder's self-attention K/V.
+     */
+    public Engine(Seq2SeqModel model, Tokenizer tokenizer, EngineOptions options, boolean ownsModel) {
+        this(model.decoderModel(), model, tokenizer, options, ownsModel);
+    }
+
+    private Engine(DecoderModel model, Seq2SeqModel seq2seq, Tokenizer tokenizer, EngineOptions options, boolean ownsModel) {
         this.model = model;
+        this.seq2seq = seq2seq;
         this.tokenizer = tokenizer;
         this.ownsModel = ownsModel;
         var d = model.decoder();
+        if (seq2seq != null)
+            for (var layer : d.layers())
+                if (layer.crossAttention() == null || layer.crossAttention().kvHeads() != d.kvHeads()
+                        || layer.crossAttention().headDim() != d.headDim())
+                    throw new CortadoException("the serving engine needs cross-attention with the self-attention's "
+                            + "heads and head size; run this model without the engine");
         int layers = d.layers().size(), blocksPerSeq = (d.maxPositions() + KvPool.BLOCK - 1) / KvPool.BLOCK;
+        if (seq2seq != null) blocksPerSeq += (seq2seq.maxSourcePositions() + KvPool.BLOCK - 1) / KvPool.BLOCK;
         long perBlock = KvPool.bytesFor(layers, d.kvHeads(), d.headDim(), 1, model.backend());
         long bytes = options.kvMemoryBytes() > 0 ? options.kvMemoryBytes()
-                : Math.min(1L << 30, perBlock * blocksPerSeq * 64);
+                : Math.min(1L << 30, perBlock * blocksPerSeq * options.kvSequences());
         long blocks = bytes / perBlock;
         if (blocks < 1)
             throw new CortadoException("kv memory of " + bytes + " bytes holds no KV block (one takes " + perBlock
                     + " bytes); raise --kv-memory");
         this.pool = new KvPool(model.backend(), layers, d.kvHeads(), d.headDim(), (int) Math.min(blocks, 1 << 24));
-        this.scheduler = new Scheduler(model.backend(), d, pool, options);
+        this.scheduler = new Scheduler(model.backend(), seq2seq == null ? null : seq2seq.encoder(), d, pool, options);
         this.schedulerThread = Thread.ofPlatform().name("cortado-scheduler").daemon().start(scheduler);
-    }
-
-    public Engine(DecoderModel model, Tokenizer tokenizer, EngineOptions options) {
-        this(model, tokenizer, options, false);
     }
 
     /** Submits a request; the future completes with its results, or fails with its one-line error. */
@@ -111,13 +130,17 @@ public final class Engine implements AutoCloseable {
     /** As {@link #submit(Request)}, streaming each token to {@code onToken} (on the request's own thread). */
     public CompletableFuture<Completion> submit(Request request, Consumer<GeneratedToken> onToken) {
         if (closed) return CompletableFuture.failedFuture(new CortadoException("engine is closed"));
-        final int[] prompt;
+        final int[] prompt, source;
         final GenerationConfig config;
         final RequestContext c;
         try {
-            config = request.config().validate();
-            prompt = promptIds(request, config);
-            checkFits(prompt, config);
+            GenerationConfig given = request.config();
+            config = (seq2seq != null ? given.encoderDecoder(true) : given).validate();
+            int[] ids = promptIds(request, config);
+            source = seq2seq != null ? checkSource(ids) : null;
+            if (seq2seq != null) Seq2SeqRunner.checkMaxNewTokens(config, model.maxPositions());
+            prompt = seq2seq != null ? new int[0] : ids;
+            checkFits(prompt, source, config);
             c = new RequestContext(request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos() | 1);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -129,18 +152,15 @@ public final class Engine implements AutoCloseable {
                 return super.cancel(mayInterrupt);
             }
         };
-        running.incrementAndGet();
         requests.execute(() -> {
             try {
-                Generator g = new Generator(new RequestModel(c), tokenizer, config);
+                Generator g = new Generator(new RequestModel(c, source), tokenizer, config);
                 List<GenerationResult> results = g.generateIds(new int[][] {prompt}, onToken);
                 int generated = 0;
                 for (GenerationResult r : results) generated += r.ids().length;
-                future.complete(new Completion(results, prompt.length, generated));
+                future.complete(new Completion(results, source != null ? source.length : prompt.length, generated));
             } catch (Throwable t) {
                 future.completeExceptionally(t);
-            } finally {
-                running.decrementAndGet();
             }
         });
         return future;
@@ -192,20 +212,39 @@ public final class Engine implements AutoCloseable {
     private int[] promptIds(Request request, GenerationConfig config) {
         if (request.promptIds() != null) return request.promptIds();
         if (tokenizer == null) throw new CortadoException("text prompts need the model's tokenizer.json; send token ids");
-        return tokenizer.encode(request.prompt(), !config.encoderDecoder()).ids();
+        return tokenizer.encode(request.prompt(), true).ids(); // a decoder prompt, or a seq2seq source: specials added
+    }
+
+    private int[] checkSource(int[] ids) {
+        if (ids.length == 0) throw new CortadoException("the source is empty; send some text to translate or summarize");
+        if (ids.length > seq2seq.maxSourcePositions())
+            throw new CortadoException("the source has " + ids.length + " tokens but the encoder takes at most "
+                    + seq2seq.maxSourcePositions() + "; shorten it");
+        return ids;
     }
 
     /** Admission: a request whose worst case cannot fit the whole pool fails now instead of waiting forever. */
-    private void checkFits(int[] prompt, GenerationConfig config) {
+    private void checkFits(int[] prompt, int[] source, GenerationConfig config) {
         int ctx = model.maxPositions();
         int rows = config.numBeams() > 1 ? config.numBeams() : config.sampling() ? config.numReturnSequences() : 1;
-        long limit = config.maxNewTokens() != null ? (long) prompt.length + config.maxNewTokens() : config.maxLength();
-        long len = Math.min(Math.max(limit, prompt.length + 1L), ctx);
-        long need = rows * ((len + KvPool.BLOCK - 1) / KvPool.BLOCK);
+        int start = prompt.length + (config.encoderDecoder() ? 1 : 0);
+        long limit = config.maxNewTokens() != null ? (long) start + config.maxNewTokens() : config.maxLength();
+        long len = Math.min(Math.max(limit, start + 1L), ctx);
+        long need = rows * ((len + KvPool.BLOCK - 1) / KvPool.BLOCK)
+                + (source == null ? 0 : (source.length + KvPool.BLOCK - 1) / KvPool.BLOCK);
         if (need > pool.capacity())
             throw new CortadoException("request needs up to " + need + " KV blocks (" + rows + " rows × " + len
-                    + " positions) but the engine's KV pool holds " + pool.capacity() + "; raise --kv-memory or lower "
-                    + "max_tokens/beams");
+                    + " positions" + (source == null ? "" : " + a " + source.length + "-token source") + ") but the "
+                    + "engine's KV pool holds " + pool.capacity() + "; raise --kv-memory or lower max_tokens/beams");
+    }
+
+    /**
+     * The model as a plain {@link LanguageModel} whose sessions run in this engine's batches: a {@link Generator}
+     * over it gives the same tokens as over the model, and concurrent generators share decode steps. Decoder-only.
+     */
+    public LanguageModel languageModel() {
+        if (seq2seq != null) throw new CortadoException("a seq2seq engine takes requests with a source; use submit");
+        return new RequestModel(new RequestContext(0), null);
     }
 
     /** The pool, for stats and tests (blocks in use, prefix hits). */
@@ -216,11 +255,11 @@ public final class Engine implements AutoCloseable {
     /** Scheduler counters: iterations, decode rows, prefill tokens, preemptions. */
     public Stats stats() {
         return new Stats(scheduler.iterations.get(), scheduler.decodeRows.get(), scheduler.prefillTokens.get(),
-                scheduler.preemptions.get(), pool.inUse(), pool.capacity(), pool.prefixHits());
+                scheduler.encodedTokens.get(), scheduler.preemptions.get(), pool.inUse(), pool.capacity(), pool.prefixHits());
     }
 
-    public record Stats(long iterations, long decodeRows, long prefillTokens, long preemptions, int blocksInUse,
-                        int blocks, long prefixHits) {}
+    public record Stats(long iterations, long decodeRows, long prefillTokens, long encodedTokens, long preemptions,
+                        int blocksInUse, int blocks, long prefixHits) {}
 
     /** Waits for running requests to finish, then frees the pool (and the model if owned). */
     @Override
@@ -250,15 +289,20 @@ public final class Engine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         pool.close();
-        if (ownsModel) model.close();
+        if (ownsModel) {
+            if (seq2seq != null) seq2seq.close();
+            else model.close();
+        }
     }
 
     /** The model as one request sees it: sessions run in the engine's batches. */
     private final class RequestModel implements LanguageModel {
         private final RequestContext ctx;
+        private final int[] source;
 
-        RequestModel(RequestContext ctx) {
+        RequestModel(RequestContext ctx, int[] source) {
             this.ctx = ctx;
+            this.source = source;
         }
 
         @Override
@@ -273,7 +317,7 @@ public final class Engine implements AutoCloseable {
 
         @Override
         public DecoderSession newSession(int batch) {
-            EngineSession s = new EngineSession(order.incrementAndGet(), ctx, scheduler, pool, batch, model.maxPositions());
+            EngineSession s = new EngineSession(order.incrementAndGet(), ctx, scheduler, pool, batch, model.maxPositions(), source);
             scheduler.opened(s);
             return s;
         }

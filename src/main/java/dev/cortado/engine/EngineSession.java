@@ -29,6 +29,8 @@ final class EngineSession implements DecoderSession {
         /** Full blocks of this row registered in (or found in) the prefix cache, and the hash before the next. */
         int keyed;
         long nextHash;
+        /** Hash the prefix chain starts from: 0, or the source's for a seq2seq decoder (its K/V depend on it). */
+        long base;
 
         Row(int blocks) {
             hist = new int[64];
@@ -45,6 +47,7 @@ final class EngineSession implements DecoderSession {
             for (int id : r.table) if (id >= 0) pool.retain(id);
             r.keyed = keyed;
             r.nextHash = nextHash;
+            r.base = base;
             return r;
         }
 
@@ -60,7 +63,7 @@ final class EngineSession implements DecoderSession {
             }
             cached = 0;
             keyed = 0;
-            nextHash = 0;
+            nextHash = base;
         }
 
         KvPool.BlockKey key(int block) {
@@ -80,6 +83,9 @@ final class EngineSession implements DecoderSession {
 
     final long order;
     final Engine.RequestContext ctx;
+    /** Seq2seq: the source token ids, and the blocks holding every layer's cross-attention K/V (null until encoded). */
+    final int[] source;
+    int[] crossTable;
     private final Scheduler scheduler;
     private final KvPool pool;
     private final int maxPositions;
@@ -88,15 +94,21 @@ final class EngineSession implements DecoderSession {
     private int length;
     private boolean closed;
 
-    EngineSession(long order, Engine.RequestContext ctx, Scheduler scheduler, KvPool pool, int rows, int maxPositions) {
+    EngineSession(long order, Engine.RequestContext ctx, Scheduler scheduler, KvPool pool, int rows, int maxPositions,
+                  int[] source) {
         this.order = order;
         this.ctx = ctx;
+        this.source = source;
         this.scheduler = scheduler;
         this.pool = pool;
         this.maxPositions = maxPositions;
         int blocks = (maxPositions + KvPool.BLOCK - 1) / KvPool.BLOCK;
         this.rows = new Row[rows];
-        for (int r = 0; r < rows; r++) this.rows[r] = new Row(blocks);
+        long base = source == null ? 0 : new KvPool.BlockKey(0x5EC2_5EC2L, source).next();
+        for (int r = 0; r < rows; r++) {
+            this.rows[r] = new Row(blocks);
+            this.rows[r].base = this.rows[r].nextHash = base;
+        }
     }
 
     @Override
@@ -161,13 +173,21 @@ final class EngineSession implements DecoderSession {
     }
 
     boolean holdsBlocks() {
+        if (crossTable != null) return true;
         for (Row r : rows) for (int id : r.table) if (id >= 0) return true;
         return false;
     }
 
-    /** Frees every block; the rows are recomputed from their histories when scheduled again. */
+    /** Frees every block; the rows (and the source's cross K/V) are recomputed when scheduled again. */
     void preempt() {
         for (Row r : rows) r.release(pool);
+        releaseCross();
+    }
+
+    private void releaseCross() {
+        if (crossTable == null) return;
+        for (int id : crossTable) if (id >= 0) pool.release(id);
+        crossTable = null;
     }
 
     @Override
@@ -175,6 +195,7 @@ final class EngineSession implements DecoderSession {
         if (closed) return;
         closed = true;
         for (Row r : rows) r.release(pool);
+        releaseCross();
         scheduler.closed(this);
     }
 }

@@ -5,7 +5,10 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
 import dev.cortado.kv.KvPool;
 import dev.cortado.kv.KvSource;
+import dev.cortado.layers.Attention;
+import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.TransformerDecoder;
+import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Scheduler implements Runnable {
     private final Backend backend;
     private final TransformerDecoder decoder;
+    /** Seq2seq models: the encoder, run once per request (again after a preemption) on this thread. */
+    private final TransformerEncoder encoder;
     private final KvPool pool;
     private final EngineOptions options;
     private final int vocab;
@@ -34,10 +39,11 @@ final class Scheduler implements Runnable {
     private final Set<EngineSession> pending = new HashSet<>();
     private boolean stopping;
     final AtomicLong iterations = new AtomicLong(), decodeRows = new AtomicLong(), prefillTokens = new AtomicLong(),
-            preemptions = new AtomicLong(), copiedBlocks = new AtomicLong();
+            preemptions = new AtomicLong(), copiedBlocks = new AtomicLong(), encodedTokens = new AtomicLong();
 
-    Scheduler(Backend backend, TransformerDecoder decoder, KvPool pool, EngineOptions options) {
+    Scheduler(Backend backend, TransformerEncoder encoder, TransformerDecoder decoder, KvPool pool, EngineOptions options) {
         this.backend = backend;
+        this.encoder = encoder;
         this.decoder = decoder;
         this.pool = pool;
         this.options = options;
@@ -132,6 +138,15 @@ final class Scheduler implements Runnable {
         }
         boolean progress = live.size() < batch.size();
         Set<EngineSession> preempted = new HashSet<>();
+        // 0. seq2seq: encode new sources and put their cross-attention K/V into pool blocks
+        int encodeBudget = options.tokenBudget();
+        for (EngineSession s : live) {
+            if (s.source == null || s.crossTable != null || preempted.contains(s)) continue;
+            if (encodeBudget <= 0) break;
+            if (!encode(s, live, preempted)) continue;
+            encodeBudget -= s.source.length;
+            progress = true;
+        }
         // 1. one ragged decode batch: every row with exactly one token left
         List<EngineSession.Row> rows = new ArrayList<>();
         Set<EngineSession.Row> decoding = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -139,6 +154,7 @@ final class Scheduler implements Runnable {
         List<Integer> index = new ArrayList<>();
         for (EngineSession s : live) {
             if (preempted.contains(s)) continue;
+            if (s.source != null && s.crossTable == null) continue;
             for (int r = 0; r < s.rows.length; r++) {
                 EngineSession.Row row = s.rows[r];
                 if (row.len - row.cached != 1) continue;
@@ -164,7 +180,7 @@ final class Scheduler implements Runnable {
         int budget = Math.max(options.tokenBudget() - rows.size(), KvPool.BLOCK);
         for (EngineSession s : live) {
             if (budget <= 0) break;
-            if (preempted.contains(s)) continue;
+            if (preempted.contains(s) || s.source != null && s.crossTable == null) continue;
             for (int r = 0; r < s.rows.length && budget > 0; r++) {
                 EngineSession.Row row = s.rows[r];
                 if (row.cached == 0 && options.prefixSharing()) reuseCachedPrefix(row);
@@ -202,17 +218,8 @@ final class Scheduler implements Runnable {
         for (int b = from / KvPool.BLOCK; b <= (to - 1) / KvPool.BLOCK; b++) {
             int id = row.table[b];
             if (id >= 0 && pool.refs(id) == 1) continue;
-            int fresh = pool.allocate();
-            while (fresh < 0) {
-                EngineSession victim = null;
-                for (EngineSession o : live)
-                    if (o.order > s.order && !preempted.contains(o) && o.holdsBlocks()) victim = o;
-                if (victim == null) return false; // wait: older sessions hold the pool, this one goes on later
-                victim.preempt();
-                preempted.add(victim);
-                preemptions.incrementAndGet();
-                fresh = pool.allocate();
-            }
+            int fresh = allocate(s, live, preempted);
+            if (fresh < 0) return false; // wait: older sessions hold the pool, this one goes on later
             if (id >= 0) {
                 pool.copyBlock(id, fresh);
                 pool.release(id);
@@ -221,6 +228,68 @@ final class Scheduler implements Runnable {
             row.table[b] = fresh;
         }
         return true;
+    }
+
+    /** A block for session s, preempting the newest pending sessions newer than s if the pool is full; -1 if none. */
+    private int allocate(EngineSession s, List<EngineSession> live, Set<EngineSession> preempted) {
+        int fresh = pool.allocate();
+        while (fresh < 0) {
+            EngineSession victim = null;
+            for (EngineSession o : live)
+                if (o.order > s.order && !preempted.contains(o) && o.holdsBlocks()) victim = o;
+            if (victim == null) return -1;
+            victim.preempt();
+            preempted.add(victim);
+            preemptions.incrementAndGet();
+            fresh = pool.allocate();
+        }
+        return fresh;
+    }
+
+    /** Runs the encoder on a session's source and writes every layer's cross K/V into fresh blocks. */
+    private boolean encode(EngineSession s, List<EngineSession> live, Set<EngineSession> preempted) {
+        int len = s.source.length;
+        int[] table = new int[(len + KvPool.BLOCK - 1) / KvPool.BLOCK];
+        java.util.Arrays.fill(table, -1);
+        for (int b = 0; b < table.length; b++) {
+            table[b] = allocate(s, live, preempted);
+            if (table[b] < 0) {
+                for (int id : table) if (id >= 0) pool.release(id);
+                return false;
+            }
+        }
+        boolean[][] valid = new boolean[1][len];
+        java.util.Arrays.fill(valid[0], true);
+        int[][] tables = {table};
+        try (Backend.Scope scope = backend.scope()) {
+            Tensor hidden = encoder.forward(backend, new int[][] {s.source}, null, valid);
+            for (int l = 0; l < decoder.layers().size(); l++) {
+                Attention a = decoder.layers().get(l).crossAttention();
+                backend.writeKv(a.k().forward(backend, hidden), pool.keys(l, tables), 0);
+                backend.writeKv(a.v().forward(backend, hidden), pool.values(l, tables), 0);
+            }
+        }
+        s.crossTable = table;
+        encodedTokens.addAndGet(len);
+        return true;
+    }
+
+    /** Cross-attention inputs for rows whose sessions' sources are in the pool (null for decoder-only models). */
+    private List<DecoderLayer.Cross> cross(List<EngineSession> owners) {
+        if (encoder == null) return null;
+        int n = owners.size(), longest = 0;
+        int[][] tables = new int[n][];
+        for (int i = 0; i < n; i++) {
+            tables[i] = owners.get(i).crossTable;
+            longest = Math.max(longest, owners.get(i).source.length);
+        }
+        boolean[][] valid = new boolean[n][longest];
+        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, owners.get(i).source.length, true);
+        AttentionMask mask = new AttentionMask(valid, false, 0);
+        List<DecoderLayer.Cross> out = new ArrayList<>();
+        for (int l = 0; l < decoder.layers().size(); l++)
+            out.add(new DecoderLayer.Cross(pool.keys(l, tables), pool.values(l, tables), longest, mask, null));
+        return out;
     }
 
     private void decode(List<EngineSession.Row> rows, List<EngineSession> owners, List<Integer> index) {
@@ -236,7 +305,8 @@ final class Scheduler implements Runnable {
         }
         boolean[][] valid = new boolean[n][longest + 1];
         for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, flat[i] + 1, true);
-        float[] logits = forward(tokens, pos, flat, tables, longest, flat.clone(), new AttentionMask(valid, false, 0));
+        float[] logits = forward(tokens, pos, flat, tables, longest, flat.clone(), new AttentionMask(valid, false, 0),
+                cross(owners));
         decodeRows.addAndGet(n);
         for (int i = 0; i < n; i++) {
             EngineSession.Row row = rows.get(i);
@@ -254,14 +324,15 @@ final class Scheduler implements Runnable {
             tokens[0][j] = row.hist[start + j];
             pos[0][j] = flat[j] = start + j;
         }
-        float[] logits = forward(tokens, pos, flat, new int[][] {row.table}, start, null, AttentionMask.causal(start));
+        float[] logits = forward(tokens, pos, flat, new int[][] {row.table}, start, null, AttentionMask.causal(start),
+                cross(List.of(s)));
         prefillTokens.addAndGet(n);
         advance(row, n);
         if (row.cached == row.len) deliver(s, r, logits, 0);
     }
 
     private float[] forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
-                            AttentionMask mask) {
+                            AttentionMask mask, List<DecoderLayer.Cross> cross) {
         KvSource kv = new KvSource() {
             @Override
             public KvView keys(int layer) {
@@ -274,7 +345,7 @@ final class Scheduler implements Runnable {
             }
         };
         try (Backend.Scope scope = backend.scope()) {
-            Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, null);
+            Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross);
             return backend.toHost(out);
         }
     }

@@ -87,6 +87,10 @@ public final class Seq2SeqModel implements Seq2Seq {
         return out;
     }
 
+    /** The encoder and decoder, for the serving engine (which runs them in its own batches). */
+    TransformerEncoder encoder() { return encoder; }
+    DecoderModel decoderModel() { return decoder; }
+
     @Override public int encoderRuns() { return encoderRuns; }
     @Override public int crossKvComputations() { return crossRuns; }
     @Override public int maxSourcePositions() { return maxSource; }
