@@ -31,7 +31,7 @@ final class GenerationConfigJson {
         try {
             root = MAPPER.readTree(Files.readString(file));
         } catch (JacksonException e) {
-            throw new CortadoException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new CortadoException(dev.cortado.model.ModelConfig.jsonError(file, e), e);
         } catch (IOException e) {
             throw new CortadoException("cannot read generation config " + file + ": " + e.getMessage(), e);
         }
@@ -105,7 +105,9 @@ final class GenerationConfigJson {
     }
 
     private static CortadoException type(String k, JsonNode v, String want) {
-        return new CortadoException("generation config: " + k + " = " + v + " is not " + want);
+        String shown = v.toString().replaceAll("\\s+", " ");
+        if (shown.length() > 60) shown = shown.substring(0, 60) + "…";
+        return new CortadoException("generation config: " + k + " = " + shown + " is not " + want);
     }
 
     private static int integer(String k, JsonNode v) {
