@@ -17,7 +17,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -76,12 +79,30 @@ final class SafetensorsFile {
         if (root == null || !root.isObject()) throw fail("header is not a JSON object");
         long base = 8 + headerLen;
         MemorySegment data = seg.asSlice(base);
+        List<Range> ranges = new ArrayList<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (e.getKey().equals("__metadata__")) {
                 readMetadata(e.getValue());
             } else {
-                tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), data, base));
+                tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), data, base, ranges));
             }
+        }
+        disjoint(ranges);
+    }
+
+    private record Range(String name, long begin, long end) {}
+
+    /** Byte ranges of different tensors must not overlap (the reference reader rejects it too). */
+    private void disjoint(List<Range> ranges) {
+        ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
+        Range prev = null;
+        for (Range r : ranges) {
+            if (r.begin == r.end) continue;
+            if (prev != null && r.begin < prev.end) {
+                throw fail("tensors '" + prev.name + "' data_offsets [" + prev.begin + ", " + prev.end + "] and '" + r.name
+                        + "' [" + r.begin + ", " + r.end + "] overlap");
+            }
+            prev = r;
         }
     }
 
@@ -94,7 +115,7 @@ final class SafetensorsFile {
         }
     }
 
-    private Tensor tensor(String name, JsonNode info, MemorySegment data, long base) {
+    private Tensor tensor(String name, JsonNode info, MemorySegment data, long base, List<Range> ranges) {
         if (!info.isObject()) throw fail("tensor '" + name + "' entry is not a JSON object");
         JsonNode dt = info.get("dtype");
         if (dt == null || !dt.isTextual()) throw fail("tensor '" + name + "' has no dtype");
@@ -123,6 +144,7 @@ final class SafetensorsFile {
             throw fail("tensor '" + name + "' data_offsets [" + begin + ", " + end + "] span " + (end - begin)
                     + " bytes but shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
         }
+        ranges.add(new Range(name, begin, end));
         return new Tensor(dtype, shape, data.asSlice(begin, bytes));
     }
 

@@ -28,6 +28,7 @@ import java.util.SplittableRandom;
  *   <li>{@link #json(String)}: one random JSON-tree mutation of a JSON text (falls back to a text mutation when
  *       the input is not JSON); {@link #json(JsonNode)} the same on a tree (the argument is not modified).</li>
  *   <li>{@link #lastDescription()}: what the last mutation did, for failure messages.</li>
+ *   <li>{@link #toJson(JsonNode)}: writes a mutant tree back to text, however deep.</li>
  * </ul>
  * Each call applies exactly one mutation; call it several times to stack mutations.
  */
@@ -324,6 +325,11 @@ public final class Mutations {
         } else if (n.isArray()) {
             for (int i = 0; i < n.size(); i++) collect(n.get(i), n, null, i, path + "[" + i + "]", out, depth + 1);
         }
+    }
+
+    /** Serializes a (possibly deeply nested) mutant tree; Jackson's default writer refuses depth &gt; 1000. */
+    public static String toJson(JsonNode n) {
+        return write(n);
     }
 
     private static String write(JsonNode n) {
