@@ -87,22 +87,34 @@ final class SafetensorsFile {
                 tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), data, base, ranges));
             }
         }
-        disjoint(ranges);
+        disjoint(ranges, data.byteSize());
     }
 
     private record Range(String name, long begin, long end) {}
 
-    /** Byte ranges of different tensors must not overlap (the reference reader rejects it too). */
-    private void disjoint(List<Range> ranges) {
+    /**
+     * Like the reference reader, the tensors' byte ranges must tile the data section: no overlap, no gap, and the
+     * last one ends at the end of the file (otherwise a shifted header length would silently shift every weight).
+     */
+    private void disjoint(List<Range> ranges, long dataBytes) {
         ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
         Range prev = null;
+        long covered = 0;
         for (Range r : ranges) {
-            if (r.begin == r.end) continue;
             if (prev != null && r.begin < prev.end) {
                 throw fail("tensors '" + prev.name + "' data_offsets [" + prev.begin + ", " + prev.end + "] and '" + r.name
                         + "' [" + r.begin + ", " + r.end + "] overlap");
             }
+            if (r.begin != covered) {
+                throw fail("tensor '" + r.name + "' data_offsets [" + r.begin + ", " + r.end + "] leave bytes [" + covered + ", "
+                        + r.begin + ") of the data section unused (tensors must be stored back to back)");
+            }
+            covered = r.end;
             prev = r;
+        }
+        if (covered != dataBytes) {
+            throw fail("the tensors cover " + covered + " bytes but the data section after the header holds " + dataBytes
+                    + " (header length or data_offsets are wrong, or the file is truncated or padded)");
         }
     }
 

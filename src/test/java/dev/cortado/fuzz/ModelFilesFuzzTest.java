@@ -42,6 +42,7 @@ class ModelFilesFuzzTest {
     static final long SEED = Long.getLong("cortado.fuzz.seed", 20261206L);
     static final double SCALE = Double.parseDouble(System.getProperty("cortado.fuzz.scale", "1"));
     static final long CASE_LIMIT_MS = 5_000;
+    static final boolean VERBOSE = Boolean.getBoolean("cortado.fuzz.verbose");
     static final String[] DECODERS = {"tiny-gpt2", "tiny-llama", "tiny-llama-scaled", "tiny-qwen2", "tiny-mistral"};
     static final String[] SEQ2SEQ = {"tiny-t5", "tiny-flan-t5", "tiny-bart", "tiny-marian"};
 
@@ -90,6 +91,7 @@ class ModelFilesFuzzTest {
                 String where = "seed " + SEED + " case " + index + " (" + p.fixture.name + ", " + p.target + ": " + what + ")";
                 String outcome = run(p.fixture, dir, where, findings);
                 outcomes.merge(p.fixture.name + " " + p.target + " " + outcome, 1, Integer::sum);
+                if (VERBOSE) System.out.println(outcome + ": " + where);
                 delete(dir);
             }
         }
