@@ -35,7 +35,10 @@ public final class TensorCheck {
         return t;
     }
 
-    /** A vector of {@code n} floats: shape [n], or [1, n] and the like (ONNX biases, final_logits_bias). */
+    /**
+     * A vector of {@code n} floats: shape [n], or [1, n] and the like (ONNX biases, final_logits_bias), returned as
+     * [n]; 16-bit and F64 vectors (norm gammas, biases: tiny) are widened to float32, which the backends expect there.
+     */
     public static Tensor vector(String source, String name, Tensor t, long n) {
         floats(source, name, t);
         long[] s = t.shape();
@@ -44,6 +47,7 @@ public final class TensorCheck {
         if (t.numel() != n || big > 1 || s.length == 0) {
             throw new CortadoException(source + ": tensor '" + name + "' has shape " + Arrays.toString(s) + ", expected [" + n + "]");
         }
+        if (t.dtype() != dev.cortado.tensor.DType.F32) return Tensor.of(t.toFloatArray(), n);
         return t.rank() == 1 ? t : t.reshape(n);
     }
 

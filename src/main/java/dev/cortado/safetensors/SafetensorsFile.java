@@ -99,18 +99,20 @@ final class SafetensorsFile {
     private void disjoint(List<Range> ranges, long dataBytes) {
         ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
         Range prev = null;
-        long covered = 0;
         for (Range r : ranges) {
             if (prev != null && r.begin < prev.end) {
                 throw fail("tensors '" + prev.name + "' data_offsets [" + prev.begin + ", " + prev.end + "] and '" + r.name
                         + "' [" + r.begin + ", " + r.end + "] overlap");
             }
+            if (r.end > r.begin) prev = r;
+        }
+        long covered = 0;
+        for (Range r : ranges) {
             if (r.begin != covered) {
                 throw fail("tensor '" + r.name + "' data_offsets [" + r.begin + ", " + r.end + "] leave bytes [" + covered + ", "
                         + r.begin + ") of the data section unused (tensors must be stored back to back)");
             }
             covered = r.end;
-            prev = r;
         }
         if (covered != dataBytes) {
             throw fail("the tensors cover " + covered + " bytes but the data section after the header holds " + dataBytes
