@@ -37,7 +37,8 @@ final class GenerationConfigJson {
         }
         if (root == null || !root.isObject()) throw new CortadoException(file + ": the top level is not a JSON object");
         try {
-            return apply(GenerationConfig.defaults(), root, false);
+            // values are checked here, where the error can name the file (Generator checks overrides again)
+            return apply(GenerationConfig.defaults(), root, false).validate();
         } catch (CortadoException e) {
             throw new CortadoException(file + ": " + e.getMessage(), e);
         }
