@@ -285,7 +285,8 @@ public final class Mutations {
             }
             case 2 -> {
                 int at = rnd.nextInt(n + 1);
-                char c = "{}[]\",:\\\u0000\uFFFD".charAt(rnd.nextInt(11));
+                String specials = "{}[]\",:\\\u0000\uFFFD";
+                char c = specials.charAt(rnd.nextInt(specials.length()));
                 last = "insert char " + (int) c + " at " + at;
                 return text.substring(0, at) + c + text.substring(at);
             }

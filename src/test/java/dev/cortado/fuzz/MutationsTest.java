@@ -37,6 +37,17 @@ class MutationsTest {
     }
 
     @Test
+    void textMutationsCoverEveryBranchWithoutThrowing() {
+        Mutations m = new Mutations(3);
+        java.util.Set<String> kinds = new java.util.TreeSet<>();
+        for (int i = 0; i < 2000; i++) {
+            m.text(JSON);
+            kinds.add(m.lastDescription().replaceAll("[0-9 ]+", " ").trim().split(" ")[0]);
+        }
+        assertEquals(java.util.Set.of("truncate", "delete", "insert", "deeply"), kinds);
+    }
+
+    @Test
     void varintsEncodeLikeProtobuf() {
         Mutations m = new Mutations(1);
         byte[] v;
