@@ -156,6 +156,17 @@ public final class ConfigCheck {
         }
     }
 
+    /**
+     * The number of layers {@code key} against a traced ONNX graph with {@code perLayer} linears and two norms per
+     * layer plus a final norm and the lm_head: a consistent graph of another depth names the config field.
+     */
+    public void tracedLayersMatch(String key, int layers, int linears, int norms, int perLayer, String source) {
+        int traced = (linears - 1) / perLayer;
+        if (linears >= 1 && (linears - 1) % perLayer == 0 && norms == 2 * traced + 1 && traced != layers) {
+            throw bad(key, layers, "the number of layers in " + source + " (" + traced + " traced)");
+        }
+    }
+
     /** A dimension read from config against the tensor that holds it (vocab_size vs the embedding rows). */
     public void matches(String key, long value, long actual, String tensor) {
         if (value != actual) throw bad(key, value, "equal to " + actual + ", the size of tensor '" + tensor + "'");

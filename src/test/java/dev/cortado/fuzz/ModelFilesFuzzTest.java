@@ -111,32 +111,32 @@ class ModelFilesFuzzTest {
         if (stories != null && Files.isDirectory(stories)) {
             Fixture st = new Fixture("stories260K", read(stories, "config.json", "generation_config.json", "tokenizer.json", "model.safetensors"), Kind.STORIES);
             Fixture onnx = new Fixture("stories260K-onnx", read(stories, "config.json", "generation_config.json", "tokenizer.json", "onnx/model.onnx"), Kind.STORIES);
-            out.add(new Plan(st, Target.CONFIG, n(700)));
-            out.add(new Plan(st, Target.GENERATION_CONFIG, n(400)));
-            out.add(new Plan(st, Target.SAFETENSORS_HEADER_BYTES, n(400)));
-            out.add(new Plan(st, Target.SAFETENSORS_HEADER_JSON, n(400)));
+            out.add(new Plan(st, Target.CONFIG, n(600)));
+            out.add(new Plan(st, Target.GENERATION_CONFIG, n(350)));
+            out.add(new Plan(st, Target.SAFETENSORS_HEADER_BYTES, n(350)));
+            out.add(new Plan(st, Target.SAFETENSORS_HEADER_JSON, n(350)));
             out.add(new Plan(st, Target.SAFETENSORS_TENSOR, n(300)));
             out.add(new Plan(st, Target.SAFETENSORS_DATA, n(100)));
             out.add(new Plan(onnx, Target.CONFIG, n(200)));
-            out.add(new Plan(onnx, Target.ONNX, n(600)));
+            out.add(new Plan(onnx, Target.ONNX, n(500)));
         }
         for (String d : DECODERS) {
             Fixture f = new Fixture(d, read(Fixtures.ROOT.resolve(d), "config.json", "model.safetensors"), Kind.DECODER);
             Fixture o = new Fixture(d + "-onnx", read(Fixtures.ROOT.resolve(d), "config.json", "model.onnx"), Kind.DECODER);
-            out.add(new Plan(f, Target.CONFIG, n(150)));
+            out.add(new Plan(f, Target.CONFIG, n(130)));
             out.add(new Plan(f, Target.SAFETENSORS_HEADER_JSON, n(60)));
             out.add(new Plan(f, Target.SAFETENSORS_TENSOR, n(80)));
             out.add(new Plan(o, Target.CONFIG, n(50)));
-            out.add(new Plan(o, Target.ONNX, n(80)));
+            out.add(new Plan(o, Target.ONNX, n(70)));
         }
         for (String d : SEQ2SEQ) {
             Fixture f = new Fixture(d, read(Fixtures.ROOT.resolve(d), "config.json", "model.safetensors"), Kind.SEQ2SEQ);
             Fixture o = new Fixture(d + "-onnx", read(Fixtures.ROOT.resolve(d), "config.json", "encoder_model.onnx", "decoder_model.onnx"), Kind.SEQ2SEQ);
-            out.add(new Plan(f, Target.CONFIG, n(150)));
+            out.add(new Plan(f, Target.CONFIG, n(120)));
             out.add(new Plan(f, Target.SAFETENSORS_HEADER_JSON, n(60)));
             out.add(new Plan(f, Target.SAFETENSORS_TENSOR, n(80)));
             out.add(new Plan(o, Target.CONFIG, n(40)));
-            out.add(new Plan(o, Target.ONNX, n(60)));
+            out.add(new Plan(o, Target.ONNX, n(50)));
         }
         return out;
     }

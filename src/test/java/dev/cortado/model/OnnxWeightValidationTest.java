@@ -63,6 +63,16 @@ class OnnxWeightValidationTest {
     }
 
     @Test
+    void layerCountIsCheckedAgainstTheTracedGraph() throws Exception {
+        Path onnx = patched(1);
+        Files.writeString(dir.resolve("config.json"), Files.readString(dir.resolve("config.json"))
+                .replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"));
+        CortadoException e = assertThrows(CortadoException.class,
+                () -> Families.openDecoder(onnx, new CpuBackend(), Families.Engine.CORTADO).close());
+        assertEquals(dir.resolve("config.json") + ": num_hidden_layers = 3, must be the number of layers in " + onnx + " (2 traced)", e.getMessage());
+    }
+
+    @Test
     void configDisagreeingWithTracedShapesIsRejected() throws Exception {
         Path onnx = patched(1);
         String config = Files.readString(dir.resolve("config.json")).replace("\"intermediate_size\": 128", "\"intermediate_size\": 96");

@@ -116,6 +116,7 @@ public final class Gpt2Family {
             positions(src, "position embedding", wpe, s);
             List<LinearOp> lin = t.linears();
             List<NormOp> norms = t.norms();
+            new ConfigCheck(c).tracedLayersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, lin.size(), norms.size(), 4, onnx.toString());
             if (lin.size() != 4 * s.layers + 1 || norms.size() != 2 * s.layers + 1) {
                 throw new CortadoException(onnx.getFileName() + ": expected " + (4 * s.layers + 1) + " linear layers and "
                         + (2 * s.layers + 1) + " layer norms for a " + s.layers + "-layer GPT-2, found " + lin.size() + " and " + norms.size());

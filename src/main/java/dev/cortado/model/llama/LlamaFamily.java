@@ -169,6 +169,7 @@ public final class LlamaFamily {
             int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
             List<LinearOp> lin = t.linears();
             List<NormOp> norms = t.norms();
+            new ConfigCheck(c).tracedLayersMatch("num_hidden_layers", s.layers, lin.size(), norms.size(), 7, onnx.toString());
             if (lin.size() != 7 * s.layers + 1 || norms.size() != 2 * s.layers + 1) {
                 throw new CortadoException(onnx.getFileName() + ": expected " + (7 * s.layers + 1) + " linear layers and "
                         + (2 * s.layers + 1) + " RMS norms for a " + s.layers + "-layer Llama, found " + lin.size() + " and " + norms.size());
