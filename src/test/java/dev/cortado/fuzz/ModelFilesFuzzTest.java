@@ -191,10 +191,17 @@ class ModelFilesFuzzTest {
         return what;
     }
 
+    /** One JSON mutation, or (a quarter of the cases) two or three stacked ones. */
     static String json(Map<String, byte[]> files, String name, Mutations m) {
         String text = new String(files.get(name), java.nio.charset.StandardCharsets.UTF_8);
-        files.put(name, m.json(text).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return m.lastDescription();
+        int rounds = m.random().nextInt(4) == 0 ? 2 + m.random().nextInt(2) : 1;
+        List<String> what = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            text = m.json(text);
+            what.add(m.lastDescription());
+        }
+        files.put(name, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return String.join(" + ", what);
     }
 
     /** Loads and runs one mutant on the worker thread; records a finding for anything but a clean outcome. */

@@ -123,6 +123,10 @@ public final class BartFamily {
         int offset = marian ? 0 : 2;
         if (w.opt(name) != null) return w.need(name, (long) n + offset, d);
         if (!marian) return w.need(name);
+        if ((long) n * d > Integer.MAX_VALUE - 8) {
+            throw new CortadoException(w.source() + ": a sinusoidal position table of max_position_embeddings " + n + " × d_model " + d
+                    + " is too large; lower max_position_embeddings");
+        }
         float[] out = new float[n * d];
         int sentinel = d % 2 == 0 ? d / 2 : d / 2 + 1;
         for (int pos = 0; pos < n; pos++) {
