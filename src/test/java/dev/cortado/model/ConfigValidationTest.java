@@ -95,6 +95,7 @@ class ConfigValidationTest {
                 c("tiny-llama", "{\"hidden_size\":1e308}", "hidden_size = 1.0E308, must be an integer in [1, 1048576]"),
                 c("tiny-llama", "{\"hidden_size\":64.5}", "hidden_size = 64.5, must be an integer in [1, 1048576]"),
                 c("tiny-llama", "{\"num_hidden_layers\":null}", "missing field 'num_hidden_layers' (an integer in [1, 4096])"),
+                c("tiny-mistral", "{\"sliding_window\":0}", "sliding_window = 0, must be ≥ 1 and ≤ 2097152"),
                 c("tiny-llama", "{\"tie_word_embeddings\":\"yes\"}", "tie_word_embeddings = \"yes\", must be true or false"),
                 c("tiny-gpt2", "{\"n_positions\":129}", "%ST: tensor 'wpe.weight' has 128 positions but config.json n_positions is 129 (lower n_positions to at most 128)"),
                 // head_dim inconsistent with the tensors: named by the tensor it contradicts
@@ -121,6 +122,17 @@ class ConfigValidationTest {
         for (String f : new String[] {"tiny-llama", "tiny-llama-scaled", "tiny-gpt2", "tiny-t5", "tiny-bart"}) {
             open(f, fixture(f, "{}"));
             Files.walk(dir).sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    void slidingWindowCapsTheContextInsteadOfAttendingBeyondIt() throws Exception {
+        try (var m = Families.openDecoder(fixture("tiny-mistral", "{\"sliding_window\":16}"), new CpuBackend(), Families.Engine.CORTADO)) {
+            assertEquals(16, m.maxPositions());
+        }
+        try (var m = Families.openDecoder(fixture("tiny-qwen2", "{\"sliding_window\":16,\"use_sliding_window\":false}"), new CpuBackend(),
+                Families.Engine.CORTADO)) {
+            assertEquals(128, m.maxPositions());
         }
     }
 

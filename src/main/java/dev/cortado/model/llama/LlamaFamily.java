@@ -45,9 +45,15 @@ public final class LlamaFamily {
             int heads = k.heads("num_attention_heads", hidden, "hidden_size", c.has("head_dim"));
             int kv = k.kvHeads("num_key_value_heads", heads, "num_attention_heads");
             int headDim = k.headDim("head_dim", hidden, heads, true);
+            int context = k.size("max_position_embeddings", 2048, ConfigCheck.MAX_POSITIONS);
+            // sliding-window attention (Mistral, Qwen2 with use_sliding_window) equals full attention inside the
+            // window; Cortado attends fully, so it caps the context there instead of answering wrongly beyond it
+            if (c.has("sliding_window") && (!c.modelType().equals("qwen2") || k.bool("use_sliding_window", false))) {
+                context = Math.min(context, k.size("sliding_window", ConfigCheck.MAX_POSITIONS));
+            }
             return new Spec(hidden, k.size("num_hidden_layers", ConfigCheck.MAX_LAYERS), heads, kv, headDim,
                     k.size("intermediate_size", -1, ConfigCheck.MAX_DIM), k.size("vocab_size", -1, ConfigCheck.MAX_VOCAB),
-                    k.size("max_position_embeddings", 2048, ConfigCheck.MAX_POSITIONS), (float) k.positive("rms_norm_eps", 1e-6),
+                    context, (float) k.positive("rms_norm_eps", 1e-6),
                     k.activation("hidden_act", "silu"), LlamaFamily.rotary(k, headDim), k.bool("tie_word_embeddings", false));
         }
     }
