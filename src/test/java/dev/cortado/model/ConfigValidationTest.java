@@ -137,6 +137,19 @@ class ConfigValidationTest {
     }
 
     @Test
+    void untypedGettersRejectWrongJsonTypes() throws Exception {
+        Path d = fixture("tiny-llama", "{\"model_type\":[\"llama\"],\"vocab_size\":\"128\",\"rms_norm_eps\":true,\"use_cache\":1}");
+        ModelConfig c = ModelConfig.load(d.resolve("config.json"));
+        String f = d.resolve("config.json") + ": ";
+        assertEquals(f + "model_type = [\"llama\"], must be a string", assertThrows(CortadoException.class, c::modelType).getMessage());
+        assertEquals(f + "vocab_size = \"128\", must be an integer", assertThrows(CortadoException.class, () -> c.integer("vocab_size", 0)).getMessage());
+        assertEquals(f + "rms_norm_eps = true, must be a number", assertThrows(CortadoException.class, () -> c.number("rms_norm_eps", 0)).getMessage());
+        assertEquals(f + "use_cache = 1, must be true or false", assertThrows(CortadoException.class, () -> c.bool("use_cache", true)).getMessage());
+        assertEquals(64, c.integer("hidden_size"));
+        assertEquals(2, c.integerAny("num_hidden_layers", "n_layer"));
+    }
+
+    @Test
     void configParseErrorIsOneLine() throws Exception {
         Path d = fixture("tiny-llama", "{}");
         Files.writeString(d.resolve("config.json"), "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 64,,\n}");
