@@ -82,7 +82,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
         try (LanguageModel lm = Models.openDecoder(m, dev, dt, eng);
-             Engine engine = lm instanceof DecoderModel dm ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
+             Engine engine = lm instanceof DecoderModel dm && Engine.supports(dm) ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
             // Cortado's own models run through the serving engine, as every other surface does
             Generator g = new Generator(engine != null ? engine.languageModel() : lm, tok, c);
             List<GenerationResult> results;
