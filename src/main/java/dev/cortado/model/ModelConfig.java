@@ -1,5 +1,6 @@
 package dev.cortado.model;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cortado.CortadoException;
@@ -28,11 +29,25 @@ public final class ModelConfig {
     }
 
     public static ModelConfig load(Path file) {
+        JsonNode root;
         try {
-            return new ModelConfig(new ObjectMapper().readTree(file.toFile()), file);
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (JacksonException e) {
+            throw new CortadoException(jsonError(file, e), e);
         } catch (IOException e) {
             throw new CortadoException("cannot read " + file + ": " + e.getMessage(), e);
         }
+        if (root == null || !root.isObject()) throw new CortadoException(file + ": the top level is not a JSON object");
+        return new ModelConfig(root, file);
+    }
+
+    /** One line for a JSON syntax error: "{file}: not valid JSON at line L, column C: {what}". */
+    public static String jsonError(Path file, JacksonException e) {
+        var loc = e.getLocation();
+        String where = loc == null || loc.getLineNr() < 0 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+        String what = String.valueOf(e.getOriginalMessage()).replaceAll("\\s+", " ").strip();
+        if (what.length() > 200) what = what.substring(0, 200) + "…";
+        return file + ": not valid JSON" + where + ": " + what;
     }
 
     public Path file() {
