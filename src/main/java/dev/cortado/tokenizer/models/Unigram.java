@@ -50,7 +50,7 @@ public final class Unigram implements Model {
             pieces[i] = e.get(0).text();
             scores[i] = e.get(1).node().doubleValue();
             if (!Double.isFinite(scores[i]))
-                throw e.get(1).error(e.get(1).node() + " is not allowed: expected a finite number score");
+                throw e.get(1).error(scores[i] + " is not allowed: expected a finite number score");
         }
         int unk = j.has("unk_id") ? j.integer("unk_id") : -1;
         if (unk != -1 && (unk < 0 || unk >= pieces.length))
