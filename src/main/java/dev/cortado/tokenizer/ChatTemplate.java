@@ -40,12 +40,19 @@ public final class ChatTemplate {
         t = LEFT_TRIM.matcher(t).replaceAll("$1");
         t = RIGHT_TRIM.matcher(t).replaceAll("$1");
         this.source = parenthesizeNamespaceArgs(t);
+        this.jinjava = JINJAVA;
+    }
+
+    /** One sandboxed engine for all templates (Jinjava renders concurrently; templates only differ in source). */
+    private static final Jinjava JINJAVA = newJinjava();
+
+    private static Jinjava newJinjava() {
         JinjavaConfig.Builder b = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
                 .withElResolver(SandboxResolver.composite()).withFailOnUnknownTokens(false)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS).withMaxStringLength(MAX_OUTPUT_CHARS)
                 .withMaxListSize(TemplateSandbox.MAX_COLLECTION).withMaxMapSize(TemplateSandbox.MAX_COLLECTION)
                 .withRangeLimit(TemplateSandbox.MAX_RANGE).withMaxRenderDepth(20);
-        this.jinjava = new Jinjava(TemplateSandbox.configure(b, new Jinjava()).build());
+        Jinjava jinjava = new Jinjava(TemplateSandbox.configure(b, new Jinjava()).build());
         jinjava.setResourceLocator((name, encoding, interpreter) -> {
             throw new java.io.IOException("chat templates may not include files: " + name);
         });
@@ -56,6 +63,7 @@ public final class ChatTemplate {
         TemplateSandbox.guardFilters(jinjava.getGlobalContext());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "range",
                 TemplateSandbox.class, "range", Object.class, Object[].class));
+        return jinjava;
     }
 
     /**

@@ -128,6 +128,24 @@ class TokenizerValidationTest {
         assertNull(TokenizerConfig.fromJson("{}").modelMaxLength());
     }
 
+    /** Fuzz finding: a message that is not an object was a Jackson IllegalArgumentException (no CortadoException). */
+    @Test
+    void chatTemplateCommandRejectsMalformedMessages(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path cfg = dir.resolve("tokenizer_config.json"), msgs = dir.resolve("messages.json");
+        java.nio.file.Files.writeString(cfg, "{\"chat_template\": \"{% for m in messages %}{{ m.content }}{% endfor %}\"}");
+        for (String doc : new String[] {"[1]", "{\"messages\": [\"\"]}", "{\"messages\": [null]}",
+                "{\"messages\": [], \"add_generation_prompt\": \"yes\"}", "{\"messages\": 3}", "[[[[", "7"}) {
+            java.nio.file.Files.writeString(msgs, doc);
+            String m = assertThrows(CortadoException.class, () -> TokenizerCommands.chatTemplate(cfg, msgs), doc)
+                    .getMessage();
+            assertTrue(m.startsWith(msgs.toString()) || m.startsWith("cannot read messages"), m);
+            assertTrue(!m.contains("\n"), m);
+        }
+        java.nio.file.Files.writeString(msgs, "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        assertEquals("hi", TokenizerCommands.chatTemplate(cfg, msgs));
+    }
+
     @Test
     void truncationApiRejectsNonsense() {
         Tokenizer t = Tokenizer.fromJson("{" + WP_MODEL + "}");
