@@ -53,6 +53,7 @@ final class SandboxResolver extends JinjavaBeanELResolver {
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
         if (base == null || !(method instanceof String name)) return super.invoke(context, base, method, paramTypes, params);
         Object[] p = params == null ? new Object[0] : params;
+        if (base instanceof com.hubspot.jinjava.objects.SafeString safe) base = safe.toString(); // Jinja's Markup is a str
         Object r;
         if (base instanceof String s) {
             r = PyMethods.str(s, name, p);

@@ -99,6 +99,7 @@ class ChatTemplateSandboxTest {
         "{{ 'aXbXc'|replace('X', '-', 1) }} => a-bXc",
         "{{ '%s-%d'|format('a', 3) }} => a-3",
         "{% if 'abc'.startswith('ab') %}yes{% endif %} => yes",
+        "{{ (' x '|safe).strip() }} => x",
         "{% set x = [] %}{% if x.append(1) %}{% endif %}{{ x|length }} => 1",
         "{% for k, v in {'a': 1}.items() %}{{ k }}={{ v }}{% endfor %} => a=1",
         "{{ {'a': 1}.get('b', 'none') }} => none",

@@ -69,6 +69,10 @@ class RegexSemanticsTest {
         check(classes.get("\\d"), OnigSyntax::isDigit, 100);
         check(classes.get("\\w"), OnigSyntax::isBareWord, 6000);
         check(classes.get("\\p{L}"), Character::isLetter, 6000);
+        check(classes.get("\\p{N}"), cp -> {
+            int t = Character.getType(cp);
+            return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+        }, 500);
     }
 
     /** Differences only on characters the reference's Unicode version does not assign (newer JDK tables). */
