@@ -131,8 +131,8 @@ class TokenizerFilesFuzzTest {
         plan.put("tokenizer.json bytes/file", 200 * n);
         plan.put("tokenizer_config.json", 500 * n);
         plan.put("chat template", 700 * n);
-        plan.put("messages", 400 * n);
-        plan.put("text", 900 * n);
+        plan.put("messages", 500 * n);
+        plan.put("text", 1200 * n);  // with ModelFilesFuzzTest (~5,870) over 10,000 cases per CI run
 
         List<Finding> findings = new ArrayList<>();
         Map<String, int[]> outcomes = new LinkedHashMap<>(); // target -> {ok, CortadoException}
