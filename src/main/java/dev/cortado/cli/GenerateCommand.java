@@ -46,6 +46,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16, half the bytes per token), f16 (CUDA)") String dtype;
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
     @Option(names = "--stream", description = "print tokens as they are generated") boolean stream;
+    @picocli.CommandLine.Mixin ConstraintOptions constraintOptions = new ConstraintOptions();
 
     @Override
     public Integer call() {
@@ -63,6 +64,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (repetitionPenalty != null) c = c.repetitionPenalty(repetitionPenalty);
         if (seed != null) c = c.seed(seed);
         if (stop != null) c = c.stopStrings(stop.toArray(String[]::new));
+        c = constraintOptions.apply(c);
         if (beams != null) c = c.numBeams(beams);
         if (numReturn != null) c = c.numReturnSequences(numReturn);
         if (logprobs != null) c = c.logprobs(logprobs);
@@ -87,6 +89,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } else if (!stream) {
                 for (GenerationResult r : results) out.println(r.text());
             }
+            ConstraintOptions.warnIfIncomplete(c, results, spec.commandLine().getErr());
         }
         out.flush();
         return 0;

@@ -7,7 +7,9 @@ import java.util.List;
  * Compact JSON text (no whitespace) as byte automata: strings whose characters come from a class (escaped as JSON
  * requires: {@code \" \\ \n \r \t \b \f} and {@code &#92;u00XX} for other control characters; nothing else escaped, so
  * every character is one unit of a JSON Schema length), numbers, integers within bounds, and any JSON value up to a
- * nesting depth.
+ * nesting depth. Numbers are written with bounded digits, so that generation always ends: an integer without a bound
+ * has at most 18 digits (it fits a 64-bit long), a number at most 16 integer and 16 fraction digits and a 3-digit
+ * exponent (about what a double holds). Every such text is valid JSON for the schema; larger ones are never produced.
  */
 final class JsonGrammar {
     private JsonGrammar() {}
@@ -47,21 +49,24 @@ final class JsonGrammar {
         return Nfa.concat(Nfa.literal("\""), body, Nfa.literal("\""));
     }
 
+    /** Largest integer written for an open bound (18 digits). */
+    static final long OPEN_BOUND = 999_999_999_999_999_999L;
+    static final int NUMBER_INT_DIGITS = 16, NUMBER_FRACTION_DIGITS = 16, NUMBER_EXPONENT_DIGITS = 3;
+
     static Nfa number() {
-        Nfa digits = Nfa.repeat(Nfa.charClass(CharClass.DIGIT), 1, -1);
-        Nfa frac = Nfa.optional(Nfa.concat(Nfa.literal("."), digits));
+        Nfa digit = Nfa.charClass(CharClass.DIGIT);
+        Nfa frac = Nfa.optional(Nfa.concat(Nfa.literal("."), Nfa.repeat(digit, 1, NUMBER_FRACTION_DIGITS)));
         Nfa exp = Nfa.optional(Nfa.concat(Nfa.charClass(CharClass.of('e', 'E')),
-                Nfa.optional(Nfa.charClass(CharClass.of('+', '-'))), digits));
-        return Nfa.concat(Nfa.optional(Nfa.literal("-")), unsignedInteger(), frac, exp);
+                Nfa.optional(Nfa.charClass(CharClass.of('+', '-'))), Nfa.repeat(digit, 1, NUMBER_EXPONENT_DIGITS)));
+        Nfa integer = Nfa.alt(Nfa.literal("0"), Nfa.concat(Nfa.charClass(CharClass.range('1', '9')),
+                Nfa.repeat(digit, 0, NUMBER_INT_DIGITS - 1)));
+        return Nfa.concat(Nfa.optional(Nfa.literal("-")), integer, frac, exp);
     }
 
-    private static Nfa unsignedInteger() {
-        return Nfa.alt(Nfa.literal("0"), Nfa.concat(Nfa.charClass(CharClass.range('1', '9')),
-                Nfa.repeat(Nfa.charClass(CharClass.DIGIT), 0, -1)));
-    }
-
-    /** Integers in [lo, hi] written without leading zeros or "-0"; null bounds are open. */
+    /** Integers in [lo, hi] written without leading zeros or "-0"; a null bound is +-{@link #OPEN_BOUND}. */
     static Nfa integer(Long lo, Long hi) {
+        if (lo == null) lo = -OPEN_BOUND;
+        if (hi == null) hi = OPEN_BOUND;
         List<Nfa> alts = new ArrayList<>();
         if (lo == null || lo < 0) { // negative part: -x with x in [max(1, -hi), -lo]
             long xlo = hi == null || hi >= 0 ? 1 : -hi;
