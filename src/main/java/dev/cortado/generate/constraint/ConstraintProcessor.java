@@ -72,6 +72,11 @@ public final class ConstraintProcessor implements LogitsProcessor {
         if (!any) throw new CortadoException("constrained generation: no token of the vocabulary can continue "
                 + quote(tokenizer.decode(h.generated(), true)) + " under " + constraint.describe()
                 + "; the tokenizer cannot spell what the constraint requires");
+        boolean finite = false;
+        for (int i = 0; i < scores.length && !finite; i++) finite = scores[i] > NEG_INF;
+        if (!finite) throw new CortadoException("constrained generation: every token " + constraint.describe()
+                + " allows after " + quote(tokenizer.decode(h.generated(), true)) + " is banned by another setting "
+                + "(min_new_tokens, bad_words_ids, no_repeat_ngram_size, logit_bias); relax it");
     }
 
     private static String quote(String s) {
