@@ -140,15 +140,22 @@ public final class Constraint {
     /** Whether {@code text} (the whole output) is accepted. */
     public boolean matches(String text) {
         synchronized (dfa) {
-            int s = dfa.walk(dfa.start(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return dfa.accepting(s);
+            try {
+                return dfa.accepting(dfa.walk(dfa.start(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (Nfa.TooComplex e) {
+                throw Dfa.tooLarge();
+            }
         }
     }
 
     /** Whether {@code text} can still be completed to an accepted output. */
     public boolean isPrefix(String text) {
         synchronized (dfa) {
-            return dfa.walk(dfa.start(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) != Dfa.DEAD;
+            try {
+                return dfa.walk(dfa.start(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) != Dfa.DEAD;
+            } catch (Nfa.TooComplex e) {
+                throw Dfa.tooLarge();
+            }
         }
     }
 

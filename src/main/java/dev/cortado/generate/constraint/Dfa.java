@@ -16,7 +16,7 @@ final class Dfa {
     static final int DEAD = -1;
     private static final int UNKNOWN = -2;
     /** The most DFA states one automaton may build (about 1 KiB each). */
-    static final int MAX_STATES = 200_000;
+    static final int MAX_STATES = 100_000;
 
     private final Nfa nfa;
     private final boolean[] live;
@@ -33,6 +33,11 @@ final class Dfa {
         this.live = coreachable(nfa);
         this.mark = new int[nfa.size()];
         start = live[nfa.start] ? intern(closure(new int[] {nfa.start}, 1)) : DEAD;
+    }
+
+    static dev.cortado.CortadoException tooLarge() {
+        return new dev.cortado.CortadoException("constraint automaton grew past " + MAX_STATES
+                + " states while generating; lower the schema's length/count bounds or simplify the regex");
     }
 
     /** The start state, or {@link #DEAD} when the language is empty. */

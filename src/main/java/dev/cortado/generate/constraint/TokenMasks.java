@@ -12,6 +12,8 @@ final class TokenMasks {
     private final Dfa dfa;
     private final TokenVocabulary vocab;
     private final List<long[]> mid = new ArrayList<>();
+    /** Identical masks stored once (e.g. every position inside a long string allows the same tokens). */
+    private final java.util.Map<Key, long[]> distinct = new java.util.HashMap<>();
     private long[] first;
 
     TokenMasks(Dfa dfa, TokenVocabulary vocab) {
@@ -43,8 +45,31 @@ final class TokenMasks {
 
     private long[] compute(int state, boolean atStart) {
         long[] m = new long[(vocab.size() + 63) >>> 6];
-        vocab.trie(atStart).allowed(dfa, state, m);
-        return m;
+        try {
+            vocab.trie(atStart).allowed(dfa, state, m);
+        } catch (Nfa.TooComplex e) {
+            throw Dfa.tooLarge();
+        }
+        return distinct.computeIfAbsent(new Key(m), k -> k.bits);
+    }
+
+    /** Masks built so far, and how many of them are distinct. */
+    int[] counts() {
+        synchronized (dfa) {
+            return new int[] {(int) mid.stream().filter(java.util.Objects::nonNull).count() + (first == null ? 0 : 1), distinct.size()};
+        }
+    }
+
+    private record Key(long[] bits) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && java.util.Arrays.equals(bits, k.bits);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(bits);
+        }
     }
 
     /** The state after token {@code id}, or {@link Dfa#DEAD}. */
@@ -52,7 +77,11 @@ final class TokenMasks {
         byte[] b = vocab.bytesShared(id, atStart);
         if (b == null) return Dfa.DEAD;
         synchronized (dfa) {
-            return dfa.walk(state, b);
+            try {
+                return dfa.walk(state, b);
+            } catch (Nfa.TooComplex e) {
+                throw Dfa.tooLarge();
+            }
         }
     }
 

@@ -72,8 +72,9 @@ public final class ConstraintBench {
                 if (best == eos) break;
                 append(h, best);
             }
-            System.out.printf("  %s request: %d steps, %.3f ms per token in the constraint processor%n", run, steps,
-                    spent / 1e6 / steps);
+            int[] counts = Constraint.jsonSchema(SCHEMA).masks(TokenVocabulary.of(tok)).counts();
+            System.out.printf("  %s request: %d steps, %.3f ms per token in the constraint processor (%d masks, %d distinct)%n",
+                    run, steps, spent / 1e6 / steps, counts[0], counts[1]);
         }
     }
 
