@@ -32,7 +32,7 @@ public final class Constraint {
     public enum Kind { JSON_SCHEMA, JSON_OBJECT, REGEX, CHOICE }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final int CACHE_SIZE = 64;
+    private static final int CACHE_SIZE = 32;
     private static final Map<String, Constraint> COMPILED = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Constraint> e) {
