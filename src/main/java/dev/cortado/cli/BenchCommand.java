@@ -8,7 +8,7 @@ import dev.cortado.bench.KernelsBench;
 import dev.cortado.bench.Report;
 import dev.cortado.bench.ServeBench;
 import dev.cortado.engine.DefaultModels;
-import dev.cortado.engine.Embedders;
+import dev.cortado.registry.Embedders;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;

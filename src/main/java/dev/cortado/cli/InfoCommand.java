@@ -1,12 +1,12 @@
 package dev.cortado.cli;
 
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.safetensors.Safetensors;

@@ -2,13 +2,13 @@ package dev.cortado.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
-import dev.cortado.engine.Embedders;
+import dev.cortado.device.Device;
+import dev.cortado.registry.Embedders;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;

@@ -1,6 +1,6 @@
 package dev.cortado.generate;
 
-import dev.cortado.generate.constraint.ConstraintProcessor;
+import dev.cortado.generate.ConstraintProcessor;
 import dev.cortado.tokenizer.Tokenizer;
 
 import java.util.ArrayList;

@@ -175,7 +175,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
         GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
         ConfigCheck k = new ConfigCheck(c);
         int el = k.size("num_layers", ConfigCheck.MAX_LAYERS), dl = k.size("num_decoder_layers", el, ConfigCheck.MAX_LAYERS);
-        boolean gated = k.choice("feed_forward_proj", "relu", dev.cortado.model.t5.T5Family.FEED_FORWARD).startsWith("gated-");
+        boolean gated = k.choice("feed_forward_proj", "relu", ConfigCheck.FEED_FORWARD).startsWith("gated-");
         int mlp = gated ? 3 : 2;
         Tensor[] et = tables(te), dt = tables(td);
         if (et[0] == null || et[1] == null) throw new CortadoException("encoder_model.onnx: cannot find T5 embeddings and relative position bias");

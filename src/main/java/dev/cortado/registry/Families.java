@@ -1,7 +1,9 @@
-package dev.cortado.model;
+package dev.cortado.registry;
 
+import dev.cortado.model.ConfigCheck;
+import dev.cortado.model.ModelConfig;
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.backend.Backend;
 import dev.cortado.tensor.DType;
 import dev.cortado.engine.DecoderModel;
