@@ -21,6 +21,15 @@ public final class LogitsProcessorChain implements LogitsProcessor {
      * len(eos) + 1 tokens in the warpers, as transformers does for beam methods.
      */
     public static LogitsProcessorChain of(GenerationConfig config) {
+        return of(config, List.of());
+    }
+
+    /**
+     * As {@link #of(GenerationConfig)} with a model's own processors (Whisper's suppress/timestamp rules, from
+     * {@link LanguageModel#logitsProcessors()}) after the config's processors and before the sampling warpers, where
+     * transformers merges the custom processors that a model's {@code generate} passes in.
+     */
+    public static LogitsProcessorChain of(GenerationConfig config, List<LogitsProcessor> modelProcessors) {
         List<LogitsProcessor> p = new ArrayList<>();
         List<Integer> eos = config.eosTokenIds();
         if (!config.logitBias().isEmpty()) p.add(Processors.SequenceBias.logitBias(config.logitBias()));
@@ -35,6 +44,7 @@ public final class LogitsProcessorChain implements LogitsProcessor {
         if (config.minNewTokens() > 0 && !eos.isEmpty()) p.add(new Processors.MinNewTokens(config.minNewTokens(), eos));
         if (config.forcedBosTokenId() != null) p.add(new Processors.ForcedBos(config.forcedBosTokenId()));
         if (config.forcedEosTokenId() != null) p.add(new Processors.ForcedEos(config.forcedEosTokenId()));
+        p.addAll(modelProcessors);
         if (config.sampling()) {
             int keep = config.numBeams() > 1 ? eos.size() + 1 : 1;
             if (config.numBeams() > 1 && eos.isEmpty()) keep = 2;

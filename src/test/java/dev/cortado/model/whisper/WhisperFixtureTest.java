@@ -1,0 +1,120 @@
+package dev.cortado.model.whisper;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cortado.audio.Audio;
+import dev.cortado.audio.LogMel;
+import dev.cortado.backend.cpu.CpuBackend;
+import dev.cortado.generate.DecoderSession;
+import dev.cortado.testing.Fixtures;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tiny random Whisper fixture (models/fixtures/whisper/build_whisper.py) vs transformers 5.18: encoder output and
+ * the forced prompt's logits within 1e-4 (on transformers' own features), and WhisperForConditionalGeneration.generate
+ * token ids and segments identical (end to end from the WAV files: Cortado's reader, resampler and log-mel).
+ */
+class WhisperFixtureTest {
+    static final Path DIR = Path.of("models/fixtures/whisper");
+    static final Path MODEL = DIR.resolve("tiny-whisper");
+    static WhisperModel model;
+    static JsonNode goldens;
+
+    @BeforeAll
+    static void open() throws IOException {
+        model = WhisperFamily.fromSafetensors(MODEL, new CpuBackend());
+        goldens = new ObjectMapper().readTree(MODEL.resolve("goldens.json").toFile());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    /** transformers' features of hello.wav: the stored frames, then the constant floor of the zero padding. */
+    static float[][] hfFeatures() throws IOException {
+        JsonNode f = new ObjectMapper().readTree(DIR.resolve("frontend.json").toFile()).get("features").get(0);
+        assertEquals("features_hello_80.f32", f.get("file").asText());
+        int stored = f.get("stored_frames").asInt();
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(DIR.resolve(f.get("file").asText()))).order(ByteOrder.LITTLE_ENDIAN);
+        float[][] out = new float[80][3000];
+        for (int m = 0; m < 80; m++) {
+            for (int t = 0; t < stored; t++) out[m][t] = b.getFloat();
+            for (int t = stored; t < 3000; t++) out[m][t] = (float) f.get("tail_values").get(1).get(m).asDouble();
+        }
+        return out;
+    }
+
+    @Test
+    void encoderAndPromptLogitsWithin1e4() throws IOException {
+        JsonNode fw = goldens.get("forward");
+        var enc = model.encodeFeatures(new float[][][] {hfFeatures()});
+        ByteBuffer hb = ByteBuffer.wrap(Files.readAllBytes(MODEL.resolve(fw.get("encoder_hidden_file").asText()))).order(ByteOrder.LITTLE_ENDIAN);
+        int[] prompt = Fixtures.ints(fw.get("decoder_input_ids"));
+        double worst = 0;
+        try (DecoderSession s = model.bind(enc, 1).newSession(1)) {
+            for (int p = 0; p < prompt.length; p++) {
+                float[] logits = s.step(new int[][] {{prompt[p]}}, null)[0];
+                JsonNode ids = fw.get("ids"), want = fw.get("logits").get(p);
+                for (int i = 0; i < ids.size(); i++) worst = Math.max(worst, Math.abs(want.get(i).asDouble() - logits[ids.get(i).asInt()]));
+                JsonNode top = fw.get("top20_ids").get(p), topv = fw.get("top20_logits").get(p);
+                for (int i = 0; i < top.size(); i++) worst = Math.max(worst, Math.abs(topv.get(i).asDouble() - logits[top.get(i).asInt()]));
+                assertEquals(top.get(0).asInt(), Fixtures.argmax(logits), "argmax at prompt position " + p);
+            }
+        }
+        System.out.println("whisper prompt logits max |Δ| vs transformers: " + worst);
+        assertTrue(worst <= 1e-4, "logits max |Δ| " + worst);
+        assertTrue(hb.remaining() == 1500 * 8 * 4);
+    }
+
+    @Test
+    void generateMatchesTransformers() {
+        LogMel frontend = LogMel.fromPreprocessorConfig(MODEL, 80);
+        Transcriber tr = new Transcriber(model, null, WhisperSettings.load(MODEL), frontend);
+        int checked = 0;
+        for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) goldens.get("generate")::fields) {
+            JsonNode c = e.getValue(), kw = c.get("kwargs");
+            Audio a = Audio.read(DIR.resolve("audio").resolve(c.get("wav").asText()));
+            var o = new Transcriber.Options(kw.hasNonNull("language") ? kw.get("language").asText() : null, kw.get("task").asText(),
+                    kw.path("return_timestamps").asBoolean(false), kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt());
+            Transcript t = tr.transcribe(a, o);
+            if (c.has("segments")) {
+                JsonNode segs = c.get("segments");
+                assertEquals(segs.size(), t.segments().size(), e.getKey() + ": segment count");
+                for (int i = 0; i < segs.size(); i++) {
+                    var s = t.segments().get(i);
+                    assertArrayEquals(Fixtures.ints(segs.get(i).get("tokens")), s.tokens(), e.getKey() + " segment " + i);
+                    assertEquals(segs.get(i).get("start").asDouble(), s.start(), 1e-6, e.getKey() + " start " + i);
+                    assertEquals(segs.get(i).get("end").asDouble(), s.end(), 1e-6, e.getKey() + " end " + i);
+                }
+            } else {
+                int[] want = Fixtures.ints(c.get("sequence"));
+                if (want[want.length - 1] == 50257) want = java.util.Arrays.copyOf(want, want.length - 1); // Transcript drops EOS
+                List<Integer> got = new ArrayList<>();
+                got.add(50258);
+                int lang = WhisperSettings.load(MODEL).languageId(t.language());
+                got.add(lang);
+                got.add(kw.get("task").asText().equals("translate") ? 50358 : 50359);
+                got.add(50363);
+                for (int id : t.tokens()) got.add(id);
+                assertArrayEquals(want, got.stream().mapToInt(Integer::intValue).toArray(), e.getKey());
+            }
+            checked++;
+        }
+        assertEquals(7, checked);
+    }
+}
