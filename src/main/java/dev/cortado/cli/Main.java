@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code cortado} — the command line. Errors print one line naming the problem and exit with code 2. */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Java inference runtime for ONNX language models.",
-        subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class,
+        subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class, TranscribeCommand.class,
                 TokenizerCli.Tokenize.class, TokenizerCli.Detokenize.class, TokenizerCli.ChatTemplate.class, InfoCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
