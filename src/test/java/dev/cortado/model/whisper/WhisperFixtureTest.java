@@ -117,4 +117,42 @@ class WhisperFixtureTest {
         }
         assertEquals(7, checked);
     }
+
+    /** The long-form recipe of build_whisper.py: [hello, 1 s silence, german, 1 s silence] × 4 at 22050 Hz. */
+    static Audio longAudio() {
+        Audio h = Audio.read(DIR.resolve("audio/hello.wav")), g = Audio.read(DIR.resolve("audio/german.wav"));
+        int sr = h.sampleRate(), n = 4 * (h.samples().length + g.samples().length + 2 * sr);
+        float[] x = new float[n];
+        int p = 0;
+        for (int k = 0; k < 4; k++) {
+            System.arraycopy(h.samples(), 0, x, p, h.samples().length);
+            p += h.samples().length + sr;
+            System.arraycopy(g.samples(), 0, x, p, g.samples().length);
+            p += g.samples().length + sr;
+        }
+        return new Audio(x, sr);
+    }
+
+    @Test
+    void longFormSegmentsMatchTransformers() {
+        JsonNode lf = goldens.get("longform");
+        Audio a = longAudio().resampled(16000);
+        assertEquals(lf.get("samples_16k").asInt(), a.samples().length);
+        Transcriber tr = new Transcriber(model, null, WhisperSettings.load(MODEL), LogMel.fromPreprocessorConfig(MODEL, 80));
+        for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) lf.get("cases")::fields) {
+            JsonNode c = e.getValue(), kw = c.get("kwargs");
+            List<Double> progress = new ArrayList<>();
+            Transcript t = tr.transcribe(a, new Transcriber.Options(kw.get("language").asText(), kw.get("task").asText(), false,
+                    kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt()), progress::add);
+            JsonNode segs = c.get("segments");
+            assertEquals(segs.size(), t.segments().size(), e.getKey() + ": segment count");
+            for (int i = 0; i < segs.size(); i++) {
+                var s = t.segments().get(i);
+                assertArrayEquals(Fixtures.ints(segs.get(i).get("tokens")), s.tokens(), e.getKey() + " segment " + i);
+                assertEquals(segs.get(i).get("start").asDouble(), s.start(), 1e-6, e.getKey() + " start " + i);
+                assertEquals(segs.get(i).get("end").asDouble(), s.end(), 1e-6, e.getKey() + " end " + i);
+            }
+            assertEquals(1.0, progress.getLast(), 1e-9);
+        }
+    }
 }
