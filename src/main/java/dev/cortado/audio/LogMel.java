@@ -16,7 +16,7 @@ import java.nio.file.Path;
 public final class LogMel {
     private final int nMels, nFft, hop, sampleRate, nSamples;
     private final double[][] filters;   // [nMels][nFft/2 + 1]
-    private final double[] window, cos, sin;
+    private final double[] window;
 
     public LogMel(int nMels, int nFft, int hop, int sampleRate, int nSamples) {
         if (nMels <= 0 || nFft <= 0 || hop <= 0 || sampleRate <= 0 || nSamples <= 0)
@@ -29,12 +29,8 @@ public final class LogMel {
         this.nSamples = nSamples;
         this.filters = melFilters(nFft / 2 + 1, nMels, 0.0, sampleRate / 2.0, sampleRate);
         this.window = new double[nFft];
-        this.cos = new double[nFft];
-        this.sin = new double[nFft];
         for (int i = 0; i < nFft; i++) {
             window[i] = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / nFft);
-            cos[i] = Math.cos(2 * Math.PI * i / nFft);
-            sin[i] = Math.sin(2 * Math.PI * i / nFft);
         }
     }
 
@@ -76,8 +72,8 @@ public final class LogMel {
     }
 
     /**
-     * Features of the whole audio (long-form: transformers with {@code truncation=False, padding="longest"}):
-     * padded to a whole number of hops... no: to at least n_samples, never cut → [nMels][len / hop].
+     * Features of the whole audio (long-form: transformers with {@code truncation=False, padding="longest"}): never
+     * cut, padded only up to n_samples → [nMels][len / hop]; the floor (max − 8) is over the whole audio.
      */
     public float[][] whole(float[] audio) {
         return compute(audio.length >= nSamples ? audio : java.util.Arrays.copyOf(audio, nSamples));
@@ -96,6 +92,7 @@ public final class LogMel {
         int bins = nFft / 2 + 1;
         double[][] logSpec = new double[nMels][frames];
         double[] frame = new double[nFft], power = new double[bins];
+        Fft fft = new Fft(nFft);
         double max = Double.NEGATIVE_INFINITY;
         for (int t = 0; t < frames; t++) {
             int start = t * hop;
@@ -107,7 +104,7 @@ public final class LogMel {
             if (zero) {
                 java.util.Arrays.fill(power, 0);
             } else {
-                dftPower(frame, power);
+                fft.power(frame, power);
             }
             for (int m = 0; m < nMels; m++) {
                 double[] f = filters[m];
@@ -123,22 +120,6 @@ public final class LogMel {
         for (int m = 0; m < nMels; m++)
             for (int t = 0; t < frames; t++) out[m][t] = (float) ((Math.max(logSpec[m][t], floor) + 4.0) / 4.0);
         return out;
-    }
-
-    /** |DFT|² of a real frame for bins 0..n/2 (direct evaluation with a twiddle table). */
-    private void dftPower(double[] frame, double[] power) {
-        int n = nFft;
-        for (int k = 0; k < power.length; k++) {
-            double re = 0, im = 0;
-            int idx = 0;
-            for (int i = 0; i < n; i++) {
-                re += frame[i] * cos[idx];
-                im -= frame[i] * sin[idx];
-                idx += k;
-                if (idx >= n) idx -= n;
-            }
-            power[k] = re * re + im * im;
-        }
     }
 
     /** transformers' mel_filter_bank(norm="slaney", mel_scale="slaney") transposed: [nMels][nFreq]. */
