@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 public final class TranscribeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Whisper model folder (config.json, model.safetensors, generation_config.json, preprocessor_config.json)") Path model;
+    @Option(names = "--model", required = true, description = "Whisper model folder: HF safetensors or Optimum ONNX (encoder_model.onnx + decoder_model.onnx), with config.json, generation_config.json, preprocessor_config.json") Path model;
     @Option(names = "--tokenizer", description = "tokenizer.json (default: in the model folder)") Path tokenizer;
     @Option(names = "--language", description = "spoken language code, e.g. en (default: detected)") String language;
     @Option(names = "--task", defaultValue = "transcribe", description = "transcribe or translate (to English)") String task;
@@ -87,7 +87,7 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     private WhisperModel open(dev.cortado.backend.Backend be) {
         try {
-            return WhisperFamily.fromSafetensors(model, be);
+            return WhisperFamily.open(model, be);
         } catch (RuntimeException e) {
             be.close();
             throw e;

@@ -15,6 +15,7 @@ import dev.cortado.layers.Mlp;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.Seq2SeqTracer;
 import dev.cortado.model.WeightNames;
 import dev.cortado.safetensors.Safetensors;
 import dev.cortado.tensor.Tensor;
@@ -37,6 +38,29 @@ public final class WhisperFamily {
             throw new CortadoException(dir + " has no model.safetensors; Whisper runs from HF safetensors (export with save_pretrained)");
         try (Safetensors st = Safetensors.openFolder(dir)) {
             return build(c, new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString()), be, "safetensors");
+        }
+    }
+
+    /**
+     * A Whisper folder: HF safetensors (model.safetensors) when present, else the Optimum ONNX layout
+     * (encoder_model.onnx + decoder_model.onnx, in the folder or its onnx/), weights found by graph tracing.
+     */
+    public static WhisperModel open(Path dir, Backend be) {
+        WhisperConfig.load(dir);
+        if (Files.isRegularFile(dir.resolve("model.safetensors")) || Files.isRegularFile(dir.resolve("model.safetensors.index.json")))
+            return fromSafetensors(dir, be);
+        Path onnx = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
+        if (Files.isRegularFile(onnx.resolve("encoder_model.onnx"))) return fromOnnx(onnx, be);
+        throw new CortadoException(dir + " has neither model.safetensors nor encoder_model.onnx + decoder_model.onnx; "
+                + "pass a Whisper folder saved with save_pretrained or exported with Optimum");
+    }
+
+    /** From the Optimum ONNX files; config.json in the folder or its parent. */
+    public static WhisperModel fromOnnx(Path dir, Backend be) {
+        ModelConfig mc = ModelConfig.find(dir);
+        WhisperConfig c = WhisperConfig.load(mc.file().getParent());
+        try (Seq2SeqTracer t = Seq2SeqTracer.open(dir, mc, be)) {
+            return build(c, t.names(), be, "onnx");
         }
     }
 

@@ -61,6 +61,31 @@ class WhisperFixtureTest {
 
     @Test
     void encoderAndPromptLogitsWithin1e4() throws IOException {
+        checkPromptLogits(model);
+    }
+
+    @Test
+    void generateMatchesTransformers() {
+        checkGenerate(model);
+    }
+
+    /**
+     * The Optimum ONNX layout (built by build_whisper.py into tiny-whisper-onnx/, not committed: 3.5 MB), traced to
+     * the same weights: same logits bound and the same generate goldens. Skips when the export is absent.
+     */
+    @Test
+    void onnxLayoutMatchesTransformers() throws IOException {
+        Path onnx = DIR.resolve("tiny-whisper-onnx");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(onnx.resolve("decoder_model.onnx")),
+                "tiny-whisper-onnx absent (build it with models/fixtures/whisper/build_whisper.py onnx): skipping");
+        try (WhisperModel m = WhisperFamily.open(onnx, new CpuBackend())) {
+            assertTrue(m.describe().contains("onnx"), m.describe());
+            checkPromptLogits(m);
+            checkGenerate(m);
+        }
+    }
+
+    static void checkPromptLogits(WhisperModel model) throws IOException {
         JsonNode fw = goldens.get("forward");
         var enc = model.encodeFeatures(new float[][][] {hfFeatures()});
         ByteBuffer hb = ByteBuffer.wrap(Files.readAllBytes(MODEL.resolve(fw.get("encoder_hidden_file").asText()))).order(ByteOrder.LITTLE_ENDIAN);
@@ -81,8 +106,7 @@ class WhisperFixtureTest {
         assertTrue(hb.remaining() == 1500 * 8 * 4);
     }
 
-    @Test
-    void generateMatchesTransformers() {
+    static void checkGenerate(WhisperModel model) {
         LogMel frontend = LogMel.fromPreprocessorConfig(MODEL, 80);
         Transcriber tr = new Transcriber(model, null, WhisperSettings.load(MODEL), frontend);
         int checked = 0;
