@@ -2,7 +2,8 @@
 # Packs Cortado into one self-contained bundle for a GPU machine that has only an NVIDIA driver (no JDK, no Maven,
 # no network): target/device/cortado-device.tgz (must stay <= 64 MiB) plus target/device/run.sh.
 #
-#   jre/          jlink'd runtime: java.base, jdk.unsupported, java.logging, jdk.incubator.vector, java.management
+#   jre/          jlink'd runtime: java.base, jdk.unsupported, java.logging, jdk.incubator.vector, java.management,
+#                 java.xml (JUnit XML reports)
 #                 (--strip-debug --no-man-pages --no-header-files --compress=zip-9). java.desktop is not needed:
 #                 Jackson's only use of it (java.beans annotations) is optional.
 #   cortado.jar   with the CUDA kernels (dev/cortado/kernels/cortado.fatbin) inside
@@ -24,7 +25,7 @@ OUT="$ROOT/target/device"
 STAGE="$OUT/cortado-device"
 TGZ="$OUT/cortado-device.tgz"
 LIMIT=$((64 * 1024 * 1024))
-MODULES="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management"
+MODULES="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management,java.xml"
 
 die() { echo "device-run: ERROR: $*" >&2; exit 1; }
 
@@ -60,6 +61,7 @@ if [[ -d "$ROOT/target/test-classes" ]]; then
     for a in org/junit/jupiter/junit-jupiter-api/5.14.1 org/junit/jupiter/junit-jupiter-engine/5.14.1 \
              org/junit/jupiter/junit-jupiter-params/5.14.1 org/junit/platform/junit-platform-commons/1.14.1 \
              org/junit/platform/junit-platform-engine/1.14.1 org/junit/platform/junit-platform-launcher/1.14.1 \
+             org/junit/platform/junit-platform-reporting/1.14.1 \
              org/opentest4j/opentest4j/1.3.0 org/apiguardian/apiguardian-api/1.1.2; do
         jar="$(ls "$M2/$a"/*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc' | head -1 || true)"
         [[ -n "$jar" ]] || die "JUnit jar missing from $M2/$a (run ./mvnw test-compile once online)"

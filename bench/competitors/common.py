@@ -12,7 +12,16 @@ def args(description):
     p.add_argument('--model', required=True, help='HF folder: config.json + model.safetensors (+ model.onnx)')
     p.add_argument('--request', required=True, help='JSON: {"prompts": {"B": [[ids]...]}, "gen_len", "warmup", "repeats"}')
     p.add_argument('--threads', type=int, default=os.cpu_count())
+    p.add_argument('--device', default='cpu', help='cpu or cuda:N')
+    p.add_argument('--dtype', default='float32', choices=['float32', 'float16', 'bfloat16'])
     return p.parse_args()
+
+
+def sync(device):
+    """Waits for the GPU so that timestamps mean finished work (no-op on the CPU)."""
+    if device.startswith('cuda'):
+        import torch
+        torch.cuda.synchronize(device)
 
 
 def request(path):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Competitor for `cortado bench generate`: Hugging Face transformers on CPU, greedy, same folder and token ids.
+"""Competitor for `cortado bench generate`: Hugging Face transformers on CPU or CUDA (--device, --dtype), greedy, same folder and token ids.
 
 --mode eager: model.generate with the default dynamic cache.
 --mode compile: static cache + torch.compile of the decode step (transformers' compile_config, forced on CPU).
@@ -13,10 +13,12 @@ import common
 
 
 class Clock:
-    def __init__(self):
+    def __init__(self, device):
         self.marks = []
+        self.device = device
 
     def __call__(self, input_ids, scores):
+        common.sync(self.device)
         self.marks.append(common.now())
         return scores
 
@@ -35,7 +37,7 @@ def main():
     torch.set_num_threads(a.threads)
     rss0 = common.rss_mb()
     t0 = common.now()
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=getattr(torch, a.dtype)).to(a.device)
     model.eval()
     load_s = common.now() - t0
     gen_len = req['gen_len']
@@ -49,16 +51,18 @@ def main():
         extra['cache_implementation'] = 'static'
     results = []
     for b, prompts in sorted(req['prompts'].items(), key=lambda kv: int(kv[0])):
-        ids = torch.tensor(prompts, dtype=torch.long)
+        ids = torch.tensor(prompts, dtype=torch.long, device=a.device)
         mask = torch.ones_like(ids)
         runs, tokens = [], None
         for i in range(req['warmup'] + req['repeats']):
-            clock = Clock()
+            clock = Clock(a.device)
             with torch.inference_mode():
+                common.sync(a.device)
                 start = common.now()
                 out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=gen_len,
                                      do_sample=False, num_beams=1, logits_processor=LogitsProcessorList([clock]),
                                      pad_token_id=0, **extra)
+                common.sync(a.device)
                 end = common.now()
             if i < req['warmup']:
                 continue

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Competitor for `cortado bench generate`: onnxruntime (Python, CPU) on the folder's model.onnx (Optimum decoder
+"""Competitor for `cortado bench generate`: onnxruntime (Python; CPU, or CUDA with --device when onnxruntime-gpu is there) on the folder's model.onnx (Optimum decoder
 layout with past_key_values), greedy, same token ids. present.N is fed back as past_key_values.N as numpy arrays,
 the plain way a Python user runs such an export. Prints one JSON line (see common.py)."""
 import common
@@ -19,7 +19,13 @@ def main():
     o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     rss0 = common.rss_mb()
     t0 = common.now()
-    sess = ort.InferenceSession(path, o, providers=['CPUExecutionProvider'])
+    providers = ['CPUExecutionProvider']
+    if a.device.startswith('cuda'):
+        if 'CUDAExecutionProvider' not in ort.get_available_providers():
+            raise SystemExit('onnxruntime has no CUDAExecutionProvider here (install onnxruntime-gpu)')
+        idx = int(a.device.split(':')[1]) if ':' in a.device else 0
+        providers = [('CUDAExecutionProvider', {'device_id': idx}), 'CPUExecutionProvider']
+    sess = ort.InferenceSession(path, o, providers=providers)
     load_s = common.now() - t0
     past_names = [i.name for i in sess.get_inputs() if i.name.startswith('past_key_values.')]
     kv_shape = {i.name: i.shape for i in sess.get_inputs()}

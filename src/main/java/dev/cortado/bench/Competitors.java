@@ -107,7 +107,9 @@ final class Competitors {
                 default -> throw new IllegalArgumentException("unknown engine " + engine);
             }
             cmd.addAll(List.of("--model", model.toString(), "--request", req.toString(),
-                    "--threads", Integer.toString(WorkerPool.shared().threads())));
+                    "--threads", Integer.toString(WorkerPool.shared().threads()),
+                    "--device", o.cuda() ? "cuda:" + o.device().index() : "cpu",
+                    "--dtype", switch (o.dtype()) { case F16 -> "float16"; case BF16 -> "bfloat16"; default -> "float32"; }));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             String stdout = new String(p.getInputStream().readAllBytes());
             long limit = o.smoke() ? 10 : 30;

@@ -31,15 +31,14 @@ public final class Engines {
     /** GPT-2 hook: the family is written on another branch; until it lands here it is looked up by name. */
     static final String GPT2_FAMILY = "dev.cortado.model.gpt2.Gpt2Family";
 
-    /** Cortado's own engine for an HF folder (config.json + safetensors), by config.json model_type. */
+    /** Cortado's own engine for an HF folder (config.json + safetensors) on the CPU, float32. */
     public static LanguageModel cortado(Path dir) {
-        ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
-        Backend be = new CpuBackend();
-        return switch (c.modelType()) {
-            case "llama", "qwen2", "mistral" -> LlamaFamily.fromSafetensors(dir, be);
-            case "gpt2" -> byReflection(GPT2_FAMILY, dir, be);
-            default -> throw new CortadoException("bench generate: no Cortado family for model_type '" + c.modelType() + "'");
-        };
+        return cortado(dir, dev.cortado.Device.cpu(), dev.cortado.tensor.DType.F32);
+    }
+
+    /** Cortado's own engine for an HF folder, through the same family lookup as the CLI and the facade. */
+    public static LanguageModel cortado(Path dir, dev.cortado.Device device, dev.cortado.tensor.DType dtype) {
+        return dev.cortado.model.Families.openDecoder(dir, device, dtype, dev.cortado.model.Families.Engine.CORTADO);
     }
 
     /** Null when Cortado can run this model_type on this build; else why not. */

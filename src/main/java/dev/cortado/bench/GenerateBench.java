@@ -30,7 +30,18 @@ public final class GenerateBench {
     public static final List<String> ENGINES = List.of("cortado", "ort", "hf-eager", "hf-compile", "ort-python");
 
     public record Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
-                          boolean quick, Path outDir, String python, List<String> engines) {}
+                          boolean quick, Path outDir, String python, List<String> engines, dev.cortado.Device device,
+                          dev.cortado.tensor.DType dtype) {
+        public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
+                       boolean quick, Path outDir, String python, List<String> engines) {
+            this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines,
+                    dev.cortado.Device.cpu(), dev.cortado.tensor.DType.F32);
+        }
+
+        boolean cuda() {
+            return device.isCuda();
+        }
+    }
 
     /** One generation: tokens [rows][gen], and its timings. */
     public record Run(int[][] tokens, long sessionNs, long prefillNs, long[] stepNs) {}
@@ -81,7 +92,10 @@ public final class GenerateBench {
         rep.meta.put("model_dir", mi.dir().toString());
         rep.meta.put("parameters", mi.params());
         rep.meta.put("settings", Map.of("batches", o.batches(), "prompt_len", o.promptLen(), "gen_len", o.genLen(),
-                "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke()));
+                "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke(),
+                "device", o.device().toString(), "dtype", o.dtype().toString()));
+        if (o.cuda()) rep.notes.add("device " + o.device() + ", " + o.dtype() + ": the roofline column uses the host's read "
+                + "bandwidth, not the GPU's; compare tok/s across engines instead");
         int threads = WorkerPool.shared().threads();
         out.printf("bench generate: %s (%,d parameters), prompt %d + gen %d tokens, batches %s, %d warm-up + %d timed runs, %d threads%n",
                 mi.label(), mi.params(), o.promptLen(), o.genLen(), java.util.Arrays.toString(o.batches()), o.warmup(), o.repeats(), threads);
@@ -111,7 +125,11 @@ public final class GenerateBench {
                     for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
                     continue;
                 }
-                open = () -> Engines.cortado(mi.dir());
+                open = () -> Engines.cortado(mi.dir(), o.device(), o.dtype());
+            } else if (o.cuda()) {
+                rep.notes.add("ort skipped: ONNX Runtime Java runs on the CPU (ort-python uses CUDAExecutionProvider when present)");
+                for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
+                continue;
             } else {
                 Path onnx = Engines.onnxOf(mi.dir());
                 if (onnx == null) {

@@ -3,7 +3,6 @@ package dev.cortado.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.cortado.CortadoException;
-import java.awt.Color;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -14,10 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.Styler;
 
 /**
  * One bench run's results: {@code <dir>/<yyyy-mm-dd>-<host>-<scenario>.json}, a Markdown table {@code .md}, and PNG bar
@@ -63,10 +58,15 @@ public final class Report {
             Path md = dir.resolve(base + ".md");
             Files.writeString(md, markdown());
             List<Path> pngs = new ArrayList<>();
-            for (Chart c : charts) {
-                Path png = dir.resolve(base + "-" + c.id() + ".png");
-                png(c, png);
-                pngs.add(png);
+            if (!charts.isEmpty() && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+                // the device bundle's jlink'd runtime has no AWT: the JSON and Markdown carry every number anyway
+                System.err.println("cortado: bench: PNG charts skipped (this Java runtime has no java.desktop module)");
+            } else {
+                for (Chart c : charts) {
+                    Path png = dir.resolve(base + "-" + c.id() + ".png");
+                    ReportCharts.png(c, png);
+                    pngs.add(png);
+                }
             }
             return new Written(json, md, pngs);
         } catch (IOException e) {
@@ -133,48 +133,5 @@ public final class Report {
         }
         for (String n : notes) out.println("note: " + n);
         out.flush();
-    }
-
-    static final Color[] PALETTE = {new Color(0x8B4513), new Color(0x1F77B4), new Color(0x2CA02C), new Color(0xD62728),
-            new Color(0x9467BD), new Color(0xFF7F0E), new Color(0x17BECF)};
-
-    /** One colour per engine across all charts (cortado always brown), others from the palette in order. */
-    static Color[] colors(java.util.Collection<String> names) {
-        List<String> known = List.of("cortado", "ort", "hf-eager", "hf-compile", "ort-python");
-        Color[] out = new Color[Math.max(1, names.size())];
-        int i = 0, extra = known.size();
-        for (String n : names) {
-            int k = known.indexOf(n);
-            out[i++] = PALETTE[(k >= 0 ? k : extra++) % PALETTE.length];
-        }
-        return out;
-    }
-
-    static void png(Chart c, Path file) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        CategoryChart ch = new CategoryChartBuilder().width(900).height(520).title(c.title())
-                .xAxisTitle(c.xTitle()).yAxisTitle(c.yTitle()).build();
-        var st = ch.getStyler();
-        st.setLegendPosition(Styler.LegendPosition.OutsideE);
-        st.setChartBackgroundColor(Color.WHITE);
-        st.setPlotBackgroundColor(Color.WHITE);
-        st.setSeriesColors(colors(c.series().keySet()));
-        if (c.categories().stream().anyMatch(x -> x.length() > 14)) {
-            st.setXAxisLabelRotation(20);
-        }
-        st.setLabelsVisible(true);
-        st.setLabelsPosition(0.97);
-        st.setLabelsFontColorAutomaticEnabled(true);
-        st.setLabelsFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 12));
-        ch.getStyler().setDecimalPattern("#,##0.#");
-        ch.getStyler().setYAxisMin(0.0);
-        for (var e : c.series().entrySet()) {
-            List<Double> ys = new ArrayList<>();
-            for (double y : e.getValue()) ys.add(Double.isNaN(y) ? 0.0 : y);
-            ch.addSeries(e.getKey(), c.categories(), ys);
-        }
-        if (c.series().isEmpty()) ch.addSeries("(no data)", c.categories(), c.categories().stream().map(x -> 0.0).toList());
-        String name = file.toString();
-        BitmapEncoder.saveBitmap(ch, name.substring(0, name.length() - 4), BitmapEncoder.BitmapFormat.PNG);
     }
 }

@@ -41,8 +41,10 @@ public final class BenchCommand implements Callable<Integer> {
             + "or an HF folder; embed: ONNX path (default: the embedded MiniLM)")
     String model;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (cuda: not in this bench yet)")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda[:N] for generate (Cortado and the Python competitors on the GPU)")
     String device;
+    @Option(names = "--dtype", defaultValue = "f32", description = "generate: f32, f16 or bf16 (storage type on CUDA)")
+    String dtype;
 
     @Option(names = "--batch", split = ",", description = "batch sizes (generate: 1,4,16; embed: 1,32)")
     int[] batches;
@@ -71,13 +73,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "auto", description = "generate: auto (run Python competitors when a python with torch is found) | off")
     String python;
 
-    @Option(names = "--out", defaultValue = "bench/results", description = "report folder (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", description = "report folder (default: bench/results; with --smoke a new temporary folder, so that a check "
+            + "writes nothing into the working tree)")
     Path out;
 
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
-        if (!device.equals("cpu")) throw new CortadoException("bench: --device " + device + " is not supported yet (cpu)");
+        if (!device.equals("cpu") && !scenario.equals("generate"))
+            throw new CortadoException("bench " + scenario + ": --device " + device + " is not supported yet (cpu; generate takes cuda)");
         if (repeats != null && repeats < 1 || warmup != null && warmup < 0) throw new CortadoException("--repeats must be ≥ 1 and --warmup ≥ 0");
         if (batches != null && Arrays.stream(batches).anyMatch(b -> b < 1)) throw new CortadoException("--batch sizes must be ≥ 1");
         if (!python.equals("auto") && !python.equals("off")) throw new CortadoException("--python must be auto or off, got " + python);
@@ -90,11 +94,21 @@ public final class BenchCommand implements Callable<Integer> {
             case "serve" -> stub("serve", "the continuous-batching server is not on main yet", pw);
             default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, transcribe, serve)");
         };
-        Report.Written w = rep.write(out);
+        Report.Written w = rep.write(outDir());
         pw.println("wrote " + w.json() + ", " + w.markdown().getFileName() + (w.pngs().isEmpty() ? ""
                 : ", " + String.join(", ", w.pngs().stream().map(p -> p.getFileName().toString()).toList())));
         pw.flush();
         return 0;
+    }
+
+    private Path outDir() {
+        if (out != null) return out;
+        if (!smoke) return Path.of("bench/results");
+        try {
+            return java.nio.file.Files.createTempDirectory("cortado-bench-smoke-");
+        } catch (java.io.IOException e) {
+            throw new CortadoException("cannot create a temporary folder for the --smoke report: " + e.getMessage() + " (pass --out DIR)", e);
+        }
     }
 
     private static int or(Integer v, int def) {
@@ -153,7 +167,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (engines == null) e = e.stream().filter(x -> !x.equals("hf-compile")).toList();
         }
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
-        return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out, smoke && engines == null ? "off" : python, e), pw);
+        return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
+                smoke && engines == null ? "off" : python, e, Devices.parse(device), Devices.dtype(dtype)), pw);
     }
 
     private static Report stub(String name, String why, PrintWriter pw) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
-import dev.cortado.engine.Embedders;
 import dev.cortado.model.Families;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
@@ -31,7 +30,7 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer.json (default: next to the model)")
     Path tokenizer;
 
-    @Option(names = "--engine", defaultValue = "cortado", description = "cortado or ort (ONNX Runtime)")
+    @Option(names = "--engine", defaultValue = "cortado", description = "cortado, ort (ONNX Runtime) or auto (Cortado's engine when it runs the model, else ONNX Runtime); default ${DEFAULT-VALUE}")
     String engine;
 
     @Option(names = "--pooling", defaultValue = "mean", description = "mean or cls")
@@ -49,7 +48,7 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu (cuda: see `cortado info --device cuda`)")
     String device;
 
-    @Parameters(arity = "0..*", paramLabel = "TEXT")
+    @Parameters(arity = "0..*", paramLabel = "TEXT", description = "texts to embed (default: one per stdin line)")
     List<String> texts;
 
     @Override
@@ -57,12 +56,12 @@ public final class EmbedCommand implements Callable<Integer> {
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);
         Devices.requireCpu(device);
         Pooling p = Pooling.parse(pooling);
-        Families.Engine e = Families.Engine.parse(engine);
+        Families.Engine e = Models.engine(engine);
         List<String> inputs = Inputs.argsOrStdin(texts, System.in);
         Path m = model != null ? model : DefaultModels.minilm();
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper json = new ObjectMapper();
-        try (EmbeddingModel em = Embedders.open(m, tokenizer, e, p, !noNormalize)) {
+        try (EmbeddingModel em = Models.openEmbedder(m, tokenizer, e, p, !noNormalize)) {
             List<float[]> vs = em.embed(inputs, batchSize);
             for (int i = 0; i < inputs.size(); i++) {
                 ObjectNode o = json.createObjectNode();

@@ -3,11 +3,16 @@ package dev.cortado.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cortado.CortadoException;
+import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.DefaultModels;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
+import dev.cortado.generate.PromptOverflow;
 import dev.cortado.generate.TokenLogprob;
 import dev.cortado.model.Families;
 import dev.cortado.tokenizer.Tokenizer;
@@ -32,16 +37,20 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "prompt text") String prompt;
     @Option(names = "--max-tokens", description = "new tokens to generate (default 64)") Integer maxTokens;
     @Option(names = "--temperature", description = "sampling temperature (0 = greedy)") Float temperature;
-    @Option(names = "--top-k") Integer topK;
-    @Option(names = "--top-p") Float topP;
-    @Option(names = "--min-p") Float minP;
-    @Option(names = "--repetition-penalty") Float repetitionPenalty;
-    @Option(names = "--seed", description = "sampling seed (same seed, same tokens)") Long seed;
+    @Option(names = "--top-k", description = "sample from the K most likely tokens only") Integer topK;
+    @Option(names = "--top-p", description = "sample from the smallest set of tokens whose probabilities add up to P (nucleus)") Float topP;
+    @Option(names = "--min-p", description = "drop tokens less likely than P times the most likely one") Float minP;
+    @Option(names = "--repetition-penalty", description = "divide the logits of tokens already in the text by this (> 1 repeats less)") Float repetitionPenalty;
+    @Option(names = "--seed", description = "sampling seed: the same seed gives the same text (default: a fresh random seed, printed in --json "
+            + "output and, with --debug, on stderr)") Long seed;
+    @Option(names = "--truncate", defaultValue = "none", description = "when the prompt plus --max-tokens exceed the model's context: "
+            + "none (fail, the default) or left (drop tokens from the start of the prompt)") String truncate;
     @Option(names = "--stop", description = "stop string (repeatable)") List<String> stop;
     @Option(names = "--beams", description = "beam search width") Integer beams;
     @Option(names = "--num-return", description = "sequences to return") Integer numReturn;
     @Option(names = "--logprobs", description = "top-N logprobs per token in --json output") Integer logprobs;
-    @Option(names = "--engine", defaultValue = "cortado", description = "cortado or ort") String engine;
+    @Option(names = "--engine", defaultValue = "cortado", description = "cortado, ort (ONNX Runtime over the model's ONNX file) or auto "
+            + "(Cortado's engine when it runs the model, else ONNX Runtime); default ${DEFAULT-VALUE}") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16, half the bytes per token), f16 (CUDA)") String dtype;
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
@@ -49,7 +58,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Families.Engine eng = Families.Engine.parse(engine);
+        Families.Engine eng = Models.engine(engine);
         dev.cortado.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Path m = model != null ? model : DefaultModels.stories260K();
@@ -61,16 +70,29 @@ public final class GenerateCommand implements Callable<Integer> {
         if (minP != null) c = c.minP(minP).doSample(true);
         if (temperature != null && temperature == 0) c = c.doSample(false);
         if (repetitionPenalty != null) c = c.repetitionPenalty(repetitionPenalty);
+        c = c.promptOverflow(switch (truncate) {
+            case "none" -> PromptOverflow.ERROR;
+            case "left" -> PromptOverflow.TRUNCATE_LEFT;
+            default -> throw new CortadoException("unknown --truncate '" + truncate + "' (use none or left)");
+        });
         if (seed != null) c = c.seed(seed);
         if (stop != null) c = c.stopStrings(stop.toArray(String[]::new));
         if (beams != null) c = c.numBeams(beams);
         if (numReturn != null) c = c.numReturnSequences(numReturn);
         if (logprobs != null) c = c.logprobs(logprobs);
+        // no --seed: a fresh seed per run, as transformers does; reported so that the run can be repeated with --seed
+        if (seed == null && c.doSample()) c = c.seed(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
+        picocli.CommandLine.Model.OptionSpec d = spec.findOption("--debug");
+        boolean debug = d != null && Boolean.TRUE.equals(d.getValue());
+        if (seed == null && c.doSample() && debug) spec.commandLine().getErr().println("cortado: seed " + c.seed());
         c.validate();
         Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel lm = Families.openDecoder(m, dev, dt, eng)) {
-            Generator g = new Generator(lm, tok, c);
+        int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
+        try (LanguageModel lm = Models.openDecoder(m, dev, dt, eng);
+             Engine engine = lm instanceof DecoderModel dm ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
+            // Cortado's own models run through the serving engine, as every other surface does
+            Generator g = new Generator(engine != null ? engine.languageModel() : lm, tok, c);
             List<GenerationResult> results;
             if (stream && !json) {
                 results = g.generateBatch(List.of(prompt), t -> {
@@ -83,7 +105,11 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             if (json) {
                 ObjectMapper om = new ObjectMapper();
-                for (GenerationResult r : results) out.println(toJson(om, r, tok));
+                for (GenerationResult r : results) {
+                    ObjectNode o = toJson(om, r, tok);
+                    if (c.doSample()) o.put("seed", c.seed());
+                    out.println(o.toString());
+                }
             } else if (!stream) {
                 for (GenerationResult r : results) out.println(r.text());
             }
@@ -92,7 +118,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String toJson(ObjectMapper om, GenerationResult r, Tokenizer tok) {
+    static ObjectNode toJson(ObjectMapper om, GenerationResult r, Tokenizer tok) {
         ObjectNode o = om.createObjectNode();
         o.put("text", r.text());
         ArrayNode ids = o.putArray("ids");
@@ -107,6 +133,6 @@ public final class GenerateCommand implements Callable<Integer> {
                 if (t.top() != null) for (TokenLogprob.Top x : t.top()) top.addObject().put("token", x.text()).put("id", x.id()).put("logprob", x.logprob());
             }
         }
-        return o.toString();
+        return o;
     }
 }

@@ -4,7 +4,9 @@ import dev.cortado.CortadoException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code cortado} — the command line. Errors print one line naming the problem and exit with code 2. */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
@@ -16,9 +18,20 @@ public final class Main implements Runnable {
     @Option(names = "--debug", description = "print stack traces on errors", scope = CommandLine.ScopeType.INHERIT)
     boolean debug;
 
+    @Spec CommandSpec spec;
+
+    /** {@code cortado} alone: the usage goes to stderr and the exit code is 2 (no command was given). */
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getErr());
+        throw new UsageRequested();
+    }
+
+    /** Thrown by {@link #run()}: usage already printed, exit with code 2 and no further message. */
+    static final class UsageRequested extends RuntimeException {
+        UsageRequested() {
+            super(null, null, false, false);
+        }
     }
 
     public static void main(String[] args) {
@@ -32,10 +45,11 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("cortado: " + ex.getMessage());
+            err.println("cortado: " + oneLine(ex.getMessage()));
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            if (ex instanceof UsageRequested) return 2;
             if (debug) ex.printStackTrace(err);
             err.println("cortado: error: " + message(ex));
             return 2;
@@ -48,7 +62,16 @@ public final class Main implements Runnable {
         }
     }
 
+    /** The error line: one line however the message was written (JSON parsers put the location on a second line). */
     static String message(Throwable ex) {
+        return oneLine(rawMessage(ex));
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "null" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static String rawMessage(Throwable ex) {
         if (ex instanceof CortadoException) return ex.getMessage();
         Throwable c = ex;
         while (c.getCause() != null && !(c instanceof CortadoException)) c = c.getCause();

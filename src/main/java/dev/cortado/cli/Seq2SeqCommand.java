@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
+import dev.cortado.engine.Seq2SeqModel;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -31,18 +34,21 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--model", description = "seq2seq model folder (Optimum ONNX export or HF safetensors)") Path model;
     @Option(names = "--tokenizer", description = "tokenizer.json (default: in the model folder)") Path tokenizer;
     @Option(names = "--beams", description = "beam width (default: the model's generation_config)") Integer beams;
-    @Option(names = "--max-length", description = "maximum output tokens") Integer maxLength;
-    @Option(names = "--batch-size", defaultValue = "8", description = "sources per batch") int batchSize;
-    @Option(names = "--engine", description = "cortado, ort or auto (default: Cortado when safetensors are present, else ONNX Runtime)") String engine;
+    @Option(names = "--max-length", description = "maximum output tokens per source (at most the decoder's positions - 1)") Integer maxLength;
+    @Option(names = "--batch-size", defaultValue = "8", description = "sources per batch (default ${DEFAULT-VALUE})") int batchSize;
+    @Option(names = "--engine", defaultValue = "auto", description = "cortado, ort or auto (default: Cortado's engine when it runs the model, else ONNX Runtime)") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16), f16 (CUDA)") String dtype;
-    @Option(names = "--input", description = "input file: .txt (a line each), .tsv (--column), .jsonl (--field)") Path input;
-    @Option(names = "--column", defaultValue = "0", description = "TSV column (0-based index or header name)") String column;
-    @Option(names = "--field", defaultValue = "text", description = "JSONL field") String field;
-    @Option(names = "--output", description = "write results here instead of stdout") Path output;
+    @Option(names = "--input", paramLabel = "FILE", description = "read the sources from FILE instead of TEXT/stdin: .txt (a line each; an empty line gives an empty output line), "
+            + ".tsv (see --column), .jsonl (see --field)") Path input;
+    @Option(names = "--column", description = "TSV column: a header name (the first line is the header and is skipped) or a 0-based index "
+            + "(every line is a source); required when the TSV has more than one column") String column;
+    @Option(names = "--field", defaultValue = "text", description = "JSONL field holding the source (default ${DEFAULT-VALUE})") String field;
+    @Option(names = "--output", paramLabel = "FILE", description = "write the results to FILE instead of stdout, all or nothing: they go to a hidden temporary file "
+            + "next to FILE, renamed to FILE when every source is done; a failed or interrupted (Ctrl-C) run leaves FILE as it was") Path output;
     @Option(names = "--no-truncate", description = "fail on sources longer than the model's source limit (encoder positions, or model_max_length in tokenizer_config.json) instead of truncating") boolean noTruncate;
-    @Option(names = "--json", description = "print {source, text, score, tokens}") boolean json;
-    @Parameters(arity = "0..*", paramLabel = "TEXT") List<String> texts;
+    @Option(names = "--json", description = "print {source, text, score, tokens} per source ({source, error} for an empty source)") boolean json;
+    @Parameters(arity = "0..*", paramLabel = "TEXT", description = "sources, one output line each (default: one per stdin line)") List<String> texts;
 
     abstract String defaultModel();
 
@@ -52,46 +58,69 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         dev.cortado.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
+        Families.Engine e = Models.engine(engine);
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);
         if (beams != null && beams < 1) throw new CortadoException("--beams must be ≥ 1, got " + beams);
         if (maxLength != null && maxLength < 1) throw new CortadoException("--max-length must be ≥ 1, got " + maxLength);
+        if (input != null && texts != null && !texts.isEmpty()) {
+            throw new CortadoException("both --input " + input + " and TEXT ('" + texts.getFirst() + "'" + (texts.size() > 1 ? ", ..." : "")
+                    + ") were given; pass one of them");
+        }
         List<String> inputs = input != null ? readFile(input) : Inputs.argsOrStdin(texts, System.in);
         Path m = model != null ? model : DefaultModels.shipped(defaultModel(), what());
+        String command = spec.name();
         GenerationConfig c = ModelFiles.generationConfig(m);
         if (beams != null) c = c.numBeams(beams);
         if (maxLength != null) c = c.maxNewTokens(maxLength);
-        Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
         PrintWriter err = spec.commandLine().getErr();
-        Families.Engine e = engine == null || engine.equals("auto") ? null : Families.Engine.parse(engine);
-        PrintWriter out = output != null ? new PrintWriter(Files.newBufferedWriter(output, StandardCharsets.UTF_8)) : spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
-        try (Seq2Seq s2s = Families.openSeq2Seq(m, dev, dt, e)) {
+        Tokenizer tok = ModelFiles.tokenizer(m, tokenizer);
+        int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
+        try (Seq2Seq s2s = Models.openSeq2Seq(m, dev, dt, e, command);
+             // Cortado's own models run through the serving engine (a batch's sources are its concurrent requests)
+             Engine engine = s2s instanceof Seq2SeqModel sm
+                     ? new Engine(sm, tok, EngineOptions.defaults().kvSequences(batchSize * rows), false) : null;
+             AtomicOutput file = output != null ? AtomicOutput.open(output, err) : null) {
+            PrintWriter out = file != null ? file.writer() : spec.commandLine().getOut();
             Seq2SeqRunner runner = new Seq2SeqRunner(s2s, tok, c, !noTruncate, w -> err.println("cortado: warning: " + w))
-                    .sourceLimit(tokenizer == null ? ModelFiles.modelMaxLength(m) : null);
+                    .sourceLimit(tokenizer == null ? ModelFiles.modelMaxLength(m) : null).viaEngine(engine);
             Progress progress = input != null ? new Progress(err, inputs.size()) : null;
+            int per = runner.config().numReturnSequences(), offset = 0;
             for (List<String> batch : Seq2SeqRunner.batches(inputs, batchSize)) {
-                List<GenerationResult> rs = runner.run(batch);
-                int per = runner.config().numReturnSequences();
-                long generated = 0;
+                List<String> nonEmpty = new ArrayList<>();
+                List<Integer> numbers = new ArrayList<>();  // 1-based position in the whole input, for messages
                 for (int i = 0; i < batch.size(); i++) {
+                    if (batch.get(i).isBlank()) continue;
+                    nonEmpty.add(batch.get(i));
+                    numbers.add(offset + i + 1);
+                }
+                List<GenerationResult> rs = nonEmpty.isEmpty() ? List.of() : runner.run(nonEmpty, numbers::get);
+                long generated = 0;
+                int next = 0;
+                for (int i = 0; i < batch.size(); i++) {
+                    boolean empty = batch.get(i).isBlank();
+                    if (empty) err.println("cortado: warning: source " + (offset + i + 1) + " is empty; its output is empty");
                     for (int k = 0; k < per; k++) {
-                        GenerationResult r = rs.get(i * per + k);
-                        generated += r.ids().length;
+                        GenerationResult r = empty ? null : rs.get(next * per + k);
+                        if (r != null) generated += r.ids().length;
                         if (json) {
-                            ObjectNode o = om.createObjectNode().put("source", batch.get(i)).put("text", r.text()).put("score", r.score());
-                            o.put("tokens", r.ids().length);
+                            ObjectNode o = om.createObjectNode().put("source", batch.get(i));
+                            if (r == null) o.put("error", "empty source");
+                            else o.put("text", r.text()).put("score", r.score()).put("tokens", r.ids().length);
                             out.println(o.toString());
                         } else {
-                            out.println(r.text());
+                            out.println(r == null ? "" : r.text());
                         }
                     }
+                    if (!empty) next++;
                 }
                 out.flush();
+                offset += batch.size();
+                if (file != null) file.progress(offset, inputs.size());
                 if (progress != null) progress.advance(batch.size(), generated);
             }
             if (progress != null) progress.finish();
-        } finally {
-            if (output != null) out.close();
+            if (file != null) file.commit();
         }
         return 0;
     }
@@ -117,7 +146,14 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
         } else if (name.endsWith(".tsv")) {
             int col;
             int start = 0;
-            if (column.matches("\\d+")) {
+            int columns = lines.isEmpty() ? 1 : lines.getFirst().split("\t", -1).length;
+            if (column == null && columns > 1) {
+                throw new CortadoException(file + " has " + columns + " tab-separated columns: pass --column NAME (the first line is the header) "
+                        + "or --column INDEX (0-based, no header line)");
+            }
+            if (column == null) {
+                col = 0;
+            } else if (column.matches("\\d+")) {
                 col = Integer.parseInt(column);
             } else {
                 col = java.util.Arrays.asList(lines.getFirst().split("\t", -1)).indexOf(column);

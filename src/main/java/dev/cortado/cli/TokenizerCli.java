@@ -1,6 +1,7 @@
 package dev.cortado.cli;
 
 import dev.cortado.CortadoException;
+import dev.cortado.tokenizer.Tokenizer;
 import dev.cortado.tokenizer.TokenizerCommands;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,9 +19,9 @@ final class TokenizerCli {
     @Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print {\"ids\",\"tokens\"} for TEXT.")
     static final class Tokenize implements Callable<Integer> {
         @Spec CommandSpec spec;
-        @Option(names = "--tokenizer", required = true) Path tokenizer;
+        @Option(names = "--tokenizer", required = true, description = "a Hugging Face tokenizer.json") Path tokenizer;
         @Option(names = "--no-special", description = "do not add special tokens") boolean noSpecial;
-        @Parameters(paramLabel = "TEXT") String text;
+        @Parameters(paramLabel = "TEXT", description = "text to tokenize") String text;
 
         @Override public Integer call() {
             spec.commandLine().getOut().println(TokenizerCommands.tokenizeJson(tokenizer, text, !noSpecial));
@@ -31,19 +32,28 @@ final class TokenizerCli {
     @Command(name = "detokenize", mixinStandardHelpOptions = true, description = "Decode token IDS to text.")
     static final class Detokenize implements Callable<Integer> {
         @Spec CommandSpec spec;
-        @Option(names = "--tokenizer", required = true) Path tokenizer;
-        @Parameters(paramLabel = "IDS", arity = "1..*") List<String> ids;
+        @Option(names = "--tokenizer", required = true, description = "a Hugging Face tokenizer.json") Path tokenizer;
+        @Parameters(paramLabel = "IDS", arity = "1..*", description = "token ids (separate arguments, commas allowed)") List<String> ids;
 
         @Override public Integer call() {
-            int[] a = new int[ids.size()];
+            List<String> parts = ids.stream().flatMap(x -> java.util.Arrays.stream(x.split("[,\\s\\[\\]]+"))).filter(x -> !x.isEmpty()).toList();
+            if (parts.isEmpty()) throw new CortadoException("no token ids in " + ids);
+            int[] a = new int[parts.size()];
             for (int i = 0; i < a.length; i++) {
                 try {
-                    a[i] = Integer.parseInt(ids.get(i).replace(",", "").trim());
+                    a[i] = Integer.parseInt(parts.get(i));
                 } catch (NumberFormatException e) {
-                    throw new CortadoException("not a token id: '" + ids.get(i) + "'");
+                    throw new CortadoException("not a token id: '" + parts.get(i) + "' (ids are integers ≥ 0)");
                 }
             }
-            spec.commandLine().getOut().println(TokenizerCommands.detokenize(tokenizer, a));
+            Tokenizer tok = Tokenizer.fromFile(tokenizer);
+            for (int id : a) {
+                if (tok.idToToken(id) == null) {
+                    throw new CortadoException("token id " + id + " is not in the vocabulary of " + tokenizer + " (" + tok.vocabSize()
+                            + " tokens" + (id < 0 ? "; ids are ≥ 0" : "") + ")");
+                }
+            }
+            spec.commandLine().getOut().println(tok.decode(a, false));
             return 0;
         }
     }
@@ -51,7 +61,7 @@ final class TokenizerCli {
     @Command(name = "chat-template", mixinStandardHelpOptions = true, description = "Render a chat template.")
     static final class ChatTemplate implements Callable<Integer> {
         @Spec CommandSpec spec;
-        @Option(names = "--tokenizer-config", required = true) Path config;
+        @Option(names = "--tokenizer-config", required = true, description = "tokenizer_config.json holding the chat_template") Path config;
         @Option(names = "--messages", required = true, description = "JSON list of {role, content}") Path messages;
 
         @Override public Integer call() {

@@ -109,9 +109,10 @@ public final class Engine implements AutoCloseable {
                     throw new CortadoException("the serving engine needs cross-attention with the self-attention's "
                             + "heads and head size; run this model without the engine");
         int layers = d.layers().size(), blocksPerSeq = (d.maxPositions() + KvPool.BLOCK - 1) / KvPool.BLOCK;
+        if (seq2seq != null) blocksPerSeq += (seq2seq.maxSourcePositions() + KvPool.BLOCK - 1) / KvPool.BLOCK;
         long perBlock = KvPool.bytesFor(layers, d.kvHeads(), d.headDim(), 1, model.backend());
         long bytes = options.kvMemoryBytes() > 0 ? options.kvMemoryBytes()
-                : Math.min(1L << 30, perBlock * blocksPerSeq * 64);
+                : Math.min(1L << 30, perBlock * blocksPerSeq * options.kvSequences());
         long blocks = bytes / perBlock;
         if (blocks < 1)
             throw new CortadoException("kv memory of " + bytes + " bytes holds no KV block (one takes " + perBlock
@@ -137,6 +138,7 @@ public final class Engine implements AutoCloseable {
             config = (seq2seq != null ? given.encoderDecoder(true) : given).validate();
             int[] ids = promptIds(request, config);
             source = seq2seq != null ? checkSource(ids) : null;
+            if (seq2seq != null) Seq2SeqRunner.checkMaxNewTokens(config, model.maxPositions());
             prompt = seq2seq != null ? new int[0] : ids;
             checkFits(prompt, source, config);
             c = new RequestContext(request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos() | 1);

@@ -9,27 +9,33 @@ import dev.cortado.CortadoException;
  * {@code gatherMicros}: how long an iteration waits for running sequences to bring their next token before it
  * starts without them. {@code prefixSharing}: reuse KV blocks of prompts that share a prefix.
  */
-public record EngineOptions(long kvMemoryBytes, int tokenBudget, int gatherMicros, boolean prefixSharing) {
+public record EngineOptions(long kvMemoryBytes, int tokenBudget, int gatherMicros, boolean prefixSharing, int kvSequences) {
     public EngineOptions {
         if (kvMemoryBytes < 0) throw new CortadoException("kv memory must be ≥ 0 bytes, got " + kvMemoryBytes);
+        if (kvSequences < 1) throw new CortadoException("kv sequences must be ≥ 1, got " + kvSequences);
         if (tokenBudget < 1) throw new CortadoException("token budget per step must be ≥ 1, got " + tokenBudget);
         if (gatherMicros < 0) throw new CortadoException("gather time must be ≥ 0 µs, got " + gatherMicros);
     }
 
     public static EngineOptions defaults() {
-        return new EngineOptions(0, 256, 2000, true);
+        return new EngineOptions(0, 256, 2000, true, 64);
     }
 
     public EngineOptions kvMemory(long bytes) {
-        return new EngineOptions(bytes, tokenBudget, gatherMicros, prefixSharing);
+        return new EngineOptions(bytes, tokenBudget, gatherMicros, prefixSharing, kvSequences);
     }
 
     public EngineOptions tokenBudget(int tokens) {
-        return new EngineOptions(kvMemoryBytes, tokens, gatherMicros, prefixSharing);
+        return new EngineOptions(kvMemoryBytes, tokens, gatherMicros, prefixSharing, kvSequences);
     }
 
     public EngineOptions prefixSharing(boolean on) {
-        return new EngineOptions(kvMemoryBytes, tokenBudget, gatherMicros, on);
+        return new EngineOptions(kvMemoryBytes, tokenBudget, gatherMicros, on, kvSequences);
+    }
+
+    /** Without an explicit KV memory size: a pool for this many full-context sequences (one CLI job: its rows). */
+    public EngineOptions kvSequences(int n) {
+        return new EngineOptions(kvMemoryBytes, tokenBudget, gatherMicros, prefixSharing, n);
     }
 
     /** Parses sizes such as {@code 2g}, {@code 512m}, {@code 65536k} or plain bytes. */

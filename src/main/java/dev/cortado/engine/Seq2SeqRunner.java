@@ -56,6 +56,14 @@ public final class Seq2SeqRunner {
 
     /** num_return_sequences results per source, source-major. */
     public List<GenerationResult> run(List<String> sources) {
+        return run(sources, i -> i + 1);
+    }
+
+    /**
+     * {@link #run(List)}, naming source {@code i} of this batch as {@code number.applyAsInt(i)} in errors and warnings
+     * (its line in the caller's whole input).
+     */
+    public List<GenerationResult> run(List<String> sources, java.util.function.IntUnaryOperator number) {
         int b = sources.size();
         if (b == 0) return List.of();
         int limit = maxSourceTokens();
@@ -63,15 +71,15 @@ public final class Seq2SeqRunner {
         int len = 1;
         for (int i = 0; i < b; i++) {
             String s = sources.get(i);
-            if (s == null || s.isBlank()) throw new CortadoException("source " + (i + 1) + " is empty");
+            if (s == null || s.isBlank()) throw new CortadoException("source " + number.applyAsInt(i) + " is empty");
             int[] ids = tokenizer.encode(s, true).ids();
             if (ids.length > limit) {
                 if (!truncate) {
                     String why = limit < model.maxSourcePositions() ? "model_max_length in tokenizer_config.json" : "the encoder's positions";
-                    throw new CortadoException("source " + (i + 1) + " has " + ids.length + " tokens, more than the model's limit of "
+                    throw new CortadoException("source " + number.applyAsInt(i) + " has " + ids.length + " tokens, more than the model's limit of "
                             + limit + " (" + why + "); allow truncation to cut it");
                 }
-                warnings.accept("source " + (i + 1) + " truncated from " + ids.length + " to " + limit + " tokens");
+                warnings.accept("source " + number.applyAsInt(i) + " truncated from " + ids.length + " to " + limit + " tokens");
                 int last = ids[ids.length - 1];
                 ids = java.util.Arrays.copyOf(ids, limit);
                 ids[limit - 1] = last;  // keep the closing special token (</s>) as HF truncation does
@@ -90,10 +98,22 @@ public final class Seq2SeqRunner {
         }
         int per = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
         Seq2Seq.Encoded enc = model.encode(ids, valid);
-        Generator g = new Generator(model.bind(enc, per), tokenizer, config);
+        dev.cortado.generate.LanguageModel decoder = model.bind(enc, per);
+        checkMaxNewTokens(config, decoder.maxPositions());
+        Generator g = new Generator(decoder, tokenizer, config);
         return g.generateIds(new int[b][0]);
     }
 
+
+    /** A seq2seq decoder starts from one token, so it writes at most positions - 1 tokens per source. */
+    static void checkMaxNewTokens(GenerationConfig config, int decoderPositions) {
+        Integer maxNew = config.maxNewTokens();
+        if (maxNew != null && maxNew >= decoderPositions) {
+            throw new CortadoException("maximum output length " + maxNew + " is more than this model writes per source: its decoder has "
+                    + decoderPositions + " positions, so at most " + (decoderPositions - 1)
+                    + " output tokens (lower --max-length / max_new_tokens)");
+        }
+    }
 
     /** Each source is one engine request, batched with whatever else the engine runs; results in source order. */
     private List<GenerationResult> viaEngine(int[][] sources) {

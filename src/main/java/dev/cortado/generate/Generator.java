@@ -122,7 +122,8 @@ public final class Generator {
         if (config.promptOverflow() == PromptOverflow.ERROR)
             throw new CortadoException("prompt " + i + " has " + p.length + " tokens and max_new_tokens is "
                     + (maxNew == null ? "unset" : maxNew) + ", but the model's context is " + ctx
-                    + " tokens; shorten the prompt, lower max_new_tokens or set truncate_prompt");
+                    + " tokens; shorten the prompt, lower max_new_tokens or let the prompt's start be dropped "
+                    + "(--truncate left; truncate_prompt in the generation config)");
         int keep = ctx - Math.min(need, ctx - 1);
         if (config.encoderDecoder()) {
             int[] out = new int[keep];

@@ -21,7 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 class CliErrorsTest {
     @TempDir Path tmp;
 
-    record Run(int code, String out, String err) {}
+    record Run(int code, String out, String err) {
+        /** The run with stderr's "cortado: warning:" lines left out (errors are checked on their own). */
+        Run withoutWarnings() {
+            return new Run(code, out, String.join("\n", err.lines().filter(l -> !l.startsWith("cortado: warning:")).toList()));
+        }
+    }
 
     static Run run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();

@@ -106,11 +106,20 @@ class EngineTest {
                 int thread = t;
                 clients.execute(() -> {
                     for (int i = thread; i < n; i += 16) {
-                        CompletableFuture<Completion> f = engine.submit(request(i));
+                        // every ninth request is cancelled midway, from its own token stream after 3 tokens
+                        var self = new java.util.concurrent.atomic.AtomicReference<CompletableFuture<Completion>>();
+                        var seen = new java.util.concurrent.atomic.AtomicInteger();
+                        boolean cancel = i % 9 == 4;
+                        CompletableFuture<Completion> f = engine.submit(request(i), token -> {
+                            if (cancel && seen.incrementAndGet() == 3) {
+                                while (self.get() == null) Thread.onSpinWait();
+                                self.get().cancel(true);
+                            }
+                        });
+                        self.set(f);
                         synchronized (futures) {
                             futures.set(i, f);
                         }
-                        if (i % 9 == 4) f.cancel(true);
                     }
                 });
             }

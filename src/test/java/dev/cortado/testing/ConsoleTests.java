@@ -21,8 +21,9 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * Runs JUnit tests without Maven (the device bundle of native/device-run.sh has no Maven and no network).
- * Arguments: {@code [--tag T]... [--exclude-tag T]... [--package P]... [--class C]... [--method C#m]...};
- * default: every test under dev.cortado. Prints one line per test (skips with their reason) and a summary; exits 1
+ * Arguments: {@code [--tag T]... [--exclude-tag T]... [--package P]... [--class C]... [--method C#m]...
+ * [--reports DIR]}; default: every test under dev.cortado; {@code --reports} writes JUnit XML (the legacy
+ * surefire-style format) into DIR. Prints one line per test (skips with their reason) and a summary; exits 1
  * when a test failed, 2 when none ran.
  */
 public final class ConsoleTests {
@@ -31,6 +32,7 @@ public final class ConsoleTests {
     public static void main(String[] args) {
         List<DiscoverySelector> selectors = new ArrayList<>();
         List<String> tags = new ArrayList<>(), excluded = new ArrayList<>();
+        java.nio.file.Path reports = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -40,9 +42,10 @@ public final class ConsoleTests {
                 case "--package" -> selectors.add(selectPackage(need(a, v)));
                 case "--class" -> selectors.add(selectClass(need(a, v)));
                 case "--method" -> selectors.add(selectMethod(need(a, v)));
+                case "--reports" -> reports = java.nio.file.Path.of(need(a, v));
                 default -> {
                     System.err.println("unknown argument " + a
-                            + " (use --tag, --exclude-tag, --package, --class, --method)");
+                            + " (use --tag, --exclude-tag, --package, --class, --method, --reports)");
                     System.exit(2);
                 }
             }
@@ -55,7 +58,12 @@ public final class ConsoleTests {
         LauncherDiscoveryRequest request = b.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
-        launcher.execute(request, summary, new Printer());
+        List<TestExecutionListener> listeners = new ArrayList<>(List.of(summary, new Printer()));
+        if (reports != null) {
+            listeners.add(new org.junit.platform.reporting.legacy.xml.LegacyXmlReportGeneratingListener(reports,
+                    new PrintWriter(System.err, true)));
+        }
+        launcher.execute(request, listeners.toArray(TestExecutionListener[]::new));
         TestExecutionSummary s = summary.getSummary();
         PrintWriter out = new PrintWriter(System.out, true);
         s.printFailuresTo(out, 30);
