@@ -50,7 +50,8 @@ public final class TranscribeCommand implements Callable<Integer> {
         if (!Files.isDirectory(model)) throw new CortadoException("model folder not found: " + model);
         dev.cortado.Device target = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
-        dev.cortado.model.whisper.WhisperConfig.load(model);   // a non-Whisper folder fails here, naming model_type
+        Models.require(model, Models.Kind.SPEECH, "transcribe");   // a text model is pointed to its command
+        dev.cortado.model.whisper.WhisperConfig.load(model);
         WhisperSettings settings = WhisperSettings.load(model.toAbsolutePath());
         List<Audio> inputs = audio.stream().map(Audio::read).toList();   // bad files fail before the model loads
         for (int i = 0; i < inputs.size(); i++)

@@ -104,8 +104,17 @@ class TranscribeCliTest {
     @Test
     void nonWhisperModel() {
         assertOneLineError(run("transcribe", "--model", "models/fixtures/tiny-bart", DIR.resolve("audio/hello.wav").toString()),
-                "is not a Whisper model");
+                "which `cortado transcribe` does not run; use cortado translate");
         assertOneLineError(run("transcribe", "--model", tmp.toString(), DIR.resolve("audio/hello.wav").toString()), "no config.json");
+    }
+
+    @Test
+    void textCommandsPointToTranscribe() {
+        assertOneLineError(run("translate", "--model", MODEL, "--tokenizer", "models/cortado-en-de/tokenizer.json", "hello"), "cortado transcribe");
+        Run info = run("info", "--model", MODEL);
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("speech-to-text (Whisper) model") && info.out().contains("run it with cortado transcribe"), info.out());
+        assertTrue(info.out().contains("engine:     whisper (safetensors)"), info.out());
     }
 
     @Test
