@@ -41,12 +41,14 @@ public final class Transcriber {
     private final Tokenizer tokenizer;
     private final WhisperSettings settings;
     private final LogMel frontend;
+    private final double frameSeconds;   // hop / sampling rate (0.01 s)
 
     public Transcriber(WhisperModel model, Tokenizer tokenizer, WhisperSettings settings, LogMel frontend) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.settings = settings;
         this.frontend = frontend;
+        this.frameSeconds = frontend.hopLength() / (double) frontend.sampleRate();
         if (frontend.framesPerWindow() != model.config().framesPerWindow())
             throw new CortadoException("preprocessor_config.json gives " + frontend.framesPerWindow() + " frames per window but the encoder takes "
                     + model.config().framesPerWindow() + "; the files do not belong together");
@@ -101,7 +103,8 @@ public final class Transcriber {
             int[] generated = decode(slice(features, seek, num), prompt, cfg, rules);
             double offset = seek * TIME_PRECISION / INPUT_STRIDE;
             if (!timestamps) {
-                segments.add(new Transcript.Segment(offset, offset + num * 0.01, text(generated), generated));
+                segments.add(new Transcript.Segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
+                        text(generated), generated));
                 for (int t : generated) all.add(t);
                 break;
             }
@@ -117,7 +120,7 @@ public final class Transcriber {
     /** transformers' _retrieve_segment: adds segments, returns how many frames to advance. */
     private int cut(int[] seq, double offset, int numFrames, List<Transcript.Segment> out, List<Integer> all) {
         int begin = settings.timestampBegin(), n = seq.length;
-        boolean singleEnding = n >= 2 && seq[n - 2] < begin && seq[n - 1] >= begin || n == 1 && seq[0] >= begin && false;
+        boolean singleEnding = n >= 2 && seq[n - 2] < begin && seq[n - 1] >= begin;   // HF: last two == [text, timestamp]
         List<Integer> slices = new ArrayList<>();
         for (int i = 0; i + 1 < n; i++) if (seq[i] >= begin && seq[i + 1] >= begin) slices.add(i + 1);
         for (int t : seq) all.add(t);
@@ -137,7 +140,7 @@ public final class Transcriber {
             if (singleEnding) return numFrames;
             return (seq[last - 2] - begin) * INPUT_STRIDE;
         }
-        double lastPos = (int) (numFrames * 0.01 / TIME_PRECISION);
+        double lastPos = (int) (numFrames * frameSeconds / TIME_PRECISION);
         int lastTs = -1;
         for (int t : seq) if (t >= begin) lastTs = t;
         if (lastTs >= 0 && lastTs != begin) lastPos = lastTs - begin;
