@@ -26,7 +26,7 @@ import java.util.function.DoubleConsumer;
  * final timestamp). Generation itself is the shared {@link Generator} (greedy or beam) with Whisper's rules as the
  * model's logits processors.
  */
-public final class Transcriber {
+public final class Transcriber implements AutoCloseable {
     /** Options of one transcription; null language = detect, null maxNewTokens = up to max_length. */
     public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
         public static Options defaults() {
@@ -52,6 +52,44 @@ public final class Transcriber {
         if (frontend.framesPerWindow() != model.config().framesPerWindow())
             throw new CortadoException("preprocessor_config.json gives " + frontend.framesPerWindow() + " frames per window but the encoder takes "
                     + model.config().framesPerWindow() + "; the files do not belong together");
+    }
+
+    /**
+     * Opens a Whisper folder (safetensors or Optimum ONNX, config.json, generation_config.json, preprocessor_config.json,
+     * tokenizer.json unless {@code tokenizerJson} is given) on {@code device}; closing the transcriber frees the model.
+     * <pre>{@code
+     * try (Transcriber t = Transcriber.open(Path.of("whisper-tiny"), Device.cpu(), null)) {
+     *     Transcript r = t.transcribe(Audio.read(Path.of("speech.wav")), Transcriber.Options.defaults());
+     *     Transcript s = t.transcribe(new Audio(samples16k, 16000), new Transcriber.Options("en", "transcribe", true, 1, null));
+     * }
+     * }</pre>
+     */
+    public static Transcriber open(java.nio.file.Path dir, dev.cortado.Device device, java.nio.file.Path tokenizerJson) {
+        WhisperConfig.load(dir);
+        WhisperSettings settings = WhisperSettings.load(dir);
+        java.nio.file.Path tf = tokenizerJson != null ? tokenizerJson : dir.resolve("tokenizer.json");
+        if (!java.nio.file.Files.isRegularFile(tf)) throw new CortadoException("no tokenizer.json for " + dir + " (pass --tokenizer PATH)");
+        Tokenizer tok = Tokenizer.fromFile(tf);
+        dev.cortado.backend.Backend be = device.backend(dev.cortado.tensor.DType.F32);
+        WhisperModel m;
+        try {
+            m = WhisperFamily.open(dir, be);
+        } catch (RuntimeException e) {
+            be.close();
+            throw e;
+        }
+        try {
+            return new Transcriber(m, tok, settings, LogMel.fromPreprocessorConfig(dir, m.config().melBins()));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Closes the model (and its backend). */
+    @Override
+    public void close() {
+        model.close();
     }
 
     public Transcript transcribe(Audio audio, Options o) {

@@ -85,6 +85,20 @@ class WhisperFixtureTest {
         }
     }
 
+    /** The API on raw 16 kHz samples: Transcriber.open (tokenizer from ../shared) gives the timestamp golden and its text. */
+    @Test
+    void openTranscriberOnRawSamples() {
+        Path tok = dev.cortado.testing.Shared.require("models/tokenizers/whisper-tiny/tokenizer.json");
+        float[] pcm16k = Audio.read(DIR.resolve("audio/hello.wav")).resampled(16000).samples();
+        JsonNode g = goldens.get("generate").get("en_timestamps_greedy").get("segments").get(0);
+        try (Transcriber t = Transcriber.open(MODEL, dev.cortado.Device.cpu(), tok)) {
+            Transcript r = t.transcribe(new Audio(pcm16k, 16000), new Transcriber.Options("en", "transcribe", true, 1, 24));
+            assertArrayEquals(Fixtures.ints(g.get("tokens")), r.segments().getFirst().tokens());
+            assertEquals(g.get("text").asText(), r.segments().getFirst().text());
+            assertEquals("en", r.language());
+        }
+    }
+
     static void checkPromptLogits(WhisperModel model) throws IOException {
         JsonNode fw = goldens.get("forward");
         var enc = model.encodeFeatures(new float[][][] {hfFeatures()});
