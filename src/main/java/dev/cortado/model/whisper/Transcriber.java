@@ -49,6 +49,9 @@ public final class Transcriber implements AutoCloseable {
         this.settings = settings;
         this.frontend = frontend;
         this.frameSeconds = frontend.hopLength() / (double) frontend.sampleRate();
+        if (tokenizer != null && tokenizer.vocabSize() > model.vocabSize())
+            throw new CortadoException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocabulary has "
+                    + model.vocabSize() + ": they do not belong together");
         if (frontend.framesPerWindow() != model.config().framesPerWindow())
             throw new CortadoException("preprocessor_config.json gives " + frontend.framesPerWindow() + " frames per window but the encoder takes "
                     + model.config().framesPerWindow() + "; the files do not belong together");

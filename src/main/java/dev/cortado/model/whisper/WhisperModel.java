@@ -36,6 +36,21 @@ public final class WhisperModel implements Seq2Seq {
 
     /** Log-mel features [B][melBins][frames] (frames = 2 · max_source_positions for a 30 s window) → encoding. */
     public Encoded encodeFeatures(float[][][] mel) {
+        try (Backend.Scope scope = be.scope()) {
+            Tensor hidden = scope.keep(encoderHidden(mel));
+            return s2s.encoded(hidden, allValid((int) hidden.dim(0), (int) hidden.dim(1)));
+        }
+    }
+
+    /** The encoder's last hidden state [B·S·D] on the host (tests, debugging). */
+    public float[] encoderOutput(float[][][] mel) {
+        try (Backend.Scope scope = be.scope()) {
+            return be.toHost(encoderHidden(mel));
+        }
+    }
+
+    /** Conv stem (conv1 + GELU, conv2 stride 2 + GELU), + positions, encoder layers, final norm; in the caller's scope. */
+    private Tensor encoderHidden(float[][][] mel) {
         int b = mel.length;
         if (b == 0) throw new IllegalArgumentException("no features");
         int bins = mel[0].length, t = mel[0][0].length;
@@ -49,20 +64,17 @@ public final class WhisperModel implements Seq2Seq {
         for (int i = 0; i < b; i++)
             for (int m = 0; m < bins; m++)
                 for (int j = 0; j < t; j++) host[(i * t + j) * bins + m] = mel[i][m][j];
-        try (Backend.Scope scope = be.scope()) {
-            Tensor x = be.fromHost(host, b, t, bins);
-            Tensor h = conv1.forward(be, x);
-            be.activate(h, Backend.Activation.GELU_ERF);
-            h = conv2.forward(be, h);
-            be.activate(h, Backend.Activation.GELU_ERF);
-            int s = (int) h.dim(1), d = (int) h.dim(2);
-            Tensor pos = be.allocate(DType.F32, b, s, d);
-            long bytes = (long) s * d * be.elementBytes(DType.F32);
-            for (int i = 0; i < b; i++) be.copy(positions, 0, pos, i * bytes, bytes);
-            be.add(h, pos, h);
-            Tensor hidden = scope.keep(s2s.encoderLayers().forwardEmbedded(be, h, null));
-            return s2s.encoded(hidden, allValid(b, s));
-        }
+        Tensor x = be.fromHost(host, b, t, bins);
+        Tensor h = conv1.forward(be, x);
+        be.activate(h, Backend.Activation.GELU_ERF);
+        h = conv2.forward(be, h);
+        be.activate(h, Backend.Activation.GELU_ERF);
+        int s = (int) h.dim(1), d = (int) h.dim(2);
+        Tensor pos = be.allocate(DType.F32, b, s, d);
+        long bytes = (long) s * d * be.elementBytes(DType.F32);
+        for (int i = 0; i < b; i++) be.copy(positions, 0, pos, i * bytes, bytes);
+        be.add(h, pos, h);
+        return s2s.encoderLayers().forwardEmbedded(be, h, null);
     }
 
     private static boolean[][] allValid(int b, int s) {
