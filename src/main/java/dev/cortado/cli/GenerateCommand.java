@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
+import dev.cortado.api.SamplingParams;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Engine;
@@ -62,24 +63,15 @@ public final class GenerateCommand implements Callable<Integer> {
         dev.cortado.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Path m = model != null ? model : DefaultModels.stories260K();
-        GenerationConfig c = ModelFiles.generationConfig(m);
-        c = c.maxNewTokens(maxTokens != null ? maxTokens : 64);
-        if (temperature != null) c = c.temperature(temperature).doSample(temperature > 0);
-        if (topK != null) c = c.topK(topK).doSample(true);
-        if (topP != null) c = c.topP(topP).doSample(true);
-        if (minP != null) c = c.minP(minP).doSample(true);
-        if (temperature != null && temperature == 0) c = c.doSample(false);
-        if (repetitionPenalty != null) c = c.repetitionPenalty(repetitionPenalty);
+        // the same knob mapping as the OpenAI requests of `batch` (dev.cortado.api.SamplingParams)
+        GenerationConfig c = new SamplingParams(maxTokens != null ? maxTokens : 64, temperature, topK, topP, minP,
+                repetitionPenalty, null, null, seed, stop, numReturn, beams, logprobs, null)
+                .applyTo(ModelFiles.generationConfig(m));
         c = c.promptOverflow(switch (truncate) {
             case "none" -> PromptOverflow.ERROR;
             case "left" -> PromptOverflow.TRUNCATE_LEFT;
             default -> throw new CortadoException("unknown --truncate '" + truncate + "' (use none or left)");
         });
-        if (seed != null) c = c.seed(seed);
-        if (stop != null) c = c.stopStrings(stop.toArray(String[]::new));
-        if (beams != null) c = c.numBeams(beams);
-        if (numReturn != null) c = c.numReturnSequences(numReturn);
-        if (logprobs != null) c = c.logprobs(logprobs);
         // no --seed: a fresh seed per run, as transformers does; reported so that the run can be repeated with --seed
         if (seed == null && c.doSample()) c = c.seed(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
         picocli.CommandLine.Model.OptionSpec d = spec.findOption("--debug");

@@ -117,6 +117,24 @@ class TranscribeCliTest {
         assertTrue(info.out().contains("engine:     whisper (safetensors)"), info.out());
     }
 
+    /** config.json errors go through ConfigCheck: one line naming the file, field and rule. */
+    @Test
+    void badWhisperConfig() throws Exception {
+        String wav = DIR.resolve("audio/hello.wav").toString();
+        Path m = tmp.resolve("bad-whisper");
+        Files.createDirectories(m);
+        for (String f : new String[] {"config.json", "generation_config.json", "preprocessor_config.json", "model.safetensors"})
+            Files.copy(DIR.resolve("tiny-whisper").resolve(f), m.resolve(f));
+        String good = Files.readString(m.resolve("config.json"));
+        Files.writeString(m.resolve("config.json"), good.replace("\"encoder_attention_heads\": 2", "\"encoder_attention_heads\": 3"));
+        assertOneLineError(run("transcribe", "--model", m.toString(), wav), "encoder_attention_heads = 3");
+        Files.writeString(m.resolve("config.json"), good.replace("\"num_mel_bins\": 80", "\"num_mel_bins\": 128"));
+        assertOneLineError(run("transcribe", "--model", m.toString(), "--tokenizer", "models/cortado-en-de/tokenizer.json", wav), "model.encoder.conv1.weight");
+        Files.writeString(m.resolve("config.json"), good);
+        Files.delete(m.resolve("generation_config.json"));
+        assertOneLineError(run("transcribe", "--model", m.toString(), wav), "has no generation_config.json");
+    }
+
     @Test
     void badOptions() {
         String wav = DIR.resolve("audio/hello.wav").toString();

@@ -14,6 +14,7 @@ import dev.cortado.layers.Linear;
 import dev.cortado.layers.Mlp;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
+import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.model.Seq2SeqTracer;
 import dev.cortado.model.WeightNames;
@@ -58,54 +59,66 @@ public final class WhisperFamily {
     /** From the Optimum ONNX files; config.json in the folder or its parent. */
     public static WhisperModel fromOnnx(Path dir, Backend be) {
         ModelConfig mc = ModelConfig.find(dir);
-        WhisperConfig c = WhisperConfig.load(mc.file().getParent());
+        WhisperConfig c = WhisperConfig.of(mc);
         try (Seq2SeqTracer t = Seq2SeqTracer.open(dir, mc, be)) {
             return build(c, t.names(), be, "onnx");
         }
     }
 
     static WhisperModel build(WhisperConfig c, WeightNames w, Backend be, String source) {
-        int d = c.dModel();
-        Activation act = WeightNames.activation(c.activation(), c.file().toString());
+        int d = c.dModel(), mels = c.melBins(), vocab = c.vocabSize();
+        ConfigCheck k = c.check();
+        Activation act = c.activation();
         float eps = 1e-5f;
         String e = "model.encoder.", dp = "model.decoder.";
-        Conv1d conv1 = Conv1d.of(be, w.need(e + "conv1.weight"), w.opt(e + "conv1.bias"), 1, 1);
-        Conv1d conv2 = Conv1d.of(be, w.need(e + "conv2.weight"), w.opt(e + "conv2.bias"), 2, 1);
-        if (conv1.inChannels() != c.melBins())
-            throw new CortadoException(source + ": conv1 expects " + conv1.inChannels() + " mel bins but config.json says num_mel_bins "
-                    + c.melBins() + "; the weights and config do not belong together");
-        Tensor encPos = w.need(e + "embed_positions.weight");
+        k.layersMatch("encoder_layers", c.encoderLayers(), w.tensors().keySet(), e + "layers.", w.source());
+        k.layersMatch("decoder_layers", c.decoderLayers(), w.tensors().keySet(), dp + "layers.", w.source());
+        Conv1d conv1 = Conv1d.of(be, w.need(e + "conv1.weight", d, mels, 3), vector(w, e + "conv1.bias", d), 1, 1);
+        Conv1d conv2 = Conv1d.of(be, w.need(e + "conv2.weight", d, d, 3), vector(w, e + "conv2.bias", d), 2, 1);
+        Tensor encPos = w.need(e + "embed_positions.weight", c.maxSourcePositions(), d);
+        int encFfn = c.encoderFfn() > 0 ? c.encoderFfn() : rows(w, e + "layers.0.fc1.weight");
+        int decFfn = c.decoderFfn() > 0 ? c.decoderFfn() : rows(w, dp + "layers.0.fc1.weight");
         List<EncoderLayer> enc = new ArrayList<>();
         for (int l = 0; l < c.encoderLayers(); l++) {
             String p = e + "layers." + l + ".";
-            enc.add(new EncoderLayer(attention(w, p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps),
-                    new Mlp(w.linear(p + "fc1"), null, w.linear(p + "fc2"), act), w.layerNorm(p + "final_layer_norm", eps), true));
+            enc.add(new EncoderLayer(attention(w, p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                    new Mlp(w.linear(p + "fc1", encFfn, d), null, w.linear(p + "fc2", d, encFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
-        TransformerEncoder encoder = new TransformerEncoder(null, enc, w.layerNorm(e + "layer_norm", eps), null);
+        TransformerEncoder encoder = new TransformerEncoder(null, enc, w.layerNorm(e + "layer_norm", eps, d), null);
         List<DecoderLayer> dec = new ArrayList<>();
         for (int l = 0; l < c.decoderLayers(); l++) {
             String p = dp + "layers." + l + ".";
-            dec.add(new DecoderLayer(attention(w, p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps),
-                    attention(w, p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps),
-                    new Mlp(w.linear(p + "fc1"), null, w.linear(p + "fc2"), act), w.layerNorm(p + "final_layer_norm", eps), true));
+            dec.add(new DecoderLayer(attention(w, p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                    attention(w, p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
+                    new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
-        Tensor tok = w.need(dp + "embed_tokens.weight");
-        Linear head = new Linear(w.opt("proj_out.weight") != null ? w.linearWeight("proj_out.weight") : be.weightTransposed(tok), null);
+        Tensor tok = w.need(dp + "embed_tokens.weight", vocab, d);
+        Linear head = new Linear(w.opt("proj_out.weight") != null ? w.linearWeight("proj_out.weight", vocab, d) : be.weightTransposed(tok), null);
         float scale = c.scaleEmbedding() ? (float) Math.sqrt(d) : 1f;
         int maxTarget = c.maxTargetPositions();
-        TransformerDecoder decoder = new TransformerDecoder(new Embeddings(be.weight(tok), be.weight(w.need(dp + "embed_positions.weight")),
-                0, null, null, scale), dec, w.layerNorm(dp + "layer_norm", eps), head, 1f, c.decoderHeads(), d / c.decoderHeads(),
+        TransformerDecoder decoder = new TransformerDecoder(new Embeddings(be.weight(tok), be.weight(w.need(dp + "embed_positions.weight", maxTarget, d)),
+                0, null, null, scale), dec, w.layerNorm(dp + "layer_norm", eps, d), head, 1f, c.decoderHeads(), d / c.decoderHeads(),
                 maxTarget, null);
         String desc = "whisper (" + source + "): " + enc.size() + "+" + dec.size() + " layers, d_model " + d + ", "
-                + c.encoderHeads() + " heads, " + c.melBins() + " mel bins";
+                + c.encoderHeads() + " heads, " + mels + " mel bins";
         Seq2SeqModel s2s = new Seq2SeqModel(be, encoder, new DecoderModel(be, decoder, desc, null), c.maxSourcePositions(), desc);
         return new WhisperModel(be, c, conv1, conv2, be.weight(encPos), s2s);
     }
 
+    private static Tensor vector(WeightNames w, String name, int n) {
+        return w.opt(name) == null ? null : w.need(name, n);
+    }
+
+    /** The feed-forward width when config.json does not give it: fc1's rows. */
+    private static int rows(WeightNames w, String fc1) {
+        Tensor t = w.opt(fc1);
+        return t == null || t.rank() != 2 || t.dim(0) > ConfigCheck.MAX_DIM ? 1 : (int) t.dim(0);
+    }
+
     private static Attention attention(WeightNames w, String p, int heads, int d) {
         int hd = d / heads;
-        return new Attention(w.linear(p + ".q_proj"), w.linear(p + ".k_proj"), w.linear(p + ".v_proj"), w.linear(p + ".out_proj"),
-                heads, heads, hd, (float) Math.pow(hd, -0.5), null);
+        return new Attention(w.linear(p + ".q_proj", d, d), w.linear(p + ".k_proj", d, d), w.linear(p + ".v_proj", d, d),
+                w.linear(p + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
     }
 
     /** Whether a folder holds a Whisper model (config.json model_type "whisper"). */

@@ -1,0 +1,65 @@
+package dev.cortado.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code /v1/chat/completions} request body: {@code messages} ({@code role} + {@code content}, a string or a list
+ * of {@code {"type":"text","text":…}} parts) are rendered with the model folder's chat template
+ * (tokenizer_config.json) and the reply is generated after the assistant prompt.
+ */
+public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params) {
+    public static final String URL = "/v1/chat/completions";
+
+    public ChatRequest {
+        messages = List.copyOf(messages);
+    }
+
+    public static ChatRequest parse(JsonNode json) {
+        Body b = new Body(json);
+        String model = b.string("model");
+        List<Map<String, Object>> messages = messages(b.get("messages"));
+        SamplingParams p = SamplingParams.chat(b);
+        JsonNode format = b.get("response_format");
+        if (format != null && !"text".equals(format.path("type").asText()))
+            throw ApiException.param("response_format " + format + " is not supported (only {\"type\":\"text\"}); remove it");
+        b.rejectUnknown(URL);
+        return new ChatRequest(model, messages, p);
+    }
+
+    private static List<Map<String, Object>> messages(JsonNode n) {
+        if (n == null) throw ApiException.param("'messages' is missing; give a list of {\"role\", \"content\"}");
+        if (!n.isArray() || n.isEmpty()) throw Body.type("messages", "a non-empty list of {\"role\", \"content\"}", n);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            JsonNode m = n.get(i);
+            if (!m.isObject() || !m.path("role").isTextual())
+                throw ApiException.param("messages[" + i + "] needs a string 'role' and a 'content'");
+            Map<String, Object> msg = new LinkedHashMap<>();
+            msg.put("role", m.get("role").textValue());
+            msg.put("content", content(m.get("content"), i));
+            if (m.path("name").isTextual()) msg.put("name", m.get("name").textValue());
+            out.add(msg);
+        }
+        return out;
+    }
+
+    private static String content(JsonNode c, int i) {
+        if (c == null || c.isNull()) return "";
+        if (c.isTextual()) return c.textValue();
+        if (c.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual())
+                    throw ApiException.param("messages[" + i + "].content: only text parts ({\"type\":\"text\",\"text\":…}) "
+                            + "are supported");
+                sb.append(part.get("text").textValue());
+            }
+            return sb.toString();
+        }
+        throw Body.type("messages[" + i + "].content", "a string or a list of text parts", c);
+    }
+}

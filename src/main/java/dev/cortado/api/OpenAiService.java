@@ -1,0 +1,213 @@
+package dev.cortado.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cortado.CortadoException;
+import dev.cortado.engine.Completion;
+import dev.cortado.engine.Request;
+import dev.cortado.generate.GenerationConfig;
+import dev.cortado.generate.GenerationResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The OpenAI endpoints ({@code /v1/completions}, {@code /v1/chat/completions}, {@code /v1/embeddings}) over one
+ * {@link ServedModel}: parses a request body, maps its knobs onto the model's generation config, checks it against
+ * the model's context, runs it (decoders through the engine, so concurrent requests are batched) and builds the
+ * OpenAI response object. Thread-safe. {@code batch} calls {@link #batchLine}; {@code serve} will call {@link #handle}.
+ */
+public final class OpenAiService {
+    /** OpenAI's default max_tokens for /v1/completions. */
+    public static final int DEFAULT_COMPLETION_TOKENS = 16;
+
+    private final ServedModel m;
+
+    public OpenAiService(ServedModel model) {
+        this.m = model;
+    }
+
+    public ServedModel model() {
+        return m;
+    }
+
+    /**
+     * Runs one request. A bad request throws an {@link ApiException} now (or fails the future when the problem shows
+     * during generation); the future completes with a {@link CompletionResponse}, {@link ChatCompletionResponse} or
+     * {@link EmbeddingResponse}.
+     */
+    public CompletableFuture<Object> handle(String url, JsonNode body) {
+        return switch (url) {
+            case CompletionRequest.URL -> completions(CompletionRequest.parse(body));
+            case ChatRequest.URL -> chat(ChatRequest.parse(body));
+            case EmbeddingRequest.URL -> embeddings(EmbeddingRequest.parse(body));
+            default -> throw new ApiException("invalid_url", "url '" + url + "' is not supported; use one of "
+                    + String.join(", ", BatchInput.URLS.stream().sorted().toList()));
+        };
+    }
+
+    /** One batch input line to its output line; the future never fails (errors become error lines). */
+    public CompletableFuture<BatchOutput> batchLine(BatchInput in) {
+        try {
+            in.check();
+            return handle(in.url(), in.body()).handle((body, e) -> e == null ? BatchOutput.success(in.key(), body)
+                    : failure(in.key(), e));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failure(in.key(), e));
+        }
+    }
+
+    /** The error line for a request that failed with {@code t}. */
+    public static BatchOutput failure(String customId, Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null)
+            t = t.getCause();
+        if (t instanceof ApiException a) return BatchOutput.failure(customId, a.code(), a.getMessage());
+        if (t instanceof CancellationException) return BatchOutput.failure(customId, "cancelled", "request cancelled");
+        if (t instanceof CortadoException) return BatchOutput.failure(customId, "invalid_request", t.getMessage());
+        return BatchOutput.failure(customId, "server_error", t.getClass().getSimpleName() + ": " + t.getMessage()
+                + " (an internal error: please report it)");
+    }
+
+    /** Generated tokens in a response body (for progress). */
+    public static int completionTokens(Object body) {
+        return switch (body) {
+            case CompletionResponse c -> c.usage().completionTokens();
+            case ChatCompletionResponse c -> c.usage().completionTokens();
+            case EmbeddingResponse e -> e.usage().promptTokens();
+            default -> 0;
+        };
+    }
+
+    private void checkModel(String requested, String url) {
+        if (requested != null && !requested.equals(m.name))
+            throw new ApiException("model_not_found", "model '" + requested + "' is not loaded; this job serves '"
+                    + m.name + "' (use that name or leave model out)");
+        boolean ok = switch (m.kind) {
+            case DECODER -> !url.equals(EmbeddingRequest.URL);
+            case SEQ2SEQ -> url.equals(CompletionRequest.URL);
+            case EMBEDDING -> url.equals(EmbeddingRequest.URL);
+        };
+        if (!ok) {
+            String serves = switch (m.kind) {
+                case DECODER -> CompletionRequest.URL + " and " + ChatRequest.URL;
+                case SEQ2SEQ -> CompletionRequest.URL + " (prompt = source text)";
+                case EMBEDDING -> EmbeddingRequest.URL;
+            };
+            throw new ApiException("unsupported_url", url + " needs " + (url.equals(EmbeddingRequest.URL)
+                    ? "an embedding model" : "a text generation model") + "; '" + m.name + "' is a "
+                    + m.kind.name().toLowerCase() + " model serving " + serves);
+        }
+    }
+
+    private CompletableFuture<Object> completions(CompletionRequest r) {
+        checkModel(r.model(), CompletionRequest.URL);
+        if (m.kind == ServedModel.Kind.SEQ2SEQ) return seq2seq(r);
+        SamplingParams p = r.params().maxTokens() == null ? r.params().withMaxTokens(DEFAULT_COMPLETION_TOKENS) : r.params();
+        GenerationConfig c = p.forRequest(m.defaults);
+        List<int[]> prompts = new ArrayList<>();
+        int[] chars = new int[r.prompts().size()];
+        for (int i = 0; i < chars.length; i++) {
+            Prompt pr = r.prompts().get(i);
+            prompts.add(pr.ids() != null ? pr.ids() : m.tokenizer.encode(pr.text(), true).ids());
+            chars[i] = pr.text() != null ? pr.text().length() : 0;
+        }
+        return generate(prompts, c).thenApply(all -> {
+            List<GenerationResult> results = new ArrayList<>();
+            int prompt = 0, completion = 0;
+            for (Completion x : all) {
+                results.addAll(x.results());
+                prompt += x.promptTokens();
+                completion += x.completionTokens();
+            }
+            return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
+                    c.numReturnSequences(), chars, c.logprobs() != null, Usage.of(prompt, completion));
+        });
+    }
+
+    private CompletableFuture<Object> chat(ChatRequest r) {
+        checkModel(r.model(), ChatRequest.URL);
+        GenerationConfig c = r.params().forRequest(m.defaults);
+        String template = m.tokenizerConfig == null ? null : m.tokenizerConfig.chatTemplate();
+        if (template == null)
+            throw new ApiException("chat_template_missing", "'" + m.name + "' has no chat_template in its tokenizer_config.json; "
+                    + "send " + CompletionRequest.URL + " instead, or use a chat model");
+        String rendered;
+        try {
+            rendered = m.tokenizerConfig.applyChatTemplate(r.messages(), true, null);
+        } catch (CortadoException e) {
+            throw ApiException.param("messages: the chat template refused them: " + e.getMessage());
+        }
+        // as transformers' apply_chat_template(tokenize=True): the template writes the special tokens itself
+        int[] ids = m.tokenizer.encode(rendered, false).ids();
+        return generate(List.of(ids), c).thenApply(all -> {
+            Completion x = all.getFirst();
+            return ChatCompletionResponse.of(BatchOutput.newId("chatcmpl-"), now(), m.name, x.results(),
+                    c.logprobs() != null, Usage.of(x.promptTokens(), x.completionTokens()));
+        });
+    }
+
+    /** Submits every prompt to the engine after the context checks; completes when all are done. */
+    private CompletableFuture<List<Completion>> generate(List<int[]> prompts, GenerationConfig c) {
+        int ctx = m.decoder.maxPositions();
+        for (int i = 0; i < prompts.size(); i++) {
+            int n = prompts.get(i).length;
+            String which = prompts.size() == 1 ? "the prompt" : "prompt " + i;
+            if (n >= ctx)
+                throw new ApiException("context_length_exceeded", which + " has " + n + " tokens but the model's context is "
+                        + ctx + " tokens; shorten it");
+            Integer max = c.maxNewTokens();
+            if (max != null && (long) n + max > ctx)
+                throw new ApiException("context_length_exceeded", "max_tokens = " + max + " plus " + which + "'s " + n
+                        + " tokens exceed the model's context of " + ctx + " tokens; set max_tokens ≤ " + (ctx - n));
+        }
+        List<CompletableFuture<Completion>> fs = new ArrayList<>();
+        for (int[] ids : prompts) fs.add(m.engine.submit(Request.ofIds(ids, c)));
+        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new))
+                .thenApply(v -> fs.stream().map(CompletableFuture::join).toList());
+    }
+
+    private CompletableFuture<Object> seq2seq(CompletionRequest r) {
+        GenerationConfig c = r.params().forRequest(m.defaults.encoderDecoder(true));
+        List<CompletableFuture<List<GenerationResult>>> fs = new ArrayList<>();
+        int prompt = 0;
+        int[] chars = new int[r.prompts().size()];
+        for (int i = 0; i < chars.length; i++) {
+            Prompt p = r.prompts().get(i);
+            if (p.text() == null)
+                throw ApiException.param("token-id prompts are not supported for encoder-decoder models; send the source text");
+            if (p.text().isBlank()) throw ApiException.param("the prompt (source text) is empty");
+            prompt += m.tokenizer.encode(p.text(), true).ids().length;
+            chars[i] = p.text().length();
+        }
+        for (Prompt p : r.prompts()) fs.add(m.seq2seq.submit(p.text(), c));
+        int promptTokens = prompt;
+        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<GenerationResult> results = new ArrayList<>();
+            int completion = 0;
+            for (var f : fs) {
+                for (GenerationResult g : f.join()) {
+                    results.add(g);
+                    completion += g.ids().length;
+                }
+            }
+            return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
+                    c.numReturnSequences(), chars, c.logprobs() != null, Usage.of(promptTokens, completion));
+        });
+    }
+
+    private CompletableFuture<Object> embeddings(EmbeddingRequest r) {
+        checkModel(r.model(), EmbeddingRequest.URL);
+        return CompletableFuture.supplyAsync(() -> {
+            List<float[]> vectors = m.embedder.embed(r.input(), 32);
+            int tokens = 0;
+            for (String t : r.input()) tokens += m.embedder.tokenize(t).length;
+            return EmbeddingResponse.of(m.name, vectors, tokens);
+        }, m.embedThread);
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+}
