@@ -29,6 +29,7 @@ final class Models {
     enum Kind {
         SEQ2SEQ("a seq2seq (encoder-decoder) model", "cortado translate or cortado summarize"),
         DECODER("a decoder-only language model", "cortado generate"),
+        SPEECH("a speech-to-text (Whisper) model", "cortado transcribe"),
         ENCODER("an encoder (embedding) model", "cortado embed"),
         /** Not enough evidence: the command tries and reports what it finds. */
         UNKNOWN("a model of unknown kind", null);
@@ -53,6 +54,8 @@ final class Models {
     static Kind kind(Path path) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+        ModelConfig speech = config(path);
+        if (speech != null && "whisper".equals(speech.str("model_type", ""))) return Kind.SPEECH;
         if (dir != null && (Files.isRegularFile(dir.resolve("encoder_model.onnx")) || Files.isRegularFile(dir.resolve("onnx/encoder_model.onnx")))) {
             return Kind.SEQ2SEQ;
         }

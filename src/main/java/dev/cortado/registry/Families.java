@@ -74,6 +74,8 @@ public final class Families {
             return switch (c.modelType()) {
                 case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
                 case "bart", "marian" -> safetensors ? BartFamily.fromSafetensors(dir, be) : BartFamily.fromOnnx(onnxDir, be);
+                case "whisper" -> throw new CortadoException(dir + " is a Whisper (speech-to-text) model; run it with: cortado transcribe --model "
+                        + dir + " AUDIO.wav");
                 default -> throw new CortadoException("model_type '" + c.modelType()
                         + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
             };
