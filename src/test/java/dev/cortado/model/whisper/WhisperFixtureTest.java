@@ -70,7 +70,7 @@ class WhisperFixtureTest {
     }
 
     /**
-     * The Optimum ONNX layout (built by build_whisper.py into tiny-whisper-onnx/, not committed: 3.5 MB), traced to
+     * The Optimum ONNX layout (built by build_whisper.py into tiny-whisper-onnx/, committed so CI runs it: 3.5 MB), traced to
      * the same weights: same logits bound and the same generate goldens. Skips when the export is absent.
      */
     @Test
