@@ -1,5 +1,6 @@
 package dev.cortado.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.TokenLogprob;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,22 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                                      Usage usage) {
     public record Choice(int index, Message message, Logprobs logprobs, String finishReason) {}
 
-    public record Message(String role, String content) {}
+    /** The assistant's reply: its text (null when it is only tool calls) and the tool calls parsed out of it. */
+    public record Message(String role, String content,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ToolCall> toolCalls) {}
+
+    /** An OpenAI tool call: {@code arguments} is the JSON object of the arguments, as a string. */
+    public record ToolCall(String id, String type, FunctionCall function) {}
+
+    public record FunctionCall(String name, String arguments) {}
+
+    /** What one generated result becomes: content, tool calls (null: none) and the finish reason. */
+    public record Reply(String content, List<ToolCall> toolCalls, String finishReason) {
+        /** Plain text: no tool calls. */
+        public static Reply text(GenerationResult r) {
+            return new Reply(r.text(), null, ApiJson.finishReason(r.finishReason()));
+        }
+    }
 
     /** Chat logprobs: one entry per generated token, with its top alternatives. */
     public record Logprobs(List<Token> content) {}
@@ -22,6 +38,13 @@ public record ChatCompletionResponse(String id, String object, long created, Str
 
     public static ChatCompletionResponse of(String id, long created, String model, List<GenerationResult> results,
                                             boolean withLogprobs, Usage usage) {
+        return of(id, created, model, results, withLogprobs, usage, Reply::text);
+    }
+
+    /** {@code replies} turns each result into its message (tool calls parsed out). */
+    public static ChatCompletionResponse of(String id, long created, String model, List<GenerationResult> results,
+                                            boolean withLogprobs, Usage usage,
+                                            java.util.function.Function<GenerationResult, Reply> replies) {
         List<Choice> choices = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
@@ -35,7 +58,8 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                 }
                 lp = new Logprobs(toks);
             }
-            choices.add(new Choice(i, new Message("assistant", r.text()), lp, ApiJson.finishReason(r.finishReason())));
+            Reply reply = replies.apply(r);
+            choices.add(new Choice(i, new Message("assistant", reply.content(), reply.toolCalls()), lp, reply.finishReason()));
         }
         return new ChatCompletionResponse(id, "chat.completion", created, model, choices, usage);
     }

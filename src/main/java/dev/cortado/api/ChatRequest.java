@@ -14,8 +14,11 @@ import java.util.Map;
  * of {@code {"type":"text","text":…}} parts) are rendered with the model folder's chat template
  * (tokenizer_config.json) and the reply is generated after the assistant prompt. {@code response_format}
  * ({@code json_object}, {@code json_schema}) becomes {@code constraint} (null for text): structured output.
+ * {@code tools}/{@code tool_choice} become {@code tools} (null without tools): see {@link ChatTools}; assistant
+ * messages may carry {@code tool_calls} and {@code role: tool} messages a {@code tool_call_id}.
  */
-public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint) {
+public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint,
+                          ChatTools tools) {
     public static final String URL = "/v1/chat/completions";
 
     public ChatRequest {
@@ -27,6 +30,7 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
         String model = b.string("model");
         List<Map<String, Object>> messages = messages(b.get("messages"));
         SamplingParams p = SamplingParams.chat(b);
+        ChatTools tools = ChatTools.parse(b);
         Constraint constraint;
         try {
             constraint = ResponseFormat.constraint(b.get("response_format"));
@@ -34,7 +38,11 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
             throw ApiException.param(e.getMessage());
         }
         b.rejectUnknown(URL);
-        return new ChatRequest(model, messages, p, constraint);
+        if (tools != null && constraint != null
+                && (tools.choice() == ChatTools.Choice.REQUIRED || tools.choice() == ChatTools.Choice.NAMED))
+            throw ApiException.param("response_format and tool_choice '" + tools.choice().name().toLowerCase(java.util.Locale.ROOT)
+                    + "' both constrain the reply; drop one of them");
+        return new ChatRequest(model, messages, p, constraint, tools);
     }
 
     private static List<Map<String, Object>> messages(JsonNode n) {
@@ -49,6 +57,7 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
             msg.put("role", m.get("role").textValue());
             msg.put("content", content(m.get("content"), i));
             if (m.path("name").isTextual()) msg.put("name", m.get("name").textValue());
+            ChatTools.messageFields(m, i, msg);
             out.add(msg);
         }
         return out;

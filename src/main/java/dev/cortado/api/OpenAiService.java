@@ -6,6 +6,7 @@ import dev.cortado.engine.Completion;
 import dev.cortado.engine.Request;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
+import dev.cortado.generate.constraint.Constraint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -128,23 +129,33 @@ public final class OpenAiService {
 
     private CompletableFuture<Object> chat(ChatRequest r) {
         checkModel(r.model(), ChatRequest.URL);
-        GenerationConfig c = r.params().forRequest(m.defaults).constraint(r.constraint()); // response_format
+        GenerationConfig base = r.params().forRequest(m.defaults).constraint(r.constraint()); // response_format
         String template = m.tokenizerConfig == null ? null : m.tokenizerConfig.chatTemplate();
         if (template == null)
             throw new ApiException("chat_template_missing", "'" + m.name + "' has no chat_template in its tokenizer_config.json; "
                     + "send " + CompletionRequest.URL + " instead, or use a chat model");
+        ChatTools tools = r.tools();
+        ToolCallSyntax syntax = tools == null ? null : ToolCallSyntax.detect(template);
         String rendered;
-        try {
-            rendered = m.tokenizerConfig.applyChatTemplate(r.messages(), true, null);
-        } catch (CortadoException e) {
-            throw ApiException.param("messages: the chat template refused them: " + e.getMessage());
+        Constraint call = null;
+        if (tools != null) {
+            rendered = tools.prompt(m.tokenizerConfig, r.messages(), m.name);
+            call = tools.constraint(syntax); // tool_choice required / named: exactly one call
+        } else {
+            try {
+                rendered = m.tokenizerConfig.applyChatTemplate(r.messages(), true, null);
+            } catch (CortadoException e) {
+                throw ApiException.param("messages: the chat template refused them: " + e.getMessage());
+            }
         }
+        GenerationConfig c = call == null ? base : base.constraint(call);
         // as transformers' apply_chat_template(tokenize=True): the template writes the special tokens itself
         int[] ids = m.tokenizer.encode(rendered, false).ids();
         return generate(List.of(ids), c).thenApply(all -> {
             Completion x = all.getFirst();
             return ChatCompletionResponse.of(BatchOutput.newId("chatcmpl-"), now(), m.name, x.results(),
-                    c.logprobs() != null, Usage.of(x.promptTokens(), x.completionTokens()));
+                    c.logprobs() != null, Usage.of(x.promptTokens(), x.completionTokens()),
+                    tools == null ? ChatCompletionResponse.Reply::text : g -> tools.reply(g, syntax));
         });
     }
 

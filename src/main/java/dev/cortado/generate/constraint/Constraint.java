@@ -29,7 +29,7 @@ import java.util.WeakHashMap;
  */
 public final class Constraint {
     /** Where a constraint came from. */
-    public enum Kind { JSON_SCHEMA, JSON_OBJECT, REGEX, CHOICE }
+    public enum Kind { JSON_SCHEMA, JSON_OBJECT, REGEX, CHOICE, WRAPPED_JSON_SCHEMA }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final int CACHE_SIZE = 32;
@@ -54,16 +54,28 @@ public final class Constraint {
 
     /** Output must be one JSON value valid against {@code schemaJson} (compact: no whitespace). */
     public static Constraint jsonSchema(String schemaJson) {
-        return cached(Kind.JSON_SCHEMA, schemaJson, () -> {
-            JsonNode schema;
-            try {
-                schema = MAPPER.readTree(schemaJson);
-            } catch (JacksonException e) {
-                throw new CortadoException("json schema is not valid JSON: " + e.getOriginalMessage(), e);
-            }
-            if (schema == null) throw new CortadoException("json schema is empty");
-            return SchemaCompiler.compile(schema);
-        });
+        return cached(Kind.JSON_SCHEMA, schemaJson, () -> SchemaCompiler.compile(readSchema(schemaJson)));
+    }
+
+    /**
+     * Output must be {@code prefix}, then one JSON value valid against {@code schemaJson} (compact), then
+     * {@code suffix}, literally: e.g. a tool call {@code <tool_call>\n{"name":…,"arguments":…}\n</tool_call>}.
+     */
+    public static Constraint jsonSchema(String prefix, String schemaJson, String suffix) {
+        if (prefix.isEmpty() && suffix.isEmpty()) return jsonSchema(schemaJson);
+        return cached(Kind.WRAPPED_JSON_SCHEMA, prefix + "\u0000" + schemaJson + "\u0000" + suffix,
+                () -> Nfa.concat(Nfa.literal(prefix), SchemaCompiler.compile(readSchema(schemaJson)), Nfa.literal(suffix)));
+    }
+
+    private static JsonNode readSchema(String schemaJson) {
+        JsonNode schema;
+        try {
+            schema = MAPPER.readTree(schemaJson);
+        } catch (JacksonException e) {
+            throw new CortadoException("json schema is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (schema == null) throw new CortadoException("json schema is empty");
+        return schema;
     }
 
     /** {@link #jsonSchema(String)} from a file. */
@@ -121,7 +133,7 @@ public final class Constraint {
         return kind;
     }
 
-    /** The schema text, the pattern, or the choices joined by NUL. */
+    /** The schema text, the pattern, the choices joined by NUL, or prefix, schema and suffix joined by NUL. */
     public String source() {
         return source;
     }
@@ -134,6 +146,7 @@ public final class Constraint {
             case JSON_OBJECT -> "json object";
             case REGEX -> "regex /" + s + "/";
             case CHOICE -> "choice " + List.of(source.split("\u0000", -1));
+            case WRAPPED_JSON_SCHEMA -> "json schema between literal text " + s.replace('\u0000', '|');
         };
     }
 
