@@ -29,6 +29,8 @@ public final class ChatTemplate {
     public static final long MAX_RENDER_MILLIS = 2000;
 
     private static final Pattern REVERSE_SLICE = Pattern.compile("\\[\\s*:\\s*:\\s*-1\\s*]");
+    /** Jinja's lstrip_blocks: spaces and tabs from a line's start to a block or comment tag (not {@code {%+}). */
+    private static final Pattern LSTRIP_BLOCKS = Pattern.compile("(?m)^[ \\t]+(?=\\{[%#](?!\\+))");
     private static final Pattern LEFT_TRIM = Pattern.compile("\\s*(\\{[{%#])-");
     private static final Pattern RIGHT_TRIM = Pattern.compile("-([}%#]})\\s*");
     private final String source;
@@ -36,6 +38,8 @@ public final class ChatTemplate {
 
     public ChatTemplate(String template) {
         String t = REVERSE_SLICE.matcher(template).replaceAll("|reverse");
+        // lstrip_blocks done here: Jinjava's also strips before a tag in the middle of a line ("a: {% if %}")
+        t = LSTRIP_BLOCKS.matcher(t).replaceAll("").replace("{%+", "{%");
         // Jinja whitespace control, done here because Jinjava ignores it on {{- ... -}}
         t = LEFT_TRIM.matcher(t).replaceAll("$1");
         t = RIGHT_TRIM.matcher(t).replaceAll("$1");
@@ -47,7 +51,7 @@ public final class ChatTemplate {
     private static final Jinjava JINJAVA = newJinjava();
 
     private static Jinjava newJinjava() {
-        JinjavaConfig.Builder b = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+        JinjavaConfig.Builder b = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(false)
                 .withElResolver(SandboxResolver.composite()).withFailOnUnknownTokens(false)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS).withMaxStringLength(MAX_OUTPUT_CHARS)
                 .withMaxListSize(TemplateSandbox.MAX_COLLECTION).withMaxMapSize(TemplateSandbox.MAX_COLLECTION)
@@ -61,6 +65,7 @@ public final class ChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 ChatTemplate.class, "strftimeNow", String.class));
         TemplateSandbox.guardFilters(jinjava.getGlobalContext());
+        TemplateSandbox.pythonToJson(jinjava.getGlobalContext());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "range",
                 TemplateSandbox.class, "range", Object.class, Object[].class));
         return jinjava;

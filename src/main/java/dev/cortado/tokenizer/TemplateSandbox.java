@@ -116,6 +116,50 @@ final class TemplateSandbox {
 
     static final int MAX_WIDTH = 10_000;
 
+    /**
+     * {@code tojson} as transformers defines it for chat templates: Python's {@code json.dumps(x, ensure_ascii=False,
+     * indent=None, separators=None, sort_keys=False)} (arguments in that order, or by keyword), not Jinjava's compact
+     * Jackson output.
+     */
+    static void pythonToJson(Context g) {
+        g.registerFilter(new Filter() {
+            @Override
+            public String getName() {
+                return "tojson";
+            }
+
+            @Override
+            public Object filter(Object var, JinjavaInterpreter in, String... args) {
+                return filter(var, in, (Object[]) args, Map.of());
+            }
+
+            @Override
+            public Object filter(Object var, JinjavaInterpreter in, Object[] args, Map<String, Object> kw) {
+                Object ascii = arg(args, 0, kw, "ensure_ascii"), indent = arg(args, 1, kw, "indent");
+                Object seps = arg(args, 2, kw, "separators"), sort = arg(args, 3, kw, "sort_keys");
+                Integer ind = indent == null ? null : indent instanceof Number n ? Integer.valueOf(n.intValue())
+                        : Integer.valueOf(String.valueOf(indent).trim());
+                if (ind != null && (ind < 0 || ind > MAX_WIDTH))
+                    throw new ChatTemplate.TemplateException("tojson: indent " + ind + " is out of range 0.." + MAX_WIDTH);
+                String item = null, key = null;
+                if (seps instanceof List<?> l && l.size() == 2) {
+                    item = String.valueOf(l.get(0));
+                    key = String.valueOf(l.get(1));
+                }
+                return PyJson.dumps(var, ind, item, key, truthy(sort), truthy(ascii));
+            }
+        });
+    }
+
+    private static Object arg(Object[] args, int i, Map<String, Object> kw, String name) {
+        return kw.containsKey(name) ? kw.get(name) : i < args.length ? args[i] : null;
+    }
+
+    private static boolean truthy(Object o) {
+        return o instanceof Boolean b ? b : o instanceof Number n ? n.doubleValue() != 0
+                : o != null && !String.valueOf(o).isEmpty() && !String.valueOf(o).equalsIgnoreCase("false");
+    }
+
     private interface Check {
         void check(Object var, Object[] args);
     }
