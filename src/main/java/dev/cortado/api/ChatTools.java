@@ -56,14 +56,16 @@ public final class ChatTools {
         return functions;
     }
 
-    /** The tools of a request body, or null when it has none (an empty list is none). */
+    /** The tools of a request body, or null when it has none. */
     static ChatTools parse(Body b) {
         JsonNode tools = b.get("tools");
         JsonNode choice = b.get("tool_choice");
         b.bool("parallel_tool_calls"); // accepted; required/named choice generates exactly one call
         if (b.has("functions") || b.has("function_call"))
             throw ApiException.param("'functions'/'function_call' are OpenAI's deprecated names; use 'tools' and 'tool_choice'");
-        if (tools == null || tools.isArray() && tools.isEmpty()) {
+        if (tools != null && tools.isArray() && tools.isEmpty())
+            throw ApiException.param("'tools' is an empty list; list at least one function or remove it");
+        if (tools == null) {
             if (choice != null && !(choice.isTextual() && (choice.textValue().equals("none") || choice.textValue().equals("auto"))))
                 throw ApiException.param("'tool_choice' " + choice + " needs 'tools'; list the functions in 'tools' or remove tool_choice");
             return null;

@@ -78,8 +78,8 @@ class SamplingParamsTest {
         assertEquals(0, r.params().logprobs(), "logprobs: true = the chosen token's logprob only");
         ApiException e = assertThrows(ApiException.class, () -> ChatRequest.parse(ApiJson.MAPPER.readTree(
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[]}")));
-        assertEquals("unknown_parameter", e.code());
-        assertTrue(e.getMessage().contains("'tools'"));
+        assertEquals("invalid_parameter", e.code());
+        assertTrue(e.getMessage().contains("'tools' is an empty list"), e.getMessage());
     }
 
     @Test
