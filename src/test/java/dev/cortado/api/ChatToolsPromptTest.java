@@ -107,4 +107,17 @@ class ChatToolsPromptTest {
         assertTrue(c.matches("{\"name\":\"add\",\"arguments\":{\"p\":{\"x\":3}}}"));
         assertFalse(c.matches("{\"name\":\"add\",\"arguments\":{\"p\":{\"x\":30}}}"));
     }
+
+    /** Qwen3 writes {@code <tool_call>} as one added (non-special) token: the call constraint must allow it first. */
+    @Test
+    void qwenToolCallTokenIsAllowed() throws Exception {
+        var tok = dev.cortado.tokenizer.Tokenizer.fromFile(Shared.require("models/tokenizers/qwen3/tokenizer.json"));
+        int id = tok.encode("<tool_call>", false).ids()[0];
+        assertEquals(1, tok.encode("<tool_call>", false).ids().length);
+        ObjectNode body = (ObjectNode) goldens().get("cases").get(0).get("body").deepCopy();
+        var c = ChatRequest.parse(body.put("tool_choice", "required")).tools().constraint(ToolCallSyntax.HERMES);
+        var masks = c.masks(dev.cortado.generate.constraint.TokenVocabulary.of(tok));
+        long[] m = masks.mask(masks.start(), true);
+        assertTrue((m[id >>> 6] >>> (id & 63) & 1) != 0, "<tool_call> (id " + id + ") allowed first");
+    }
 }
