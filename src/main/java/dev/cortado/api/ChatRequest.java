@@ -11,7 +11,7 @@ import java.util.Map;
  * of {@code {"type":"text","text":…}} parts) are rendered with the model folder's chat template
  * (tokenizer_config.json) and the reply is generated after the assistant prompt.
  */
-public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params) {
+public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, StreamOptions stream) {
     public static final String URL = "/v1/chat/completions";
 
     public ChatRequest {
@@ -19,15 +19,28 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
     }
 
     public static ChatRequest parse(JsonNode json) {
-        Body b = new Body(json);
+        return parse(json, true);
+    }
+
+    /** When not {@code strict}, unknown fields are ignored (as OpenAI's server does); tools are refused either way. */
+    public static ChatRequest parse(JsonNode json, boolean strict) {
+        Body b = new Body(json, strict);
         String model = b.string("model");
         List<Map<String, Object>> messages = messages(b.get("messages"));
         SamplingParams p = SamplingParams.chat(b);
+        StreamOptions stream = StreamOptions.parse(b);
+        for (String k : new String[] {"tools", "functions"}) {
+            JsonNode t = b.get(k);
+            if (t != null && !(t.isArray() && t.isEmpty()))
+                throw ApiException.param("'" + k + "' (tool calling) is not supported; remove it");
+        }
+        b.get("tool_choice");
+        b.get("parallel_tool_calls");
         JsonNode format = b.get("response_format");
         if (format != null && !"text".equals(format.path("type").asText()))
             throw ApiException.param("response_format " + format + " is not supported (only {\"type\":\"text\"}); remove it");
         b.rejectUnknown(URL);
-        return new ChatRequest(model, messages, p);
+        return new ChatRequest(model, messages, p, stream);
     }
 
     private static List<Map<String, Object>> messages(JsonNode n) {

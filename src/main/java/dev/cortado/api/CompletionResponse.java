@@ -16,11 +16,16 @@ public record CompletionResponse(String id, String object, long created, String 
     public record Logprobs(List<String> tokens, List<Float> tokenLogprobs, List<Map<String, Float>> topLogprobs,
                            List<Integer> textOffset) {
         static Logprobs of(GenerationResult r, int offset) {
+            return of(r.logprobs(), offset);
+        }
+
+        /** These tokens' logprobs, the first token's text starting at character {@code offset}. */
+        static Logprobs of(List<TokenLogprob> generated, int offset) {
             List<String> tokens = new ArrayList<>();
             List<Float> lps = new ArrayList<>();
             List<Map<String, Float>> tops = new ArrayList<>();
             List<Integer> offsets = new ArrayList<>();
-            for (TokenLogprob t : r.logprobs()) {
+            for (TokenLogprob t : generated) {
                 tokens.add(t.text());
                 lps.add(t.logprob());
                 Map<String, Float> top = new LinkedHashMap<>();
