@@ -5,6 +5,9 @@ import com.sun.net.httpserver.HttpExchange;
 import dev.cortado.api.ApiException;
 import dev.cortado.api.ApiJson;
 import dev.cortado.api.ChatCompletionResponse;
+import dev.cortado.api.CompletionRequest;
+import dev.cortado.api.EmbeddingRequest;
+import dev.cortado.api.ServedModel;
 import dev.cortado.api.CompletionResponse;
 import dev.cortado.api.EmbeddingResponse;
 import dev.cortado.api.OpenAiService;
@@ -12,6 +15,7 @@ import dev.cortado.api.Usage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -71,7 +75,7 @@ final class ApiHandler {
 
     void post(HttpExchange ex, String endpoint, Map<String, ModelSlot> slots) throws IOException {
         JsonNode body = Http.readJson(ex, options.maxBodyBytes());
-        ModelSlot slot = route(body, slots);
+        ModelSlot slot = route(body, endpoint, slots);
         String model = slot.name();
         int status;
         try {
@@ -189,11 +193,13 @@ final class ApiHandler {
         return ("data: " + ApiJson.write(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The model a request names, or the only one served. */
-    static ModelSlot route(JsonNode body, Map<String, ModelSlot> slots) {
+    /** The model a request names or, without a name, the only one served that runs this endpoint. */
+    static ModelSlot route(JsonNode body, String endpoint, Map<String, ModelSlot> slots) {
         JsonNode m = body.get("model");
         if (m == null || m.isNull()) {
-            if (slots.size() == 1) return slots.values().iterator().next();
+            List<ModelSlot> fit = slots.values().stream().filter(s -> serves(s.model.kind(), endpoint)).toList();
+            if (fit.size() == 1) return fit.getFirst();
+            if (slots.size() == 1) return slots.values().iterator().next(); // its service says what it runs instead
             throw ApiException.param("'model' is missing; this server serves " + String.join(", ", slots.keySet())
                     + ": name one");
         }
@@ -201,6 +207,14 @@ final class ApiHandler {
         ModelSlot s = slots.get(m.textValue());
         if (s == null) throw unknownModel(m.textValue(), slots);
         return s;
+    }
+
+    private static boolean serves(ServedModel.Kind kind, String endpoint) {
+        return switch (kind) {
+            case DECODER -> !endpoint.equals(EmbeddingRequest.URL);
+            case SEQ2SEQ -> endpoint.equals(CompletionRequest.URL);
+            case EMBEDDING -> endpoint.equals(EmbeddingRequest.URL);
+        };
     }
 
     static ApiException unknownModel(String name, Map<String, ModelSlot> slots) {
