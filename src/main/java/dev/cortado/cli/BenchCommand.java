@@ -6,6 +6,7 @@ import dev.cortado.bench.TranslateBench;
 import dev.cortado.bench.GenerateBench;
 import dev.cortado.bench.KernelsBench;
 import dev.cortado.bench.Report;
+import dev.cortado.bench.ServeBench;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.Embedders;
 import java.io.PrintWriter;
@@ -14,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,7 +31,7 @@ import picocli.CommandLine.Spec;
         "  embed     sentence embeddings: Cortado CPU vs ONNX Runtime CPU",
         "  kernels   CPU GEMV/GEMM/attention microbenchmarks vs measured memory bandwidth",
         "  translate seq2seq sentences/s and tokens/s, beam 1 and 4, batch 1 and 32, Cortado vs ONNX Runtime",
-        "  serve     continuous batching server (not implemented yet)"})
+        "  serve     serving engine (continuous batching) vs static batching vs one at a time, under load"})
 public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -76,6 +78,8 @@ public final class BenchCommand implements Callable<Integer> {
             + "writes nothing into the working tree)")
     Path out;
 
+    @Mixin ServeBenchOptions serve;
+
     @Override
     public Integer call() {
         PrintWriter pw = spec.commandLine().getOut();
@@ -89,7 +93,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "generate" -> generate(pw);
             case "kernels" -> KernelsBench.run(smoke, smoke ? 0 : or(warmup, 1), smoke ? 1 : or(repeats, quick ? 3 : 5), pw);
             case "translate" -> translate(pw);
-            case "serve" -> stub("serve", "the continuous-batching server is not on main yet", pw);
+            case "serve" -> ServeBench.run(serve.resolve(model, warmup, smoke, quick), pw);
             default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, serve)");
         };
         Report.Written w = rep.write(outDir());
@@ -162,13 +166,5 @@ public final class BenchCommand implements Callable<Integer> {
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
         return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
                 smoke && engines == null ? "off" : python, e, Devices.parse(device), Devices.dtype(dtype)), pw);
-    }
-
-    private static Report stub(String name, String why, PrintWriter pw) {
-        Report rep = new Report(name);
-        rep.meta.put("status", "not implemented yet");
-        rep.notes.add("bench " + name + " is not implemented yet: " + why);
-        pw.println("bench " + name + ": not implemented yet: " + why);
-        return rep;
     }
 }

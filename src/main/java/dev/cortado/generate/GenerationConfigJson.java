@@ -31,13 +31,14 @@ final class GenerationConfigJson {
         try {
             root = MAPPER.readTree(Files.readString(file));
         } catch (JacksonException e) {
-            throw new CortadoException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new CortadoException(dev.cortado.model.ModelConfig.jsonError(file, e), e);
         } catch (IOException e) {
             throw new CortadoException("cannot read generation config " + file + ": " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new CortadoException(file + ": the top level is not a JSON object");
         try {
-            return apply(GenerationConfig.defaults(), root, false);
+            // values are checked here, where the error can name the file (Generator checks overrides again)
+            return apply(GenerationConfig.defaults(), root, false).validate();
         } catch (CortadoException e) {
             throw new CortadoException(file + ": " + e.getMessage(), e);
         }
@@ -105,7 +106,9 @@ final class GenerationConfigJson {
     }
 
     private static CortadoException type(String k, JsonNode v, String want) {
-        return new CortadoException("generation config: " + k + " = " + v + " is not " + want);
+        String shown = v.toString().replaceAll("\\s+", " ");
+        if (shown.length() > 60) shown = shown.substring(0, 60) + "…";
+        return new CortadoException("generation config: " + k + " = " + shown + " is not " + want);
     }
 
     private static int integer(String k, JsonNode v) {

@@ -37,7 +37,9 @@ public final class Families {
     public static LanguageModel openDecoder(Path path, Backend be, Engine engine) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
         ModelConfig c = ModelConfig.find(path);
-        int context = c.has("max_position_embeddings") ? c.integer("max_position_embeddings") : c.integer("n_positions", 2048);
+        ConfigCheck k = new ConfigCheck(c);
+        int context = c.has("max_position_embeddings") ? k.size("max_position_embeddings", ConfigCheck.MAX_POSITIONS)
+                : k.size("n_positions", 2048, ConfigCheck.MAX_POSITIONS);
         Path onnx = findOnnx(path);
         if (engine == Engine.ORT) {
             if (onnx == null) throw new CortadoException("--engine ort needs an ONNX file; none in " + path);
@@ -63,7 +65,8 @@ public final class Families {
         ModelConfig c = ModelConfig.find(dir);
         boolean safetensors = Files.isRegularFile(dir.resolve("model.safetensors")) || Files.isRegularFile(dir.resolve("model.safetensors.index.json"));
         Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
-        int context = c.integer("max_position_embeddings", c.integer("n_positions", 512));
+        ConfigCheck k = new ConfigCheck(c);
+        int context = k.size("max_position_embeddings", k.size("n_positions", 512, ConfigCheck.MAX_POSITIONS), ConfigCheck.MAX_POSITIONS);
         if (engine == Engine.ORT) return new OrtSeq2Seq(onnxDir, context);
         try {
             return switch (c.modelType()) {

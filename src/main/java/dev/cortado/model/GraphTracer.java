@@ -1,5 +1,6 @@
 package dev.cortado.model;
 
+import dev.cortado.CortadoException;
 import dev.cortado.onnx.Graph;
 import dev.cortado.onnx.Node;
 import dev.cortado.tensor.Tensor;
@@ -104,10 +105,10 @@ public final class GraphTracer {
         List<NormOp> out = new ArrayList<>();
         for (Node n : graph.nodes()) {
             switch (n.opType()) {
-                case "LayerNormalization" -> out.add(new NormOp(false, constant(n.input(1)),
+                case "LayerNormalization" -> out.add(new NormOp(false, scale(n),
                         n.inputs().size() > 2 ? constant(n.input(2)) : null, n.attrFloat("epsilon", 1e-5f),
                         n.input(0), n.output(0), n));
-                case "SimplifiedLayerNormalization", "RMSNormalization" -> out.add(new NormOp(true, constant(n.input(1)),
+                case "SimplifiedLayerNormalization", "RMSNormalization" -> out.add(new NormOp(true, scale(n),
                         null, n.attrFloat("epsilon", 1e-6f), n.input(0), n.output(0), n));
                 case "ReduceMean" -> {
                     NormOp op = decomposedNorm(n);
@@ -117,6 +118,16 @@ public final class GraphTracer {
             }
         }
         return out;
+    }
+
+    /** A norm node's scale (input 1), which Cortado's engine needs as a constant. */
+    private Const scale(Node n) {
+        Const g = n.inputs().size() > 1 ? constant(n.input(1)) : null;
+        if (g == null) {
+            throw new CortadoException(n.opType() + " node '" + n.name() + "': its scale input is not a constant initializer, so Cortado's "
+                    + "engine cannot trace this graph (try --engine ort)");
+        }
+        return g;
     }
 
     /** ReduceMean(Pow(d, 2)) → Add(eps) → Sqrt → Div/Reciprocal → Mul(gamma) [→ Add(beta)]. */

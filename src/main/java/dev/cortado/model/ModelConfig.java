@@ -1,5 +1,6 @@
 package dev.cortado.model;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cortado.CortadoException;
@@ -28,11 +29,25 @@ public final class ModelConfig {
     }
 
     public static ModelConfig load(Path file) {
+        JsonNode root;
         try {
-            return new ModelConfig(new ObjectMapper().readTree(file.toFile()), file);
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (JacksonException e) {
+            throw new CortadoException(jsonError(file, e), e);
         } catch (IOException e) {
             throw new CortadoException("cannot read " + file + ": " + e.getMessage(), e);
         }
+        if (root == null || !root.isObject()) throw new CortadoException(file + ": the top level is not a JSON object");
+        return new ModelConfig(root, file);
+    }
+
+    /** One line for a JSON syntax error: "{file}: not valid JSON at line L, column C: {what}". */
+    public static String jsonError(Path file, JacksonException e) {
+        var loc = e.getLocation();
+        String where = loc == null || loc.getLineNr() < 0 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+        String what = String.valueOf(e.getOriginalMessage()).replaceAll("\\s+", " ").strip();
+        if (what.length() > 200) what = what.substring(0, 200) + "…";
+        return file + ": not valid JSON" + where + ": " + what;
     }
 
     public Path file() {
@@ -51,35 +66,55 @@ public final class ModelConfig {
         return root.hasNonNull(key);
     }
 
+    /*
+     * Untyped getters for callers outside the families (CLI info, bench sizing): strict about JSON types, so a string
+     * or an array where a number belongs is a one-line error instead of a silent 0. Families read their fields through
+     * ConfigCheck, which also checks ranges.
+     */
+
     public int integer(String key) {
         JsonNode n = root.get(key);
-        if (n == null || !n.canConvertToInt()) throw new CortadoException(file + ": missing or non-integer field '" + key + "'");
-        return n.asInt();
+        if (n == null || n.isNull()) throw new CortadoException(file + ": missing field '" + key + "'");
+        return toInt(key, n);
     }
 
     public int integer(String key, int def) {
         JsonNode n = root.get(key);
-        return n == null || n.isNull() ? def : n.asInt();
+        return n == null || n.isNull() ? def : toInt(key, n);
     }
 
     public double number(String key, double def) {
         JsonNode n = root.get(key);
-        return n == null || n.isNull() ? def : n.asDouble();
+        if (n == null || n.isNull()) return def;
+        if (!n.isNumber()) throw new ConfigCheck(this).bad(key, n, "a number");
+        return n.doubleValue();
     }
 
     public boolean bool(String key, boolean def) {
         JsonNode n = root.get(key);
-        return n == null || n.isNull() ? def : n.asBoolean();
+        if (n == null || n.isNull()) return def;
+        if (!n.isBoolean()) throw new ConfigCheck(this).bad(key, n, "true or false");
+        return n.booleanValue();
     }
 
     public String str(String key, String def) {
         JsonNode n = root.get(key);
-        return n == null || n.isNull() ? def : n.asText();
+        if (n == null || n.isNull()) return def;
+        if (!n.isTextual()) throw new ConfigCheck(this).bad(key, n, "a string");
+        return n.textValue();
     }
 
     /** First of several alternative names (e.g. n_embd / hidden_size). */
     public int integerAny(String... keys) {
-        for (String k : keys) if (root.hasNonNull(k)) return root.get(k).asInt();
+        for (String k : keys) if (root.hasNonNull(k)) return toInt(k, root.get(k));
         throw new CortadoException(file + ": missing field '" + keys[0] + "'");
+    }
+
+    private int toInt(String key, JsonNode n) {
+        if (n.isIntegralNumber() && n.canConvertToInt()) return n.intValue();
+        if (n.isFloatingPointNumber() && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+            return (int) n.doubleValue();
+        }
+        throw new ConfigCheck(this).bad(key, n, "an integer");
     }
 }

@@ -121,7 +121,8 @@ public final class Seq2SeqTracer implements AutoCloseable {
     private void traceBart(ModelConfig c) {
         String enc = "model.encoder.", dec = "model.decoder.";
         GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
-        int el = c.integer("encoder_layers"), dl = c.integer("decoder_layers");
+        ConfigCheck k = new ConfigCheck(c);
+        int el = k.size("encoder_layers", ConfigCheck.MAX_LAYERS), dl = k.size("decoder_layers", ConfigCheck.MAX_LAYERS);
         Tensor[] et = tables(te), dt = tables(td);
         if (et[0] == null) throw new CortadoException("encoder_model.onnx: no token embedding Gather on input_ids");
         names.put("model.shared.weight", et[0]);
@@ -172,8 +173,9 @@ public final class Seq2SeqTracer implements AutoCloseable {
 
     private void traceT5(ModelConfig c) {
         GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
-        int el = c.integer("num_layers"), dl = c.integer("num_decoder_layers", el);
-        boolean gated = c.str("feed_forward_proj", "relu").startsWith("gated-");
+        ConfigCheck k = new ConfigCheck(c);
+        int el = k.size("num_layers", ConfigCheck.MAX_LAYERS), dl = k.size("num_decoder_layers", el, ConfigCheck.MAX_LAYERS);
+        boolean gated = k.choice("feed_forward_proj", "relu", dev.cortado.model.t5.T5Family.FEED_FORWARD).startsWith("gated-");
         int mlp = gated ? 3 : 2;
         Tensor[] et = tables(te), dt = tables(td);
         if (et[0] == null || et[1] == null) throw new CortadoException("encoder_model.onnx: cannot find T5 embeddings and relative position bias");

@@ -2,7 +2,6 @@ package dev.cortado.model;
 
 import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
-import dev.cortado.backend.Backend.Activation;
 import dev.cortado.layers.Linear;
 import dev.cortado.layers.Norm;
 import dev.cortado.tensor.Tensor;
@@ -10,7 +9,8 @@ import java.util.Map;
 
 /**
  * Named-weight access with Hugging Face parameter names, filled from safetensors or from a traced ONNX graph.
- * Linear weights are [out, in] (PyTorch) unless listed in {@code inOut} (ONNX MatMul layout [in, out]).
+ * Linear weights are [out, in] (PyTorch) unless listed in {@code inOut} (ONNX MatMul layout [in, out]). Every
+ * accessor checks dtype and shape against the dimensions the family expects ({@link TensorCheck}).
  */
 public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
 
@@ -18,10 +18,11 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         this(be, tensors, java.util.Set.of(), source);
     }
 
-    /** A [out, in] (or, if listed in inOut, [in, out]) matrix bound as a backend Linear weight [in, out]. */
-    public Tensor linearWeight(String name) {
+    /** A matrix of {@code out × in} bound as a backend Linear weight [in, out]. */
+    public Tensor linearWeight(String name, long out, long in) {
         Tensor t = need(name);
-        return inOut.contains(name) ? be.linearWeight(t) : be.weightTransposed(t);
+        if (inOut.contains(name)) return be.linearWeight(TensorCheck.shape(source, name, t, in, out));
+        return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
     }
 
     public Tensor need(String name) {
@@ -30,32 +31,35 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return t;
     }
 
+    /** A float tensor of exactly {@code shape}. */
+    public Tensor need(String name, long... shape) {
+        return TensorCheck.shape(source, name, need(name), shape);
+    }
+
     public Tensor opt(String name) {
         return tensors.get(name);
     }
 
-    /** prefix.weight [out, in] and optional prefix.bias. */
-    public Linear linear(String prefix) {
+    /** prefix.weight [out, in] and optional prefix.bias [out]. */
+    public Linear linear(String prefix, long out, long in) {
         Tensor b = tensors.get(prefix + ".bias");
-        return new Linear(linearWeight(prefix + ".weight"), b == null ? null : be.weight(b.reshape(b.numel())));
+        return new Linear(linearWeight(prefix + ".weight", out, in),
+                b == null ? null : be.weight(TensorCheck.vector(source, prefix + ".bias", b, out)));
     }
 
-    public Norm layerNorm(String prefix, float eps) {
+    /** prefix.weight [n] and optional prefix.bias [n]. */
+    public Norm layerNorm(String prefix, float eps, long n) {
         Tensor b = tensors.get(prefix + ".bias");
-        return new Norm(Norm.Kind.LAYER, be.weight(need(prefix + ".weight")), b == null ? null : be.weight(b), eps);
+        return new Norm(Norm.Kind.LAYER, be.weight(vector(prefix + ".weight", n)),
+                b == null ? null : be.weight(TensorCheck.vector(source, prefix + ".bias", b, n)), eps);
     }
 
-    public Norm rmsNorm(String name, float eps) {
-        return new Norm(Norm.Kind.RMS, be.weight(need(name)), null, eps);
+    public Norm rmsNorm(String name, float eps, long n) {
+        return new Norm(Norm.Kind.RMS, be.weight(vector(name, n)), null, eps);
     }
 
-    public static Activation activation(String name, String where) {
-        return switch (name) {
-            case "gelu" -> Activation.GELU_ERF;
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
-            case "relu" -> Activation.RELU;
-            case "silu", "swish" -> Activation.SILU;
-            default -> throw new CortadoException(where + ": unsupported activation '" + name + "'");
-        };
+    /** A float vector of {@code n} elements. */
+    public Tensor vector(String name, long n) {
+        return TensorCheck.vector(source, name, need(name), n);
     }
 }

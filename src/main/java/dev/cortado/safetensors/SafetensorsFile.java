@@ -17,7 +17,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -76,12 +79,44 @@ final class SafetensorsFile {
         if (root == null || !root.isObject()) throw fail("header is not a JSON object");
         long base = 8 + headerLen;
         MemorySegment data = seg.asSlice(base);
+        List<Range> ranges = new ArrayList<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (e.getKey().equals("__metadata__")) {
                 readMetadata(e.getValue());
             } else {
-                tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), data, base));
+                tensors.put(e.getKey(), tensor(e.getKey(), e.getValue(), data, base, ranges));
             }
+        }
+        disjoint(ranges, data.byteSize());
+    }
+
+    private record Range(String name, long begin, long end) {}
+
+    /**
+     * Like the reference reader, the tensors' byte ranges must tile the data section: no overlap, no gap, and the
+     * last one ends at the end of the file (otherwise a shifted header length would silently shift every weight).
+     */
+    private void disjoint(List<Range> ranges, long dataBytes) {
+        ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
+        Range prev = null;
+        for (Range r : ranges) {
+            if (prev != null && r.begin < prev.end) {
+                throw fail("tensors '" + prev.name + "' data_offsets [" + prev.begin + ", " + prev.end + "] and '" + r.name
+                        + "' [" + r.begin + ", " + r.end + "] overlap");
+            }
+            if (r.end > r.begin) prev = r;
+        }
+        long covered = 0;
+        for (Range r : ranges) {
+            if (r.begin != covered) {
+                throw fail("tensor '" + r.name + "' data_offsets [" + r.begin + ", " + r.end + "] leave bytes [" + covered + ", "
+                        + r.begin + ") of the data section unused (tensors must be stored back to back)");
+            }
+            covered = r.end;
+        }
+        if (covered != dataBytes) {
+            throw fail("the tensors cover " + covered + " bytes but the data section after the header holds " + dataBytes
+                    + " (header length or data_offsets are wrong, or the file is truncated or padded)");
         }
     }
 
@@ -94,7 +129,7 @@ final class SafetensorsFile {
         }
     }
 
-    private Tensor tensor(String name, JsonNode info, MemorySegment data, long base) {
+    private Tensor tensor(String name, JsonNode info, MemorySegment data, long base, List<Range> ranges) {
         if (!info.isObject()) throw fail("tensor '" + name + "' entry is not a JSON object");
         JsonNode dt = info.get("dtype");
         if (dt == null || !dt.isTextual()) throw fail("tensor '" + name + "' has no dtype");
@@ -123,6 +158,7 @@ final class SafetensorsFile {
             throw fail("tensor '" + name + "' data_offsets [" + begin + ", " + end + "] span " + (end - begin)
                     + " bytes but shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
         }
+        ranges.add(new Range(name, begin, end));
         return new Tensor(dtype, shape, data.asSlice(begin, bytes));
     }
 

@@ -53,13 +53,9 @@ class BenchSmokeTest {
         assertEquals(w[0], root.get("scenario").asText());
         assertTrue(Files.readString(md).startsWith("# cortado bench " + w[0]));
         List<Path> pngs = files.stream().filter(p -> p.toString().endsWith(".png")).toList();
-        if (w[0].equals("serve")) {
-            assertEquals("not implemented yet", root.get("status").asText());
-            assertTrue(so.toString().contains("not implemented yet"));
-            return;
-        }
         assertFalse(root.get("rows").isEmpty(), "rows in " + json);
-        assertTrue(Files.readString(md).contains("| engine |") || Files.readString(md).contains("| kernel |"));
+        assertTrue(Files.readString(md).contains("| engine |") || Files.readString(md).contains("| kernel |")
+                || Files.readString(md).contains("| system |"));
         assertFalse(pngs.isEmpty(), "PNG charts in " + files);
         for (Path p : pngs) {
             BufferedImage img = ImageIO.read(p.toFile());
@@ -71,6 +67,22 @@ class BenchSmokeTest {
                 String t = r.get("tokens").asText();
                 assertTrue(t.equals("reference") || t.equals("same"), r.get("engine") + " " + r + ": " + t);
             }
+        }
+        if (w[0].equals("serve")) {
+            java.util.Set<String> systems = new java.util.HashSet<>();
+            for (JsonNode r : root.get("rows")) {
+                String t = r.get("tokens").asText();
+                assertTrue(t.equals("reference") || t.equals("same"), r.get("system") + " at " + r.get("load") + ": " + t);
+                assertTrue(r.get("tok/s").asDouble() > 0, r.toString());
+                assertEquals(0, r.get("failed").asInt(), r.toString());
+                assertTrue(r.get("KV blocks peak").asInt() > 0, r.toString());
+                systems.add(r.get("system").asText());
+            }
+            assertEquals(java.util.Set.of("engine", "static", "one-at-a-time"), systems);
+            JsonNode stat = root.get("rows").get(1);
+            assertEquals("static", stat.get("system").asText());
+            assertEquals(2, stat.get("batches").asInt(), "3 streams, 6 requests: two full batches of 3 " + stat);
+            assertEquals(2 * 3, root.get("rows").size(), "closed and open loop, three systems each");
         }
         if (w[0].equals("generate")) {
             int engines = 0;

@@ -152,6 +152,21 @@ class EngineTest {
         for (int i = 0; i < 500 && engine.pool().inUse() > 0; i++) Thread.sleep(10);
     }
 
+    private record Run(List<List<GenerationResult>> results, long allocated, long hits) {}
+
+    /** The first request alone (it fills the prefix cache), then the others together; blocks allocated after the first. */
+    private static Run runAll(List<Request> reqs, EngineOptions options) throws Exception {
+        List<List<GenerationResult>> out = new ArrayList<>();
+        try (Engine engine = new Engine(model, tok, options)) {
+            out.add(engine.submit(reqs.getFirst()).get().results());
+            long before = engine.pool().allocations();
+            List<CompletableFuture<Completion>> fs = new ArrayList<>();
+            for (Request r : reqs.subList(1, reqs.size())) fs.add(engine.submit(r));
+            for (var f : fs) out.add(f.get().results());
+            return new Run(out, engine.pool().allocations() - before, engine.pool().prefixHits());
+        }
+    }
+
     @Test
     void sharedPromptPrefixIsComputedOnce() throws Exception {
         StringBuilder prefix = new StringBuilder();
@@ -160,35 +175,16 @@ class EngineTest {
         List<Request> reqs = new ArrayList<>();
         for (int i = 0; i < 32; i++)
             reqs.add(Request.of(prefix + PROMPTS[i % PROMPTS.length], GenerationConfig.greedy().maxNewTokens(8).eosTokenId(2)));
-        List<List<GenerationResult>> shared = new ArrayList<>(), unshared = new ArrayList<>();
-        long sharedAlloc, unsharedAlloc, hits;
-        try (Engine engine = new Engine(model, tok, EngineOptions.defaults())) {
-            // the first request fills the cache; the other 31 arrive together and find it
-            shared.add(engine.submit(reqs.getFirst()).get().results());
-            long before = engine.pool().allocations();
-            List<CompletableFuture<Completion>> fs = new ArrayList<>();
-            for (Request r : reqs.subList(1, 32)) fs.add(engine.submit(r));
-            for (var f : fs) shared.add(f.get().results());
-            sharedAlloc = engine.pool().allocations() - before;
-            hits = engine.pool().prefixHits();
-        }
-        try (Engine engine = new Engine(model, tok, EngineOptions.defaults().prefixSharing(false))) {
-            unshared.add(engine.submit(reqs.getFirst()).get().results());
-            long before = engine.pool().allocations();
-            List<CompletableFuture<Completion>> fs = new ArrayList<>();
-            for (Request r : reqs.subList(1, 32)) fs.add(engine.submit(r));
-            for (var f : fs) unshared.add(f.get().results());
-            unsharedAlloc = engine.pool().allocations() - before;
-        }
+        Run shared = runAll(reqs, EngineOptions.defaults()), unshared = runAll(reqs, EngineOptions.defaults().prefixSharing(false));
         for (int i = 0; i < 32; i++) {
-            assertSame(unshared.get(i), shared.get(i), "request " + i);
-            assertSame(alone(reqs.get(i)), shared.get(i), "request " + i);
+            assertSame(unshared.results().get(i), shared.results().get(i), "request " + i);
+            assertSame(alone(reqs.get(i)), shared.results().get(i), "request " + i);
         }
         assertTrue(prefixBlocks >= 12, "prefix spans " + prefixBlocks + " full blocks");
         // every later request takes at least the common prefix's blocks from the cache (more where whole prompts repeat)
-        assertTrue(hits >= 31L * prefixBlocks, hits + " prefix-cache hits");
+        assertTrue(shared.hits() >= 31L * prefixBlocks, shared.hits() + " prefix-cache hits");
         // and each block a request needs is either taken from the cache or allocated, never both
-        assertEquals(unsharedAlloc, sharedAlloc + hits, "shared prefix blocks are not allocated again");
+        assertEquals(unshared.allocated(), shared.allocated() + shared.hits(), "shared prefix blocks are not allocated again");
     }
 
     @Test

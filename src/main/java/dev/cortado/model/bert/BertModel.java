@@ -9,7 +9,10 @@ import dev.cortado.layers.Embeddings;
 import dev.cortado.layers.EncoderLayer;
 import dev.cortado.layers.Mlp;
 import dev.cortado.layers.TransformerEncoder;
+import dev.cortado.layers.Linear;
+import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.GraphTracer;
+import dev.cortado.model.TensorCheck;
 import dev.cortado.model.GraphTracer.LinearOp;
 import dev.cortado.model.GraphTracer.NormOp;
 import dev.cortado.model.Weights;
@@ -79,6 +82,9 @@ public final class BertModel implements EncoderRunner {
             throw new CortadoException("not a BERT-style encoder: " + file + " has " + lin.size() + " linear layers and "
                     + norms.size() + " norms (expected 6 and 2 per layer plus an embedding norm)");
         }
+        String src = model.path().toString();
+        TensorCheck.shape(src, "word embedding", word, -1, -1);
+        if (word.dim(1) > ConfigCheck.MAX_DIM) throw new CortadoException(src + ": word embedding width " + word.dim(1) + " exceeds " + ConfigCheck.MAX_DIM);
         int hidden = (int) word.dim(1);
         int heads = headsFromGraph(g, t, lin.get(0), lin.get(1), lin.get(2), hidden);
         int headDim = hidden / heads;
@@ -87,13 +93,17 @@ public final class BertModel implements EncoderRunner {
         List<EncoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < nLayers; l++) {
             LinearOp[] qkv = t.orderQkv(lin.subList(6 * l, 6 * l + 3));
-            Attention attn = new Attention(Weights.linear(be, qkv[0]), Weights.linear(be, qkv[1]), Weights.linear(be, qkv[2]),
-                    Weights.linear(be, lin.get(6 * l + 3)), heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
-            Mlp mlp = new Mlp(Weights.linear(be, lin.get(6 * l + 4)), null, Weights.linear(be, lin.get(6 * l + 5)), act);
-            layers.add(new EncoderLayer(attn, Weights.norm(be, norms.get(1 + 2 * l)), mlp, Weights.norm(be, norms.get(2 + 2 * l)), false));
+            Attention attn = new Attention(Weights.linear(be, qkv[0], src, hidden, hidden), Weights.linear(be, qkv[1], src, hidden, hidden),
+                    Weights.linear(be, qkv[2], src, hidden, hidden), Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden),
+                    heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
+            Linear up = Weights.linear(be, lin.get(6 * l + 4), src, -1, hidden);
+            Mlp mlp = new Mlp(up, null, Weights.linear(be, lin.get(6 * l + 5), src, hidden, up.out()), act);
+            layers.add(new EncoderLayer(attn, Weights.norm(be, norms.get(1 + 2 * l), src, hidden), mlp, Weights.norm(be, norms.get(2 + 2 * l), src, hidden), false));
         }
+        if (pos != null) TensorCheck.shape(src, "position embedding", pos, -1, hidden);
+        if (type != null) TensorCheck.shape(src, "token type embedding", type, -1, hidden);
         Embeddings emb = new Embeddings(be.weight(word), pos == null ? null : be.weight(pos), 0,
-                type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst()), 1f);
+                type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst(), src, hidden), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
         return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act);
     }

@@ -9,13 +9,15 @@ import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.Embeddings;
 import dev.cortado.layers.Linear;
 import dev.cortado.layers.Mlp;
-import dev.cortado.layers.Norm;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.model.GraphTracer;
 import dev.cortado.model.GraphTracer.Const;
 import dev.cortado.model.GraphTracer.LinearOp;
 import dev.cortado.model.GraphTracer.NormOp;
+import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.TensorCheck;
+import dev.cortado.model.WeightNames;
 import dev.cortado.model.Slicing;
 import dev.cortado.model.Weights;
 import dev.cortado.onnx.Node;
@@ -35,47 +37,61 @@ import java.util.Map;
 public final class Gpt2Family {
     private Gpt2Family() {}
 
-    record Spec(int hidden, int layers, int heads, int positions, float eps, Activation act) {
+    /** GPT-2's config.json, validated once ({@link ConfigCheck}). */
+    record Spec(int hidden, int layers, int heads, int inner, int vocab, int positions, float eps, Activation act) {
         static Spec of(ModelConfig c) {
-            String act = c.str("activation_function", "gelu_new");
-            return new Spec(c.integerAny("n_embd", "hidden_size"), c.integerAny("n_layer", "num_hidden_layers"),
-                    c.integerAny("n_head", "num_attention_heads"), c.integerAny("n_positions", "max_position_embeddings"),
-                    (float) c.number("layer_norm_epsilon", 1e-5),
-                    switch (act) {
-                        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
-                        case "gelu" -> Activation.GELU_ERF;
-                        case "relu" -> Activation.RELU;
-                        default -> throw new CortadoException(c.file() + ": unsupported activation_function '" + act + "'");
-                    });
+            ConfigCheck k = new ConfigCheck(c);
+            int hidden = k.integerAny(1, ConfigCheck.MAX_DIM, "n_embd", "hidden_size");
+            String headsKey = c.has("n_head") ? "n_head" : "num_attention_heads";
+            int heads = k.heads(headsKey, hidden, c.has("n_embd") ? "n_embd" : "hidden_size", false);
+            return new Spec(hidden, k.integerAny(1, ConfigCheck.MAX_LAYERS, "n_layer", "num_hidden_layers"), heads,
+                    k.size("n_inner", 4 * hidden, ConfigCheck.MAX_DIM), k.size("vocab_size", -1, ConfigCheck.MAX_VOCAB),
+                    k.integerAny(1, ConfigCheck.MAX_POSITIONS, "n_positions", "max_position_embeddings"),
+                    (float) k.positive("layer_norm_epsilon", 1e-5), k.activation("activation_function", "gelu_new"));
         }
     }
 
     public static DecoderModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
         Spec s = Spec.of(c);
+        ConfigCheck k = new ConfigCheck(c);
         try (Safetensors st = Safetensors.openFolder(dir)) {
-            Map<String, Tensor> w = new HashMap<>();
-            st.tensors().forEach((k, v) -> w.put(k.startsWith("transformer.") ? k.substring("transformer.".length()) : k, v));
+            Map<String, Tensor> map = new HashMap<>();
+            st.tensors().forEach((n, v) -> map.put(n.startsWith("transformer.") ? n.substring("transformer.".length()) : n, v));
+            WeightNames w = new WeightNames(be, map, dir.resolve("model.safetensors").toString());
+            k.layersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, map.keySet(), "h.", w.source());
             List<DecoderLayer> layers = new ArrayList<>();
             int d = s.hidden;
+            Tensor wte = w.need("wte.weight", -1, d);
+            if (s.vocab > 0) k.matches("vocab_size", s.vocab, wte.dim(0), "wte.weight");
             for (int l = 0; l < s.layers; l++) {
                 String p = "h." + l + ".";
-                Tensor qkvW = need(w, p + "attn.c_attn.weight"), qkvB = need(w, p + "attn.c_attn.bias");
+                Tensor qkvW = w.need(p + "attn.c_attn.weight", d, 3L * d), qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);
                 Linear[] qkv = new Linear[3];
                 for (int i = 0; i < 3; i++) {
                     qkv[i] = new Linear(be.linearWeight(Slicing.columns(qkvW, i * d, (i + 1) * d)), be.weight(Slicing.rows(qkvB, i * d, (i + 1) * d)));
                 }
-                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], conv(be, w, p + "attn.c_proj"), s.heads, s.heads, d / s.heads,
+                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], conv(be, w, p + "attn.c_proj", d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
-                Mlp mlp = new Mlp(conv(be, w, p + "mlp.c_fc"), null, conv(be, w, p + "mlp.c_proj"), s.act);
-                layers.add(new DecoderLayer(attn, ln(be, w, p + "ln_1", s), null, null, mlp, ln(be, w, p + "ln_2", s), true));
+                Mlp mlp = new Mlp(conv(be, w, p + "mlp.c_fc", d, s.inner), null, conv(be, w, p + "mlp.c_proj", s.inner, d), s.act);
+                layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
             }
-            Tensor wte = need(w, "wte.weight");
-            Tensor head = w.get("lm_head.weight");
-            TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(need(w, "wpe.weight")), 0, null, null, 1f),
-                    layers, ln(be, w, "ln_f", s), new Linear(be.weightTransposed(head != null ? head : wte), null), 1f, s.heads, d / s.heads, s.positions, null);
+            Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
+            Linear head = new Linear(w.opt("lm_head.weight") != null ? w.linearWeight("lm_head.weight", wte.dim(0), d) : be.weightTransposed(wte), null);
+            TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f),
+                    layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
             return new DecoderModel(be, dec, describe(s, "safetensors"), null);
         }
+    }
+
+    /** The learned position table: [n_positions or more, hidden]. */
+    private static Tensor positions(String source, String name, Tensor t, Spec s) {
+        TensorCheck.shape(source, name, t, -1, s.hidden);
+        if (t.dim(0) < s.positions) {
+            throw new CortadoException(source + ": tensor '" + name + "' has " + t.dim(0) + " positions but config.json n_positions is "
+                    + s.positions + " (lower n_positions to at most " + t.dim(0) + ")");
+        }
+        return t;
     }
 
     /** Optimum-layout GPT-2 decoder ONNX: weights traced (c_attn, c_proj, c_fc, c_proj per layer, then lm_head). */
@@ -94,8 +110,13 @@ public final class Gpt2Family {
                 else if (e.tensor().dim(1) == d) wpe = e.tensor();
             }
             if (wte == null || wpe == null) throw new CortadoException(onnx.getFileName() + ": cannot find GPT-2 token/position embeddings");
+            String src = onnx.toString();
+            TensorCheck.shape(src, "token embedding", wte, -1, d);
+            if (s.vocab > 0) new ConfigCheck(c).matches("vocab_size", s.vocab, wte.dim(0), "token embedding");
+            positions(src, "position embedding", wpe, s);
             List<LinearOp> lin = t.linears();
             List<NormOp> norms = t.norms();
+            new ConfigCheck(c).tracedLayersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, lin.size(), norms.size(), 4, onnx.toString());
             if (lin.size() != 4 * s.layers + 1 || norms.size() != 2 * s.layers + 1) {
                 throw new CortadoException(onnx.getFileName() + ": expected " + (4 * s.layers + 1) + " linear layers and "
                         + (2 * s.layers + 1) + " layer norms for a " + s.layers + "-layer GPT-2, found " + lin.size() + " and " + norms.size());
@@ -103,19 +124,23 @@ public final class Gpt2Family {
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 LinearOp cAttn = lin.get(4 * l);
-                Tensor full = cAttn.weight().transposed() ? transpose(cAttn.weight().tensor()) : cAttn.weight().tensor();
+                Tensor cw = cAttn.weight().tensor();
+                if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
+                else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
+                Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
+                Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
                 Linear[] qkv = new Linear[3];
                 for (int i = 0; i < 3; i++) {
-                    Tensor b = cAttn.bias() == null ? null : be.weight(Slicing.rows(cAttn.bias().tensor(), i * d, (i + 1) * d));
+                    Tensor b = fullBias == null ? null : be.weight(Slicing.rows(fullBias, i * d, (i + 1) * d));
                     qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
                 }
-                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1)), s.heads, s.heads, d / s.heads,
+                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
-                Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2)), null, Weights.linear(be, lin.get(4 * l + 3)), s.act);
-                layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l)), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1)), true));
+                Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2), src, s.inner, d), null, Weights.linear(be, lin.get(4 * l + 3), src, d, s.inner), s.act);
+                layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1), src, d), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f), layers,
-                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.heads, d / s.heads, s.positions, null);
+                    Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, wte.dim(0), d), 1f, s.heads, d / s.heads, s.positions, null);
             return new DecoderModel(be, dec, describe(s, "onnx"), null);
         }
     }
@@ -127,18 +152,9 @@ public final class Gpt2Family {
         return Tensor.of(out, c, r);
     }
 
-    private static Linear conv(Backend be, Map<String, Tensor> w, String prefix) {
-        return new Linear(be.linearWeight(need(w, prefix + ".weight")), be.weight(need(w, prefix + ".bias")));
-    }
-
-    private static Norm ln(Backend be, Map<String, Tensor> w, String prefix, Spec s) {
-        return new Norm(Norm.Kind.LAYER, be.weight(need(w, prefix + ".weight")), be.weight(need(w, prefix + ".bias")), s.eps);
-    }
-
-    private static Tensor need(Map<String, Tensor> w, String name) {
-        Tensor t = w.get(name);
-        if (t == null) throw new CortadoException("safetensors has no tensor '" + name + "'");
-        return t;
+    /** A Conv1D weight stored [in, out] plus its bias [out]. */
+    private static Linear conv(Backend be, WeightNames w, String prefix, long in, long out) {
+        return new Linear(be.linearWeight(w.need(prefix + ".weight", in, out)), be.weight(w.vector(prefix + ".bias", out)));
     }
 
     private static String describe(Spec s, String source) {

@@ -9,13 +9,16 @@ import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.Embeddings;
 import dev.cortado.layers.Linear;
 import dev.cortado.layers.Mlp;
-import dev.cortado.layers.Norm;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.model.GraphTracer;
 import dev.cortado.model.GraphTracer.Const;
 import dev.cortado.model.GraphTracer.LinearOp;
 import dev.cortado.model.GraphTracer.NormOp;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.TensorCheck;
+import dev.cortado.model.WeightNames;
 import dev.cortado.model.Weights;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;
@@ -24,7 +27,6 @@ import dev.cortado.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Llama family (Llama, Mistral, Qwen2): RMSNorm pre-norm, rotary positions (rope_theta, linear/llama3
@@ -34,44 +36,77 @@ import java.util.Map;
 public final class LlamaFamily {
     private LlamaFamily() {}
 
-    record Spec(int hidden, int layers, int heads, int kvHeads, int headDim, int maxPositions, float eps,
-                Attention.Rotary rotary, boolean tied) {
+    /** Llama/Mistral/Qwen2 config.json, validated once ({@link ConfigCheck}). */
+    record Spec(int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate, int vocab, int maxPositions,
+                float eps, Activation act, Attention.Rotary rotary, boolean tied) {
         static Spec of(ModelConfig c) {
-            int hidden = c.integer("hidden_size");
-            int heads = c.integer("num_attention_heads");
-            int headDim = c.integer("head_dim", hidden / heads);
-            return new Spec(hidden, c.integer("num_hidden_layers"), heads, c.integer("num_key_value_heads", heads), headDim,
-                    c.integer("max_position_embeddings", 2048), (float) c.number("rms_norm_eps", 1e-6),
-                    LlamaFamily.rotary(c, headDim), c.bool("tie_word_embeddings", false));
+            ConfigCheck k = new ConfigCheck(c);
+            int hidden = k.size("hidden_size", ConfigCheck.MAX_DIM);
+            int heads = k.heads("num_attention_heads", hidden, "hidden_size", c.has("head_dim"));
+            int kv = k.kvHeads("num_key_value_heads", heads, "num_attention_heads");
+            int headDim = k.headDim("head_dim", hidden, heads, true);
+            int context = k.size("max_position_embeddings", 2048, ConfigCheck.MAX_POSITIONS);
+            // sliding-window attention (Mistral, Qwen2 with use_sliding_window) equals full attention inside the
+            // window; Cortado attends fully, so it caps the context there instead of answering wrongly beyond it
+            if (c.has("sliding_window") && (!c.modelType().equals("qwen2") || k.bool("use_sliding_window", false))) {
+                context = Math.min(context, k.size("sliding_window", ConfigCheck.MAX_POSITIONS));
+            }
+            return new Spec(hidden, k.size("num_hidden_layers", ConfigCheck.MAX_LAYERS), heads, kv, headDim,
+                    k.size("intermediate_size", -1, ConfigCheck.MAX_DIM), k.size("vocab_size", -1, ConfigCheck.MAX_VOCAB),
+                    context, (float) k.positive("rms_norm_eps", 1e-6),
+                    k.activation("hidden_act", "silu"), LlamaFamily.rotary(k, headDim), k.bool("tie_word_embeddings", false));
         }
     }
 
-    /** HF inverse frequencies with rope_scaling (none, linear, llama3). */
-    static Attention.Rotary rotary(ModelConfig c, int headDim) {
-        double theta = c.number("rope_theta", 10000);
-        if (c.json().has("rope_parameters") && c.json().get("rope_parameters").has("rope_theta")) {
-            theta = c.json().get("rope_parameters").get("rope_theta").asDouble();
-        }
+    static final java.util.Set<String> ROPE_TYPES = java.util.Set.of("default", "linear", "llama3");
+
+    /** HF inverse frequencies with rope_scaling (none, linear, llama3); every field checked. */
+    static Attention.Rotary rotary(ConfigCheck k, int headDim) {
+        ModelConfig c = k.config();
+        double theta = k.positive("rope_theta", 10000);
+        JsonNode params = c.json().get("rope_parameters");
+        if (params != null && !params.isNull() && !params.isObject()) throw k.bad("rope_parameters", params, "an object or null");
+        if (params != null && params.hasNonNull("rope_theta")) theta = k.positive("rope_parameters.rope_theta", params.get("rope_theta"));
         Attention.Rotary base = Attention.Rotary.standard(headDim, theta);
-        var rs = c.json().get("rope_scaling");
-        if (rs == null || rs.isNull()) rs = c.json().get("rope_parameters");
+        String where = "rope_scaling";
+        JsonNode rs = c.json().get("rope_scaling");
+        if (rs == null || rs.isNull()) {
+            rs = params;
+            where = "rope_parameters";
+        }
         if (rs == null || rs.isNull()) return base;
-        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        if (!rs.isObject()) throw k.bad(where, rs, "an object or null");
+        JsonNode typeNode = rs.has("rope_type") ? rs.get("rope_type") : rs.get("type");
+        String typeKey = where + (rs.has("rope_type") ? ".rope_type" : ".type");
+        if (typeNode != null && !typeNode.isNull() && (!typeNode.isTextual() || !ROPE_TYPES.contains(typeNode.textValue()))) {
+            throw k.bad(typeKey, typeNode, "one of default, linear, llama3 (other rope scaling types are not supported)");
+        }
+        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.textValue();
         float[] inv = base.invFreq().clone();
         switch (type) {
-            case "default" -> { }
             case "linear" -> {
-                double f = rs.get("factor").asDouble();
+                double f = field(k, rs, where, "factor");
                 for (int i = 0; i < inv.length; i++) inv[i] = (float) (inv[i] / f);
             }
             case "llama3" -> {
-                double f = rs.get("factor").asDouble(), lo = rs.get("low_freq_factor").asDouble(),
-                        hi = rs.get("high_freq_factor").asDouble(), orig = rs.get("original_max_position_embeddings").asDouble();
+                double f = field(k, rs, where, "factor"), lo = field(k, rs, where, "low_freq_factor"),
+                        hi = field(k, rs, where, "high_freq_factor"), orig = field(k, rs, where, "original_max_position_embeddings");
+                if (!(hi > lo)) throw k.bad(where + ".high_freq_factor", hi, "> low_freq_factor " + lo);
                 llama3Scaling(inv, f, lo, hi, orig);
             }
-            default -> throw new CortadoException(c.file() + ": unsupported rope scaling type '" + type + "' (default, linear, llama3)");
+            default -> { }
         }
         return new Attention.Rotary(inv, headDim, false);
+    }
+
+    /** A required positive number inside rope_scaling. */
+    private static double field(ConfigCheck k, JsonNode rs, String where, String name) {
+        JsonNode n = rs.get(name);
+        if (n == null || n.isNull()) {
+            throw new CortadoException(k.config().file() + ": " + where + " of type " + rs.path("rope_type").asText(rs.path("type").asText())
+                    + " is missing '" + name + "' (a number > 0)");
+        }
+        return k.positive(where + "." + name, n);
     }
 
     /** Llama 3 rope scaling of inverse frequencies, in place (transformers' _compute_llama3_parameters). */
@@ -93,22 +128,28 @@ public final class LlamaFamily {
     public static DecoderModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
         Spec s = Spec.of(c);
+        ConfigCheck k = new ConfigCheck(c);
         try (Safetensors st = Safetensors.openFolder(dir)) {
-            Map<String, Tensor> w = st.tensors();
-            Tensor embed = need(w, "model.embed_tokens.weight");
+            WeightNames w = new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString());
+            k.layersMatch("num_hidden_layers", s.layers, st.tensors().keySet(), "model.layers.", w.source());
+            Tensor embed = w.need("model.embed_tokens.weight", -1, s.hidden);
+            long vocab = embed.dim(0);
+            if (s.vocab > 0) k.matches("vocab_size", s.vocab, vocab, "model.embed_tokens.weight");
+            Tensor up0 = w.opt("model.layers.0.mlp.up_proj.weight");
+            long inter = s.intermediate > 0 ? s.intermediate : up0 != null && up0.rank() == 2 ? up0.dim(0) : -1;
+            int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 String p = "model.layers." + l + ".";
-                Attention attn = attention(be, s, lin(be, w, p + "self_attn.q_proj"), lin(be, w, p + "self_attn.k_proj"),
-                        lin(be, w, p + "self_attn.v_proj"), lin(be, w, p + "self_attn.o_proj"));
-                Mlp mlp = new Mlp(lin(be, w, p + "mlp.up_proj"), lin(be, w, p + "mlp.gate_proj"), lin(be, w, p + "mlp.down_proj"), Activation.SILU);
-                layers.add(new DecoderLayer(attn, rms(be, need(w, p + "input_layernorm.weight"), s), null, null, mlp,
-                        rms(be, need(w, p + "post_attention_layernorm.weight"), s), true));
+                Attention attn = attention(s, w.linear(p + "self_attn.q_proj", q, d), w.linear(p + "self_attn.k_proj", kv, d),
+                        w.linear(p + "self_attn.v_proj", kv, d), w.linear(p + "self_attn.o_proj", d, q));
+                Mlp mlp = new Mlp(w.linear(p + "mlp.up_proj", inter, d), w.linear(p + "mlp.gate_proj", inter, d), w.linear(p + "mlp.down_proj", d, inter), s.act);
+                layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
+                        w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
             }
-            Tensor head = w.get("lm_head.weight");
-            Linear lmHead = new Linear(be.weightTransposed(head != null ? head : embed), null);
+            Linear lmHead = new Linear(w.opt("lm_head.weight") != null ? w.linearWeight("lm_head.weight", vocab, d) : be.weightTransposed(embed), null);
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
-                    rms(be, need(w, "model.norm.weight"), s), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
+                    w.rmsNorm("model.norm.weight", s.eps, d), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
             return new DecoderModel(be, dec, describe(c, s, "safetensors"), null);
         }
     }
@@ -127,8 +168,14 @@ public final class LlamaFamily {
                 }
             }
             if (embed == null) throw new CortadoException(onnx.getFileName() + ": no token embedding Gather on input_ids");
+            String src = onnx.toString();
+            TensorCheck.shape(src, "token embedding", embed, -1, s.hidden);
+            if (s.vocab > 0) new ConfigCheck(c).matches("vocab_size", s.vocab, embed.dim(0), "token embedding");
+            long vocab = embed.dim(0), inter = s.intermediate > 0 ? s.intermediate : -1;
+            int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
             List<LinearOp> lin = t.linears();
             List<NormOp> norms = t.norms();
+            new ConfigCheck(c).tracedLayersMatch("num_hidden_layers", s.layers, lin.size(), norms.size(), 7, onnx.toString());
             if (lin.size() != 7 * s.layers + 1 || norms.size() != 2 * s.layers + 1) {
                 throw new CortadoException(onnx.getFileName() + ": expected " + (7 * s.layers + 1) + " linear layers and "
                         + (2 * s.layers + 1) + " RMS norms for a " + s.layers + "-layer Llama, found " + lin.size() + " and " + norms.size());
@@ -139,13 +186,16 @@ public final class LlamaFamily {
                 LinearOp[] qkv = t.orderQkv(ops.subList(0, 3));
                 LinearOp gate = feedsSigmoid(t, ops.get(4)) ? ops.get(4) : ops.get(5);
                 LinearOp up = gate == ops.get(4) ? ops.get(5) : ops.get(4);
-                Attention attn = attention(be, s, Weights.linear(be, qkv[0]), Weights.linear(be, qkv[1]), Weights.linear(be, qkv[2]),
-                        Weights.linear(be, ops.get(3)));
-                Mlp mlp = new Mlp(Weights.linear(be, up), Weights.linear(be, gate), Weights.linear(be, ops.get(6)), Activation.SILU);
-                layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l)), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1)), true));
+                Attention attn = attention(s, Weights.linear(be, qkv[0], src, q, d), Weights.linear(be, qkv[1], src, kv, d),
+                        Weights.linear(be, qkv[2], src, kv, d), Weights.linear(be, ops.get(3), src, d, q));
+                Linear upL = Weights.linear(be, up, src, inter, d);
+                Mlp mlp = new Mlp(upL, Weights.linear(be, gate, src, upL.out(), d), Weights.linear(be, ops.get(6), src, d, upL.out()), s.act);
+                layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp,
+                        Weights.norm(be, norms.get(2 * l + 1), src, d), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
-                    Weights.norm(be, norms.getLast()), Weights.linear(be, lin.getLast()), 1f, s.kvHeads, s.headDim, s.maxPositions, null);
+                    Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, vocab, d), 1f, s.kvHeads, s.headDim,
+                    s.maxPositions, null);
             return new DecoderModel(be, dec, describe(c, s, "onnx"), null);
         }
     }
@@ -154,23 +204,8 @@ public final class LlamaFamily {
         return t.graph().consumers(op.output()).stream().anyMatch(n -> n.opType().equals("Sigmoid"));
     }
 
-    private static Attention attention(Backend be, Spec s, Linear q, Linear k, Linear v, Linear o) {
+    private static Attention attention(Spec s, Linear q, Linear k, Linear v, Linear o) {
         return new Attention(q, k, v, o, s.heads, s.kvHeads, s.headDim, (float) (1.0 / Math.sqrt(s.headDim)), s.rotary);
-    }
-
-    private static Norm rms(Backend be, Tensor gamma, Spec s) {
-        return new Norm(Norm.Kind.RMS, be.weight(gamma), null, s.eps);
-    }
-
-    private static Linear lin(Backend be, Map<String, Tensor> w, String prefix) {
-        Tensor b = w.get(prefix + ".bias");
-        return new Linear(be.weightTransposed(need(w, prefix + ".weight")), b == null ? null : be.weight(b));
-    }
-
-    private static Tensor need(Map<String, Tensor> w, String name) {
-        Tensor t = w.get(name);
-        if (t == null) throw new CortadoException("safetensors has no tensor '" + name + "'");
-        return t;
     }
 
     private static String describe(ModelConfig c, Spec s, String source) {

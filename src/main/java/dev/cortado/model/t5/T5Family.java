@@ -1,6 +1,5 @@
 package dev.cortado.model.t5;
 
-import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.Backend.Activation;
 import dev.cortado.engine.DecoderModel;
@@ -14,6 +13,7 @@ import dev.cortado.layers.Mlp;
 import dev.cortado.layers.RelativePositionBias;
 import dev.cortado.layers.TransformerDecoder;
 import dev.cortado.layers.TransformerEncoder;
+import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.model.Seq2SeqSources;
 import dev.cortado.model.WeightNames;
@@ -38,60 +38,92 @@ public final class T5Family {
         return Seq2SeqSources.onnx(dir, be, T5Family::build);
     }
 
+    /** T5's config.json, validated once: dims, heads, layers, norm epsilon, feed-forward activation, position buckets. */
+    record Spec(int d, int dkv, int heads, int dff, int encLayers, int decLayers, float eps, String ff, boolean gated,
+                Activation act, int buckets, int maxDist, boolean tied, int vocab, int context) {
+        static Spec of(ModelConfig c) {
+            ConfigCheck k = new ConfigCheck(c);
+            int d = k.size("d_model", ConfigCheck.MAX_DIM), dkv = k.size("d_kv", ConfigCheck.MAX_DIM);
+            int heads = k.size("num_heads", ConfigCheck.MAX_HEADS);
+            if ((long) heads * dkv > ConfigCheck.MAX_DIM) throw k.bad("num_heads", heads, "≤ " + ConfigCheck.MAX_DIM / dkv + " (num_heads × d_kv " + dkv + ")");
+            int enc = k.size("num_layers", ConfigCheck.MAX_LAYERS);
+            String ff = k.choice("feed_forward_proj", "relu", FEED_FORWARD);
+            boolean gated = ff.startsWith("gated-");
+            String actName = gated ? ff.substring(6) : ff;
+            // transformers: "gated-gelu" means gelu_new (tanh); plain "gelu" is the erf GELU
+            Activation act = ConfigCheck.ACTIVATIONS.get(gated && actName.equals("gelu") ? "gelu_new" : actName);
+            return new Spec(d, dkv, heads, k.size("d_ff", ConfigCheck.MAX_DIM), enc, k.size("num_decoder_layers", enc, ConfigCheck.MAX_LAYERS),
+                    (float) k.positive("layer_norm_epsilon", 1e-6), ff, gated, act,
+                    k.size("relative_attention_num_buckets", 32, ConfigCheck.MAX_POSITIONS),
+                    k.size("relative_attention_max_distance", 128, ConfigCheck.MAX_POSITIONS), k.bool("tie_word_embeddings", true),
+                    k.size("vocab_size", -1, ConfigCheck.MAX_VOCAB), k.size("n_positions", 512, ConfigCheck.MAX_POSITIONS));
+        }
+    }
+
+    /** feed_forward_proj values: an activation, optionally "gated-". */
+    public static final java.util.Set<String> FEED_FORWARD;
+    static {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (String a : ConfigCheck.ACTIVATIONS.keySet()) {
+            s.add(a);
+            s.add("gated-" + a);
+        }
+        FEED_FORWARD = java.util.Set.copyOf(s);
+    }
+
     static Seq2SeqModel build(ModelConfig c, WeightNames w, Backend be, String source) {
-        int d = c.integer("d_model"), dkv = c.integer("d_kv"), heads = c.integer("num_heads");
-        int encLayers = c.integer("num_layers"), decLayers = c.integer("num_decoder_layers", encLayers);
-        float eps = (float) c.number("layer_norm_epsilon", 1e-6);
-        String ff = c.str("feed_forward_proj", "relu");
-        boolean gated = ff.startsWith("gated-");
-        Activation act = WeightNames.activation(gated ? ff.substring(6).replace("gelu", "gelu_new") : ff, c.file().toString());
-        int buckets = c.integer("relative_attention_num_buckets", 32), maxDist = c.integer("relative_attention_max_distance", 128);
-        boolean tied = c.bool("tie_word_embeddings", true);
+        Spec s = Spec.of(c);
+        ConfigCheck k = new ConfigCheck(c);
+        int d = s.d, heads = s.heads, dkv = s.dkv;
+        float eps = s.eps;
+        k.layersMatch("num_layers", s.encLayers, w.tensors().keySet(), "encoder.block.", w.source());
+        k.layersMatch("num_decoder_layers", s.decLayers, w.tensors().keySet(), "decoder.block.", w.source());
         {
-            Tensor shared = w.opt("shared.weight") != null ? w.need("shared.weight") : w.need("encoder.embed_tokens.weight");
+            String sharedName = w.opt("shared.weight") != null ? "shared.weight" : "encoder.embed_tokens.weight";
+            Tensor shared = w.need(sharedName, -1, d);
+            if (s.vocab > 0) k.matches("vocab_size", s.vocab, shared.dim(0), sharedName);
             Tensor emb = be.weight(shared);
             List<EncoderLayer> enc = new ArrayList<>();
-            for (int l = 0; l < encLayers; l++) {
+            for (int l = 0; l < s.encLayers; l++) {
                 String p = "encoder.block." + l + ".layer.";
-                enc.add(new EncoderLayer(attention(w, p + "0.SelfAttention", heads, dkv), w.rmsNorm(p + "0.layer_norm.weight", eps),
-                        mlp(w, p + "1.DenseReluDense", gated, act), w.rmsNorm(p + "1.layer_norm.weight", eps), true));
+                enc.add(new EncoderLayer(attention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
+                        mlp(w, p + "1.DenseReluDense", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d), true));
             }
-            RelativePositionBias encBias = bias(w, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, maxDist, heads, true);
+            RelativePositionBias encBias = bias(w, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", s, true);
             TransformerEncoder encoder = new TransformerEncoder(new Embeddings(emb, null, 0, null, null, 1f), enc,
-                    w.rmsNorm("encoder.final_layer_norm.weight", eps), encBias);
+                    w.rmsNorm("encoder.final_layer_norm.weight", eps, d), encBias);
             List<DecoderLayer> dec = new ArrayList<>();
-            for (int l = 0; l < decLayers; l++) {
+            for (int l = 0; l < s.decLayers; l++) {
                 String p = "decoder.block." + l + ".layer.";
-                dec.add(new DecoderLayer(attention(w, p + "0.SelfAttention", heads, dkv), w.rmsNorm(p + "0.layer_norm.weight", eps),
-                        attention(w, p + "1.EncDecAttention", heads, dkv), w.rmsNorm(p + "1.layer_norm.weight", eps),
-                        mlp(w, p + "2.DenseReluDense", gated, act), w.rmsNorm(p + "2.layer_norm.weight", eps), true));
+                dec.add(new DecoderLayer(attention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
+                        attention(w, p + "1.EncDecAttention", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d),
+                        mlp(w, p + "2.DenseReluDense", s), w.rmsNorm(p + "2.layer_norm.weight", eps, d), true));
             }
-            RelativePositionBias decBias = bias(w, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", buckets, maxDist, heads, false);
+            RelativePositionBias decBias = bias(w, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", s, false);
             Tensor head = w.opt("lm_head.weight");
-            Linear lmHead = new Linear(tied || head == null ? be.weightTransposed(shared) : w.linearWeight("lm_head.weight"), null);
-            int context = c.integer("n_positions", 512);
+            Linear lmHead = new Linear(s.tied || head == null ? be.weightTransposed(shared) : w.linearWeight("lm_head.weight", shared.dim(0), d), null);
+            int context = s.context;
             TransformerDecoder decoder = new TransformerDecoder(new Embeddings(emb, null, 0, null, null, 1f), dec,
-                    w.rmsNorm("decoder.final_layer_norm.weight", eps), lmHead, tied ? (float) Math.pow(d, -0.5) : 1f,
+                    w.rmsNorm("decoder.final_layer_norm.weight", eps, d), lmHead, s.tied ? (float) Math.pow(d, -0.5) : 1f,
                     heads, dkv, context, decBias);
-            String desc = "t5 (" + source + ", " + ff + (tied ? ", tied" : "") + "): " + encLayers + "+" + decLayers + " layers, d_model " + d + ", " + heads + " heads";
+            String desc = "t5 (" + source + ", " + s.ff + (s.tied ? ", tied" : "") + "): " + s.encLayers + "+" + s.decLayers + " layers, d_model " + d + ", " + heads + " heads";
             return new Seq2SeqModel(be, encoder, new DecoderModel(be, decoder, desc, null), context, desc);
         }
     }
 
-    private static Attention attention(WeightNames w, String p, int heads, int dkv) {
-        return new Attention(w.linear(p + ".q"), w.linear(p + ".k"), w.linear(p + ".v"), w.linear(p + ".o"), heads, heads, dkv, 1f, null);
+    private static Attention attention(WeightNames w, String p, Spec s) {
+        int inner = s.heads * s.dkv;
+        return new Attention(w.linear(p + ".q", inner, s.d), w.linear(p + ".k", inner, s.d), w.linear(p + ".v", inner, s.d),
+                w.linear(p + ".o", s.d, inner), s.heads, s.heads, s.dkv, 1f, null);
     }
 
-    private static Mlp mlp(WeightNames w, String p, boolean gated, Activation act) {
-        if (gated) return new Mlp(w.linear(p + ".wi_1"), w.linear(p + ".wi_0"), w.linear(p + ".wo"), act);
-        return new Mlp(w.linear(p + ".wi"), null, w.linear(p + ".wo"), act);
+    private static Mlp mlp(WeightNames w, String p, Spec s) {
+        if (s.gated) return new Mlp(w.linear(p + ".wi_1", s.dff, s.d), w.linear(p + ".wi_0", s.dff, s.d), w.linear(p + ".wo", s.d, s.dff), s.act);
+        return new Mlp(w.linear(p + ".wi", s.dff, s.d), null, w.linear(p + ".wo", s.d, s.dff), s.act);
     }
 
-    private static RelativePositionBias bias(WeightNames w, String name, int buckets, int maxDist, int heads, boolean bidi) {
-        Tensor t = w.need(name);
-        if (t.dim(0) != buckets || t.dim(1) != heads) {
-            throw new CortadoException(name + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected [" + buckets + ", " + heads + "]");
-        }
-        return new RelativePositionBias(t.toFloatArray(), buckets, maxDist, heads, bidi);
+    private static RelativePositionBias bias(WeightNames w, String name, Spec s, boolean bidi) {
+        Tensor t = w.need(name, s.buckets, s.heads);
+        return new RelativePositionBias(t.toFloatArray(), s.buckets, s.maxDist, s.heads, bidi);
     }
 }
