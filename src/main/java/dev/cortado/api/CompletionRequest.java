@@ -11,7 +11,8 @@ import java.util.List;
  * seq2seq model up to its generation_config.json limit. For an encoder-decoder model the prompt is the source text and the
  * completion its translation or summary.
  */
-public record CompletionRequest(String model, List<Prompt> prompts, SamplingParams params, StreamOptions stream) {
+public record CompletionRequest(String model, List<Prompt> prompts, SamplingParams params, StreamOptions stream,
+                                boolean returnTokenIds) {
     public static final String URL = "/v1/completions";
 
     public CompletionRequest {
@@ -30,10 +31,11 @@ public record CompletionRequest(String model, List<Prompt> prompts, SamplingPara
         List<Prompt> prompts = prompts(b.get("prompt"));
         SamplingParams p = SamplingParams.completions(b);
         StreamOptions stream = StreamOptions.parse(b);
+        boolean tokenIds = Boolean.TRUE.equals(b.bool("return_token_ids")); // vLLM's extension: choices carry token_ids
         if (Boolean.TRUE.equals(b.bool("echo"))) throw ApiException.param("echo: true is not supported; remove it");
         if (b.string("suffix") != null) throw ApiException.param("suffix (insertion) is not supported; remove it");
         b.rejectUnknown(URL);
-        return new CompletionRequest(model, prompts, p, stream);
+        return new CompletionRequest(model, prompts, p, stream, tokenIds);
     }
 
     private static List<Prompt> prompts(JsonNode n) {

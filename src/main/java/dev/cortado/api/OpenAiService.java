@@ -155,7 +155,7 @@ public final class OpenAiService {
             chars[i] = pr.text() != null ? pr.text().length() : 0;
         }
         StreamChunks chunks = s.stream() ? new StreamChunks(listener, false, m.name, prompts.size(),
-                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage()) : null;
+                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage(), r.returnTokenIds()) : null;
         return generate(prompts, c, chunks, listener, all -> {
             List<GenerationResult> results = new ArrayList<>();
             int prompt = 0, completion = 0;
@@ -170,7 +170,7 @@ public final class OpenAiService {
                 return usage;
             }
             return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
-                    c.numReturnSequences(), chars, c.logprobs() != null, usage);
+                    c.numReturnSequences(), chars, c.logprobs() != null, r.returnTokenIds(), usage);
         });
     }
 
@@ -190,7 +190,7 @@ public final class OpenAiService {
         // as transformers' apply_chat_template(tokenize=True): the template writes the special tokens itself
         int[] ids = m.tokenizer.encode(rendered, false).ids();
         StreamChunks chunks = s.stream() ? new StreamChunks(listener, true, m.name, 1, c.numReturnSequences(),
-                new int[1], c.logprobs() != null, s.includeUsage()) : null;
+                new int[1], c.logprobs() != null, s.includeUsage(), false) : null;
         return generate(List.of(ids), c, chunks, listener, all -> {
             Completion x = all.getFirst();
             Usage usage = Usage.of(x.promptTokens(), x.completionTokens());
@@ -267,7 +267,7 @@ public final class OpenAiService {
         for (Prompt p : r.prompts()) fs.add(m.seq2seq.submit(p.text(), c));
         int promptTokens = prompt;
         StreamChunks chunks = s.stream() ? new StreamChunks(listener, false, m.name, chars.length,
-                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage()) : null;
+                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage(), r.returnTokenIds()) : null;
         return linked(CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenApply(v -> {
             List<GenerationResult> results = new ArrayList<>();
             int completion = 0;
@@ -284,7 +284,7 @@ public final class OpenAiService {
                 return usage;
             }
             return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
-                    c.numReturnSequences(), chars, c.logprobs() != null, usage);
+                    c.numReturnSequences(), chars, c.logprobs() != null, r.returnTokenIds(), usage);
         }), fs);
     }
 

@@ -14,16 +14,17 @@ import java.util.List;
  */
 final class StreamChunks {
     private final OpenAiService.Listener out;
-    private final boolean chat, withLogprobs, includeUsage;
+    private final boolean chat, withLogprobs, includeUsage, withTokenIds;
     private final String id, model;
     private final long created;
     private final int perPrompt;
     private final int[] promptChars;
-    private final int[] sentChars, sentLogprobs;
+    private final int[] sentChars, sentLogprobs, sentIds;
     private final boolean[] started;
 
     StreamChunks(OpenAiService.Listener out, boolean chat, String model, int prompts, int perPrompt, int[] promptChars,
-                 boolean withLogprobs, boolean includeUsage) {
+                 boolean withLogprobs, boolean includeUsage, boolean withTokenIds) {
+        this.withTokenIds = withTokenIds && !chat;
         this.out = out;
         this.chat = chat;
         this.id = BatchOutput.newId(chat ? "chatcmpl-" : "cmpl-");
@@ -36,6 +37,7 @@ final class StreamChunks {
         int choices = prompts * perPrompt;
         this.sentChars = new int[choices];
         this.sentLogprobs = new int[choices];
+        this.sentIds = new int[choices];
         this.started = new boolean[choices];
     }
 
@@ -44,31 +46,35 @@ final class StreamChunks {
         int choice = prompt * perPrompt + t.sequence();
         if (choice >= sentChars.length) return;
         List<TokenLogprob> lp = withLogprobs && t.logprob() != null ? List.of(t.logprob()) : List.of();
-        if (t.text().isEmpty() && lp.isEmpty()) return;
-        send(choice, t.text(), lp, null);
+        String text = t.text() == null ? "" : t.text(); // no tokenizer: ids only
+        if (text.isEmpty() && lp.isEmpty() && !withTokenIds) return;
+        send(choice, text, lp, withTokenIds ? new int[] {t.id()} : null, null);
     }
 
     /** The rest of every choice's text and its finish reason ({@code results} in choice order), then the usage. */
     synchronized void finish(List<GenerationResult> results, Usage usage) {
         for (int c = 0; c < results.size() && c < sentChars.length; c++) {
             GenerationResult r = results.get(c);
-            String text = r.text();
+            String text = r.text() == null ? "" : r.text();
             String rest = sentChars[c] <= text.length() ? text.substring(sentChars[c]) : "";
             List<TokenLogprob> lps = withLogprobs && sentLogprobs[c] < r.logprobs().size()
                     ? r.logprobs().subList(sentLogprobs[c], r.logprobs().size()) : List.of();
-            send(c, rest, lps, ApiJson.finishReason(r.finishReason()));
+            int[] ids = r.ids();
+            int[] restIds = withTokenIds ? java.util.Arrays.copyOfRange(ids, Math.min(sentIds[c], ids.length), ids.length) : null;
+            send(c, rest, lps, restIds, ApiJson.finishReason(r.finishReason()));
         }
         if (includeUsage)
             out.chunk(chat ? ChatCompletionChunk.usage(id, created, model, usage)
                     : new CompletionResponse(id, "text_completion", created, model, List.of(), usage));
     }
 
-    private void send(int choice, String text, List<TokenLogprob> lps, String finish) {
+    private void send(int choice, String text, List<TokenLogprob> lps, int[] ids, String finish) {
         boolean first = !started[choice];
         started[choice] = true;
         int offset = promptChars[choice / perPrompt] + sentChars[choice];
         sentChars[choice] += text.length();
         sentLogprobs[choice] += lps.size();
+        if (ids != null) sentIds[choice] += ids.length;
         if (chat) {
             var delta = new ChatCompletionChunk.Delta(first ? "assistant" : null, text.isEmpty() && finish != null ? null : text);
             var logprobs = withLogprobs ? ChatCompletionResponse.logprobs(lps) : null;
@@ -76,7 +82,7 @@ final class StreamChunks {
         } else {
             var logprobs = withLogprobs ? CompletionResponse.Logprobs.of(lps, offset) : null;
             out.chunk(new CompletionResponse(id, "text_completion", created, model,
-                    List.of(new CompletionResponse.Choice(text, choice, logprobs, finish)), null));
+                    List.of(new CompletionResponse.Choice(text, choice, logprobs, finish, ids)), null));
         }
     }
 }
