@@ -29,13 +29,11 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
         List<Map<String, Object>> messages = messages(b.get("messages"));
         SamplingParams p = SamplingParams.chat(b);
         StreamOptions stream = StreamOptions.parse(b);
-        for (String k : new String[] {"tools", "functions"}) {
-            JsonNode t = b.get(k);
-            if (t != null && !(t.isArray() && t.isEmpty()))
+        for (String k : new String[] {"tools", "functions"}) { // not marked read: a strict body refuses them even empty
+            JsonNode t = json.get(k);
+            if (t != null && !t.isNull() && !(t.isArray() && t.isEmpty()))
                 throw ApiException.param("'" + k + "' (tool calling) is not supported; remove it");
         }
-        b.get("tool_choice");
-        b.get("parallel_tool_calls");
         JsonNode format = b.get("response_format");
         if (format != null && !"text".equals(format.path("type").asText()))
             throw ApiException.param("response_format " + format + " is not supported (only {\"type\":\"text\"}); remove it");

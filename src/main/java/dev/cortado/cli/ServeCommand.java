@@ -32,7 +32,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "[NAME=]PATH", description = "a model folder to serve "
             + "(repeatable): a decoder (completions, chat), a seq2seq model (completions = translation/summary) or an "
-            + "embedding model (embeddings); its API name is NAME, or the folder's name")
+            + "embedding model (embeddings; all-minilm-l6-v2 is built in); its API name is NAME, or the folder's name")
     List<String> models;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default 127.0.0.1, "
             + "loopback only; 0.0.0.0 for every interface)") String host;
@@ -118,7 +118,10 @@ public final class ServeCommand implements Callable<Integer> {
         }
 
         private static Path check(Path p) {
-            if (!Files.exists(p)) throw new CortadoException("model not found: " + p);
+            if (!Files.exists(p) && p.toString().equals(dev.cortado.engine.DefaultModels.MINILM))
+                return dev.cortado.engine.DefaultModels.minilm(); // the default embedder, shipped in the jar
+            if (!Files.exists(p)) throw new CortadoException("model not found: " + p + " (a model folder, or "
+                    + dev.cortado.engine.DefaultModels.MINILM + " for the built-in embedder)");
             return p;
         }
     }

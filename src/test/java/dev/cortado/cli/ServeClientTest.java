@@ -88,6 +88,10 @@ class ServeClientTest {
         assertEquals(want.text(), c.choices().getFirst().text());
         assertEquals(CompletionChoice.FinishReason.LENGTH, c.choices().getFirst().finishReason());
         assertEquals(want.ids().length, c.usage().orElseThrow().completionTokens());
+        Completion ids = client.completions().create(completion(prompt, 20)
+                .putAdditionalBodyProperty("return_token_ids", com.openai.core.JsonValue.from(true)).build());
+        int[] tokenIds = ids.choices().getFirst()._additionalProperties().get("token_ids").convert(int[].class);
+        assertEquals(java.util.Arrays.toString(want.ids()), java.util.Arrays.toString(tokenIds), "vLLM's return_token_ids");
         CliErrorsTest.Run g = CliErrorsTest.run("generate", "--model", stories.toString(), "--prompt", prompt, "--max-tokens", "20");
         assertEquals(0, g.code(), g.err());
         assertEquals(g.out().strip(), c.choices().getFirst().text().strip());
