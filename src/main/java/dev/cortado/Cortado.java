@@ -42,7 +42,9 @@ public final class Cortado implements AutoCloseable {
     private final LanguageModel decoder;
     private final Seq2Seq seq2seq;
     private final EmbeddingModel embedder;
-    private final Engine engine;
+    private final EngineOptions options;
+    /** The serving engine, made on first use (its KV pool is the larger allocation; embeddings never need it). */
+    private Engine engine;
 
     private Cortado(Path dir, Tokenizer tokenizer, LanguageModel decoder, Seq2Seq seq2seq, EmbeddingModel embedder,
                     EngineOptions options) {
@@ -51,17 +53,18 @@ public final class Cortado implements AutoCloseable {
         this.decoder = decoder;
         this.seq2seq = seq2seq;
         this.embedder = embedder;
-        Engine e = null;
-        try {
-            if (decoder instanceof DecoderModel dm) e = new Engine(dm, tokenizer, options, false);
-            else if (seq2seq instanceof Seq2SeqModel sm) e = new Engine(sm, tokenizer, options, false);
-        } catch (RuntimeException ex) {
-            closeModels();
-            throw ex;
-        }
-        this.engine = e;
+        this.options = options;
     }
 
+    /** The engine for Cortado's own decoder or seq2seq model, made on first use; null for ORT and embedding models. */
+    private synchronized Engine engineOrNull() {
+        if (engine == null) {
+            if (decoder instanceof DecoderModel dm && Engine.supports(dm)) engine = new Engine(dm, tokenizer, options, false);
+            else if (seq2seq instanceof Seq2SeqModel sm && Engine.supports(sm.decoderModel()))
+                engine = new Engine(sm, tokenizer, options, false);
+        }
+        return engine;
+    }
 
     public static Cortado open(Path model) {
         return open(model, Device.cpu());
@@ -108,7 +111,8 @@ public final class Cortado implements AutoCloseable {
     /** Text generation with a decoder-only model. */
     public Generator generator(GenerationConfig config) {
         if (decoder == null) throw new CortadoException(dir + " is not a decoder-only model (use translate/summarize or embed)");
-        return new Generator(engine != null ? engine.languageModel() : decoder, tokenizer, config);
+        Engine e = engineOrNull();
+        return new Generator(e != null ? e.languageModel() : decoder, tokenizer, config);
     }
 
     /** Translation or summarization with an encoder-decoder model; num_return_sequences results per source. */
@@ -118,7 +122,7 @@ public final class Cortado implements AutoCloseable {
         Path tc = dir.resolve("tokenizer_config.json");
         Integer limit = Files.isRegularFile(tc) ? dev.cortado.tokenizer.TokenizerConfig.load(tc).modelMaxLength() : null;
         return new Seq2SeqRunner(seq2seq, tokenizer, config, true, w -> System.err.println("cortado: warning: " + w))
-                .sourceLimit(limit).viaEngine(engine).run(sources);
+                .sourceLimit(limit).viaEngine(engineOrNull()).run(sources);
     }
 
     /** Sentence embeddings with an encoder model. */
@@ -129,6 +133,7 @@ public final class Cortado implements AutoCloseable {
 
     /** The serving engine of a decoder-only or encoder-decoder model run by Cortado's own forward pass. */
     public Engine engine() {
+        Engine engine = engineOrNull();
         if (engine == null)
             throw new CortadoException(dir + " has no serving engine (embedding models and --engine ort models run directly)");
         return engine;
@@ -136,7 +141,9 @@ public final class Cortado implements AutoCloseable {
 
     @Override
     public void close() {
-        if (engine != null) engine.close();
+        synchronized (this) {
+            if (engine != null) engine.close();
+        }
         closeModels();
     }
 

@@ -1,6 +1,9 @@
 package dev.cortado.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cortado.CortadoException;
+import dev.cortado.generate.constraint.Constraint;
+import dev.cortado.generate.constraint.ResponseFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,9 +12,11 @@ import java.util.Map;
 /**
  * A {@code /v1/chat/completions} request body: {@code messages} ({@code role} + {@code content}, a string or a list
  * of {@code {"type":"text","text":…}} parts) are rendered with the model folder's chat template
- * (tokenizer_config.json) and the reply is generated after the assistant prompt.
+ * (tokenizer_config.json) and the reply is generated after the assistant prompt. {@code response_format}
+ * ({@code json_object}, {@code json_schema}) becomes {@code constraint} (null for text): structured output.
  */
-public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, StreamOptions stream) {
+public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint,
+                          StreamOptions stream) {
     public static final String URL = "/v1/chat/completions";
 
     public ChatRequest {
@@ -34,11 +39,14 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
             if (t != null && !t.isNull() && !(t.isArray() && t.isEmpty()))
                 throw ApiException.param("'" + k + "' (tool calling) is not supported; remove it");
         }
-        JsonNode format = b.get("response_format");
-        if (format != null && !"text".equals(format.path("type").asText()))
-            throw ApiException.param("response_format " + format + " is not supported (only {\"type\":\"text\"}); remove it");
+        Constraint constraint;
+        try {
+            constraint = ResponseFormat.constraint(b.get("response_format"));
+        } catch (CortadoException e) {
+            throw ApiException.param(e.getMessage());
+        }
         b.rejectUnknown(URL);
-        return new ChatRequest(model, messages, p, stream);
+        return new ChatRequest(model, messages, p, constraint, stream);
     }
 
     private static List<Map<String, Object>> messages(JsonNode n) {

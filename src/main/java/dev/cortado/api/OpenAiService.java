@@ -176,7 +176,7 @@ public final class OpenAiService {
 
     private CompletableFuture<Object> chat(ChatRequest r, StreamOptions s, Listener listener) {
         checkModel(r.model(), ChatRequest.URL);
-        GenerationConfig c = r.params().forRequest(m.defaults);
+        GenerationConfig c = r.params().forRequest(m.defaults).constraint(r.constraint()); // response_format
         String template = m.tokenizerConfig == null ? null : m.tokenizerConfig.chatTemplate();
         if (template == null)
             throw new ApiException("chat_template_missing", "'" + m.name + "' has no chat_template in its tokenizer_config.json; "

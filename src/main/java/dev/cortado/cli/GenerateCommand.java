@@ -56,6 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16, half the bytes per token), f16 (CUDA)") String dtype;
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
     @Option(names = "--stream", description = "print tokens as they are generated") boolean stream;
+    @picocli.CommandLine.Mixin ConstraintOptions constraintOptions = new ConstraintOptions();
 
     @Override
     public Integer call() {
@@ -72,6 +73,7 @@ public final class GenerateCommand implements Callable<Integer> {
             case "left" -> PromptOverflow.TRUNCATE_LEFT;
             default -> throw new CortadoException("unknown --truncate '" + truncate + "' (use none or left)");
         });
+        c = constraintOptions.apply(c);
         // no --seed: a fresh seed per run, as transformers does; reported so that the run can be repeated with --seed
         if (seed == null && c.doSample()) c = c.seed(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
         picocli.CommandLine.Model.OptionSpec d = spec.findOption("--debug");
@@ -82,7 +84,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
         try (LanguageModel lm = Models.openDecoder(m, dev, dt, eng);
-             Engine engine = lm instanceof DecoderModel dm ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
+             Engine engine = lm instanceof DecoderModel dm && Engine.supports(dm) ? new Engine(dm, tok, EngineOptions.defaults().kvSequences(rows)) : null) {
             // Cortado's own models run through the serving engine, as every other surface does
             Generator g = new Generator(engine != null ? engine.languageModel() : lm, tok, c);
             List<GenerationResult> results;
@@ -105,6 +107,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } else if (!stream) {
                 for (GenerationResult r : results) out.println(r.text());
             }
+            ConstraintOptions.warnIfIncomplete(c, results, spec.commandLine().getErr());
         }
         out.flush();
         return 0;

@@ -78,7 +78,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
         int rows = Math.max(c.numBeams(), c.doSample() ? c.numReturnSequences() : 1);
         try (Seq2Seq s2s = Models.openSeq2Seq(m, dev, dt, e, command);
              // Cortado's own models run through the serving engine (a batch's sources are its concurrent requests)
-             Engine engine = s2s instanceof Seq2SeqModel sm
+             Engine engine = s2s instanceof Seq2SeqModel sm && Engine.supports(sm.decoderModel())
                      ? new Engine(sm, tok, EngineOptions.defaults().kvSequences(batchSize * rows), false) : null;
              AtomicOutput file = output != null ? AtomicOutput.open(output, err) : null) {
             PrintWriter out = file != null ? file.writer() : spec.commandLine().getOut();

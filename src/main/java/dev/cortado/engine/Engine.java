@@ -102,6 +102,9 @@ public final class Engine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.ownsModel = ownsModel;
         var d = model.decoder();
+        if (!supports(model))
+            throw new CortadoException("the serving engine does not run decoders with a relative position bias (T5) "
+                    + "yet; run the model directly (Seq2SeqRunner / Generator)");
         if (seq2seq != null)
             for (var layer : d.layers())
                 if (layer.crossAttention() == null || layer.crossAttention().kvHeads() != d.kvHeads()
@@ -120,6 +123,14 @@ public final class Engine implements AutoCloseable {
         this.pool = new KvPool(model.backend(), layers, d.kvHeads(), d.headDim(), (int) Math.min(blocks, 1 << 24));
         this.scheduler = new Scheduler(model.backend(), seq2seq == null ? null : seq2seq.encoder(), d, pool, options);
         this.schedulerThread = Thread.ofPlatform().name("cortado-scheduler").daemon().start(scheduler);
+    }
+
+    /**
+     * Whether the engine runs this model: its ragged batches give each row its own position, which T5's relative
+     * position bias (one bias for all rows) does not support yet. Surfaces run such models directly.
+     */
+    public static boolean supports(DecoderModel model) {
+        return model.decoder().positionBias() == null;
     }
 
     /** Submits a request; the future completes with its results, or fails with its one-line error. */

@@ -147,54 +147,88 @@ final class Scheduler implements Runnable {
             encodeBudget -= s.source.length;
             progress = true;
         }
-        // 1. one ragged decode batch: every row with exactly one token left
-        List<EngineSession.Row> rows = new ArrayList<>();
+        // 1. plan one ragged pass: every row with one token left (decode), then prompt chunks (prefill) from what
+        //    is left of the token budget; each token is a row of the pass at its own position
+        List<Item> items = new ArrayList<>();
         Set<EngineSession.Row> decoding = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        List<EngineSession> owners = new ArrayList<>();
-        List<Integer> index = new ArrayList<>();
         for (EngineSession s : live) {
-            if (preempted.contains(s)) continue;
-            if (s.source != null && s.crossTable == null) continue;
+            if (preempted.contains(s) || s.source != null && s.crossTable == null) continue;
             for (int r = 0; r < s.rows.length; r++) {
                 EngineSession.Row row = s.rows[r];
                 if (row.len - row.cached != 1) continue;
                 if (!ensureBlocks(s, row, row.cached, row.cached + 1, live, preempted)) break;
-                rows.add(row);
+                items.add(new Item(s, r, row.cached, 1, true));
                 decoding.add(row);
-                owners.add(s);
-                index.add(r);
             }
         }
-        for (int i = rows.size() - 1; i >= 0; i--) {
-            if (preempted.contains(owners.get(i))) { // cannot happen (victims are newer), kept as a guard
-                rows.remove(i);
-                owners.remove(i);
-                index.remove(i);
-            }
-        }
-        if (!rows.isEmpty()) {
-            decode(rows, owners, index);
-            progress = true;
-        }
-        // 2. prompt chunks from what is left of the budget
-        int budget = Math.max(options.tokenBudget() - rows.size(), KvPool.BLOCK);
+        int budget = Math.max(options.tokenBudget() - items.size(), KvPool.BLOCK);
+        Set<KvPool.BlockKey> startedPrompts = new HashSet<>();
+        plan:
         for (EngineSession s : live) {
-            if (budget <= 0) break;
             if (preempted.contains(s) || s.source != null && s.crossTable == null) continue;
-            for (int r = 0; r < s.rows.length && budget > 0; r++) {
+            for (int r = 0; r < s.rows.length; r++) {
+                if (budget <= 0) break plan;
                 EngineSession.Row row = s.rows[r];
-                if (row.cached == 0 && options.prefixSharing()) reuseCachedPrefix(row);
+                if (decoding.contains(row)) continue;
+                if (row.cached == 0 && options.prefixSharing()) {
+                    reuseCachedPrefix(row);
+                    // a prompt starting like one already in this pass waits one iteration, then finds its blocks cached
+                    if (row.cached == 0 && row.len > KvPool.BLOCK && !startedPrompts.add(row.key(0))) continue;
+                }
                 int left = row.len - row.cached;
-                if (left <= 0 || left == 1 && decoding.contains(row)) continue;
+                if (left <= 0) continue;
                 int n = Math.min(left, budget);
                 if (!ensureBlocks(s, row, row.cached, row.cached + n, live, preempted)) break;
-                prefill(s, r, n);
+                items.add(new Item(s, r, row.cached, n, false));
                 budget -= n;
-                progress = true;
             }
+        }
+        items.removeIf(it -> preempted.contains(it.session()));  // a prompt's blocks may have come from a newer session
+        if (!items.isEmpty()) {
+            run(items);
+            progress = true;
         }
         for (EngineSession s : live) completeIfDone(s);
         return progress;
+    }
+
+    /** Tokens [from, from + n) of row r of a session, computed in this iteration's pass. */
+    private record Item(EngineSession session, int r, int from, int n, boolean decode) {}
+
+    /** One forward pass over every planned token (ragged rows); the head runs only where a row's last token is. */
+    private void run(List<Item> items) {
+        int total = 0;
+        for (Item it : items) total += it.n();
+        int[][] tokens = new int[total][1], pos = new int[total][1], tables = new int[total][];
+        int[] flat = new int[total];
+        List<EngineSession> owners = new ArrayList<>(total);
+        List<Integer> logitRows = new ArrayList<>();
+        int i = 0, longest = 0;
+        for (Item it : items) {
+            EngineSession.Row row = it.session().rows[it.r()];
+            for (int j = 0; j < it.n(); j++, i++) {
+                int p = it.from() + j;
+                tokens[i][0] = row.hist[p];
+                pos[i][0] = flat[i] = p;
+                tables[i] = row.table;
+                owners.add(it.session());
+                longest = Math.max(longest, p);
+            }
+            if (it.from() + it.n() == row.len) logitRows.add(i - 1);
+        }
+        boolean[][] valid = new boolean[total][longest + 1];
+        for (int k = 0; k < total; k++) java.util.Arrays.fill(valid[k], 0, flat[k] + 1, true);
+        int[] heads = logitRows.stream().mapToInt(Integer::intValue).toArray();
+        float[] logits = forward(tokens, pos, flat, tables, longest, flat.clone(), new AttentionMask(valid, false, 0),
+                cross(owners), heads);
+        int out = 0;
+        for (Item it : items) {
+            EngineSession.Row row = it.session().rows[it.r()];
+            if (it.decode()) decodeRows.incrementAndGet();
+            else prefillTokens.addAndGet(it.n());
+            advance(row, it.n());
+            if (row.cached == row.len) deliver(it.session(), it.r(), logits, out++);
+        }
     }
 
     /** Takes the prompt's full blocks (all but the one holding the last token) from the prefix cache. */
@@ -292,47 +326,8 @@ final class Scheduler implements Runnable {
         return out;
     }
 
-    private void decode(List<EngineSession.Row> rows, List<EngineSession> owners, List<Integer> index) {
-        int n = rows.size(), longest = 0;
-        int[][] tokens = new int[n][1], pos = new int[n][1], tables = new int[n][];
-        int[] flat = new int[n];
-        for (int i = 0; i < n; i++) {
-            EngineSession.Row row = rows.get(i);
-            tokens[i][0] = row.hist[row.cached];
-            pos[i][0] = flat[i] = row.cached;
-            tables[i] = row.table;
-            longest = Math.max(longest, row.cached);
-        }
-        boolean[][] valid = new boolean[n][longest + 1];
-        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, flat[i] + 1, true);
-        float[] logits = forward(tokens, pos, flat, tables, longest, flat.clone(), new AttentionMask(valid, false, 0),
-                cross(owners));
-        decodeRows.addAndGet(n);
-        for (int i = 0; i < n; i++) {
-            EngineSession.Row row = rows.get(i);
-            advance(row, 1);
-            deliver(owners.get(i), index.get(i), logits, i);
-        }
-    }
-
-    private void prefill(EngineSession s, int r, int n) {
-        EngineSession.Row row = s.rows[r];
-        int start = row.cached;
-        int[][] tokens = new int[1][n], pos = new int[1][n];
-        int[] flat = new int[n];
-        for (int j = 0; j < n; j++) {
-            tokens[0][j] = row.hist[start + j];
-            pos[0][j] = flat[j] = start + j;
-        }
-        float[] logits = forward(tokens, pos, flat, new int[][] {row.table}, start, null, AttentionMask.causal(start),
-                cross(List.of(s)));
-        prefillTokens.addAndGet(n);
-        advance(row, n);
-        if (row.cached == row.len) deliver(s, r, logits, 0);
-    }
-
     private float[] forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
-                            AttentionMask mask, List<DecoderLayer.Cross> cross) {
+                            AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows) {
         KvSource kv = new KvSource() {
             @Override
             public KvView keys(int layer) {
@@ -345,8 +340,8 @@ final class Scheduler implements Runnable {
             }
         };
         try (Backend.Scope scope = backend.scope()) {
-            Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross);
-            return backend.toHost(out);
+            Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross, logitRows);
+            return out == null ? new float[0] : backend.toHost(out);
         }
     }
 

@@ -89,7 +89,8 @@ public final class Seq2SeqModel implements Seq2Seq {
 
     /** The encoder and decoder, for the serving engine (which runs them in its own batches). */
     TransformerEncoder encoder() { return encoder; }
-    DecoderModel decoderModel() { return decoder; }
+    /** The decoder half (a {@link DecoderModel} bound to cross-attention per request). */
+    public DecoderModel decoderModel() { return decoder; }
 
     @Override public int encoderRuns() { return encoderRuns; }
     @Override public int crossKvComputations() { return crossRuns; }

@@ -1,6 +1,7 @@
 package dev.cortado.generate;
 
 import dev.cortado.CortadoException;
+import dev.cortado.generate.constraint.Constraint;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.Map;
  * (no logprobs; 0 = the chosen token's only, N = also the top N), token ids. Greedy decoding is used when
  * {@code doSample} is false or {@code temperature} is 0. {@code encoderDecoder} switches to seq2seq conventions: the
  * decoder prompt is {@code decoder_start_token_id} followed by the caller's prefix, and penalties see decoder ids only.
+ * {@code constraint} (null = none): structured output (JSON schema, regex, choice); only tokens that keep the text
+ * inside its language are allowed, EOS only where the text is complete.
  */
 public record GenerationConfig(
         Integer maxNewTokens, int maxLength, int minNewTokens, boolean doSample, float temperature, int topK,
@@ -24,7 +27,7 @@ public record GenerationConfig(
         Integer forcedBosTokenId, Integer forcedEosTokenId, List<Integer> eosTokenIds, Integer padTokenId,
         Integer bosTokenId, Integer decoderStartTokenId, int numBeams, float lengthPenalty,
         EarlyStopping earlyStopping, int numReturnSequences, long seed, List<String> stopStrings, Integer logprobs,
-        PromptOverflow promptOverflow, boolean encoderDecoder, boolean renormalizeLogits) {
+        PromptOverflow promptOverflow, boolean encoderDecoder, boolean renormalizeLogits, Constraint constraint) {
 
     public GenerationConfig {
         badWordsIds = badWordsIds == null ? List.of() : badWordsIds.stream().map(List::copyOf).toList();
@@ -114,6 +117,8 @@ public record GenerationConfig(
                     + "set do_sample=false or num_beams=1");
         for (String s : stopStrings) if (s == null || s.isEmpty()) bad("stop_strings", stopStrings, "must not contain an empty string");
         if (logprobs != null && logprobs < 0) bad("logprobs", logprobs, "must be >= 0 (top-N alternatives)");
+        if (constraint != null && eosTokenIds.isEmpty())
+            throw new CortadoException("generation config: a constraint needs eos_token_id to end the output; set eos_token_id");
         if (encoderDecoder && decoderStartTokenId == null)
             throw new CortadoException("generation config: decoder_start_token_id is required for an encoder-decoder model");
         return this;
@@ -164,6 +169,7 @@ public record GenerationConfig(
     public GenerationConfig promptOverflow(PromptOverflow v) { return toBuilder().promptOverflow(v).build(); }
     public GenerationConfig encoderDecoder(boolean v) { return toBuilder().encoderDecoder(v).build(); }
     public GenerationConfig renormalizeLogits(boolean v) { return toBuilder().renormalizeLogits(v).build(); }
+    public GenerationConfig constraint(Constraint v) { return toBuilder().constraint(v).build(); }
 
     /** Mutable builder; {@link #build()} does not validate (generation does). */
     public static final class Builder {
@@ -198,6 +204,7 @@ public record GenerationConfig(
         PromptOverflow promptOverflow = PromptOverflow.ERROR;
         boolean encoderDecoder;
         boolean renormalizeLogits;
+        Constraint constraint;
 
         public Builder() {}
 
@@ -213,6 +220,7 @@ public record GenerationConfig(
             numReturnSequences = c.numReturnSequences; seed = c.seed; stopStrings = c.stopStrings;
             logprobs = c.logprobs; promptOverflow = c.promptOverflow; encoderDecoder = c.encoderDecoder;
             renormalizeLogits = c.renormalizeLogits;
+            constraint = c.constraint;
         }
 
         public Builder maxNewTokens(Integer v) { maxNewTokens = v; return this; }
@@ -246,13 +254,14 @@ public record GenerationConfig(
         public Builder promptOverflow(PromptOverflow v) { promptOverflow = v; return this; }
         public Builder encoderDecoder(boolean v) { encoderDecoder = v; return this; }
         public Builder renormalizeLogits(boolean v) { renormalizeLogits = v; return this; }
+        public Builder constraint(Constraint v) { constraint = v; return this; }
 
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, doSample, temperature, topK, topP,
                     minP, typicalP, repetitionPenalty, presencePenalty, frequencyPenalty, noRepeatNgramSize,
                     badWordsIds, logitBias, forcedBosTokenId, forcedEosTokenId, eosTokenIds, padTokenId, bosTokenId,
                     decoderStartTokenId, numBeams, lengthPenalty, earlyStopping, numReturnSequences, seed,
-                    stopStrings, logprobs, promptOverflow, encoderDecoder, renormalizeLogits);
+                    stopStrings, logprobs, promptOverflow, encoderDecoder, renormalizeLogits, constraint);
         }
     }
 }

@@ -37,6 +37,8 @@ public final class Generator {
         this.config = config.validate();
         if (tokenizer == null && !config.stopStrings().isEmpty())
             throw new CortadoException("stop strings need a tokenizer");
+        if (tokenizer == null && config.constraint() != null)
+            throw new CortadoException("a constraint (json schema, regex, choice) needs the model's tokenizer");
     }
 
     public GenerationConfig config() {

@@ -1,5 +1,8 @@
 package dev.cortado.generate;
 
+import dev.cortado.generate.constraint.ConstraintProcessor;
+import dev.cortado.tokenizer.Tokenizer;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +10,8 @@ import java.util.List;
  * The processors a config asks for, in the order of transformers' {@code GenerationMixin._get_logits_processor}
  * (5.x): sequence bias (here: logit_bias), repetition penalty, [presence/frequency penalty: OpenAI knobs, not in
  * transformers, placed next to the repetition penalty], no-repeat n-gram, bad words, min new tokens, forced BOS,
- * forced EOS; then, only when sampling, the warpers temperature, top-k, top-p, min-p, typical-p.
+ * forced EOS; [the constraint mask (structured output), last among the processors so the warpers only see allowed
+ * tokens]; then, only when sampling, the warpers temperature, top-k, top-p, min-p, typical-p.
  */
 public final class LogitsProcessorChain implements LogitsProcessor {
     private final List<LogitsProcessor> processors;
@@ -21,6 +25,11 @@ public final class LogitsProcessorChain implements LogitsProcessor {
      * len(eos) + 1 tokens in the warpers, as transformers does for beam methods.
      */
     public static LogitsProcessorChain of(GenerationConfig config) {
+        return of(config, null);
+    }
+
+    /** As {@link #of(GenerationConfig)}; {@code tokenizer} is needed when the config has a constraint. */
+    public static LogitsProcessorChain of(GenerationConfig config, Tokenizer tokenizer) {
         List<LogitsProcessor> p = new ArrayList<>();
         List<Integer> eos = config.eosTokenIds();
         if (!config.logitBias().isEmpty()) p.add(Processors.SequenceBias.logitBias(config.logitBias()));
@@ -35,6 +44,7 @@ public final class LogitsProcessorChain implements LogitsProcessor {
         if (config.minNewTokens() > 0 && !eos.isEmpty()) p.add(new Processors.MinNewTokens(config.minNewTokens(), eos));
         if (config.forcedBosTokenId() != null) p.add(new Processors.ForcedBos(config.forcedBosTokenId()));
         if (config.forcedEosTokenId() != null) p.add(new Processors.ForcedEos(config.forcedEosTokenId()));
+        if (config.constraint() != null) p.add(new ConstraintProcessor(config.constraint(), tokenizer, eos));
         if (config.sampling()) {
             int keep = config.numBeams() > 1 ? eos.size() + 1 : 1;
             if (config.numBeams() > 1 && eos.isEmpty()) keep = 2;

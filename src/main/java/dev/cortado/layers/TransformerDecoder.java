@@ -31,7 +31,19 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
      */
     public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvSource cache, int start,
                        int[] rowStarts, AttentionMask mask, List<DecoderLayer.Cross> cross) {
+        return step(be, tokens, positions, flatPositions, cache, start, rowStarts, mask, cross, null);
+    }
+
+    /**
+     * As above; with {@code logitRows} non-null (ragged rows only) the head runs on those rows alone and the result is
+     * [logitRows.length, vocab], or null when there are none: the serving engine's prompt tokens need no logits
+     * except a prompt's last.
+     */
+    public Tensor step(Backend be, int[][] tokens, int[][] positions, int[] flatPositions, KvSource cache, int start,
+                       int[] rowStarts, AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows) {
         int rows = tokens.length, n = tokens[0].length;
+        if (rowStarts != null && positionBias != null)
+            throw new IllegalArgumentException("ragged rows with a relative position bias (T5) are not supported");
         if (rowStarts != null && n != 1) throw new IllegalArgumentException("ragged rows append one token each, not " + n);
         Tensor x = embeddings.forward(be, tokens, positions, null);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
@@ -39,10 +51,19 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
             x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, rowStarts, mask, flatPositions, bias,
                     cross == null ? null : cross.get(l));
         }
-        Tensor last = lastPositions(be, x, rows, n);
+        if (logitRows != null && logitRows.length == 0) return null;
+        Tensor last = logitRows != null ? gatherRows(be, x, logitRows) : lastPositions(be, x, rows, n);
         if (finalNorm != null) finalNorm.apply(be, last);
         if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
         return lmHead.forward(be, last);
+    }
+
+    private static Tensor gatherRows(Backend be, Tensor x, int[] rows) {
+        int d = (int) x.dim(2);
+        Tensor out = be.allocate(DType.F32, rows.length, d);
+        long row = d * be.elementBytes(x.dtype());
+        for (int i = 0; i < rows.length; i++) be.copy(x, rows[i] * row, out, i * row, row);
+        return out;
     }
 
     private static Tensor lastPositions(Backend be, Tensor x, int rows, int n) {

@@ -15,9 +15,19 @@ import java.util.regex.Pattern;
  * A Hugging Face chat template (Jinja) rendered with Jinjava the way transformers renders it: {@code trim_blocks} and
  * {@code lstrip_blocks} on, {@code raise_exception} and {@code strftime_now} defined, Python string methods
  * ({@code startswith}, {@code split}, {@code strip}, ...) available on strings, {@code x[::-1]} read as
- * {@code x|reverse}, whitespace control ({@code {{-}, {@code -%}}) applied to the source. Templates cannot include or import other files.
+ * {@code x|reverse}, whitespace control ({@code {{-}, {@code -%}}) applied to the source.
+ *
+ * <p>Sandboxed ({@link TemplateSandbox}, {@link SandboxResolver}): only Jinja's own filters, tests and tags, no Java
+ * methods or attributes on values, messages and variables passed as frozen copies, no includes or imports; the
+ * output is capped at {@link #MAX_OUTPUT_CHARS} and the render time at {@link #MAX_RENDER_MILLIS}. Every failure is
+ * a one-line {@link CortadoException}.
  */
 public final class ChatTemplate {
+    /** The largest rendered prompt (1 Mi characters). */
+    public static final int MAX_OUTPUT_CHARS = 1 << 20;
+    /** The longest render. */
+    public static final long MAX_RENDER_MILLIS = 2000;
+
     private static final Pattern REVERSE_SLICE = Pattern.compile("\\[\\s*:\\s*:\\s*-1\\s*]");
     private static final Pattern LEFT_TRIM = Pattern.compile("\\s*(\\{[{%#])-");
     private static final Pattern RIGHT_TRIM = Pattern.compile("-([}%#]})\\s*");
@@ -30,9 +40,19 @@ public final class ChatTemplate {
         t = LEFT_TRIM.matcher(t).replaceAll("$1");
         t = RIGHT_TRIM.matcher(t).replaceAll("$1");
         this.source = parenthesizeNamespaceArgs(t);
-        JinjavaConfig config = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withElResolver(PyStringResolver.composite()).withFailOnUnknownTokens(false).build();
-        this.jinjava = new Jinjava(config);
+        this.jinjava = JINJAVA;
+    }
+
+    /** One sandboxed engine for all templates (Jinjava renders concurrently; templates only differ in source). */
+    private static final Jinjava JINJAVA = newJinjava();
+
+    private static Jinjava newJinjava() {
+        JinjavaConfig.Builder b = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withElResolver(SandboxResolver.composite()).withFailOnUnknownTokens(false)
+                .withMaxOutputSize(MAX_OUTPUT_CHARS).withMaxStringLength(MAX_OUTPUT_CHARS)
+                .withMaxListSize(TemplateSandbox.MAX_COLLECTION).withMaxMapSize(TemplateSandbox.MAX_COLLECTION)
+                .withRangeLimit(TemplateSandbox.MAX_RANGE).withMaxRenderDepth(20);
+        Jinjava jinjava = new Jinjava(TemplateSandbox.configure(b, new Jinjava()).build());
         jinjava.setResourceLocator((name, encoding, interpreter) -> {
             throw new java.io.IOException("chat templates may not include files: " + name);
         });
@@ -40,6 +60,10 @@ public final class ChatTemplate {
                 ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 ChatTemplate.class, "strftimeNow", String.class));
+        TemplateSandbox.guardFilters(jinjava.getGlobalContext());
+        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "range",
+                TemplateSandbox.class, "range", Object.class, Object[].class));
+        return jinjava;
     }
 
     /**
@@ -135,31 +159,80 @@ public final class ChatTemplate {
         return sb.toString();
     }
 
-    /** Thrown by {@code raise_exception} inside a template. */
+    /** Thrown by {@code raise_exception} inside a template, and by the sandbox. */
     static final class TemplateException extends RuntimeException {
+        /** The last one thrown on this thread: Jinjava may lose it (it formats messages with '%' in them). */
+        static final ThreadLocal<TemplateException> LAST = new ThreadLocal<>();
+
         TemplateException(String m) {
             super(m);
+            LAST.set(this);
         }
     }
 
-    /** Renders with {@code messages}, {@code add_generation_prompt} and any other variables. */
+    /**
+     * Renders with {@code messages}, {@code add_generation_prompt} and any other variables (all passed as frozen
+     * deep copies: the template cannot change them).
+     */
     public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> vars) {
-        Map<String, Object> ctx = new HashMap<>(vars);
-        ctx.put("messages", messages);
+        Map<String, Object> ctx = new HashMap<>();
+        for (var e : vars.entrySet()) ctx.put(e.getKey(), TemplateSandbox.freeze(e.getValue()));
+        ctx.put("messages", TemplateSandbox.freeze(messages));
         ctx.put("add_generation_prompt", addGenerationPrompt);
         RenderResult r;
+        TemplateSandbox.startDeadline(MAX_RENDER_MILLIS);
+        TemplateException.LAST.remove();
         try {
             r = jinjava.renderForResult(source, ctx);
-        } catch (TemplateException e) {
-            throw new CortadoException("chat template: " + e.getMessage(), e);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            throw error(0, e);
+        } finally {
+            TemplateSandbox.clearDeadline();
+        }
+        TemplateException last = TemplateException.LAST.get();
+        TemplateException.LAST.remove();
+        if (last != null) {
+            int line = 0;
+            for (TemplateError e : r.getErrors()) if (line <= 0) line = e.getLineno();
+            throw error(line, last);
         }
         for (TemplateError e : r.getErrors()) {
             for (Throwable c = e.getException(); c != null; c = c.getCause()) {
-                if (c instanceof TemplateException te) throw new CortadoException("chat template: " + te.getMessage());
+                if (c instanceof TemplateException te) throw error(e.getLineno(), te);
+                if (c instanceof com.hubspot.jinjava.interpret.OutputTooBigException
+                        || c instanceof com.hubspot.jinjava.interpret.CollectionTooBigException)
+                    throw error(e.getLineno(), new TemplateException("the output is over " + MAX_OUTPUT_CHARS
+                            + " characters (or a list over " + TemplateSandbox.MAX_COLLECTION + " items)"));
             }
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL)
-                throw new CortadoException("chat template error at line " + e.getLineno() + ": " + e.getMessage());
         }
-        return r.getOutput();
+        for (TemplateError e : r.getErrors()) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL
+                    || e.getReason() == TemplateError.ErrorReason.EXCEPTION) {
+                String m = e.getMessage();
+                if (e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG)
+                    m = "the output is over " + MAX_OUTPUT_CHARS + " characters";
+                else if (e.getReason() == TemplateError.ErrorReason.DISABLED)
+                    m = "'" + e.getFieldName().replaceFirst("^(filter|exptest):", "") + "' is not allowed in chat templates (only Jinja's own filters, tests and"
+                            + " tags are)";
+                throw new CortadoException(Json.oneLine("chat template error at line " + e.getLineno() + ": " + m));
+            }
+        }
+        String out = r.getOutput();
+        if (out.length() > MAX_OUTPUT_CHARS)
+            throw new CortadoException("chat template: the output is over " + MAX_OUTPUT_CHARS + " characters");
+        return out;
+    }
+
+    private static CortadoException error(int line, Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && !(c instanceof TemplateException)) c = c.getCause();
+        if (!(c instanceof TemplateException) && TemplateException.LAST.get() != null) c = TemplateException.LAST.get();
+        TemplateException.LAST.remove();
+        String what = c instanceof TemplateException ? c.getMessage()
+                : c instanceof StackOverflowError ? "the template nests too deeply"
+                : c instanceof OutOfMemoryError ? "the template needs too much memory"
+                : c.getClass().getSimpleName() + ": " + c.getMessage();
+        return new CortadoException(Json.oneLine("chat template" + (line > 0 ? " error at line " + line : "") + ": "
+                + what), e);
     }
 }

@@ -13,7 +13,35 @@ import java.util.Map;
 public record Json(JsonNode node, String path) {
 
     public static CortadoException error(String path, String what) {
-        return new CortadoException("tokenizer.json " + path + ": " + what);
+        return new CortadoException(oneLine("tokenizer.json " + path + ": " + what));
+    }
+
+    /**
+     * {@code s} on one line for an error message: control characters escaped (a newline as backslash-n), at most
+     * 400 characters (the rest elided), so that text from a file or a user cannot break the one-line error rule.
+     */
+    public static String oneLine(String s) {
+        StringBuilder sb = null;
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            boolean bad = c < 0x20 || c == 0x7F || c == 0x85 || c == 0x2028 || c == 0x2029;
+            if (bad && sb == null) sb = new StringBuilder(n + 16).append(s, 0, i);
+            if (sb == null) continue;
+            if (!bad) sb.append(c);
+            else if (c == '\n') sb.append("\\n");
+            else if (c == '\r') sb.append("\\r");
+            else if (c == '\t') sb.append("\\t");
+            else sb.append(String.format("\\u%04x", (int) c));
+        }
+        String out = sb == null ? s : sb.toString();
+        return out.length() <= 400 ? out : out.substring(0, 300) + "…(" + (out.length() - 360) + " more)…"
+                + out.substring(out.length() - 60);
+    }
+
+    /** {@code 'text'} for a message, shortened to 60 characters. */
+    public static String quote(String text) {
+        return "'" + (text.length() <= 60 ? text : text.substring(0, 57) + "...") + "'";
     }
 
     public CortadoException error(String what) {
@@ -77,6 +105,31 @@ public record Json(JsonNode node, String path) {
         return has(key) ? integer(key) : dflt;
     }
 
+    /** An integer field in {@code [min, max]}; {@code dflt} when absent. */
+    public int integer(String key, int dflt, int min, int max) {
+        if (!has(key)) return dflt;
+        Json j = get(key);
+        String allowed = max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer in " + min + ".." + max;
+        if (!j.node.isIntegralNumber() || !j.node.canConvertToInt() || j.node.intValue() < min
+                || j.node.intValue() > max) throw j.error(j.node + " is not allowed: expected " + allowed);
+        return j.node.intValue();
+    }
+
+    /** A string field that must be one of {@code allowed}; {@code dflt} when absent. */
+    public String oneOf(String key, String dflt, String... allowed) {
+        String v = str(key, dflt);
+        for (String a : allowed) if (a.equals(v)) return v;
+        throw get(key).error("'" + v + "' is not allowed: expected one of " + String.join(", ", allowed));
+    }
+
+    /** A string field holding exactly one character (code point); {@code dflt} when absent. */
+    public int character(String key, String dflt) {
+        String v = str(key, dflt);
+        if (v.isEmpty() || v.codePointCount(0, v.length()) != 1)
+            throw get(key).error("'" + v + "' is not allowed: expected exactly one character");
+        return v.codePointAt(0);
+    }
+
     public double number(String key, double dflt) {
         Json j = opt(key);
         if (j == null) return dflt;
@@ -117,6 +170,6 @@ public record Json(JsonNode node, String path) {
     }
 
     public CortadoException unknownType(String kind) {
-        return new CortadoException("tokenizer.json " + path + ".type: unknown " + kind + " type '" + type() + "'");
+        return error(path + ".type", "unknown " + kind + " type " + quote(type()));
     }
 }

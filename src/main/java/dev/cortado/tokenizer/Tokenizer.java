@@ -19,9 +19,12 @@ import dev.cortado.tokenizer.processors.PostProcessors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.cortado.tokenizer.models.Vocab;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -98,21 +101,51 @@ public final class Tokenizer {
         Normalizer normalizer = j.has("normalizer") ? Normalizers.fromJson(j.obj("normalizer")) : null;
         PreTokenizer pre = j.has("pre_tokenizer") ? PreTokenizers.fromJson(j.obj("pre_tokenizer")) : null;
         Model model = Models.fromJson(j.obj("model"));
-        PostProcessor post = j.has("post_processor") ? PostProcessors.fromJson(j.obj("post_processor"))
+        List<AddedToken> tokens = addedTokens(j, model);
+        // ids past the model's vocab continue it with the added tokens; a few holes are tolerated (tiktoken files)
+        int idLimit = (int) Math.min(Integer.MAX_VALUE, (long) model.vocabSize() + tokens.size() + Vocab.HOLE_SLACK);
+        PostProcessor post = j.has("post_processor") ? PostProcessors.fromJson(j.obj("post_processor"), idLimit)
                 : PostProcessor.NONE;
         Decoder decoder = j.has("decoder") ? Decoders.fromJson(j.obj("decoder")) : null;
-        List<AddedToken> tokens = new ArrayList<>();
-        if (j.has("added_tokens")) {
-            for (Json t : j.arr("added_tokens").elements()) {
-                tokens.add(new AddedToken(t.integer("id"), t.str("content"), t.bool("single_word", false),
-                        t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", false),
-                        t.bool("special", false)));
-            }
-        }
         Truncation trunc = j.has("truncation") ? Truncation.fromJson(j.obj("truncation")) : null;
         Padding pad = j.has("padding") ? Padding.fromJson(j.obj("padding")) : null;
+        if (pad != null && pad.padId() >= idLimit)
+            throw j.get("padding").get("pad_id").error(pad.padId() + " is not allowed: expected an id below " + idLimit
+                    + " (" + model.vocabSize() + " model tokens + " + tokens.size() + " added tokens)");
         return new Tokenizer(new AddedVocabulary(tokens, normalizer), normalizer, pre, model, post, decoder, trunc,
                 pad);
+    }
+
+    /**
+     * {@code added_tokens}: each {@code id} in 0..(model tokens + added tokens + {@link Vocab#HOLE_SLACK}), one
+     * content per id and one id per content.
+     */
+    private static List<AddedToken> addedTokens(Json j, Model model) {
+        List<AddedToken> tokens = new ArrayList<>();
+        if (!j.has("added_tokens")) return tokens;
+        List<Json> list = j.arr("added_tokens").elements();
+        long limit = (long) model.vocabSize() + list.size() + Vocab.HOLE_SLACK;
+        Map<Integer, String> byId = new HashMap<>();
+        Map<String, Integer> byContent = new HashMap<>();
+        for (Json t : list) {
+            Json idNode = t.get("id");
+            int id = t.integer("id");
+            if (id < 0 || id >= limit)
+                throw idNode.error(id + " is not allowed: added token ids continue the vocab (" + model.vocabSize()
+                        + " model tokens + " + list.size() + " added tokens): expected 0.." + (limit - 1));
+            String content = t.str("content");
+            String other = byId.putIfAbsent(id, content);
+            if (other != null && !other.equals(content))
+                throw idNode.error("id " + id + " is given to two added tokens, " + Json.quote(other) + " and "
+                        + Json.quote(content) + ": each id must name one token");
+            Integer otherId = byContent.putIfAbsent(content, id);
+            if (otherId != null && otherId != id)
+                throw t.get("content").error("the added token " + Json.quote(content) + " has two ids, " + otherId
+                        + " and " + id);
+            tokens.add(new AddedToken(id, content, t.bool("single_word", false), t.bool("lstrip", false),
+                    t.bool("rstrip", false), t.bool("normalized", false), t.bool("special", false)));
+        }
+        return tokens;
     }
 
     /** Encodes one text; with {@code addSpecialTokens} the post-processor's tokens ([CLS], BOS, ...) are added. */

@@ -1,6 +1,5 @@
 package dev.cortado.tokenizer;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,22 +43,42 @@ public final class TokenizerCommands {
         try {
             doc = M.readValue(messagesJson.toFile(), Object.class);
         } catch (IOException e) {
-            throw new CortadoException("cannot read messages " + messagesJson + ": "
-                    + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new CortadoException(Json.oneLine("cannot read messages " + messagesJson + ": "
+                    + e.getMessage().lines().findFirst().orElse("")), e);
         }
         List<Map<String, Object>> messages;
         boolean agp = true;
-        Map<String, Object> extra = Map.of();
-        if (doc instanceof List<?>) {
-            messages = M.convertValue(doc, new TypeReference<>() {});
-        } else if (doc instanceof Map<?, ?> m && m.get("messages") instanceof List<?>) {
-            Map<String, Object> vars = M.convertValue(m, new TypeReference<>() {});
-            messages = M.convertValue(vars.remove("messages"), new TypeReference<>() {});
-            Object g = vars.remove("add_generation_prompt");
-            if (g instanceof Boolean b) agp = b;
-            extra = vars;
+        Map<String, Object> extra = new java.util.LinkedHashMap<>();
+        Object list;
+        if (doc instanceof List<?> l) {
+            list = l;
+        } else if (doc instanceof Map<?, ?> m && m.get("messages") instanceof List<?> l) {
+            list = l;
+            for (var e : m.entrySet()) {
+                String k = String.valueOf(e.getKey());
+                if (k.equals("messages")) continue;
+                if (k.equals("add_generation_prompt")) {
+                    if (!(e.getValue() instanceof Boolean b))
+                        throw new CortadoException(Json.oneLine(messagesJson + ": add_generation_prompt: expected true or false, got "
+                                + e.getValue()));
+                    agp = b;
+                } else {
+                    extra.put(k, e.getValue());
+                }
+            }
         } else {
             throw new CortadoException(messagesJson + ": expected a list of messages or {\"messages\": [...]}");
+        }
+        messages = new java.util.ArrayList<>();
+        int i = 0;
+        for (Object o : (List<?>) list) {
+            if (!(o instanceof Map<?, ?> m))
+                throw new CortadoException(Json.oneLine(messagesJson + ": messages[" + i + "]: expected an object like"
+                        + " {\"role\": \"user\", \"content\": \"...\"}, got " + (o == null ? "null" : o.getClass().getSimpleName())));
+            Map<String, Object> msg = new java.util.LinkedHashMap<>();
+            for (var e : m.entrySet()) msg.put(String.valueOf(e.getKey()), e.getValue());
+            messages.add(msg);
+            i++;
         }
         return TokenizerConfig.load(tokenizerConfig).applyChatTemplate(messages, agp, extra);
     }

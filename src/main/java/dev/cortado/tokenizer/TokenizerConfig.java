@@ -25,8 +25,8 @@ public final class TokenizerConfig {
         try {
             root = new ObjectMapper().readTree(tokenizerConfigJson.toFile());
         } catch (IOException e) {
-            throw new CortadoException("cannot read " + tokenizerConfigJson + ": " + e.getMessage().lines().findFirst()
-                    .orElse(""), e);
+            throw new CortadoException(Json.oneLine("cannot read " + tokenizerConfigJson + ": "
+                    + e.getMessage().lines().findFirst().orElse("")), e);
         }
         if (root == null || !root.isObject()) throw new CortadoException(tokenizerConfigJson + ": not a JSON object");
         return new TokenizerConfig(root, tokenizerConfigJson.toString());
@@ -38,7 +38,8 @@ public final class TokenizerConfig {
             if (root == null || !root.isObject()) throw new CortadoException("tokenizer_config.json: not a JSON object");
             return new TokenizerConfig(root, "tokenizer_config.json");
         } catch (IOException e) {
-            throw new CortadoException("tokenizer_config.json is not valid JSON: " + e.getMessage(), e);
+            throw new CortadoException(Json.oneLine("tokenizer_config.json is not valid JSON: "
+                    + e.getMessage().lines().findFirst().orElse("")), e);
         }
     }
 
@@ -48,7 +49,7 @@ public final class TokenizerConfig {
         if (n == null || n.isNull()) return null;
         if (n.isTextual()) return n.textValue();
         if (n.isObject() && n.path("content").isTextual()) return n.get("content").textValue();
-        throw new CortadoException(source + ": $." + key + ": expected a string or {\"content\": ...}");
+        throw error("$." + key, Json.oneLine(n.toString()) + " is not allowed: expected a string or {\"content\": \"...\"}");
     }
 
     public String bosToken() {
@@ -67,16 +68,30 @@ public final class TokenizerConfig {
         return token("unk_token");
     }
 
-    public boolean addBosToken() {
-        return root.path("add_bos_token").asBoolean(false);
+    private CortadoException error(String path, String what) {
+        return new CortadoException(Json.oneLine(source + ": " + path + ": " + what));
     }
 
-    /** null when absent or not a sane int (HF writes 1e30 for "no limit"). */
+    /** {@code add_bos_token}: a boolean; false when absent or null. */
+    public boolean addBosToken() {
+        JsonNode n = root.get("add_bos_token");
+        if (n == null || n.isNull()) return false;
+        if (!n.isBoolean()) throw error("$.add_bos_token", n + " is not allowed: expected true or false");
+        return n.booleanValue();
+    }
+
+    /**
+     * {@code model_max_length}: a whole number >= 1; null when absent, null, or at least 2^31 (HF writes 1e30 for
+     * "no limit").
+     */
     public Integer modelMaxLength() {
         JsonNode n = root.get("model_max_length");
-        if (n == null || !n.isNumber()) return null;
-        double d = n.doubleValue();
-        return d >= 1 && d <= Integer.MAX_VALUE ? (int) d : null;
+        if (n == null || n.isNull()) return null;
+        double d = n.isNumber() ? n.doubleValue() : Double.NaN;
+        if (!(d >= 1) || d != Math.rint(d))
+            throw error("$.model_max_length", Json.oneLine(n.toString())
+                    + " is not allowed: expected a whole number >= 1 (or 1e30 for no limit)");
+        return d <= Integer.MAX_VALUE ? (int) d : null;
     }
 
     /** The default chat template, or null. */
@@ -84,10 +99,17 @@ public final class TokenizerConfig {
         JsonNode n = root.get("chat_template");
         if (n == null || n.isNull()) return null;
         if (n.isTextual()) return n.textValue();
-        if (n.isArray()) {
-            for (JsonNode t : n) if ("default".equals(t.path("name").asText())) return t.path("template").asText();
+        String expected = "expected a string or a list of {\"name\": \"...\", \"template\": \"...\"} with a 'default' entry";
+        if (!n.isArray()) throw error("$.chat_template", "a " + n.getNodeType() + " is not allowed: " + expected);
+        String found = null;
+        for (int i = 0; i < n.size(); i++) {
+            JsonNode t = n.get(i);
+            if (!t.isObject() || !t.path("name").isTextual() || !t.path("template").isTextual())
+                throw error("$.chat_template[" + i + "]", "not allowed: " + expected);
+            if (found == null && t.get("name").textValue().equals("default")) found = t.get("template").textValue();
         }
-        throw new CortadoException(source + ": $.chat_template: expected a string or a list with a 'default' entry");
+        if (found == null) throw error("$.chat_template", "no entry is named 'default': " + expected);
+        return found;
     }
 
     /**

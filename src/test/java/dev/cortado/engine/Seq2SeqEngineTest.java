@@ -115,4 +115,48 @@ class Seq2SeqEngineTest {
             assertTrue(engine.stats().preemptions() > 0, "10 blocks cannot hold 8 translations at once: " + engine.stats());
         }
     }
+
+    /** BART and Marian fixtures (transformers-checked in Seq2SeqFixturesTest) through the engine = alone, id level. */
+    @Test
+    void fixtureModelsThroughTheEngineEqualTheModelAlone() throws Exception {
+        for (String name : List.of("tiny-bart", "tiny-marian")) {
+            Path dir = dev.cortado.testing.Fixtures.ROOT.resolve(name);
+            try (Seq2SeqModel m = (Seq2SeqModel) Families.openSeq2Seq(dir, new CpuBackend(), Families.Engine.CORTADO)) {
+                GenerationConfig base = GenerationConfig.fromFile(dir.resolve("generation_config.json")).maxNewTokens(12)
+                        .encoderDecoder(true);
+                java.util.Random rnd = new java.util.Random(7);
+                List<int[]> sources = new ArrayList<>();
+                for (int i = 0; i < 12; i++) {
+                    int[] src = new int[3 + rnd.nextInt(20)];
+                    for (int j = 0; j < src.length; j++) src[j] = 4 + rnd.nextInt(m.vocabSize() - 4);
+                    sources.add(src);
+                }
+                try (Engine engine = new Engine(m, null, EngineOptions.defaults(), false)) {
+                    List<CompletableFuture<Completion>> fs = new ArrayList<>();
+                    for (int i = 0; i < sources.size(); i++)
+                        fs.add(engine.submit(Request.ofIds(sources.get(i), base.numBeams(i % 2 == 0 ? 1 : 3))));
+                    for (int i = 0; i < sources.size(); i++) {
+                        GenerationConfig c = base.numBeams(i % 2 == 0 ? 1 : 3);
+                        int[] src = sources.get(i);
+                        boolean[][] valid = {new boolean[src.length]};
+                        java.util.Arrays.fill(valid[0], true);
+                        var alone = new dev.cortado.generate.Generator(m.bind(m.encode(new int[][] {src}, valid),
+                                c.numBeams()), null, c).generateIds(new int[1][0]);
+                        EngineTest.assertSame(alone, fs.get(i).get(60, TimeUnit.SECONDS).results(), name + " source " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void t5RelativePositionBiasIsRefusedByTheEngineAndRunsDirectly() {
+        Path dir = dev.cortado.testing.Fixtures.ROOT.resolve("tiny-t5");
+        try (Seq2SeqModel m = (Seq2SeqModel) Families.openSeq2Seq(dir, new CpuBackend(), Families.Engine.CORTADO)) {
+            assertTrue(!Engine.supports(m.decoderModel()));
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.cortado.CortadoException.class,
+                    () -> new Engine(m, null, EngineOptions.defaults(), false));
+            assertTrue(e.getMessage().contains("relative position bias (T5)"), e.getMessage());
+        }
+    }
 }

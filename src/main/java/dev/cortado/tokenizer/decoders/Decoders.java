@@ -18,7 +18,7 @@ public final class Decoders {
         return switch (type) {
             case "WordPiece" -> wordPiece(j.str("prefix", "##"), j.bool("cleanup", true));
             case "ByteLevel" -> ByteLevel::decode;
-            case "Metaspace" -> metaspace(j.str("replacement", "\u2581").codePointAt(0),
+            case "Metaspace" -> metaspace(j.character("replacement", "\u2581"),
                     !"never".equals(metaspaceScheme(j)));
             case "Replace" -> {
                 TextPattern p = TextPattern.fromJson(j.obj("pattern"));
@@ -27,7 +27,8 @@ public final class Decoders {
             }
             case "ByteFallback" -> Decoders::byteFallback;
             case "Fuse" -> tokens -> List.of(String.join("", tokens));
-            case "Strip" -> strip(j.str("content", " ").codePointAt(0), j.integer("start", 0), j.integer("stop", 0));
+            case "Strip" -> strip(j.character("content", " "), j.integer("start", 0, 0, Integer.MAX_VALUE),
+                    j.integer("stop", 0, 0, Integer.MAX_VALUE));
             case "BPEDecoder" -> {
                 String suffix = j.str("suffix", "</w>");
                 yield tokens -> {
@@ -51,7 +52,7 @@ public final class Decoders {
 
     /** "always", "first" or "never", from {@code prepend_scheme} or the legacy {@code add_prefix_space}. */
     public static String metaspaceScheme(Json j) {
-        if (j.has("prepend_scheme")) return j.str("prepend_scheme");
+        if (j.has("prepend_scheme")) return j.oneOf("prepend_scheme", "always", "always", "first", "never");
         return j.bool("add_prefix_space", true) ? "always" : "never";
     }
 

@@ -55,23 +55,26 @@ public final class Bpe extends VocabModel {
             if (m.node().isTextual()) {
                 String s = m.text();
                 int sp = splitPoint(s, vocab);
-                if (sp < 0) throw m.error("a merge must be two vocab tokens separated by one space: '" + s + "'");
+                if (sp < 0) throw m.error("a merge must be two vocab tokens separated by one space: " + Json.quote(s));
                 a = s.substring(0, sp);
                 b = s.substring(sp + 1);
             } else {
                 List<Json> pair = m.elements();
-                if (pair.size() != 2) throw m.error("a merge must be a pair of tokens");
+                if (pair.size() != 2) throw m.error("a merge must be a pair of tokens [\"a\", \"b\"] or \"a b\"");
                 a = pair.get(0).text();
                 b = pair.get(1).text();
             }
             Integer ia = vocab.get(a), ib = vocab.get(b);
-            if (ia == null) throw m.error("merge token '" + a + "' is not in the vocab");
-            if (ib == null) throw m.error("merge token '" + b + "' is not in the vocab");
+            if (ia == null) throw m.error("merge token " + Json.quote(a) + " is not in the vocab");
+            if (ib == null) throw m.error("merge token " + Json.quote(b) + " is not in the vocab");
             String merged = a + (prefix != null && b.startsWith(prefix) ? b.substring(prefix.length()) : b);
             Integer id = vocab.get(merged);
-            if (id == null) throw m.error("merged token '" + merged + "' is not in the vocab");
+            if (id == null) throw m.error("merged token " + Json.quote(merged) + " is not in the vocab");
             merges.putIfAbsent(ia, ib, rank++, id);
         }
+        double dropout = j.number("dropout", 0);
+        if (!(dropout >= 0 && dropout <= 1))
+            throw j.get("dropout").error(dropout + " is not allowed: expected null or a number in 0..1");
         String unk = j.str("unk_token", null);
         if (unk != null && !vocab.containsKey(unk)) unk = null;
         return new Bpe(vocab, merges, unk, prefix, suffix, j.bool("fuse_unk", false), j.bool("byte_fallback", false),

@@ -45,12 +45,16 @@ public final class Unigram implements Model {
         double[] scores = new double[vocab.size()];
         for (int i = 0; i < pieces.length; i++) {
             List<Json> e = vocab.get(i).elements();
-            if (e.size() != 2 || !e.get(1).node().isNumber()) throw vocab.get(i).error("expected [piece, score]");
+            if (e.size() != 2 || !e.get(1).node().isNumber())
+                throw vocab.get(i).error("expected [piece, score] with a string piece and a finite number score");
             pieces[i] = e.get(0).text();
             scores[i] = e.get(1).node().doubleValue();
+            if (!Double.isFinite(scores[i]))
+                throw e.get(1).error(scores[i] + " is not allowed: expected a finite number score");
         }
         int unk = j.has("unk_id") ? j.integer("unk_id") : -1;
-        if (unk >= pieces.length) throw j.get("unk_id").error("unk_id " + unk + " is outside the vocab");
+        if (unk != -1 && (unk < 0 || unk >= pieces.length))
+            throw j.get("unk_id").error("unk_id " + unk + " is outside the vocab: expected null or 0.." + (pieces.length - 1));
         return new Unigram(pieces, scores, unk, j.bool("byte_fallback", false));
     }
 
@@ -101,7 +105,9 @@ public final class Unigram implements Model {
                 if (hitLen[k] == clen) single = true;
             }
             if (!single) {
-                if (unkId < 0) throw new dev.cortado.CortadoException("Unigram: no unk_id and a character is not in the vocab");
+                if (unkId < 0) throw new dev.cortado.CortadoException(Json.oneLine("tokenizer.json $.model: "
+                        + Json.quote(s.substring(start, start + clen)) + " is not in the Unigram vocab and there is no"
+                        + " unk_id to map it to; set $.model.unk_id"));
                 int end = start + clen;
                 double cand = unkScore + base;
                 if (from[end] < 0 || cand > best[end]) {

@@ -22,6 +22,7 @@ public final class WordLevel extends VocabModel {
         Integer id = vocab.get(word);
         if (id != null) out.add(id, word);
         else if (vocab.get(unk) != null) out.add(vocab.get(unk), unk);
-        else throw new dev.cortado.CortadoException("WordLevel: '" + word + "' is not in the vocab and there is no unk token");
+        else throw new dev.cortado.CortadoException(Json.oneLine("tokenizer.json $.model: the word " + Json.quote(word)
+                + " is not in the WordLevel vocab and its unk_token " + Json.quote(unk) + " is not either; add the unk token to the vocab"));
     }
 }

@@ -15,13 +15,13 @@ public final class WordPiece extends VocabModel {
         this.prefix = prefix;
         this.maxChars = maxChars;
         Integer u = vocab.get(unk);
-        if (u == null) throw Json.error(jsonPath, "unk_token '" + unk + "' is not in the vocab");
+        if (u == null) throw Json.error(jsonPath, "unk_token " + Json.quote(unk) + " is not in the vocab");
         this.unkId = u;
     }
 
     public static WordPiece fromJson(Json j) {
         return new WordPiece(Vocab.map(j.obj("vocab")), j.str("unk_token", "[UNK]"),
-                j.str("continuing_subword_prefix", "##"), j.integer("max_input_chars_per_word", 100), j.path());
+                j.str("continuing_subword_prefix", "##"), j.integer("max_input_chars_per_word", 100, 1, Integer.MAX_VALUE), j.path());
     }
 
     @Override

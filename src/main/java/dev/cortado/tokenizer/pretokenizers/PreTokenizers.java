@@ -20,7 +20,8 @@ public final class PreTokenizers {
                     Splitter.Behavior.ISOLATED, false);
             case "ByteLevel" -> new ByteLevel(j.bool("add_prefix_space", true), j.bool("use_regex", true));
             case "Split" -> Splitter.fromJson(j);
-            case "Metaspace" -> new Metaspace(j.str("replacement", "\u2581"), Decoders.metaspaceScheme(j),
+            case "Metaspace" -> new Metaspace(Character.toString(j.character("replacement", "\u2581")),
+                    Decoders.metaspaceScheme(j),
                     j.bool("split", true));
             case "Punctuation" -> new Splitter(new PunctuationPattern(),
                     j.has("behavior") ? Splitter.behavior(j) : Splitter.Behavior.ISOLATED, false);

@@ -36,17 +36,18 @@ public final class PostProcessors {
         }
     }
 
-    public static PostProcessor fromJson(Json j) {
+    /** {@code idLimit}: the ids of the special tokens must be below it (the vocab size, added tokens included). */
+    public static PostProcessor fromJson(Json j, int idLimit) {
         String type = j.type();
         if (type == null) throw j.error("missing field 'type'");
         return switch (type) {
-            case "TemplateProcessing" -> template(j);
-            case "BertProcessing" -> around(j, "cls", "sep");
-            case "RobertaProcessing" -> around(j, "cls", "sep");
+            case "TemplateProcessing" -> template(j, idLimit);
+            case "BertProcessing" -> around(j, "cls", "sep", idLimit);
+            case "RobertaProcessing" -> around(j, "cls", "sep", idLimit);
             case "ByteLevel" -> PostProcessor.NONE;
             case "Sequence" -> {
                 List<PostProcessor> parts = new ArrayList<>();
-                for (Json e : j.arr("processors").elements()) parts.add(fromJson(e));
+                for (Json e : j.arr("processors").elements()) parts.add(fromJson(e, idLimit));
                 yield new PostProcessor() {
                     @Override
                     public TokenBuffer addSpecialTokens(TokenBuffer s) {
@@ -64,18 +65,25 @@ public final class PostProcessors {
         };
     }
 
-    private static PostProcessor around(Json j, String first, String last) {
-        Piece a = pair(j.arr(first)), b = pair(j.arr(last));
+    private static PostProcessor around(Json j, String first, String last, int idLimit) {
+        Piece a = pair(j.arr(first), idLimit), b = pair(j.arr(last), idLimit);
         return new Template(List.of(a, new Piece(null, null, 0), b));
     }
 
-    private static Piece pair(Json arr) {
+    private static Piece pair(Json arr, int idLimit) {
         List<Json> e = arr.elements();
         if (e.size() != 2) throw arr.error("expected [token, id]");
-        return new Piece(new int[] {e.get(1).asInt()}, new String[] {e.get(0).text()}, 0);
+        return new Piece(new int[] {id(e.get(1), idLimit)}, new String[] {e.get(0).text()}, 0);
     }
 
-    private static PostProcessor template(Json j) {
+    private static int id(Json n, int idLimit) {
+        int id = n.asInt();
+        if (id < 0 || id >= idLimit)
+            throw n.error(id + " is not allowed: expected a token id in 0.." + (idLimit - 1) + " (the vocab size)");
+        return id;
+    }
+
+    private static PostProcessor template(Json j, int idLimit) {
         Map<String, Piece> specials = new HashMap<>();
         Json st = j.opt("special_tokens");
         if (st != null) {
@@ -86,7 +94,7 @@ public final class PostProcessors {
                 int[] idArr = new int[ids.size()];
                 String[] tokArr = new String[ids.size()];
                 for (int i = 0; i < idArr.length; i++) {
-                    idArr[i] = ids.get(i).asInt();
+                    idArr[i] = id(ids.get(i), idLimit);
                     tokArr[i] = toks.get(i).text();
                 }
                 specials.put(v.str("id", e.getKey()), new Piece(idArr, tokArr, 0));
@@ -100,10 +108,10 @@ public final class PostProcessors {
                 Json s = p.obj("SpecialToken");
                 String id = s.str("id");
                 Piece sp = specials.get(id);
-                if (sp == null) throw s.error("special token '" + id + "' is not in special_tokens");
-                pieces.add(new Piece(sp.ids(), sp.tokens(), s.integer("type_id", 0)));
+                if (sp == null) throw s.error("special token " + Json.quote(id) + " is not in special_tokens");
+                pieces.add(new Piece(sp.ids(), sp.tokens(), s.integer("type_id", 0, 0, Integer.MAX_VALUE)));
             } else if (p.has("Sequence")) {
-                pieces.add(new Piece(null, null, p.obj("Sequence").integer("type_id", 0)));
+                pieces.add(new Piece(null, null, p.obj("Sequence").integer("type_id", 0, 0, Integer.MAX_VALUE)));
             } else {
                 throw p.error("expected 'SpecialToken' or 'Sequence'");
             }
