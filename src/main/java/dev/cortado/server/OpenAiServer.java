@@ -36,6 +36,9 @@ import java.util.concurrent.Executors;
  * was started with them.
  */
 public final class OpenAiServer implements AutoCloseable {
+    private static final Set<String> KNOWN_PATHS = Set.of(CompletionRequest.URL, ChatRequest.URL, EmbeddingRequest.URL,
+            "/v1/models", "/health", "/metrics");
+
     private final ServerOptions options;
     private final Map<String, ModelSlot> slots = new LinkedHashMap<>();
     private final Metrics metrics = new Metrics();
@@ -135,7 +138,7 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 HttpError err = HttpError.from(e);
-                metrics.request("", path, err.status());
+                metrics.request("", KNOWN_PATHS.contains(path) ? path : "other", err.status()); // bounded label values
                 Http.sendError(ex, err);
             }
         } catch (IOException e) {

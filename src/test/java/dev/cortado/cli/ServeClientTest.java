@@ -170,6 +170,22 @@ class ServeClientTest {
     }
 
     @Test
+    void streamedBeamSearchAndNBestGiveEachChoiceItsWholeText() {
+        String prompt = "One day";
+        CompletionCreateParams p = CompletionCreateParams.builder().model("stories260K").prompt(prompt).maxTokens(12).n(2)
+                .putAdditionalBodyProperty("num_beams", com.openai.core.JsonValue.from(3)).build();
+        List<GenerationResult> want = direct(stories, base(stories).maxNewTokens(12).numBeams(3).numReturnSequences(2),
+                List.of(prompt));
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder()};
+        try (StreamResponse<Completion> s = streamingCompletions.completions().createStreaming(p)) {
+            s.stream().forEach(ch -> ch.choices().forEach(x -> text[(int) x.index()].append(x.text())));
+        }
+        for (int i = 0; i < 2; i++) assertEquals(want.get(i).text(), text[i].toString(), "choice " + i);
+        Completion whole = client.completions().create(p);
+        for (int i = 0; i < 2; i++) assertEquals(want.get(i).text(), whole.choices().get(i).text());
+    }
+
+    @Test
     void streamedChatConcatenatesToTheNonStreamedReply() throws Exception {
         StringBuilder text = new StringBuilder();
         AtomicReference<String> role = new AtomicReference<>(), finish = new AtomicReference<>();
