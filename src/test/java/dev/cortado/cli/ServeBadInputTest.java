@@ -129,6 +129,25 @@ class ServeBadInputTest {
     }
 
     @Test
+    void headersOverTheLimitCloseTheConnectionAndTheServerGoesOn() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            String big = "x".repeat(100 << 10); // > the 64 KiB header limit
+            try {
+                out.write(("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: " + big + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                byte[] reply = s.getInputStream().readAllBytes();
+                assertFalse(new String(reply, StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200"), "refused");
+            } catch (java.net.SocketException e) {
+                // reset while we were still writing: refused as well
+            }
+        }
+        assertEquals(200, get(server, "/health").status(), "the server still answers");
+    }
+
+    @Test
     void missingOrWrongKeyIs401() throws Exception {
         String body = "{\"prompt\":\"Once\",\"max_tokens\":2}";
         assertError(post(keyed, "/v1/completions", body), 401, "invalid_api_key", "missing API key");
