@@ -210,6 +210,31 @@ class ServeClientTest {
     }
 
     @Test
+    void structuredOutputStreamsAValidJsonReply() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":10},"
+                + "\"age\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":9}},\"required\":[\"name\",\"age\"],"
+                + "\"additionalProperties\":false}";
+        var format = com.openai.core.JsonValue.from(Map.of("type", "json_schema", "json_schema",
+                Map.of("name", "person", "strict", true, "schema", ServeFixture.M.readValue(schema, Map.class))));
+        ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("stories-chat").addUserMessage("Tell me about Tom")
+                .maxCompletionTokens(120).temperature(0.0).putAdditionalBodyProperty("response_format", format).build();
+        StringBuilder streamed = new StringBuilder();
+        AtomicReference<String> finish = new AtomicReference<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(p)) {
+            s.stream().forEach(ch -> ch.choices().forEach(c -> {
+                c.delta().content().ifPresent(streamed::append);
+                c.finishReason().ifPresent(f -> finish.set(f.asString()));
+            }));
+        }
+        assertEquals("stop", finish.get());
+        var validator = com.networknt.schema.JsonSchemaFactory.getInstance(com.networknt.schema.SpecVersion.VersionFlag.V202012)
+                .getSchema(schema);
+        var value = ServeFixture.M.readTree(streamed.toString());
+        assertEquals(0, validator.validate(value).size(), value + " " + validator.validate(value));
+        assertEquals(streamed.toString(), client.chat().completions().create(p).choices().getFirst().message().content().orElseThrow());
+    }
+
+    @Test
     void embeddingsEqualTheEmbedCommandAsFloatsAndBase64() throws Exception {
         List<String> texts = List.of("A man is eating food.", "The weather is nice today.");
         CliErrorsTest.Run e = CliErrorsTest.run("embed", "--model", minilm.toString(), texts.get(0), texts.get(1));
