@@ -1,5 +1,7 @@
 package dev.cortado;
 
+import dev.cortado.device.Device;
+import dev.cortado.runtime.Cortado;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,6 @@
 package dev.cortado.api;
 
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.CortadoException;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;

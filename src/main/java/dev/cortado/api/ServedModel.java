@@ -1,6 +1,6 @@
 package dev.cortado.api;
 
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Engine;

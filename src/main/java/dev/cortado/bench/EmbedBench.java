@@ -2,7 +2,7 @@ package dev.cortado.bench;
 
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.EncoderRunner;
-import dev.cortado.engine.Embedders;
+import dev.cortado.registry.Embedders;
 import dev.cortado.ort.OrtEncoder;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -33,12 +33,12 @@ public final class Engines {
 
     /** Cortado's own engine for an HF folder (config.json + safetensors) on the CPU, float32. */
     public static LanguageModel cortado(Path dir) {
-        return cortado(dir, dev.cortado.Device.cpu(), dev.cortado.tensor.DType.F32);
+        return cortado(dir, dev.cortado.device.Device.cpu(), dev.cortado.tensor.DType.F32);
     }
 
     /** Cortado's own engine for an HF folder, through the same family lookup as the CLI and the facade. */
-    public static LanguageModel cortado(Path dir, dev.cortado.Device device, dev.cortado.tensor.DType dtype) {
-        return dev.cortado.model.Families.openDecoder(dir, device, dtype, dev.cortado.model.Families.Engine.CORTADO);
+    public static LanguageModel cortado(Path dir, dev.cortado.device.Device device, dev.cortado.tensor.DType dtype) {
+        return dev.cortado.registry.Families.openDecoder(dir, device, dtype, dev.cortado.registry.Families.Engine.CORTADO);
     }
 
     /** Null when Cortado can run this model_type on this build; else why not. */

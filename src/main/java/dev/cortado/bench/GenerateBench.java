@@ -30,12 +30,12 @@ public final class GenerateBench {
     public static final List<String> ENGINES = List.of("cortado", "ort", "hf-eager", "hf-compile", "ort-python");
 
     public record Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
-                          boolean quick, Path outDir, String python, List<String> engines, dev.cortado.Device device,
+                          boolean quick, Path outDir, String python, List<String> engines, dev.cortado.device.Device device,
                           dev.cortado.tensor.DType dtype) {
         public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
                        boolean quick, Path outDir, String python, List<String> engines) {
             this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines,
-                    dev.cortado.Device.cpu(), dev.cortado.tensor.DType.F32);
+                    dev.cortado.device.Device.cpu(), dev.cortado.tensor.DType.F32);
         }
 
         boolean cuda() {

@@ -6,7 +6,7 @@ import dev.cortado.backend.cpu.WorkerPool;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EngineOptions;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import dev.cortado.engine.Seq2Seq;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package dev.cortado.cli;
 
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.CortadoException;
 import dev.cortado.api.BatchJob;
 import dev.cortado.api.OpenAiService;
@@ -9,7 +9,7 @@ import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EngineOptions;
 import dev.cortado.engine.Pooling;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -50,7 +50,7 @@ public final class BatchCommand implements Callable<Integer> {
         if (maxConcurrent < 1) throw new CortadoException("--max-concurrent must be ≥ 1, got " + maxConcurrent);
         if (!Files.isRegularFile(input)) throw new CortadoException("input file not found: " + input);
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
-        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         EngineOptions options = EngineOptions.defaults();
         if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));
@@ -75,12 +75,12 @@ public final class BatchCommand implements Callable<Integer> {
     }
 
     /** Opens the model as what it is (the kind detection every command uses), under its folder's name. */
-    static ServedModel open(Path m, dev.cortado.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
+    static ServedModel open(Path m, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         return open(m, null, dev, dt, options);
     }
 
-    /** As {@link #open(Path, dev.cortado.Device, dev.cortado.tensor.DType, EngineOptions)} under {@code name} (null: the folder's). */
-    static ServedModel open(Path m, String name, dev.cortado.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
+    /** As {@link #open(Path, dev.cortado.device.Device, dev.cortado.tensor.DType, EngineOptions)} under {@code name} (null: the folder's). */
+    static ServedModel open(Path m, String name, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         Path abs = m.toAbsolutePath().normalize();
         if (name == null) name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
         switch (Models.kind(m)) {

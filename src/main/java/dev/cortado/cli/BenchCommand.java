@@ -8,7 +8,7 @@ import dev.cortado.bench.KernelsBench;
 import dev.cortado.bench.Report;
 import dev.cortado.bench.ServeBench;
 import dev.cortado.engine.DefaultModels;
-import dev.cortado.engine.Embedders;
+import dev.cortado.registry.Embedders;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,11 +31,12 @@ import picocli.CommandLine.Spec;
         "  embed     sentence embeddings: Cortado CPU vs ONNX Runtime CPU",
         "  kernels   CPU GEMV/GEMM/attention microbenchmarks vs measured memory bandwidth",
         "  translate seq2seq sentences/s and tokens/s, beam 1 and 4, batch 1 and 32, Cortado vs ONNX Runtime",
+        "  transcribe Whisper real-time factor of a 30 s window (whisper-tiny/-base shapes, --gen-len tokens; --model whisper-tiny,...)",
         "  serve     serving engine (continuous batching) vs static batching vs one at a time, under load"})
 public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SCENARIO", description = "generate | embed | kernels | translate | serve")
+    @Parameters(index = "0", paramLabel = "SCENARIO", description = "generate | embed | kernels | translate | transcribe | serve")
     String scenario;
 
     @Option(names = "--model", description = "generate: synthetic:NAME (gpt2-124m, llama-3.2-1b, qwen2-0.5b, or NAME-smoke) "
@@ -93,8 +94,9 @@ public final class BenchCommand implements Callable<Integer> {
             case "generate" -> generate(pw);
             case "kernels" -> KernelsBench.run(smoke, smoke ? 0 : or(warmup, 1), smoke ? 1 : or(repeats, quick ? 3 : 5), pw);
             case "translate" -> translate(pw);
+            case "transcribe" -> transcribe(pw);
             case "serve" -> ServeBench.run(serve.resolve(model, warmup, smoke, quick), pw);
-            default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, serve)");
+            default -> throw new CortadoException("unknown bench scenario '" + scenario + "' (available: generate, embed, kernels, translate, transcribe, serve)");
         };
         Report.Written w = rep.write(outDir());
         pw.println("wrote " + w.json() + ", " + w.markdown().getFileName() + (w.pngs().isEmpty() ? ""
@@ -141,6 +143,11 @@ public final class BenchCommand implements Callable<Integer> {
         int[] beams = smoke ? new int[] {1, 2} : new int[] {1, 4};
         int r = smoke ? 1 : or(repeats, quick ? 1 : 3);
         return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, r, smoke, pw);
+    }
+
+    private Report transcribe(PrintWriter pw) {
+        List<String> names = smoke ? List.of("whisper-smoke") : model != null ? List.of(model.split(",")) : List.of("whisper-tiny", "whisper-base");
+        return dev.cortado.bench.TranscribeBench.run(names, smoke ? 4 : quick ? Math.min(genLen, 16) : genLen, smoke ? 1 : or(repeats, quick ? 1 : 3), pw);
     }
 
     private Report generate(PrintWriter pw) {

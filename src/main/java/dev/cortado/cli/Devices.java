@@ -1,7 +1,7 @@
 package dev.cortado.cli;
 
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.tensor.DType;
 
 /** Parses --device / --dtype into a backend; CUDA without a driver fails with one clear line (exit 2). */

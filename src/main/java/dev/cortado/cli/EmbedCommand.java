@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DefaultModels;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import java.io.PrintWriter;

@@ -15,7 +15,7 @@ import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.generate.PromptOverflow;
 import dev.cortado.generate.TokenLogprob;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Families.Engine eng = Models.engine(engine);
-        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Path m = model != null ? model : DefaultModels.stories260K();
         // the same knob mapping as the OpenAI requests of `batch` (dev.cortado.api.SamplingParams)

@@ -1,13 +1,14 @@
 package dev.cortado.cli;
 
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.ModelConfig;
+import dev.cortado.model.whisper.WhisperFamily;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.safetensors.Safetensors;
 import dev.cortado.tensor.DType;
@@ -84,6 +85,11 @@ public final class InfoCommand implements Callable<Integer> {
                     yield em.runner().describe();
                 }
             }
+            case SPEECH -> {
+                try (var w = WhisperFamily.open(m, dev.backend(dt))) {
+                    yield w.describe();
+                }
+            }
             case UNKNOWN -> "none: neither a seq2seq, a decoder nor an encoder model was recognized (config.json model_type, ONNX inputs)";
         });
         out.flush();
@@ -105,7 +111,7 @@ public final class InfoCommand implements Callable<Integer> {
                 break;
             }
         }
-        if (kind == Models.Kind.SEQ2SEQ) {
+        if (kind == Models.Kind.SEQ2SEQ || kind == Models.Kind.SPEECH) {
             Path dir = Files.isRegularFile(m.resolve("encoder_model.onnx")) ? m : m.resolve("onnx");
             for (String n : new String[] {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx", "decoder_model_merged.onnx"}) {
                 if (Files.isRegularFile(dir.resolve(n))) out.add(dir.resolve(n));

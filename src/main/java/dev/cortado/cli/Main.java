@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 /** {@code cortado} — the command line. Errors print one line naming the problem and exit with code 2. */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Java inference runtime for ONNX language models.",
-        subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class,
+        subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class, TranscribeCommand.class,
                 TokenizerCli.Tokenize.class, TokenizerCli.Detokenize.class, TokenizerCli.ChatTemplate.class, InfoCommand.class,
                 BatchCommand.class, ServeCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})

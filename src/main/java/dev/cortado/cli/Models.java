@@ -2,13 +2,13 @@ package dev.cortado.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
-import dev.cortado.engine.Embedders;
+import dev.cortado.device.Device;
+import dev.cortado.registry.Embedders;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;
@@ -29,6 +29,7 @@ final class Models {
     enum Kind {
         SEQ2SEQ("a seq2seq (encoder-decoder) model", "cortado translate or cortado summarize"),
         DECODER("a decoder-only language model", "cortado generate"),
+        SPEECH("a speech-to-text (Whisper) model", "cortado transcribe"),
         ENCODER("an encoder (embedding) model", "cortado embed"),
         /** Not enough evidence: the command tries and reports what it finds. */
         UNKNOWN("a model of unknown kind", null);
@@ -53,6 +54,8 @@ final class Models {
     static Kind kind(Path path) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+        ModelConfig speech = config(path);
+        if (speech != null && "whisper".equals(speech.str("model_type", ""))) return Kind.SPEECH;
         if (dir != null && (Files.isRegularFile(dir.resolve("encoder_model.onnx")) || Files.isRegularFile(dir.resolve("onnx/encoder_model.onnx")))) {
             return Kind.SEQ2SEQ;
         }

@@ -12,7 +12,7 @@ import dev.cortado.engine.Seq2SeqModel;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -56,7 +56,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Families.Engine e = Models.engine(engine);
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);

@@ -65,7 +65,7 @@ public final class ServeCommand implements Callable<Integer> {
             for (int j = 0; j < i; j++)
                 if (named.get(i).name() != null && named.get(i).name().equals(named.get(j).name()))
                     throw new CortadoException("two models are named '" + named.get(i).name() + "'; give each its own NAME=");
-        dev.cortado.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         EngineOptions options = EngineOptions.defaults();
         if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));

@@ -44,6 +44,15 @@ public final class Seq2SeqModel implements Seq2Seq {
         }
     }
 
+    /**
+     * An encoder output computed by a family's own input stem (Whisper: conv stem over log-mel features, then
+     * {@link TransformerEncoder#forwardEmbedded}); hidden [B, S, D] owned by the caller's kept scope.
+     */
+    public Encoded encoded(Tensor hidden, boolean[][] valid) {
+        encoderRuns++;
+        return new Enc(hidden, valid, (int) hidden.dim(0));
+    }
+
     @Override
     public LanguageModel bind(Encoded encoded, int per) {
         Enc e = (Enc) encoded;
@@ -86,6 +95,9 @@ public final class Seq2SeqModel implements Seq2Seq {
         for (long r = 0; r < b * per; r++) backend.copy(t, (r / per) * bytes, out, r * bytes, bytes);
         return out;
     }
+
+    /** The encoder layers (Whisper runs them over its conv stem's output). */
+    public TransformerEncoder encoderLayers() { return encoder; }
 
     /** The encoder and decoder, for the serving engine (which runs them in its own batches). */
     TransformerEncoder encoder() { return encoder; }

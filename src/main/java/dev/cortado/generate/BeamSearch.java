@@ -85,7 +85,7 @@ final class BeamSearch {
         int k = Math.max(2, 1 + job.eos().size()) * beams;
         if (k > beams * vocab) throw new CortadoException("beam search needs " + k + " candidates but only "
                 + beams * vocab + " exist (num_beams too large for the vocabulary)");
-        LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer());
+        LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer(), job.model().logitsProcessors());
         int rows = items.length * beams;
         int[] promptOf = new int[rows];
         for (int r = 0; r < rows; r++) promptOf[r] = r / beams;

@@ -31,7 +31,7 @@ final class GenerationConfigJson {
         try {
             root = MAPPER.readTree(Files.readString(file));
         } catch (JacksonException e) {
-            throw new CortadoException(dev.cortado.model.ModelConfig.jsonError(file, e), e);
+            throw new CortadoException(dev.cortado.JsonErrors.syntax(file, e), e);
         } catch (IOException e) {
             throw new CortadoException("cannot read generation config " + file + ": " + e.getMessage(), e);
         }

@@ -11,6 +11,14 @@ public interface LanguageModel extends AutoCloseable {
     /** Longest sequence (prompt + generated) the model accepts. */
     int maxPositions();
 
+    /**
+     * Logits processors the model itself requires (none by default; Whisper: suppress_tokens,
+     * begin_suppress_tokens, timestamp rules), applied after the config's processors.
+     */
+    default java.util.List<LogitsProcessor> logitsProcessors() {
+        return java.util.List.of();
+    }
+
     /** A session for {@code batch} sequences with empty caches. */
     DecoderSession newSession(int batch);
 

@@ -1,6 +1,5 @@
 package dev.cortado.generate;
 
-import dev.cortado.generate.constraint.ConstraintProcessor;
 import dev.cortado.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -25,11 +24,21 @@ public final class LogitsProcessorChain implements LogitsProcessor {
      * len(eos) + 1 tokens in the warpers, as transformers does for beam methods.
      */
     public static LogitsProcessorChain of(GenerationConfig config) {
-        return of(config, null);
+        return of(config, null, List.of());
     }
 
     /** As {@link #of(GenerationConfig)}; {@code tokenizer} is needed when the config has a constraint. */
     public static LogitsProcessorChain of(GenerationConfig config, Tokenizer tokenizer) {
+        return of(config, tokenizer, List.of());
+    }
+
+    /**
+     * As {@link #of(GenerationConfig)} with a model's own processors (Whisper's suppress/timestamp rules, from
+     * {@link LanguageModel#logitsProcessors()}) after the config's processors and before the sampling warpers, where
+     * transformers merges the custom processors that a model's {@code generate} passes in; {@code tokenizer} is needed
+     * when the config has a constraint (applied after every other processor, before the warpers).
+     */
+    public static LogitsProcessorChain of(GenerationConfig config, Tokenizer tokenizer, List<LogitsProcessor> modelProcessors) {
         List<LogitsProcessor> p = new ArrayList<>();
         List<Integer> eos = config.eosTokenIds();
         if (!config.logitBias().isEmpty()) p.add(Processors.SequenceBias.logitBias(config.logitBias()));
@@ -44,6 +53,7 @@ public final class LogitsProcessorChain implements LogitsProcessor {
         if (config.minNewTokens() > 0 && !eos.isEmpty()) p.add(new Processors.MinNewTokens(config.minNewTokens(), eos));
         if (config.forcedBosTokenId() != null) p.add(new Processors.ForcedBos(config.forcedBosTokenId()));
         if (config.forcedEosTokenId() != null) p.add(new Processors.ForcedEos(config.forcedEosTokenId()));
+        p.addAll(modelProcessors);
         if (config.constraint() != null) p.add(new ConstraintProcessor(config.constraint(), tokenizer, eos));
         if (config.sampling()) {
             int keep = config.numBeams() > 1 ? eos.size() + 1 : 1;

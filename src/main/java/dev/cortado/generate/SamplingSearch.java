@@ -56,7 +56,7 @@ final class SamplingSearch {
 
     private static void decode(Job job, Row[] state, int[] promptOf) {
         GenerationConfig cfg = job.config();
-        LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer());
+        LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer(), job.model().logitsProcessors());
         boolean sampling = cfg.sampling();
         int vocab = job.model().vocabSize();
         try (DecoderSession session = job.model().newSession(state.length)) {

@@ -18,6 +18,26 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         int[] positions = new int[ids.length * s];
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
         Tensor x = embeddings.forward(be, ids, null, typeIds);
+        return layers(be, x, valid, positions);
+    }
+
+    /**
+     * The layers over inputs embedded elsewhere (Whisper: conv stem + positions), x [B, S, D]; {@code valid} as
+     * above or null (all valid).
+     */
+    public Tensor forwardEmbedded(Backend be, Tensor x, boolean[][] valid) {
+        int b = (int) x.dim(0), s = (int) x.dim(1);
+        if (valid == null) {
+            valid = new boolean[b][s];
+            for (boolean[] v : valid) java.util.Arrays.fill(v, true);
+        }
+        int[] positions = new int[b * s];
+        for (int i = 0; i < positions.length; i++) positions[i] = i % s;
+        return layers(be, x, valid, positions);
+    }
+
+    private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions) {
+        int s = (int) x.dim(1);
         AttentionMask mask = new AttentionMask(valid, false, 0);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
         for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, bias);

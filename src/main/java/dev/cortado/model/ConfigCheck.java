@@ -101,6 +101,17 @@ public final class ConfigCheck {
             "gelu_pytorch_tanh", Activation.GELU_TANH, "gelu_fast", Activation.GELU_TANH, "relu", Activation.RELU,
             "silu", Activation.SILU, "swish", Activation.SILU);
 
+    /** T5's feed_forward_proj values: an activation, optionally "gated-". */
+    public static final java.util.Set<String> FEED_FORWARD;
+    static {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (String a : ACTIVATIONS.keySet()) {
+            s.add(a);
+            s.add("gated-" + a);
+        }
+        FEED_FORWARD = java.util.Set.copyOf(s);
+    }
+
     /** An activation name (hidden_act, activation_function); unknown ones are errors. */
     public Activation activation(String key, String def) {
         return ACTIVATIONS.get(choice(key, def, ACTIVATIONS.keySet()));

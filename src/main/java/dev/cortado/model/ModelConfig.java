@@ -41,13 +41,9 @@ public final class ModelConfig {
         return new ModelConfig(root, file);
     }
 
-    /** One line for a JSON syntax error: "{file}: not valid JSON at line L, column C: {what}". */
+    /** One line for a JSON syntax error (see {@link dev.cortado.JsonErrors#syntax}). */
     public static String jsonError(Path file, JacksonException e) {
-        var loc = e.getLocation();
-        String where = loc == null || loc.getLineNr() < 0 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-        String what = String.valueOf(e.getOriginalMessage()).replaceAll("\\s+", " ").strip();
-        if (what.length() > 200) what = what.substring(0, 200) + "…";
-        return file + ": not valid JSON" + where + ": " + what;
+        return dev.cortado.JsonErrors.syntax(file, e);
     }
 
     public Path file() {

@@ -52,6 +52,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
         Seq2SeqTracer t = new Seq2SeqTracer(dir, e, d, be);
         try {
             if (c.modelType().equals("t5")) t.traceT5(c);
+            else if (c.modelType().equals("whisper")) t.traceWhisper(c);
             else t.traceBart(c);
         } catch (RuntimeException ex) {
             t.close();
@@ -171,11 +172,84 @@ public final class Seq2SeqTracer implements AutoCloseable {
         if (head.bias() != null) names.put("final_logits_bias", head.bias().tensor());
     }
 
+    /**
+     * Whisper: the encoder's two Conv nodes (conv1, conv2), the Add of a [positions, d] constant (embed_positions),
+     * then pre-LN layers (self q,k,v,o, fc1, fc2; 2 norms each) and a final norm; the decoder as BART's plus a final
+     * norm, the head (proj_out, tied) last.
+     */
+    private void traceWhisper(ModelConfig c) {
+        String enc = "model.encoder.", dec = "model.decoder.";
+        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
+        int el = c.integer("encoder_layers"), dl = c.integer("decoder_layers"), d = c.integer("d_model");
+        List<Node> convs = new ArrayList<>();
+        for (Node n : te.graph().nodes()) {
+            if (n.opType().equals("Conv")) convs.add(n);
+            if (n.opType().equals("Add") && !names.containsKey(enc + "embed_positions.weight")) {
+                for (String in : n.inputs()) {
+                    Const k = te.constant(in);
+                    if (k != null && k.tensor().rank() == 2 && k.tensor().dim(1) == d && k.tensor().dim(0) > 1)
+                        names.put(enc + "embed_positions.weight", k.tensor());
+                }
+            }
+        }
+        if (convs.size() != 2) throw new CortadoException("encoder_model.onnx: expected Whisper's 2 Conv nodes, found " + convs.size());
+        for (int i = 0; i < 2; i++) {
+            Const w = te.constant(convs.get(i).input(1));
+            if (w == null) throw new CortadoException("encoder_model.onnx: conv" + (i + 1) + " weight is not a constant");
+            names.put(enc + "conv" + (i + 1) + ".weight", w.tensor());
+            Const b = convs.get(i).inputs().size() > 2 ? te.constant(convs.get(i).input(2)) : null;
+            if (b != null) names.put(enc + "conv" + (i + 1) + ".bias", b.tensor());
+        }
+        if (!names.containsKey(enc + "embed_positions.weight")) throw new CortadoException("encoder_model.onnx: cannot find the encoder positions");
+        List<LinearOp> lin = te.linears();
+        List<NormOp> norms = te.norms();
+        if (lin.size() != 6 * el || norms.size() != 2 * el + 1) throw new CortadoException("encoder_model.onnx: expected " + 6 * el
+                + " linears and " + (2 * el + 1) + " norms, found " + lin.size() + " and " + norms.size());
+        for (int l = 0; l < el; l++) {
+            String p = enc + "layers." + l + ".";
+            LinearOp[] qkv = te.orderQkv(lin.subList(6 * l, 6 * l + 3));
+            linear(p + "self_attn.q_proj", qkv[0]);
+            linear(p + "self_attn.k_proj", qkv[1]);
+            linear(p + "self_attn.v_proj", qkv[2]);
+            linear(p + "self_attn.out_proj", lin.get(6 * l + 3));
+            linear(p + "fc1", lin.get(6 * l + 4));
+            linear(p + "fc2", lin.get(6 * l + 5));
+            norm(p + "self_attn_layer_norm", norms.get(2 * l), false);
+            norm(p + "final_layer_norm", norms.get(2 * l + 1), false);
+        }
+        norm(enc + "layer_norm", norms.getLast(), false);
+        Tensor[] dt = tables(td);
+        if (dt[0] == null || dt[1] == null) throw new CortadoException("decoder_model.onnx: cannot find the token and position embeddings");
+        names.put(dec + "embed_tokens.weight", dt[0]);
+        names.put(dec + "embed_positions.weight", dt[1]);
+        List<NormOp> dn = td.norms();
+        if (dn.size() != 3 * dl + 1) throw new CortadoException("decoder_model.onnx: expected " + (3 * dl + 1) + " norms, found " + dn.size());
+        List<DecoderLinears> layers = decoderLinears(td, dl, 2);
+        for (int l = 0; l < dl; l++) {
+            String p = dec + "layers." + l + ".";
+            DecoderLinears x = layers.get(l);
+            String[] qkv = {"q_proj", "k_proj", "v_proj"};
+            for (int i = 0; i < 3; i++) {
+                linear(p + "self_attn." + qkv[i], x.self()[i]);
+                linear(p + "encoder_attn." + qkv[i], x.cross()[i]);
+            }
+            linear(p + "self_attn.out_proj", x.selfO());
+            linear(p + "encoder_attn.out_proj", x.crossO());
+            linear(p + "fc1", x.mlp().get(0));
+            linear(p + "fc2", x.mlp().get(1));
+            norm(p + "self_attn_layer_norm", dn.get(3 * l), false);
+            norm(p + "encoder_attn_layer_norm", dn.get(3 * l + 1), false);
+            norm(p + "final_layer_norm", dn.get(3 * l + 2), false);
+        }
+        norm(dec + "layer_norm", dn.getLast(), false);
+        put("proj_out.weight", td.linears().getLast().weight());
+    }
+
     private void traceT5(ModelConfig c) {
         GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
         ConfigCheck k = new ConfigCheck(c);
         int el = k.size("num_layers", ConfigCheck.MAX_LAYERS), dl = k.size("num_decoder_layers", el, ConfigCheck.MAX_LAYERS);
-        boolean gated = k.choice("feed_forward_proj", "relu", dev.cortado.model.t5.T5Family.FEED_FORWARD).startsWith("gated-");
+        boolean gated = k.choice("feed_forward_proj", "relu", ConfigCheck.FEED_FORWARD).startsWith("gated-");
         int mlp = gated ? 3 : 2;
         Tensor[] et = tables(te), dt = tables(td);
         if (et[0] == null || et[1] == null) throw new CortadoException("encoder_model.onnx: cannot find T5 embeddings and relative position bias");

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.generate.GenerationConfig;
@@ -19,7 +19,7 @@ import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.generate.TokenLogprob;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.Tokenizer;
 import dev.cortado.tokenizer.TokenizerConfig;
 import java.nio.file.Files;

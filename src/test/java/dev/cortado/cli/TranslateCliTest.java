@@ -13,7 +13,7 @@ import dev.cortado.engine.Seq2Seq;
 import dev.cortado.engine.Seq2SeqRunner;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.testing.Shared;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.testing.Shared;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.file.Path;

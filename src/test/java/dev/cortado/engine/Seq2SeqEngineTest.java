@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.cortado.CortadoException;
 import dev.cortado.backend.cpu.CpuBackend;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;

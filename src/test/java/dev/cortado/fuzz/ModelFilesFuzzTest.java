@@ -3,14 +3,14 @@ package dev.cortado.fuzz;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.cortado.Cortado;
+import dev.cortado.runtime.Cortado;
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tensor.DType;
 import dev.cortado.testing.Fixtures;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.cortado.model;
 
+import dev.cortado.registry.Families;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +77,7 @@ class DefaultModelGoldensTest {
             if (ids.length > limit) truncated++;
             sources.add(src);
         }
-        try (dev.cortado.Cortado m = dev.cortado.Cortado.open(dir)) {
+        try (dev.cortado.runtime.Cortado m = dev.cortado.runtime.Cortado.open(dir)) {
             java.util.List<GenerationResult> rs = m.translate(sources, m.generationConfig());
             for (int i = 0; i < sources.size(); i++) {
                 int[] out = om.convertValue(g.get("cases").get(i).get("beam4").get("output_ids"), int[].class);

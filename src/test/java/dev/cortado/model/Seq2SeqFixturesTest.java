@@ -1,5 +1,6 @@
 package dev.cortado.model;
 
+import dev.cortado.registry.Families;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -160,7 +160,7 @@ public final class Constraint {
     }
 
     /** The masks of this constraint over {@code vocab}, built lazily and shared by every generation. */
-    TokenMasks masks(TokenVocabulary vocab) {
+    public TokenMasks masks(TokenVocabulary vocab) {
         synchronized (masks) {
             return masks.computeIfAbsent(vocab, v -> new TokenMasks(dfa, v));
         }

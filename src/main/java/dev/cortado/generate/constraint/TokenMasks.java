@@ -8,7 +8,7 @@ import java.util.List;
  * for the first generated token, whose text the decoder may strip), the tokens whose bytes keep the output
  * completable. Computed on first use by walking the vocabulary trie, then cached. Thread-safe (locks the automaton).
  */
-final class TokenMasks {
+public final class TokenMasks {
     private final Dfa dfa;
     private final TokenVocabulary vocab;
     private final List<long[]> mid = new ArrayList<>();
@@ -21,7 +21,7 @@ final class TokenMasks {
         this.vocab = vocab;
     }
 
-    int start() {
+    public int start() {
         return dfa.start();
     }
 
@@ -30,7 +30,7 @@ final class TokenMasks {
     }
 
     /** Bit {@code id} is set when token id may follow in {@code state} ({@code atStart}: as the first token). */
-    long[] mask(int state, boolean atStart) {
+    public long[] mask(int state, boolean atStart) {
         synchronized (dfa) {
             if (atStart) {
                 if (first == null) first = compute(state, true);
@@ -73,7 +73,7 @@ final class TokenMasks {
     }
 
     /** The state after token {@code id}, or {@link Dfa#DEAD}. */
-    int next(int state, int id, boolean atStart) {
+    public int next(int state, int id, boolean atStart) {
         byte[] b = vocab.bytesShared(id, atStart);
         if (b == null) return Dfa.DEAD;
         synchronized (dfa) {
@@ -85,7 +85,7 @@ final class TokenMasks {
         }
     }
 
-    boolean accepting(int state) {
+    public boolean accepting(int state) {
         synchronized (dfa) {
             return dfa.accepting(state);
         }

@@ -60,16 +60,8 @@ public final class T5Family {
         }
     }
 
-    /** feed_forward_proj values: an activation, optionally "gated-". */
-    public static final java.util.Set<String> FEED_FORWARD;
-    static {
-        java.util.Set<String> s = new java.util.HashSet<>();
-        for (String a : ConfigCheck.ACTIVATIONS.keySet()) {
-            s.add(a);
-            s.add("gated-" + a);
-        }
-        FEED_FORWARD = java.util.Set.copyOf(s);
-    }
+    /** feed_forward_proj values: an activation, optionally "gated-" (kept with the other activation names). */
+    public static final java.util.Set<String> FEED_FORWARD = ConfigCheck.FEED_FORWARD;
 
     static Seq2SeqModel build(ModelConfig c, WeightNames w, Backend be, String source) {
         Spec s = Spec.of(c);

@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.kv.KvCache;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.tensor.DType;
 import dev.cortado.testing.Shared;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.generate.LogitsProcessorChain;
 import dev.cortado.generate.TokenHistory;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.testing.Shared;
 import dev.cortado.tokenizer.Tokenizer;
 import java.util.ArrayList;

@@ -11,7 +11,7 @@ import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.testing.Shared;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.file.Path;

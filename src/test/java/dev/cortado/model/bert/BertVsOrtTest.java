@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
-import dev.cortado.engine.Embedders;
+import dev.cortado.registry.Embedders;
 import dev.cortado.engine.EncoderRunner;
 import dev.cortado.engine.Pooling;
 import dev.cortado.ort.OrtEncoder;

@@ -3,8 +3,8 @@ package dev.cortado.model.bert;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cortado.engine.DefaultModels;
-import dev.cortado.engine.Embedders;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Embedders;
+import dev.cortado.registry.Families;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Pooling;
 import java.util.List;

@@ -1,10 +1,12 @@
-package dev.cortado;
+package dev.cortado.runtime;
 
+import dev.cortado.device.Device;
+import dev.cortado.CortadoException;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Engine;
 import dev.cortado.engine.EngineOptions;
-import dev.cortado.engine.Embedders;
+import dev.cortado.registry.Embedders;
 import dev.cortado.engine.Pooling;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.engine.Seq2SeqModel;
@@ -13,7 +15,7 @@ import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.tensor.DType;
 import dev.cortado.tokenizer.Tokenizer;

@@ -1,7 +1,9 @@
-package dev.cortado.model;
+package dev.cortado.registry;
 
+import dev.cortado.model.ConfigCheck;
+import dev.cortado.model.ModelConfig;
 import dev.cortado.CortadoException;
-import dev.cortado.Device;
+import dev.cortado.device.Device;
 import dev.cortado.backend.Backend;
 import dev.cortado.tensor.DType;
 import dev.cortado.engine.DecoderModel;
@@ -72,6 +74,8 @@ public final class Families {
             return switch (c.modelType()) {
                 case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
                 case "bart", "marian" -> safetensors ? BartFamily.fromSafetensors(dir, be) : BartFamily.fromOnnx(onnxDir, be);
+                case "whisper" -> throw new CortadoException(dir + " is a Whisper (speech-to-text) model; run it with: cortado transcribe --model "
+                        + dir + " AUDIO.wav");
                 default -> throw new CortadoException("model_type '" + c.modelType()
                         + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
             };

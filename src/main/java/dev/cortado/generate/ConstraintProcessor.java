@@ -1,5 +1,8 @@
-package dev.cortado.generate.constraint;
+package dev.cortado.generate;
 
+import dev.cortado.generate.constraint.Constraint;
+import dev.cortado.generate.constraint.TokenMasks;
+import dev.cortado.generate.constraint.TokenVocabulary;
 import dev.cortado.CortadoException;
 import dev.cortado.generate.LogitsProcessor;
 import dev.cortado.generate.TokenHistory;

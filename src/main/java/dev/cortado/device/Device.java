@@ -1,5 +1,6 @@
-package dev.cortado;
+package dev.cortado.device;
 
+import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.backend.cuda.CudaBackend;

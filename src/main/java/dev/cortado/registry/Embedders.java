@@ -1,9 +1,12 @@
-package dev.cortado.engine;
+package dev.cortado.registry;
 
+import dev.cortado.engine.EmbeddingModel;
+import dev.cortado.engine.EncoderRunner;
+import dev.cortado.engine.Pooling;
 import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.cpu.CpuBackend;
-import dev.cortado.model.Families;
+import dev.cortado.registry.Families;
 import dev.cortado.model.bert.BertModel;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.ort.OrtEncoder;
