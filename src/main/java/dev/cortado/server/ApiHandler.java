@@ -90,7 +90,8 @@ final class ApiHandler {
             try {
                 f = slot.service.call(endpoint, body, call);
                 inFlight.add(f);
-                status = body.path("stream").asBoolean(false) ? stream(ex, call, f) : respond(ex, call, f);
+                boolean streams = !endpoint.equals(EmbeddingRequest.URL) && body.path("stream").asBoolean(false);
+                status = streams ? stream(ex, call, f) : respond(ex, call, f);
             } catch (RuntimeException e) {
                 HttpError err = HttpError.from(e);
                 status = err.status();

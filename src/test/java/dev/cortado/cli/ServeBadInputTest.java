@@ -105,6 +105,9 @@ class ServeBadInputTest {
                 + "\"some_future_knob\":{\"a\":1},\"metadata\":null}");
         assertEquals(200, ok.status(), ok.raw().body());
         assertEquals(3, ok.body().at("/usage/completion_tokens").asInt());
+        Reply emb = post(server, "/v1/embeddings", "{\"input\":\"hi\",\"stream\":true,\"dimensions_hint\":3}");
+        assertEquals(200, emb.status(), emb.raw().body());
+        assertEquals(384, emb.body().at("/data/0/embedding").size(), "embeddings do not stream: stream is ignored");
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"temperature\":3}"), 400, null,
                 "'temperature' = 3 is out of range; it must be between 0 and 2");
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"top_p\":1.5}"), 400, null, "'top_p' = 1.5");

@@ -58,7 +58,8 @@ class ServeClientTest {
         chat = ServeFixture.chatModel(tmp);
         minilm = DefaultModels.minilm();
         enDe = Path.of("models/cortado-en-de");
-        server = ServeFixture.start(ServeFixture.loopback(), stories, chat, minilm, enDe);
+        // a 20 ms heartbeat: the streams below carry ": keep-alive" comments between chunks, which the client must skip
+        server = ServeFixture.start(ServeFixture.loopback().heartbeat(java.time.Duration.ofMillis(20)), stories, chat, minilm, enDe);
         client = ServeFixture.client(server, null);
         streamingCompletions = ServeFixture.client(server, null, false);
     }
