@@ -94,6 +94,12 @@ final class Http {
 
     static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
         ex.getResponseHeaders().set("Content-Type", contentType);
+        if (ex.getRequestMethod().equals("HEAD")) { // headers only (a length here makes the JDK server log a warning)
+            ex.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
+            ex.sendResponseHeaders(status, -1);
+            ex.close();
+            return;
+        }
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         try (OutputStream os = ex.getResponseBody()) {
             os.write(body);

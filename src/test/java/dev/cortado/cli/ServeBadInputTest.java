@@ -251,6 +251,10 @@ class ServeBadInputTest {
 
     @Test
     void healthAndMetrics() throws Exception {
+        HttpResponse<String> head = HTTP.send(HttpRequest.newBuilder(URI.create(server.url() + "/health"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
         Reply h = get(server, "/health");
         assertEquals(200, h.status());
         assertEquals("ok", h.body().get("status").asText());
