@@ -15,7 +15,8 @@ import java.util.Map;
  * (tokenizer_config.json) and the reply is generated after the assistant prompt. {@code response_format}
  * ({@code json_object}, {@code json_schema}) becomes {@code constraint} (null for text): structured output.
  */
-public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint) {
+public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint,
+                          StreamOptions stream) {
     public static final String URL = "/v1/chat/completions";
 
     public ChatRequest {
@@ -23,10 +24,21 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
     }
 
     public static ChatRequest parse(JsonNode json) {
-        Body b = new Body(json);
+        return parse(json, true);
+    }
+
+    /** When not {@code strict}, unknown fields are ignored (as OpenAI's server does); tools are refused either way. */
+    public static ChatRequest parse(JsonNode json, boolean strict) {
+        Body b = new Body(json, strict);
         String model = b.string("model");
         List<Map<String, Object>> messages = messages(b.get("messages"));
         SamplingParams p = SamplingParams.chat(b);
+        StreamOptions stream = StreamOptions.parse(b);
+        for (String k : new String[] {"tools", "functions"}) { // not marked read: a strict body refuses them even empty
+            JsonNode t = json.get(k);
+            if (t != null && !t.isNull() && !(t.isArray() && t.isEmpty()))
+                throw ApiException.param("'" + k + "' (tool calling) is not supported; remove it");
+        }
         Constraint constraint;
         try {
             constraint = ResponseFormat.constraint(b.get("response_format"));
@@ -34,7 +46,7 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
             throw ApiException.param(e.getMessage());
         }
         b.rejectUnknown(URL);
-        return new ChatRequest(model, messages, p, constraint);
+        return new ChatRequest(model, messages, p, constraint, stream);
     }
 
     private static List<Map<String, Object>> messages(JsonNode n) {
