@@ -3,7 +3,7 @@
 # no network): target/device/cortado-device.tgz (must stay <= 64 MiB) plus target/device/run.sh.
 #
 #   jre/          jlink'd runtime: java.base, jdk.unsupported, java.logging, jdk.incubator.vector, java.management,
-#                 java.xml (JUnit XML reports)
+#                 java.xml (JUnit XML reports), jdk.httpserver (cortado serve)
 #                 (--strip-debug --no-man-pages --no-header-files --compress=zip-9). java.desktop is not needed:
 #                 Jackson's only use of it (java.beans annotations) is optional.
 #   cortado.jar   with the CUDA kernels (dev/cortado/kernels/cortado.fatbin) inside
@@ -25,7 +25,7 @@ OUT="$ROOT/target/device"
 STAGE="$OUT/cortado-device"
 TGZ="$OUT/cortado-device.tgz"
 LIMIT=$((64 * 1024 * 1024))
-MODULES="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management,java.xml"
+MODULES="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.management,java.xml,jdk.httpserver"
 
 die() { echo "device-run: ERROR: $*" >&2; exit 1; }
 

@@ -14,10 +14,16 @@ import java.util.Set;
  */
 final class Body {
     private final JsonNode node;
+    private final boolean strict;
     private final Set<String> read = new HashSet<>();
 
-    Body(JsonNode node) {
+    /** A strict body refuses unknown fields ({@code batch}); a lenient one ignores them, as OpenAI's server does. */
+    Body(JsonNode node, boolean strict) {
+        if (node == null || !node.isObject())
+            throw new ApiException("invalid_json", "the request body must be a JSON object, got "
+                    + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
         this.node = node;
+        this.strict = strict;
     }
 
     boolean has(String key) {
@@ -85,8 +91,9 @@ final class Body {
         return out;
     }
 
-    /** Refuses the first field that was never read: unknown or unsupported for {@code endpoint}. */
+    /** Refuses the first field that was never read: unknown or unsupported for {@code endpoint} (strict bodies only). */
     void rejectUnknown(String endpoint) {
+        if (!strict) return;
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!read.contains(k))

@@ -48,20 +48,22 @@ public record ChatCompletionResponse(String id, String object, long created, Str
         List<Choice> choices = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
-            Logprobs lp = null;
-            if (withLogprobs) {
-                List<Token> toks = new ArrayList<>();
-                for (TokenLogprob t : r.logprobs()) {
-                    List<Top> top = new ArrayList<>();
-                    if (t.top() != null) for (TokenLogprob.Top x : t.top()) top.add(new Top(x.text(), x.logprob(), bytes(x.text())));
-                    toks.add(new Token(t.text(), t.logprob(), bytes(t.text()), top));
-                }
-                lp = new Logprobs(toks);
-            }
+            Logprobs lp = withLogprobs ? logprobs(r.logprobs()) : null;
             Reply reply = replies.apply(r);
             choices.add(new Choice(i, new Message("assistant", reply.content(), reply.toolCalls()), lp, reply.finishReason()));
         }
         return new ChatCompletionResponse(id, "chat.completion", created, model, choices, usage);
+    }
+
+    /** The chat logprobs of these generated tokens. */
+    static Logprobs logprobs(List<TokenLogprob> tokens) {
+        List<Token> toks = new ArrayList<>();
+        for (TokenLogprob t : tokens) {
+            List<Top> top = new ArrayList<>();
+            if (t.top() != null) for (TokenLogprob.Top x : t.top()) top.add(new Top(x.text(), x.logprob(), bytes(x.text())));
+            toks.add(new Token(t.text(), t.logprob(), bytes(t.text()), top));
+        }
+        return new Logprobs(toks);
     }
 
     private static int[] bytes(String s) {

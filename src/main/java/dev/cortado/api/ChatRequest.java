@@ -18,7 +18,7 @@ import java.util.Map;
  * messages may carry {@code tool_calls} and {@code role: tool} messages a {@code tool_call_id}.
  */
 public record ChatRequest(String model, List<Map<String, Object>> messages, SamplingParams params, Constraint constraint,
-                          ChatTools tools) {
+                          StreamOptions stream, ChatTools tools) {
     public static final String URL = "/v1/chat/completions";
 
     public ChatRequest {
@@ -26,10 +26,16 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
     }
 
     public static ChatRequest parse(JsonNode json) {
-        Body b = new Body(json);
+        return parse(json, true);
+    }
+
+    /** When not {@code strict}, unknown fields are ignored (as OpenAI's server does). */
+    public static ChatRequest parse(JsonNode json, boolean strict) {
+        Body b = new Body(json, strict);
         String model = b.string("model");
         List<Map<String, Object>> messages = messages(b.get("messages"));
         SamplingParams p = SamplingParams.chat(b);
+        StreamOptions stream = StreamOptions.parse(b);
         ChatTools tools = ChatTools.parse(b);
         Constraint constraint;
         try {
@@ -42,7 +48,7 @@ public record ChatRequest(String model, List<Map<String, Object>> messages, Samp
                 && (tools.choice() == ChatTools.Choice.REQUIRED || tools.choice() == ChatTools.Choice.NAMED))
             throw ApiException.param("response_format and tool_choice '" + tools.choice().name().toLowerCase(java.util.Locale.ROOT)
                     + "' both constrain the reply; drop one of them");
-        return new ChatRequest(model, messages, p, constraint, tools);
+        return new ChatRequest(model, messages, p, constraint, stream, tools);
     }
 
     private static List<Map<String, Object>> messages(JsonNode n) {

@@ -11,23 +11,31 @@ import java.util.List;
  * seq2seq model up to its generation_config.json limit. For an encoder-decoder model the prompt is the source text and the
  * completion its translation or summary.
  */
-public record CompletionRequest(String model, List<Prompt> prompts, SamplingParams params) {
+public record CompletionRequest(String model, List<Prompt> prompts, SamplingParams params, StreamOptions stream,
+                                boolean returnTokenIds) {
     public static final String URL = "/v1/completions";
 
     public CompletionRequest {
         prompts = List.copyOf(prompts);
     }
 
-    /** Parses and checks a body; an {@link ApiException} names the first bad field. */
+    /** Parses and checks a body; an {@link ApiException} names the first bad field (an unknown one too). */
     public static CompletionRequest parse(JsonNode json) {
-        Body b = new Body(json);
+        return parse(json, true);
+    }
+
+    /** As {@link #parse(JsonNode)}; when not {@code strict}, unknown fields are ignored (as OpenAI's server does). */
+    public static CompletionRequest parse(JsonNode json, boolean strict) {
+        Body b = new Body(json, strict);
         String model = b.string("model");
         List<Prompt> prompts = prompts(b.get("prompt"));
         SamplingParams p = SamplingParams.completions(b);
+        StreamOptions stream = StreamOptions.parse(b);
+        boolean tokenIds = Boolean.TRUE.equals(b.bool("return_token_ids")); // vLLM's extension: choices carry token_ids
         if (Boolean.TRUE.equals(b.bool("echo"))) throw ApiException.param("echo: true is not supported; remove it");
         if (b.string("suffix") != null) throw ApiException.param("suffix (insertion) is not supported; remove it");
         b.rejectUnknown(URL);
-        return new CompletionRequest(model, prompts, p);
+        return new CompletionRequest(model, prompts, p, stream, tokenIds);
     }
 
     private static List<Prompt> prompts(JsonNode n) {

@@ -13,21 +13,41 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * The OpenAI endpoints ({@code /v1/completions}, {@code /v1/chat/completions}, {@code /v1/embeddings}) over one
  * {@link ServedModel}: parses a request body, maps its knobs onto the model's generation config, checks it against
  * the model's context, runs it (decoders through the engine, so concurrent requests are batched) and builds the
- * OpenAI response object. Thread-safe. {@code batch} calls {@link #batchLine}; {@code serve} will call {@link #handle}.
+ * OpenAI response object. Thread-safe. {@code batch} calls {@link #batchLine}; {@code serve} calls {@link #call},
+ * which also streams. Cancelling a returned future cancels its engine requests (their KV blocks are freed).
  */
 public final class OpenAiService {
     /** OpenAI's default max_tokens for /v1/completions. */
     public static final int DEFAULT_COMPLETION_TOKENS = 16;
 
-    private final ServedModel m;
+    /** Observes one {@link #call}: the chunks of a streamed request, in order, and its first generated token. */
+    public interface Listener {
+        /** A {@link CompletionResponse} or {@link ChatCompletionChunk} of a {@code stream: true} request. */
+        void chunk(Object chunk);
 
+        /** The first token of any choice was generated (seq2seq and embeddings: when the result is ready). */
+        default void firstToken() {}
+    }
+
+    private final ServedModel m;
+    private final boolean strict;
+
+    /** The strict service ({@code batch}): unknown fields are errors. */
     public OpenAiService(ServedModel model) {
+        this(model, true);
+    }
+
+    /** {@code strict = false} ({@code serve}): unknown fields are ignored, as OpenAI's server does. */
+    public OpenAiService(ServedModel model, boolean strict) {
         this.m = model;
+        this.strict = strict;
     }
 
     public ServedModel model() {
@@ -40,13 +60,34 @@ public final class OpenAiService {
      * {@link EmbeddingResponse}.
      */
     public CompletableFuture<Object> handle(String url, JsonNode body) {
+        return call(url, body, null);
+    }
+
+    /**
+     * Runs one request, streamed when it says {@code stream: true}: its chunks go to {@code listener} (which may be
+     * null only for requests that do not stream) and the future completes with the {@link Usage} after the last
+     * chunk; otherwise the future completes with the response object. A bad request throws an {@link ApiException}
+     * now, before any chunk.
+     */
+    public CompletableFuture<Object> call(String url, JsonNode body, Listener listener) {
         return switch (url) {
-            case CompletionRequest.URL -> completions(CompletionRequest.parse(body));
-            case ChatRequest.URL -> chat(ChatRequest.parse(body));
-            case EmbeddingRequest.URL -> embeddings(EmbeddingRequest.parse(body));
+            case CompletionRequest.URL -> {
+                CompletionRequest r = CompletionRequest.parse(body, strict);
+                yield completions(r, streaming(r.stream(), listener), listener);
+            }
+            case ChatRequest.URL -> {
+                ChatRequest r = ChatRequest.parse(body, strict);
+                yield chat(r, streaming(r.stream(), listener), listener);
+            }
+            case EmbeddingRequest.URL -> embeddings(EmbeddingRequest.parse(body, strict), listener);
             default -> throw new ApiException("invalid_url", "url '" + url + "' is not supported; use one of "
                     + String.join(", ", BatchInput.URLS.stream().sorted().toList()));
         };
+    }
+
+    private static StreamOptions streaming(StreamOptions s, Listener listener) {
+        if (s.stream() && listener == null) throw ApiException.param("stream: true is not supported here; remove it");
+        return s;
     }
 
     /** One batch input line to its output line; the future never fails (errors become error lines). */
@@ -102,9 +143,9 @@ public final class OpenAiService {
         }
     }
 
-    private CompletableFuture<Object> completions(CompletionRequest r) {
+    private CompletableFuture<Object> completions(CompletionRequest r, StreamOptions s, Listener listener) {
         checkModel(r.model(), CompletionRequest.URL);
-        if (m.kind == ServedModel.Kind.SEQ2SEQ) return seq2seq(r);
+        if (m.kind == ServedModel.Kind.SEQ2SEQ) return seq2seq(r, s, listener);
         SamplingParams p = r.params().maxTokens() == null ? r.params().withMaxTokens(DEFAULT_COMPLETION_TOKENS) : r.params();
         GenerationConfig c = p.forRequest(m.defaults);
         List<int[]> prompts = new ArrayList<>();
@@ -114,7 +155,9 @@ public final class OpenAiService {
             prompts.add(pr.ids() != null ? pr.ids() : m.tokenizer.encode(pr.text(), true).ids());
             chars[i] = pr.text() != null ? pr.text().length() : 0;
         }
-        return generate(prompts, c).thenApply(all -> {
+        StreamChunks chunks = s.stream() ? new StreamChunks(listener, false, m.name, prompts.size(),
+                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage(), r.returnTokenIds()) : null;
+        return generate(prompts, c, chunks, listener, all -> {
             List<GenerationResult> results = new ArrayList<>();
             int prompt = 0, completion = 0;
             for (Completion x : all) {
@@ -122,12 +165,17 @@ public final class OpenAiService {
                 prompt += x.promptTokens();
                 completion += x.completionTokens();
             }
+            Usage usage = Usage.of(prompt, completion);
+            if (chunks != null) {
+                chunks.finish(results, usage);
+                return usage;
+            }
             return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
-                    c.numReturnSequences(), chars, c.logprobs() != null, Usage.of(prompt, completion));
+                    c.numReturnSequences(), chars, c.logprobs() != null, r.returnTokenIds(), usage);
         });
     }
 
-    private CompletableFuture<Object> chat(ChatRequest r) {
+    private CompletableFuture<Object> chat(ChatRequest r, StreamOptions s, Listener listener) {
         checkModel(r.model(), ChatRequest.URL);
         GenerationConfig base = r.params().forRequest(m.defaults).constraint(r.constraint()); // response_format
         String template = m.tokenizerConfig == null ? null : m.tokenizerConfig.chatTemplate();
@@ -151,16 +199,30 @@ public final class OpenAiService {
         GenerationConfig c = call == null ? base : base.constraint(call);
         // as transformers' apply_chat_template(tokenize=True): the template writes the special tokens itself
         int[] ids = m.tokenizer.encode(rendered, false).ids();
-        return generate(List.of(ids), c).thenApply(all -> {
+        java.util.function.Function<GenerationResult, ChatCompletionResponse.Reply> replies =
+                tools == null ? ChatCompletionResponse.Reply::text : g -> tools.reply(g, syntax);
+        StreamChunks chunks = s.stream() ? new StreamChunks(listener, true, m.name, 1, c.numReturnSequences(),
+                new int[1], c.logprobs() != null, s.includeUsage(), false) : null;
+        // with tools (but none) a streamed reply waits for the end: its calls are parsed from the whole text
+        if (chunks != null && tools != null && tools.choice() != ChatTools.Choice.NONE) chunks.wholeReplies(replies);
+        return generate(List.of(ids), c, chunks, listener, all -> {
             Completion x = all.getFirst();
+            Usage usage = Usage.of(x.promptTokens(), x.completionTokens());
+            if (chunks != null) {
+                chunks.finish(x.results(), usage);
+                return usage;
+            }
             return ChatCompletionResponse.of(BatchOutput.newId("chatcmpl-"), now(), m.name, x.results(),
-                    c.logprobs() != null, Usage.of(x.promptTokens(), x.completionTokens()),
-                    tools == null ? ChatCompletionResponse.Reply::text : g -> tools.reply(g, syntax));
+                    c.logprobs() != null, usage, replies);
         });
     }
 
-    /** Submits every prompt to the engine after the context checks; completes when all are done. */
-    private CompletableFuture<List<Completion>> generate(List<int[]> prompts, GenerationConfig c) {
+    /**
+     * Submits every prompt to the engine after the context checks (streaming tokens to {@code chunks} when not
+     * null); completes with {@code done} applied to all the completions. Cancelling it cancels the requests.
+     */
+    private CompletableFuture<Object> generate(List<int[]> prompts, GenerationConfig c, StreamChunks chunks,
+                                               Listener listener, java.util.function.Function<List<Completion>, Object> done) {
         int ctx = m.decoder.maxPositions();
         for (int i = 0; i < prompts.size(); i++) {
             int n = prompts.get(i).length;
@@ -174,12 +236,36 @@ public final class OpenAiService {
                         + " tokens exceed the model's context of " + ctx + " tokens; set max_tokens ≤ " + (ctx - n));
         }
         List<CompletableFuture<Completion>> fs = new ArrayList<>();
-        for (int[] ids : prompts) fs.add(m.engine.submit(Request.ofIds(ids, c)));
-        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new))
-                .thenApply(v -> fs.stream().map(CompletableFuture::join).toList());
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
+        for (int i = 0; i < prompts.size(); i++) {
+            int p = i;
+            Consumer<dev.cortado.generate.GeneratedToken> onToken = listener == null ? null : t -> {
+                if (!first.get() && first.compareAndSet(false, true)) listener.firstToken();
+                if (chunks != null) chunks.token(p, t);
+            };
+            fs.add(m.engine.submit(Request.ofIds(prompts.get(i), c), onToken));
+        }
+        return linked(CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new))
+                .thenApply(v -> done.apply(fs.stream().map(CompletableFuture::join).toList())), fs);
     }
 
-    private CompletableFuture<Object> seq2seq(CompletionRequest r) {
+    /** {@code result}, whose cancellation also cancels {@code parts} (the engine requests behind it). */
+    static <T> CompletableFuture<T> linked(CompletableFuture<T> result, List<? extends Future<?>> parts) {
+        CompletableFuture<T> out = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterrupt) {
+                for (Future<?> f : parts) f.cancel(mayInterrupt);
+                return super.cancel(mayInterrupt);
+            }
+        };
+        result.whenComplete((v, e) -> {
+            if (e != null) out.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+            else out.complete(v);
+        });
+        return out;
+    }
+
+    private CompletableFuture<Object> seq2seq(CompletionRequest r, StreamOptions s, Listener listener) {
         GenerationConfig c = r.params().forRequest(m.defaults.encoderDecoder(true));
         List<CompletableFuture<List<GenerationResult>>> fs = new ArrayList<>();
         int prompt = 0;
@@ -194,7 +280,9 @@ public final class OpenAiService {
         }
         for (Prompt p : r.prompts()) fs.add(m.seq2seq.submit(p.text(), c));
         int promptTokens = prompt;
-        return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        StreamChunks chunks = s.stream() ? new StreamChunks(listener, false, m.name, chars.length,
+                c.numReturnSequences(), chars, c.logprobs() != null, s.includeUsage(), r.returnTokenIds()) : null;
+        return linked(CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenApply(v -> {
             List<GenerationResult> results = new ArrayList<>();
             int completion = 0;
             for (var f : fs) {
@@ -203,18 +291,25 @@ public final class OpenAiService {
                     completion += g.ids().length;
                 }
             }
+            Usage usage = Usage.of(promptTokens, completion);
+            if (listener != null) listener.firstToken();
+            if (chunks != null) {
+                chunks.finish(results, usage); // translations arrive whole: one chunk per choice
+                return usage;
+            }
             return CompletionResponse.of(BatchOutput.newId("cmpl-"), now(), m.name, results,
-                    c.numReturnSequences(), chars, c.logprobs() != null, Usage.of(promptTokens, completion));
-        });
+                    c.numReturnSequences(), chars, c.logprobs() != null, r.returnTokenIds(), usage);
+        }), fs);
     }
 
-    private CompletableFuture<Object> embeddings(EmbeddingRequest r) {
+    private CompletableFuture<Object> embeddings(EmbeddingRequest r, Listener listener) {
         checkModel(r.model(), EmbeddingRequest.URL);
         return CompletableFuture.supplyAsync(() -> {
             List<float[]> vectors = m.embedder.embed(r.input(), 32);
             int tokens = 0;
             for (String t : r.input()) tokens += m.embedder.tokenize(t).length;
-            return EmbeddingResponse.of(m.name, vectors, tokens);
+            if (listener != null) listener.firstToken();
+            return EmbeddingResponse.of(m.name, vectors, tokens, r.base64());
         }, m.embedThread);
     }
 

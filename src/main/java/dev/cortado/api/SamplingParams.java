@@ -78,9 +78,6 @@ public record SamplingParams(Integer maxTokens, Float temperature, Integer topK,
         Float frequency = b.number("frequency_penalty", -2, 2);
         Map<Integer, Float> bias = logitBias(b.get("logit_bias"));
         b.string("user");
-        Boolean stream = b.bool("stream");
-        if (Boolean.TRUE.equals(stream)) throw ApiException.param("stream: true is not supported here; remove it");
-        b.get("stream_options");
         Integer topK = b.integer("top_k", 0, Integer.MAX_VALUE);
         Float minP = b.number("min_p", 0, 1);
         Float rep = b.number("repetition_penalty", 1e-6, 1e6);

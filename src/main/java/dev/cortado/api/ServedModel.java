@@ -52,7 +52,13 @@ public final class ServedModel implements AutoCloseable {
     /** A decoder-only model on a new engine (owned); {@code tokenizerConfig} (may be null) holds the chat template. */
     public static ServedModel decoder(String name, DecoderModel model, Tokenizer tokenizer, TokenizerConfig tokenizerConfig,
                                       GenerationConfig defaults, EngineOptions options) {
-        Engine engine = new Engine(model, tokenizer, options, true);
+        return decoder(name, model, tokenizer, tokenizerConfig, defaults, options, true);
+    }
+
+    /** As above; the model is closed with the served model only when {@code ownsModel} (benches share one). */
+    public static ServedModel decoder(String name, DecoderModel model, Tokenizer tokenizer, TokenizerConfig tokenizerConfig,
+                                      GenerationConfig defaults, EngineOptions options, boolean ownsModel) {
+        Engine engine = new Engine(model, tokenizer, options, ownsModel);
         return new ServedModel(name, Kind.DECODER, defaults, tokenizer, tokenizerConfig, model, engine, null, null);
     }
 

@@ -114,6 +114,7 @@ public final class ServeBench {
         try {
             ServeSystems.Server server = switch (sys) {
                 case ServeSystems.ENGINE -> new ServeSystems.EngineSystem(model, eo);
+                case ServeHttpSystem.NAME -> new ServeHttpSystem(model, eo);
                 case ServeSystems.STATIC -> new ServeSystems.QueueSystem(own, load.staticBatch(o), o.batchWaitMs()).prime();
                 default -> new ServeSystems.QueueSystem(model, 1, 0);
             };
@@ -143,6 +144,7 @@ public final class ServeBench {
         List<ServeLoad.Req> reqs = ServeLoad.requests(4, vocab, o.promptMin(), o.promptMax(), 2, 4, o.seed() + 1);
         for (String sys : o.systems()) {
             ServeSystems.Server s = sys.equals(ServeSystems.ENGINE) ? new ServeSystems.EngineSystem(model, eo)
+                    : sys.equals(ServeHttpSystem.NAME) ? new ServeHttpSystem(model, eo)
                     : new ServeSystems.QueueSystem(model, sys.equals(ServeSystems.STATIC) ? 4 : 1, 50);
             try {
                 ServeLoad.closed(reqs, 4, s, progress, "warm-up " + sys);

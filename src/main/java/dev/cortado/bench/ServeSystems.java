@@ -22,7 +22,7 @@ final class ServeSystems {
     private ServeSystems() {}
 
     static final String ENGINE = "engine", STATIC = "static", SEQUENTIAL = "one-at-a-time";
-    static final List<String> ALL = List.of(SEQUENTIAL, STATIC, ENGINE);
+    static final List<String> ALL = List.of(SEQUENTIAL, STATIC, ENGINE, ServeHttpSystem.NAME);
 
     /** A system for one load point: a {@link ServeLoad.Target} that also reports what it held. */
     interface Server extends ServeLoad.Target, AutoCloseable {

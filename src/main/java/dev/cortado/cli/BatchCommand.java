@@ -76,8 +76,13 @@ public final class BatchCommand implements Callable<Integer> {
 
     /** Opens the model as what it is (the kind detection every command uses), under its folder's name. */
     static ServedModel open(Path m, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
+        return open(m, null, dev, dt, options);
+    }
+
+    /** As {@link #open(Path, dev.cortado.device.Device, dev.cortado.tensor.DType, EngineOptions)} under {@code name} (null: the folder's). */
+    static ServedModel open(Path m, String name, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         Path abs = m.toAbsolutePath().normalize();
-        String name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
+        if (name == null) name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
         switch (Models.kind(m)) {
             case ENCODER -> {
                 if (dev.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use --device cpu");

@@ -1,5 +1,6 @@
 package dev.cortado.cli;
 
+import dev.cortado.registry.ModelKind;
 import dev.cortado.device.Device;
 import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
@@ -60,7 +61,7 @@ public final class InfoCommand implements Callable<Integer> {
             if (model == null) return 0;
         }
         Path m = model != null ? model : DefaultModels.minilm();
-        Models.Kind kind = Models.kind(m);
+        ModelKind kind = Models.kind(m);
         ModelConfig c = Models.config(m);
         out.println("model:      " + m);
         out.println("kind:       " + kind.what + (c != null && c.has("model_type") ? " (model_type " + c.modelType() + ")" : "")
@@ -102,7 +103,7 @@ public final class InfoCommand implements Callable<Integer> {
     }
 
     /** The weight files the commands read: safetensors and the ONNX files of the Optimum layout. */
-    private static List<Path> files(Path m, Models.Kind kind) {
+    private static List<Path> files(Path m, ModelKind kind) {
         List<Path> out = new ArrayList<>();
         if (Files.isRegularFile(m)) return List.of(m);
         for (String n : new String[] {Safetensors.INDEX, Safetensors.SINGLE}) {
@@ -111,7 +112,7 @@ public final class InfoCommand implements Callable<Integer> {
                 break;
             }
         }
-        if (kind == Models.Kind.SEQ2SEQ || kind == Models.Kind.SPEECH) {
+        if (kind == ModelKind.SEQ2SEQ || kind == ModelKind.SPEECH) {
             Path dir = Files.isRegularFile(m.resolve("encoder_model.onnx")) ? m : m.resolve("onnx");
             for (String n : new String[] {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx", "decoder_model_merged.onnx"}) {
                 if (Files.isRegularFile(dir.resolve(n))) out.add(dir.resolve(n));

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
         description = "Java inference runtime for ONNX language models.",
         subcommands = {TranslateCommand.class, SummarizeCommand.class, GenerateCommand.class, EmbedCommand.class, TranscribeCommand.class,
                 TokenizerCli.Tokenize.class, TokenizerCli.Detokenize.class, TokenizerCli.ChatTemplate.class, InfoCommand.class,
-                BatchCommand.class,
+                BatchCommand.class, ServeCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", description = "print stack traces on errors", scope = CommandLine.ScopeType.INHERIT)

@@ -36,8 +36,12 @@ public final class ServeBenchOptions {
     @Option(names = "--token-budget", description = "serve: the engine's tokens per scheduler iteration (default: the engine's)")
     Integer tokenBudget;
 
-    @Option(names = "--systems", split = ",", description = "serve: subset of one-at-a-time,static,engine")
+    @Option(names = "--systems", split = ",", description = "serve: subset of one-at-a-time,static,engine,http")
     List<String> systems;
+
+    @Option(names = "--http", description = "serve: the engine in-process vs the same engine behind `cortado serve` "
+            + "over loopback HTTP (streamed /v1/completions): --systems engine,http")
+    boolean http;
 
     @Option(names = "--seed", defaultValue = "1", description = "serve: seed of the request list and the arrivals")
     long seed;
@@ -57,7 +61,7 @@ public final class ServeBenchOptions {
         EngineOptions eo = EngineOptions.defaults();
         if (kvMemory != null) eo = eo.kvMemory(EngineOptions.parseBytes(kvMemory));
         if (tokenBudget != null) eo = eo.tokenBudget(tokenBudget);
-        List<String> s = systems != null ? systems : List.of("one-at-a-time", "static", "engine");
+        List<String> s = systems != null ? systems : http ? List.of("engine", "http") : List.of("one-at-a-time", "static", "engine");
         return new ServeBench.Options(model != null ? model : "synthetic:gpt2-124m", n, p[0], p[1], g[0], g[1], r, c, staticBatch,
                 batchWaitMs, eo, seed, !smoke && (warmup == null || warmup > 0), smoke, quick, s);
     }

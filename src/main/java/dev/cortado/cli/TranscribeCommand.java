@@ -1,5 +1,6 @@
 package dev.cortado.cli;
 
+import dev.cortado.registry.ModelKind;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -50,7 +51,7 @@ public final class TranscribeCommand implements Callable<Integer> {
         if (!Files.isDirectory(model)) throw new CortadoException("model folder not found: " + model);
         dev.cortado.device.Device target = Devices.parse(device);
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
-        Models.require(model, Models.Kind.SPEECH, "transcribe");   // a text model is pointed to its command
+        Models.require(model, ModelKind.SPEECH, "transcribe");   // a text model is pointed to its command
         dev.cortado.model.whisper.WhisperConfig.load(model);
         WhisperSettings settings = WhisperSettings.load(model.toAbsolutePath());
         List<Audio> inputs = audio.stream().map(Audio::read).toList();   // bad files fail before the model loads

@@ -41,6 +41,19 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
     }
 
     /** prefix.weight [out, in] and optional prefix.bias [out]. */
+    /** A 2-D weight's row count (a feed-forward width config.json leaves out), or 1 when absent or implausible. */
+    public int rowsOf(String name) {
+        Tensor t = opt(name);
+        return t == null || t.rank() != 2 || t.dim(0) > ConfigCheck.MAX_DIM ? 1 : (int) t.dim(0);
+    }
+
+    /** BART-style multi-head attention: {@code prefix}.q_proj/k_proj/v_proj/out_proj, d → d, scaled by head_dim^-0.5. */
+    public dev.cortado.layers.Attention mhaProjections(String prefix, int heads, int d) {
+        int hd = d / heads;
+        return new dev.cortado.layers.Attention(linear(prefix + ".q_proj", d, d), linear(prefix + ".k_proj", d, d),
+                linear(prefix + ".v_proj", d, d), linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
+    }
+
     public Linear linear(String prefix, long out, long in) {
         Tensor b = tensors.get(prefix + ".bias");
         return new Linear(linearWeight(prefix + ".weight", out, in),

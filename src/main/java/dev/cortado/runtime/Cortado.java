@@ -16,7 +16,7 @@ import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.registry.Families;
-import dev.cortado.model.ModelConfig;
+import dev.cortado.registry.ModelKind;
 import dev.cortado.tensor.DType;
 import dev.cortado.tokenizer.Tokenizer;
 import java.nio.file.Files;
@@ -92,16 +92,18 @@ public final class Cortado implements AutoCloseable {
                     Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true), options);
         }
         Tokenizer tok = Files.isRegularFile(tokFile) ? Tokenizer.fromFile(tokFile) : null;
-        ModelConfig c = ModelConfig.find(model);
-        String type = c.modelType();
-        if (type.equals("t5") || type.equals("bart") || type.equals("marian")) {
-            return new Cortado(dir, tok, null, Families.openSeq2Seq(dir, device, DType.F32, null), null, options);
-        }
-        if (type.equals("bert")) {
-            if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
-            return new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true), options);
-        }
-        return new Cortado(dir, tok, Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO), null, null, options);
+        // the same kind detection as every CLI command, batch and serve (registry.ModelKind)
+        return switch (ModelKind.of(model)) {
+            case SEQ2SEQ -> new Cortado(dir, tok, null, Families.openSeq2Seq(dir, device, DType.F32, null), null, options);
+            case ENCODER -> {
+                if (device.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use Device.cpu()");
+                yield new Cortado(dir, tok, null, null, Embedders.open(model, null, Families.Engine.CORTADO, Pooling.MEAN, true), options);
+            }
+            case SPEECH -> throw new CortadoException(model + " is a speech-to-text (Whisper) model: open it with "
+                    + "dev.cortado.model.whisper.Transcriber (or run cortado transcribe)");
+            case DECODER, UNKNOWN -> new Cortado(dir, tok, Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO),
+                    null, null, options);
+        };
     }
 
     /** The model's generation_config.json (or transformers' defaults). */

@@ -5,7 +5,6 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.Backend.Activation;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.Seq2SeqModel;
-import dev.cortado.layers.Attention;
 import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.Embeddings;
 import dev.cortado.layers.EncoderLayer;
@@ -76,19 +75,19 @@ public final class BartFamily {
             int offset = marian ? 0 : 2;
             Tensor encPos = positions(w, "model.encoder.embed_positions.weight", marian, positions, d);
             Tensor decPos = positions(w, "model.decoder.embed_positions.weight", marian, positions, d);
-            int encFfn = s.encFfn > 0 ? s.encFfn : ffn(w, "model.encoder.layers.0.fc1.weight");
-            int decFfn = s.decFfn > 0 ? s.decFfn : ffn(w, "model.decoder.layers.0.fc1.weight");
+            int encFfn = s.encFfn > 0 ? s.encFfn : w.rowsOf("model.encoder.layers.0.fc1.weight");
+            int decFfn = s.decFfn > 0 ? s.decFfn : w.rowsOf("model.decoder.layers.0.fc1.weight");
             List<EncoderLayer> enc = new ArrayList<>();
             for (int l = 0; l < s.encLayers; l++) {
                 String p = "model.encoder.layers." + l + ".";
-                enc.add(new EncoderLayer(attention(w, p + "self_attn", encH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                enc.add(new EncoderLayer(w.mhaProjections(p + "self_attn", encH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                         new Mlp(w.linear(p + "fc1", encFfn, d), null, w.linear(p + "fc2", d, encFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), false));
             }
             List<DecoderLayer> dec = new ArrayList<>();
             for (int l = 0; l < s.decLayers; l++) {
                 String p = "model.decoder.layers." + l + ".";
-                dec.add(new DecoderLayer(attention(w, p + "self_attn", decH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
-                        attention(w, p + "encoder_attn", decH, d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
+                dec.add(new DecoderLayer(w.mhaProjections(p + "self_attn", decH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                        w.mhaProjections(p + "encoder_attn", decH, d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                         new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), false));
             }
             var encNorm = w.opt("model.encoder.layernorm_embedding.weight") != null ? w.layerNorm("model.encoder.layernorm_embedding", eps, d) : null;
@@ -106,17 +105,7 @@ public final class BartFamily {
         }
     }
 
-    /** The feed-forward width when config.json does not give it: fc1's rows. */
-    private static int ffn(WeightNames w, String fc1) {
-        Tensor t = w.opt(fc1);
-        return t == null || t.rank() != 2 || t.dim(0) > ConfigCheck.MAX_DIM ? 1 : (int) t.dim(0);
-    }
 
-    private static Attention attention(WeightNames w, String p, int heads, int d) {
-        int hd = d / heads;
-        return new Attention(w.linear(p + ".q_proj", d, d), w.linear(p + ".k_proj", d, d), w.linear(p + ".v_proj", d, d),
-                w.linear(p + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
-    }
 
     /** Learned table, or Marian's sinusoidal table when the checkpoint does not store it. */
     private static Tensor positions(WeightNames w, String name, boolean marian, int n, int d) {

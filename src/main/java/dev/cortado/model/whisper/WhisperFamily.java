@@ -5,7 +5,6 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.Backend.Activation;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.Seq2SeqModel;
-import dev.cortado.layers.Attention;
 import dev.cortado.layers.Conv1d;
 import dev.cortado.layers.DecoderLayer;
 import dev.cortado.layers.Embeddings;
@@ -76,20 +75,20 @@ public final class WhisperFamily {
         Conv1d conv1 = Conv1d.of(be, w.need(e + "conv1.weight", d, mels, 3), vector(w, e + "conv1.bias", d), 1, 1);
         Conv1d conv2 = Conv1d.of(be, w.need(e + "conv2.weight", d, d, 3), vector(w, e + "conv2.bias", d), 2, 1);
         Tensor encPos = w.need(e + "embed_positions.weight", c.maxSourcePositions(), d);
-        int encFfn = c.encoderFfn() > 0 ? c.encoderFfn() : rows(w, e + "layers.0.fc1.weight");
-        int decFfn = c.decoderFfn() > 0 ? c.decoderFfn() : rows(w, dp + "layers.0.fc1.weight");
+        int encFfn = c.encoderFfn() > 0 ? c.encoderFfn() : w.rowsOf(e + "layers.0.fc1.weight");
+        int decFfn = c.decoderFfn() > 0 ? c.decoderFfn() : w.rowsOf(dp + "layers.0.fc1.weight");
         List<EncoderLayer> enc = new ArrayList<>();
         for (int l = 0; l < c.encoderLayers(); l++) {
             String p = e + "layers." + l + ".";
-            enc.add(new EncoderLayer(attention(w, p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+            enc.add(new EncoderLayer(w.mhaProjections(p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                     new Mlp(w.linear(p + "fc1", encFfn, d), null, w.linear(p + "fc2", d, encFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
         TransformerEncoder encoder = new TransformerEncoder(null, enc, w.layerNorm(e + "layer_norm", eps, d), null);
         List<DecoderLayer> dec = new ArrayList<>();
         for (int l = 0; l < c.decoderLayers(); l++) {
             String p = dp + "layers." + l + ".";
-            dec.add(new DecoderLayer(attention(w, p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
-                    attention(w, p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
+            dec.add(new DecoderLayer(w.mhaProjections(p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                    w.mhaProjections(p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                     new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
         Tensor tok = w.need(dp + "embed_tokens.weight", vocab, d);
@@ -109,17 +108,7 @@ public final class WhisperFamily {
         return w.opt(name) == null ? null : w.need(name, n);
     }
 
-    /** The feed-forward width when config.json does not give it: fc1's rows. */
-    private static int rows(WeightNames w, String fc1) {
-        Tensor t = w.opt(fc1);
-        return t == null || t.rank() != 2 || t.dim(0) > ConfigCheck.MAX_DIM ? 1 : (int) t.dim(0);
-    }
 
-    private static Attention attention(WeightNames w, String p, int heads, int d) {
-        int hd = d / heads;
-        return new Attention(w.linear(p + ".q_proj", d, d), w.linear(p + ".k_proj", d, d), w.linear(p + ".v_proj", d, d),
-                w.linear(p + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
-    }
 
     /** Whether a folder holds a Whisper model (config.json model_type "whisper"). */
     public static boolean isWhisper(Path dir) {
