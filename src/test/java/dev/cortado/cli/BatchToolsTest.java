@@ -181,7 +181,15 @@ class BatchToolsTest {
         lines.add(line("required", "/v1/chat/completions", chat(tools, "required", 200)));
         lines.add(line("named", "/v1/chat/completions", chat(tools, named("get_weather"), 200)));
         lines.add(line("auto", "/v1/chat/completions", chat(tools, "auto", 8)));
+        // auto parses a reply that is a call: forced here by response_format (a call-shaped schema), not by tool_choice
+        Map<String, Object> forced = chat(tools, "auto", 200);
+        forced.put("response_format", Map.of("type", "json_schema", "json_schema", Map.of("name", "call", "schema",
+                M.readTree("{\"type\":\"object\",\"properties\":{\"name\":{\"const\":\"get_time\"},\"arguments\":"
+                        + tools.at("/1/function/parameters") + "},\"required\":[\"name\",\"arguments\"],"
+                        + "\"additionalProperties\":false}"))));
+        lines.add(line("auto-call", "/v1/chat/completions", forced));
         Map<String, JsonNode> out = runBatch(dir, lines);
+        assertValidCall(out.get("auto-call"), tools, "get_time");
         assertValidCall(out.get("required"), tools, null);
         assertValidCall(out.get("named"), tools, "get_weather");
         assertTrue(out.get("auto").at("/response/body/choices/0/message/tool_calls").isMissingNode());
