@@ -35,9 +35,6 @@ final class ServeHttpSystem implements ServeSystems.Server {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
     private final URI uri;
-    private final Thread sampler;
-    private volatile boolean sampling = true;
-    private volatile int peak;
 
     ServeHttpSystem(DecoderModel model, EngineOptions options) {
         ServedModel served = ServedModel.decoder("bench", model, null, null, dev.cortado.generate.GenerationConfig.greedy(),
@@ -52,16 +49,7 @@ final class ServeHttpSystem implements ServeSystems.Server {
         engine = server.engine("bench");
         before = engine.stats();
         uri = URI.create(server.url() + "/v1/completions");
-        sampler = Thread.ofPlatform().daemon().name("bench-serve-http-kv-sampler").start(() -> {
-            while (sampling) {
-                peak = Math.max(peak, engine.pool().inUse());
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        engine.pool().resetPeak();
     }
 
     @Override
@@ -100,7 +88,7 @@ final class ServeHttpSystem implements ServeSystems.Server {
 
     @Override
     public int kvPeak() {
-        return peak;
+        return engine.pool().peakInUse();
     }
 
     @Override
@@ -113,8 +101,6 @@ final class ServeHttpSystem implements ServeSystems.Server {
 
     @Override
     public void close() {
-        sampling = false;
-        sampler.interrupt();
         server.close();
         http.close();
     }

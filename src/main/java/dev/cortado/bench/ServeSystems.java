@@ -46,27 +46,15 @@ final class ServeSystems {
         return (model.maxPositions() + KvPool.BLOCK - 1) / KvPool.BLOCK;
     }
 
-    /** Continuous batching: every request goes straight to {@link Engine#submit}; a sampler tracks peak blocks. */
+    /** Continuous batching: every request goes straight to {@link Engine#submit}; the pool tracks its peak blocks. */
     static final class EngineSystem implements Server {
         private final Engine engine;
         private final Engine.Stats before;
-        private final Thread sampler;
-        private volatile boolean sampling = true;
-        private volatile int peak;
 
         EngineSystem(DecoderModel model, EngineOptions options) {
             engine = new Engine(model, null, options);
             before = engine.stats();
-            sampler = Thread.ofPlatform().daemon().name("bench-serve-kv-sampler").start(() -> {
-                while (sampling) {
-                    peak = Math.max(peak, engine.pool().inUse());
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
+            engine.pool().resetPeak();
         }
 
         @Override
@@ -80,7 +68,7 @@ final class ServeSystems {
 
         @Override
         public int kvPeak() {
-            return peak;
+            return engine.pool().peakInUse();
         }
 
         @Override
@@ -97,13 +85,6 @@ final class ServeSystems {
         @Override
         public void close() {
             engine.close();
-            sampling = false;
-            sampler.interrupt();
-            try {
-                sampler.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 

@@ -39,7 +39,7 @@ final class Scheduler implements Runnable {
     private final Set<EngineSession> pending = new HashSet<>();
     private boolean stopping;
     final AtomicLong iterations = new AtomicLong(), decodeRows = new AtomicLong(), prefillTokens = new AtomicLong(),
-            preemptions = new AtomicLong(), copiedBlocks = new AtomicLong(), encodedTokens = new AtomicLong();
+            preemptions = new AtomicLong(), encodedTokens = new AtomicLong();
 
     Scheduler(Backend backend, TransformerEncoder encoder, TransformerDecoder decoder, KvPool pool, EngineOptions options) {
         this.backend = backend;
@@ -219,7 +219,8 @@ final class Scheduler implements Runnable {
         boolean[][] valid = new boolean[total][longest + 1];
         for (int k = 0; k < total; k++) java.util.Arrays.fill(valid[k], 0, flat[k] + 1, true);
         int[] heads = logitRows.stream().mapToInt(Integer::intValue).toArray();
-        float[] logits = forward(tokens, pos, flat, tables, longest, flat.clone(), new AttentionMask(valid, false, 0),
+        // each token row appends at its own position, so the positions are also the rows' cache starts
+        float[] logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
                 cross(owners), heads);
         int out = 0;
         for (Item it : items) {
@@ -257,7 +258,6 @@ final class Scheduler implements Runnable {
             if (id >= 0) {
                 pool.copyBlock(id, fresh);
                 pool.release(id);
-                copiedBlocks.incrementAndGet();
             }
             row.table[b] = fresh;
         }

@@ -56,6 +56,7 @@ public final class KvPool implements AutoCloseable {
     /** Cached blocks nobody references, least recently released first: taken when {@link #free} is empty. */
     private final LinkedHashSet<Integer> evictable = new LinkedHashSet<>();
     private long prefixHits, allocations;
+    private int peakInUse;
 
     public KvPool(Backend backend, int layers, int kvHeads, int headDim, int blocks) {
         if (blocks < 1) throw new CortadoException("KV pool needs at least one block of " + BLOCK + " positions");
@@ -107,9 +108,13 @@ public final class KvPool implements AutoCloseable {
         return freeCount + evictable.size();
     }
 
-    /** Blocks kept in the prefix cache (referenced or not). */
-    public synchronized int cachedBlocks() {
-        return cached.size();
+    /** The most blocks referenced at once since the pool was made or {@link #resetPeak} was called. */
+    public synchronized int peakInUse() {
+        return peakInUse;
+    }
+
+    public synchronized void resetPeak() {
+        peakInUse = refs.length - freeCount - evictable.size();
     }
 
     /** Prefix-cache hits so far (blocks taken instead of recomputed). */
@@ -137,6 +142,7 @@ public final class KvPool implements AutoCloseable {
         }
         refs[b] = 1;
         allocations++;
+        notePeak();
         return b;
     }
 
@@ -163,7 +169,12 @@ public final class KvPool implements AutoCloseable {
         if (refs[b] == 0) evictable.remove(b);
         refs[b]++;
         prefixHits++;
+        notePeak();
         return b;
+    }
+
+    private void notePeak() {
+        peakInUse = Math.max(peakInUse, refs.length - freeCount - evictable.size());
     }
 
     /** Registers a full, no longer written block under its key (a no-op when the key is already cached). */

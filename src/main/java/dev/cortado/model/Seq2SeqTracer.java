@@ -135,37 +135,13 @@ public final class Seq2SeqTracer implements AutoCloseable {
         if (lin.size() != 6 * el) throw new CortadoException("encoder_model.onnx: expected " + 6 * el + " linear layers, found " + lin.size());
         int off = norms.size() - 2 * el;
         if (off == 1) norm(enc + "layernorm_embedding", norms.getFirst(), false);
-        for (int l = 0; l < el; l++) {
-            String p = enc + "layers." + l + ".";
-            LinearOp[] qkv = te.orderQkv(lin.subList(6 * l, 6 * l + 3));
-            linear(p + "self_attn.q_proj", qkv[0]);
-            linear(p + "self_attn.k_proj", qkv[1]);
-            linear(p + "self_attn.v_proj", qkv[2]);
-            linear(p + "self_attn.out_proj", lin.get(6 * l + 3));
-            linear(p + "fc1", lin.get(6 * l + 4));
-            linear(p + "fc2", lin.get(6 * l + 5));
-            norm(p + "self_attn_layer_norm", norms.get(off + 2 * l), false);
-            norm(p + "final_layer_norm", norms.get(off + 2 * l + 1), false);
-        }
+        for (int l = 0; l < el; l++) bartEncoderLayer(enc + "layers." + l + ".", te, lin.subList(6 * l, 6 * l + 6), norms, off + 2 * l);
         List<NormOp> dn = td.norms();
         int doff = dn.size() - 3 * dl;
         if (doff == 1) norm(dec + "layernorm_embedding", dn.getFirst(), false);
         List<DecoderLinears> layers = decoderLinears(td, dl, 2);
         for (int l = 0; l < dl; l++) {
-            String p = dec + "layers." + l + ".";
-            DecoderLinears d = layers.get(l);
-            String[] qkv = {"q_proj", "k_proj", "v_proj"};
-            for (int i = 0; i < 3; i++) {
-                linear(p + "self_attn." + qkv[i], d.self()[i]);
-                linear(p + "encoder_attn." + qkv[i], d.cross()[i]);
-            }
-            linear(p + "self_attn.out_proj", d.selfO());
-            linear(p + "encoder_attn.out_proj", d.crossO());
-            linear(p + "fc1", d.mlp().get(0));
-            linear(p + "fc2", d.mlp().get(1));
-            norm(p + "self_attn_layer_norm", dn.get(doff + 3 * l), false);
-            norm(p + "encoder_attn_layer_norm", dn.get(doff + 3 * l + 1), false);
-            norm(p + "final_layer_norm", dn.get(doff + 3 * l + 2), false);
+            bartDecoderLayer(dec + "layers." + l + ".", layers.get(l), dn, doff + 3 * l);
         }
         LinearOp head = td.linears().getLast();
         put("lm_head.weight", head.weight());
@@ -205,18 +181,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
         List<NormOp> norms = te.norms();
         if (lin.size() != 6 * el || norms.size() != 2 * el + 1) throw new CortadoException("encoder_model.onnx: expected " + 6 * el
                 + " linears and " + (2 * el + 1) + " norms, found " + lin.size() + " and " + norms.size());
-        for (int l = 0; l < el; l++) {
-            String p = enc + "layers." + l + ".";
-            LinearOp[] qkv = te.orderQkv(lin.subList(6 * l, 6 * l + 3));
-            linear(p + "self_attn.q_proj", qkv[0]);
-            linear(p + "self_attn.k_proj", qkv[1]);
-            linear(p + "self_attn.v_proj", qkv[2]);
-            linear(p + "self_attn.out_proj", lin.get(6 * l + 3));
-            linear(p + "fc1", lin.get(6 * l + 4));
-            linear(p + "fc2", lin.get(6 * l + 5));
-            norm(p + "self_attn_layer_norm", norms.get(2 * l), false);
-            norm(p + "final_layer_norm", norms.get(2 * l + 1), false);
-        }
+        for (int l = 0; l < el; l++) bartEncoderLayer(enc + "layers." + l + ".", te, lin.subList(6 * l, 6 * l + 6), norms, 2 * l);
         norm(enc + "layer_norm", norms.getLast(), false);
         Tensor[] dt = tables(td);
         if (dt[0] == null || dt[1] == null) throw new CortadoException("decoder_model.onnx: cannot find the token and position embeddings");
@@ -226,23 +191,39 @@ public final class Seq2SeqTracer implements AutoCloseable {
         if (dn.size() != 3 * dl + 1) throw new CortadoException("decoder_model.onnx: expected " + (3 * dl + 1) + " norms, found " + dn.size());
         List<DecoderLinears> layers = decoderLinears(td, dl, 2);
         for (int l = 0; l < dl; l++) {
-            String p = dec + "layers." + l + ".";
-            DecoderLinears x = layers.get(l);
-            String[] qkv = {"q_proj", "k_proj", "v_proj"};
-            for (int i = 0; i < 3; i++) {
-                linear(p + "self_attn." + qkv[i], x.self()[i]);
-                linear(p + "encoder_attn." + qkv[i], x.cross()[i]);
-            }
-            linear(p + "self_attn.out_proj", x.selfO());
-            linear(p + "encoder_attn.out_proj", x.crossO());
-            linear(p + "fc1", x.mlp().get(0));
-            linear(p + "fc2", x.mlp().get(1));
-            norm(p + "self_attn_layer_norm", dn.get(3 * l), false);
-            norm(p + "encoder_attn_layer_norm", dn.get(3 * l + 1), false);
-            norm(p + "final_layer_norm", dn.get(3 * l + 2), false);
+            bartDecoderLayer(dec + "layers." + l + ".", layers.get(l), dn, 3 * l);
         }
         norm(dec + "layer_norm", dn.getLast(), false);
         put("proj_out.weight", td.linears().getLast().weight());
+    }
+
+    /** BART/Marian/Whisper encoder layer names: q/k/v/out, fc1/fc2 from its six linears, two post-norms from {@code norm0}. */
+    private void bartEncoderLayer(String p, GraphTracer te, List<LinearOp> six, List<NormOp> norms, int norm0) {
+        LinearOp[] qkv = te.orderQkv(six.subList(0, 3));
+        linear(p + "self_attn.q_proj", qkv[0]);
+        linear(p + "self_attn.k_proj", qkv[1]);
+        linear(p + "self_attn.v_proj", qkv[2]);
+        linear(p + "self_attn.out_proj", six.get(3));
+        linear(p + "fc1", six.get(4));
+        linear(p + "fc2", six.get(5));
+        norm(p + "self_attn_layer_norm", norms.get(norm0), false);
+        norm(p + "final_layer_norm", norms.get(norm0 + 1), false);
+    }
+
+    /** BART/Marian/Whisper decoder layer names: self and cross q/k/v/out, fc1/fc2, three post-norms from {@code norm0}. */
+    private void bartDecoderLayer(String p, DecoderLinears d, List<NormOp> dn, int norm0) {
+        String[] qkv = {"q_proj", "k_proj", "v_proj"};
+        for (int i = 0; i < 3; i++) {
+            linear(p + "self_attn." + qkv[i], d.self()[i]);
+            linear(p + "encoder_attn." + qkv[i], d.cross()[i]);
+        }
+        linear(p + "self_attn.out_proj", d.selfO());
+        linear(p + "encoder_attn.out_proj", d.crossO());
+        linear(p + "fc1", d.mlp().get(0));
+        linear(p + "fc2", d.mlp().get(1));
+        norm(p + "self_attn_layer_norm", dn.get(norm0), false);
+        norm(p + "encoder_attn_layer_norm", dn.get(norm0 + 1), false);
+        norm(p + "final_layer_norm", dn.get(norm0 + 2), false);
     }
 
     private void traceT5(ModelConfig c) {

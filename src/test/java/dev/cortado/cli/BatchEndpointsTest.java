@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.runtime.Cortado;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.engine.DefaultModels;
@@ -120,13 +119,8 @@ class BatchEndpointsTest {
 
     @Test
     void chatCompletionEqualsTheRenderedTemplateGeneratedDirectly() throws Exception {
-        Path src = model(), dir = Files.createDirectories(tmp.resolve("stories-chat"));
-        for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
-            Files.copy(src.resolve(f), dir.resolve(f));
-        ObjectNode tc = (ObjectNode) M.readTree(src.resolve("tokenizer_config.json").toFile());
-        tc.put("chat_template", "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        Path dir = ServeFixture.chatModel(tmp, "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
                 + "{% if add_generation_prompt %}assistant:{% endif %}");
-        Files.writeString(dir.resolve("tokenizer_config.json"), tc.toString());
         List<Map<String, Object>> messages = List.of(
                 Map.of("role", "system", "content", "Tell a story."),
                 Map.of("role", "user", "content", List.of(Map.of("type", "text", "text", "Once upon a time"))));

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import java.nio.file.Files;
@@ -32,13 +31,8 @@ class BatchResponseFormatTest {
 
     @Test
     void chatResponseFormat() throws Exception {
-        Path src = model(), dir = Files.createDirectories(tmp.resolve("stories-chat"));
-        for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
-            Files.copy(src.resolve(f), dir.resolve(f));
-        ObjectNode tc = (ObjectNode) M.readTree(src.resolve("tokenizer_config.json").toFile());
-        tc.put("chat_template", "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        Path dir = ServeFixture.chatModel(tmp, "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
                 + "{% if add_generation_prompt %}assistant:{% endif %}");
-        Files.writeString(dir.resolve("tokenizer_config.json"), tc.toString());
         String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":10},"
                 + "\"mood\":{\"enum\":[\"happy\",\"sad\"]},\"age\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":9}},"
                 + "\"required\":[\"name\",\"mood\",\"age\"],\"additionalProperties\":false}";

@@ -44,12 +44,16 @@ final class ServeFixture {
      * tokenizer_config.json, generated under {@code tmp}: a chat-capable model folder small enough for tests.
      */
     static Path chatModel(Path tmp) throws IOException {
+        return chatModel(tmp, M.readTree(Shared.require("models/tokenizers/tinyllama-1.1b-chat-v1.0/tokenizer_config.json")
+                .toFile()).get("chat_template").asText());
+    }
+
+    /** stories260K in {@code tmp/stories-chat} with {@code template} as its chat template. */
+    static Path chatModel(Path tmp, String template) throws IOException {
         Path src = stories(), dir = Files.createDirectories(tmp.resolve("stories-chat"));
         for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"})
             Files.copy(src.resolve(f), dir.resolve(f));
         ObjectNode tc = (ObjectNode) M.readTree(src.resolve("tokenizer_config.json").toFile());
-        String template = M.readTree(Shared.require("models/tokenizers/tinyllama-1.1b-chat-v1.0/tokenizer_config.json")
-                .toFile()).get("chat_template").asText();
         tc.put("chat_template", template);
         Files.writeString(dir.resolve("tokenizer_config.json"), tc.toString());
         return dir;

@@ -136,14 +136,7 @@ class WhisperFixtureTest {
                     kw.path("return_timestamps").asBoolean(false), kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt());
             Transcript t = tr.transcribe(a, o);
             if (c.has("segments")) {
-                JsonNode segs = c.get("segments");
-                assertEquals(segs.size(), t.segments().size(), e.getKey() + ": segment count");
-                for (int i = 0; i < segs.size(); i++) {
-                    var s = t.segments().get(i);
-                    assertArrayEquals(Fixtures.ints(segs.get(i).get("tokens")), s.tokens(), e.getKey() + " segment " + i);
-                    assertEquals(segs.get(i).get("start").asDouble(), s.start(), 1e-6, e.getKey() + " start " + i);
-                    assertEquals(segs.get(i).get("end").asDouble(), s.end(), 1e-6, e.getKey() + " end " + i);
-                }
+                assertSegments(c.get("segments"), t, e.getKey());
             } else {
                 int[] want = Fixtures.ints(c.get("sequence"));
                 if (want[want.length - 1] == 50257) want = java.util.Arrays.copyOf(want, want.length - 1); // Transcript drops EOS
@@ -187,15 +180,19 @@ class WhisperFixtureTest {
             List<Double> progress = new ArrayList<>();
             Transcript t = tr.transcribe(a, new Transcriber.Options(kw.get("language").asText(), kw.get("task").asText(), false,
                     kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt()), progress::add);
-            JsonNode segs = c.get("segments");
-            assertEquals(segs.size(), t.segments().size(), e.getKey() + ": segment count");
-            for (int i = 0; i < segs.size(); i++) {
-                var s = t.segments().get(i);
-                assertArrayEquals(Fixtures.ints(segs.get(i).get("tokens")), s.tokens(), e.getKey() + " segment " + i);
-                assertEquals(segs.get(i).get("start").asDouble(), s.start(), 1e-6, e.getKey() + " start " + i);
-                assertEquals(segs.get(i).get("end").asDouble(), s.end(), 1e-6, e.getKey() + " end " + i);
-            }
+            assertSegments(c.get("segments"), t, e.getKey());
             assertEquals(1.0, progress.getLast(), 1e-9);
+        }
+    }
+
+    /** Segments equal the transformers golden: tokens exactly, start/end times to 1e-6. */
+    private static void assertSegments(JsonNode segs, Transcript t, String what) {
+        assertEquals(segs.size(), t.segments().size(), what + ": segment count");
+        for (int i = 0; i < segs.size(); i++) {
+            var s = t.segments().get(i);
+            assertArrayEquals(Fixtures.ints(segs.get(i).get("tokens")), s.tokens(), what + " segment " + i);
+            assertEquals(segs.get(i).get("start").asDouble(), s.start(), 1e-6, what + " start " + i);
+            assertEquals(segs.get(i).get("end").asDouble(), s.end(), 1e-6, what + " end " + i);
         }
     }
 }
