@@ -16,7 +16,7 @@
 #   bash target/device/run.sh test --tag gpu
 # (run.sh unpacks the tgz beside itself on first use, then runs java from the bundled JRE).
 #
-# Needs: target/cortado.jar and target/lib (./mvnw package -DskipTests), JAVA_HOME with jlink (JDK 25).
+# Needs: target/cortado.jar and target/lib (./mvnw -f core.xml package -DskipTests), JAVA_HOME with jlink (JDK 25).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,8 +30,8 @@ MODULES="java.base,jdk.unsupported,java.logging,jdk.incubator.vector,java.manage
 die() { echo "device-run: ERROR: $*" >&2; exit 1; }
 
 [[ -x "$JAVA_HOME/bin/jlink" ]] || die "no jlink in JAVA_HOME=$JAVA_HOME (needs a JDK 25)"
-[[ -f "$ROOT/target/cortado.jar" ]] || die "target/cortado.jar is missing: run ./mvnw package -DskipTests first"
-[[ -d "$ROOT/target/lib" ]] || die "target/lib is missing: run ./mvnw package -DskipTests first"
+[[ -f "$ROOT/target/cortado.jar" ]] || die "target/cortado.jar is missing: run ./mvnw -f core.xml package -DskipTests first"
+[[ -d "$ROOT/target/lib" ]] || die "target/lib is missing: run ./mvnw -f core.xml package -DskipTests first"
 unzip -l "$ROOT/target/cortado.jar" | grep -q 'dev/cortado/kernels/cortado.fatbin' \
     || echo "device-run: WARNING: cortado.jar has no cortado.fatbin (built without nvcc): CUDA cannot run" >&2
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check in one device call (issue: GPU bring-up). Prepare here:
-#   source native/find-java.sh && ./mvnw -q package -DskipTests && ./mvnw -q test-compile && bash native/device-run.sh
+#   source native/find-java.sh && ./mvnw -q -f core.xml package -DskipTests && ./mvnw -q -f core.xml test-compile && bash native/device-run.sh
 # then, with the device tool:  run  command="bash native/gpu-check.sh"  carry=["target/device"]  timeout_s=590
 # Everything lands under $OUT (the device tool's folder that comes back):
 #   nvidia-smi.txt  cudainfo.txt  gpu-tests.txt + junit/*.xml  bench/*.json|md|png (+ logs)  summary.txt
