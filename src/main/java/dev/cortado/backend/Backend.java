@@ -20,6 +20,14 @@ public interface Backend extends AutoCloseable {
     /** A Linear weight given [out, in] (HF/PyTorch layout), bound as [in, out]; the backend may pack it (opaque). */
     Tensor weightTransposed(Tensor hostOutIn);
 
+    /**
+     * A Linear weight given blockwise-quantized as [out, in] ({@link dev.cortado.tensor.QuantizedMatrix}); the backend
+     * keeps it quantized where it has kernels for it. This default dequantizes to float32 once and binds that.
+     */
+    default Tensor quantizedWeight(dev.cortado.tensor.QuantizedMatrix q) {
+        return weightTransposed(q.dequantize());
+    }
+
     /** A Linear weight given [in, out] (ONNX MatMul / GPT-2 Conv1D layout); the backend may pack it (opaque). */
     default Tensor linearWeight(Tensor hostInOut) {
         return weight(hostInOut);
