@@ -73,6 +73,14 @@ public final class CortadoChatModel implements ChatModel, AutoCloseable {
         return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     }
 
+    /**
+     * The same loaded model as a {@link CortadoStreamingChatModel} (one engine, one KV pool; the same default
+     * parameters and listeners). Closing this chat model closes it too; closing the view does nothing.
+     */
+    public CortadoStreamingChatModel streamingModel() {
+        return new CortadoStreamingChatModel(core, listeners, false);
+    }
+
     /** The model's name (its folder's, unless the builder set one). */
     public String modelName() {
         return core.name;

@@ -33,10 +33,17 @@ import java.util.concurrent.CompletableFuture;
 public final class CortadoStreamingChatModel implements StreamingChatModel, AutoCloseable {
     private final ChatCore core;
     private final List<ChatModelListener> listeners;
+    private final boolean ownsModel;
 
     private CortadoStreamingChatModel(Builder b) {
-        this.core = new ChatCore(b, "CortadoStreamingChatModel");
-        this.listeners = b.listeners;
+        this(new ChatCore(b, "CortadoStreamingChatModel"), b.listeners, true);
+    }
+
+    /** A view of a {@link CortadoChatModel}'s loaded model ({@link CortadoChatModel#streamingModel()}). */
+    CortadoStreamingChatModel(ChatCore core, List<ChatModelListener> listeners, boolean ownsModel) {
+        this.core = core;
+        this.listeners = listeners;
+        this.ownsModel = ownsModel;
     }
 
     public static Builder builder() {
@@ -161,9 +168,10 @@ public final class CortadoStreamingChatModel implements StreamingChatModel, Auto
         return core.name;
     }
 
+    /** Releases the model; a view made by {@link CortadoChatModel#streamingModel()} leaves it to its chat model. */
     @Override
     public void close() {
-        core.close();
+        if (ownsModel) core.close();
     }
 
     public static final class Builder extends ChatModelBuilder<Builder> {
