@@ -20,13 +20,16 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonRawSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * LangChain4j's chat request → the OpenAI {@code /v1/chat/completions} body that {@code cortado serve} takes, and
@@ -123,8 +126,12 @@ final class ChatMapping {
         ObjectNode tool = ApiJson.MAPPER.createObjectNode().put("type", "function");
         ObjectNode f = tool.putObject("function").put("name", t.name());
         if (t.description() != null) f.put("description", t.description());
-        if (t.parameters() != null)
-            f.set("parameters", ApiJson.MAPPER.valueToTree(JsonSchemaElementUtils.toMap(t.parameters(), false)));
+        if (t.parameters() != null) {
+            // as langchain4j-open-ai writes them; integers kept in Java's int range (see responseFormat)
+            Map<String, Object> params = JsonSchemaElementUtils.toMap(t.parameters(), Boolean.TRUE.equals(t.strict()));
+            boundIntegers(params);
+            f.set("parameters", ApiJson.MAPPER.valueToTree(params));
+        }
         return tool;
     }
 
@@ -134,10 +141,36 @@ final class ChatMapping {
         if (schema == null || schema.rootElement() == null)
             return ApiJson.MAPPER.createObjectNode().put("type", "json_object");
         ObjectNode o = ApiJson.MAPPER.createObjectNode().put("type", "json_schema");
+        JsonSchemaElement root = schema.rootElement();
+        Object tree;
+        if (root instanceof JsonRawSchema) tree = JsonSchemaElementUtils.toMap(root); // the caller's own JSON, as given
+        else {
+            // a schema LangChain4j made (AiServices from a record or POJO): as OpenAI's strict mode writes it, every
+            // property present (optional ones nullable), so the reply fills the whole object; integers kept in Java's
+            // int range (unbounded, Cortado allows 18 digits, which a Java int field cannot take)
+            Map<String, Object> map = JsonSchemaElementUtils.toMap(root, true);
+            boundIntegers(map);
+            tree = map;
+        }
         o.putObject("json_schema").put("name", schema.name() == null ? "response" : schema.name())
-                .put("strict", true)
-                .set("schema", ApiJson.MAPPER.valueToTree(JsonSchemaElementUtils.toMap(schema.rootElement(), false)));
+                .put("strict", true).set("schema", ApiJson.MAPPER.valueToTree(tree));
         return o;
+    }
+
+    /** Adds int32 bounds to every {@code integer} schema in {@code schema} that has none. */
+    @SuppressWarnings("unchecked")
+    static void boundIntegers(Object schema) {
+        if (schema instanceof Map<?, ?> m) {
+            Object type = m.get("type");
+            boolean integer = "integer".equals(type) || type instanceof Object[] a && List.of(a).contains("integer")
+                    || type instanceof List<?> l && l.contains("integer");
+            Map<String, Object> map = (Map<String, Object>) m;
+            if (integer && !map.containsKey("minimum") && !map.containsKey("exclusiveMinimum")) map.put("minimum", Integer.MIN_VALUE);
+            if (integer && !map.containsKey("maximum") && !map.containsKey("exclusiveMaximum")) map.put("maximum", Integer.MAX_VALUE);
+            for (Object v : m.values()) boundIntegers(v);
+        } else if (schema instanceof List<?> l) {
+            for (Object v : l) boundIntegers(v);
+        }
     }
 
     /** The one choice of a chat completion as LangChain4j's response. */

@@ -48,6 +48,14 @@ class AiServicesStreamingTest {
         TokenStream chat(String message);
     }
 
+    enum Feeling { HAPPY, SAD, SCARED }
+
+    record Verdict(Feeling feeling, boolean sure, int stars) {}
+
+    interface Judge {
+        Verdict judge(String story);
+    }
+
     @BeforeAll
     static void open() throws Exception {
         Path dir = Fixtures.chatModel(tmp);
@@ -99,6 +107,16 @@ class AiServicesStreamingTest {
         StreamingAssistant streamer = AiServices.builder(StreamingAssistant.class).streamingChatModel(chat.streamingModel()).build();
         String whole = AiServices.builder(Assistant.class).chatModel(chat).build().chat("A bird sang.");
         assertEquals(whole, collect(streamer.chat("A bird sang.")).text());
+    }
+
+    @Test
+    void aRecordReturnTypeIsStructuredOutput() {
+        // AiServices sees RESPONSE_FORMAT_JSON_SCHEMA and sends the record's schema: the reply must parse into it
+        Judge judge = AiServices.builder(Judge.class).chatModel(chat).build();
+        Verdict v = judge.judge("Lily lost her ball and cried.");
+        assertNotNull(v.feeling());
+        Verdict again = judge.judge("Lily lost her ball and cried.");
+        assertEquals(v, again); // greedy
     }
 
     /** A handler that records everything it is told. */
