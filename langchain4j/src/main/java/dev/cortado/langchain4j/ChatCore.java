@@ -28,7 +28,6 @@ final class ChatCore implements AutoCloseable {
                 .messages(UserMessage.from("check")).parameters(defaults).build(), name), true);
         this.served = ServedModels.decoder(path, name, b.device, b.engineOptions);
         this.service = new OpenAiService(served, true);
-        if (served.engine() == null) throw new CortadoException(path + " has no serving engine");
     }
 
     /** Starts a chat completion of {@code request} (its parameters already merged with the defaults). */

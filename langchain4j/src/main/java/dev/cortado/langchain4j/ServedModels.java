@@ -45,6 +45,7 @@ final class ServedModels {
 
     /** A text generation model (decoder-only) on Cortado's engine, under {@code name}. */
     static ServedModel decoder(Path model, String name, Device device, EngineOptions options) {
+        device.requireDriver();
         ModelKind kind = ModelKind.of(model);
         if (kind != ModelKind.DECODER && kind != ModelKind.UNKNOWN)
             throw new CortadoException(model + " is " + kind.what + ", not a chat (decoder-only) model; "

@@ -79,6 +79,8 @@ class ChatModelErrorsTest {
         }
         fails("is a seq2seq (encoder-decoder) model, not a chat (decoder-only) model",
                 () -> CortadoChatModel.builder().modelPath(Path.of("models/cortado-en-de")).build());
+        if (!dev.cortado.backend.cuda.CudaDriver.isAvailable()) // here: no GPU; the CUDA path says what it needs
+            fails("CUDA", () -> CortadoChatModel.builder().modelPath(dir).device(dev.cortado.device.Device.cuda(0)).build());
         CortadoChatModel closed = CortadoChatModel.builder().modelPath(dir).build();
         closed.close();
         fails("is closed", () -> closed.chat("Hi"));
