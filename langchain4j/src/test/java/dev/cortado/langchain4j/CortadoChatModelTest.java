@@ -3,6 +3,7 @@ package dev.cortado.langchain4j;
 import static dev.cortado.langchain4j.Direct.msg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -143,6 +144,38 @@ class CortadoChatModelTest {
             for (int i = 0; i < prompts.size(); i++) assertEquals(sequential.get(i), futures.get(i).get());
         } finally {
             pool.shutdown();
+        }
+    }
+
+    @Test
+    void listenersSeeTheMergedRequestAndTheResponse() {
+        List<Object> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var listener = new dev.langchain4j.model.chat.listener.ChatModelListener() {
+            @Override
+            public void onRequest(dev.langchain4j.model.chat.listener.ChatModelRequestContext c) {
+                seen.add(c.chatRequest().parameters().temperature());
+                seen.add(c.chatRequest().parameters().maxOutputTokens());
+            }
+
+            @Override
+            public void onResponse(dev.langchain4j.model.chat.listener.ChatModelResponseContext c) {
+                seen.add(c.chatResponse().tokenUsage().outputTokenCount());
+            }
+
+            @Override
+            public void onError(dev.langchain4j.model.chat.listener.ChatModelErrorContext c) {
+                seen.add(c.error().getMessage());
+            }
+        };
+        try (CortadoChatModel m = CortadoChatModel.builder().modelPath(dir).temperature(0.0).maxTokens(7)
+                .listeners(List.of(listener)).build()) {
+            m.chat("Hi");
+            assertEquals(List.of(0.0, 7, 7), seen);
+            seen.clear();
+            assertThrows(dev.cortado.CortadoException.class, () -> m.chat(ChatRequest.builder()
+                    .messages(UserMessage.from("Hi")).topP(0.0).build()));
+            assertEquals(3, seen.size());
+            assertTrue(((String) seen.get(2)).contains("top_p = 0"), seen.toString());
         }
     }
 
