@@ -83,6 +83,24 @@ class CortadoEmbeddingModelTest {
     }
 
     @Test
+    void scoringModelIsTheCosineOfCortadosEmbeddings() {
+        String query = "Someone is eating.";
+        List<String> docs = texts.subList(0, 8);
+        List<Double> scores = CortadoScoringModel.of(model).scoreAll(segments(docs), query).content();
+        List<String> all = new ArrayList<>(List.of(query));
+        all.addAll(docs);
+        List<float[]> want;
+        try (Cortado rt = Cortado.open(DefaultModels.minilm())) {
+            want = rt.embed(all);
+        }
+        for (int i = 0; i < docs.size(); i++)
+            assertEquals(dev.cortado.engine.EmbeddingModel.cosine(want.get(0), want.get(i + 1)), scores.get(i), 1e-12, docs.get(i));
+        // "A man is eating food." ranks above "A man plays the guitar…"
+        assertTrue(scores.get(0) > scores.get(1) + 0.2, scores.toString());
+        assertTrue(model.embed("x").content() != null, "CortadoScoringModel.of leaves the embedding model open");
+    }
+
+    @Test
     void emptyInputIsAnEmptyResponse() {
         assertTrue(model.embedAll(List.of()).content().isEmpty());
     }
