@@ -41,12 +41,19 @@ final class ChatCore implements AutoCloseable {
         return service.call(ChatRequest.URL, body, listener);
     }
 
-    /** The error a failed future carries, as one unchecked exception. */
-    static RuntimeException unwrap(Throwable t) {
+    /** The error a failed future carries (a cancellation as one line saying so). */
+    static Throwable cause(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) t = t.getCause();
         if (t instanceof CancellationException) return new CortadoException("the chat request was cancelled");
-        if (t instanceof RuntimeException r) return r;
-        return new CortadoException(t.getClass().getSimpleName() + ": " + t.getMessage(), t);
+        return t;
+    }
+
+    /** {@link #cause} as one unchecked exception, to throw. */
+    static RuntimeException unwrap(Throwable t) {
+        Throwable c = cause(t);
+        if (c instanceof RuntimeException r) return r;
+        if (c instanceof Error e) throw e;
+        return new CortadoException(c.getClass().getSimpleName() + ": " + c.getMessage(), c);
     }
 
     @Override

@@ -86,6 +86,7 @@ public final class CortadoChatModel implements ChatModel, AutoCloseable {
         return core.name;
     }
 
+    /** Waits for the requests under way to finish, then releases the model (its engine, KV pool and weights). */
     @Override
     public void close() {
         core.close();

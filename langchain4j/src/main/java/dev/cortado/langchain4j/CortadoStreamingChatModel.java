@@ -17,7 +17,6 @@ import dev.langchain4j.model.chat.response.StreamingHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -115,16 +114,15 @@ public final class CortadoStreamingChatModel implements StreamingChatModel, Auto
         }
 
         void finish(Object result, Throwable error) {
-            Throwable fail;
+            Throwable fail = null;
             synchronized (this) {
-                if (cancelled && handlerError == null) return;
-                fail = handlerError != null ? handlerError
-                        : error instanceof CancellationException ? null : error;
-                if (fail == null && error != null) return;
-                if (fail == null && result instanceof Usage u) usage = u;
+                if (handlerError != null) fail = handlerError; // the handler's own exception, as it threw it
+                else if (cancelled) return; // cancelled through the handle: no further callback
+                else if (error != null) fail = ChatCore.cause(error); // e.g. the model closed under the request
+                else if (result instanceof Usage u) usage = u;
             }
             if (fail != null) {
-                handler.onError(fail instanceof RuntimeException ? ChatCore.unwrap(fail) : fail);
+                handler.onError(fail);
                 return;
             }
             String content = text.isEmpty() && !calls.isEmpty() ? null : text.toString();
@@ -168,7 +166,10 @@ public final class CortadoStreamingChatModel implements StreamingChatModel, Auto
         return core.name;
     }
 
-    /** Releases the model; a view made by {@link CortadoChatModel#streamingModel()} leaves it to its chat model. */
+    /**
+     * Waits for the requests under way to finish, then releases the model; a view made by
+     * {@link CortadoChatModel#streamingModel()} leaves it to its chat model.
+     */
     @Override
     public void close() {
         if (ownsModel) core.close();

@@ -188,6 +188,27 @@ class AiServicesStreamingTest {
     }
 
     @Test
+    void closingTheModelWaitsForTheStreamUnderWay() throws Exception {
+        CortadoStreamingChatModel own = CortadoStreamingChatModel.builder().modelPath(Fixtures.chatModel(Path.of(tmp + "-close")))
+                .temperature(0.0).maxTokens(100).stopSequences(List.of("zzz")).build();
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        Recorder r = new Recorder() {
+            @Override
+            public void onPartialResponse(String partial) {
+                first.complete(null);
+            }
+        };
+        own.chat(ChatRequest.builder().messages(UserMessage.from("Tell me a long story.")).build(), r);
+        first.get(60, TimeUnit.SECONDS);
+        own.close(); // returns once the request under way is done
+        assertTrue(r.done.isDone());
+        assertEquals(100, r.done.get().tokenUsage().outputTokenCount());
+        Recorder late = new Recorder();
+        own.chat(ChatRequest.builder().messages(UserMessage.from("Hi")).build(), late);
+        assertTrue(late.error().getMessage().contains("is closed"), late.error().getMessage());
+    }
+
+    @Test
     void cancellingFromTheHandleStopsTheStream() throws Exception {
         AtomicInteger partials = new AtomicInteger();
         CompletableFuture<Void> cancelled = new CompletableFuture<>();
