@@ -94,14 +94,14 @@ public final class BatchCommand implements Callable<Integer> {
             }
             default -> {
                 var tok = ModelFiles.tokenizer(m, null);
-                Path tc = ModelFiles.sideFile(m, "tokenizer_config.json");
+                TokenizerConfig tc = ModelFiles.tokenizerConfig(m);
                 LanguageModel lm = Models.openDecoder(m, dev, dt, Families.Engine.CORTADO);
                 if (!(lm instanceof DecoderModel dm)) {
                     lm.close();
                     throw new CortadoException(m + " is not run by Cortado's engine, which batch needs");
                 }
                 try {
-                    return ServedModel.decoder(name, dm, tok, tc == null ? null : TokenizerConfig.load(tc),
+                    return ServedModel.decoder(name, dm, tok, tc,
                             ModelFiles.generationConfig(m), options);
                 } catch (RuntimeException e) {
                     dm.close();
