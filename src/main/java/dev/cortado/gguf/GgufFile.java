@@ -76,7 +76,7 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < nKv; i++) {
             String key = c.string("metadata key");
             int type = c.i32();
-            if (meta.put(key, c.value(type, key, 0)) != null) throw new CortadoException(path + ": metadata key '" + key + "' appears twice");
+            if (meta.put(key, c.value(type, key, 0)) != null) throw new CortadoException(path + ": metadata key '" + shown(key) + "' appears twice");
         }
         metadata = Collections.unmodifiableMap(meta);
         Object a = meta.getOrDefault("general.alignment", 32L);
@@ -89,13 +89,13 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < nTensors; i++) {
             String name = c.string("tensor name");
             int rank = c.i32();
-            if (rank < 1 || rank > 4) throw new CortadoException(path + ": tensor '" + name + "' has " + rank + " dimensions (1 to 4)");
+            if (rank < 1 || rank > 4) throw new CortadoException(path + ": tensor '" + shown(name) + "' has " + rank + " dimensions (1 to 4)");
             long[] ne = new long[rank];
             for (int d = 0; d < rank; d++) {
                 ne[d] = c.i64();
-                if (ne[d] < 1 || ne[d] > 1L << 40) throw new CortadoException(path + ": tensor '" + name + "' has dimension " + Long.toUnsignedString(ne[d]));
+                if (ne[d] < 1 || ne[d] > 1L << 40) throw new CortadoException(path + ": tensor '" + shown(name) + "' has dimension " + Long.toUnsignedString(ne[d]));
             }
-            GgmlType type = GgmlType.of(c.i32(), path + ": tensor '" + name + "'");
+            GgmlType type = GgmlType.of(c.i32(), path + ": tensor '" + shown(name) + "'");
             raws.add(new Raw(name, type, ne, c.i64()));
         }
         long dataStart = align(c.pos, alignment);
@@ -103,7 +103,7 @@ public final class GgufFile implements AutoCloseable {
         long[][] spans = new long[raws.size()][];
         int k = 0;
         for (Raw r : raws) {
-            String where = path + ": tensor '" + r.name + "' (" + r.type + " " + Arrays.toString(r.ne) + ")";
+            String where = path + ": tensor '" + shown(r.name) + "' (" + r.type + " " + Arrays.toString(r.ne) + ")";
             if (r.ne[0] % r.type.blockSize != 0) {
                 throw new CortadoException(where + ": its row of " + r.ne[0] + " elements is not a whole number of " + r.type + " blocks of " + r.type.blockSize);
             }
@@ -122,7 +122,7 @@ public final class GgufFile implements AutoCloseable {
                 throw new CortadoException(where + ": its " + bytes + " bytes at offset " + r.offset + " run past the end of the file ("
                         + map.byteSize() + " bytes; truncated download?)");
             }
-            if (ts.containsKey(r.name)) throw new CortadoException(path + ": tensor '" + r.name + "' appears twice");
+            if (ts.containsKey(r.name)) throw new CortadoException(path + ": tensor '" + shown(r.name) + "' appears twice");
             spans[k++] = new long[] {r.offset, r.offset + bytes};
             ts.put(r.name, new TensorInfo(r.name, r.type, r.ne, r.offset, map.asSlice(dataStart + r.offset, bytes)));
         }
@@ -147,6 +147,17 @@ public final class GgufFile implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /** A name or key from the file as shown in a message: control characters escaped, at most 80 characters. */
+    static String shown(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || Character.isSurrogate(c) || c == 0xfffd) b.append(String.format("\\x%02x", (int) c & 0xff));
+            else b.append(c);
+        }
+        return b.length() >= 80 ? b + "…" : b.toString();
     }
 
     static long align(long x, long a) {
@@ -243,21 +254,21 @@ public final class GgufFile implements AutoCloseable {
                 case 6 -> Float.intBitsToFloat(i32());
                 case 7 -> {
                     int b = u8();
-                    if (b > 1) throw new CortadoException(path + ": metadata '" + key + "' is a bool with byte " + b + " (0 or 1)");
+                    if (b > 1) throw new CortadoException(path + ": metadata '" + shown(key) + "' is a bool with byte " + b + " (0 or 1)");
                     yield b == 1;
                 }
-                case 8 -> string("metadata '" + key + "'");
+                case 8 -> string("metadata '" + shown(key) + "'");
                 case 9 -> {
-                    if (depth > 2) throw new CortadoException(path + ": metadata '" + key + "' nests arrays too deeply");
+                    if (depth > 2) throw new CortadoException(path + ": metadata '" + shown(key) + "' nests arrays too deeply");
                     int et = i32();
-                    long n = count("metadata '" + key + "' array length", et == 8 || et == 9 ? 8 : elementBytes(et, key));
+                    long n = count("metadata '" + shown(key) + "' array length", et == 8 || et == 9 ? 8 : elementBytes(et, key));
                     Object[] items = new Object[Math.toIntExact(n)];
                     for (int i = 0; i < items.length; i++) items[i] = value(et, key, depth + 1);
                     yield List.of(items);
                 }
                 case 10, 11 -> i64();
                 case 12 -> Double.longBitsToDouble(i64());
-                default -> throw new CortadoException(path + ": metadata '" + key + "' has unknown value type " + type + " (0..12)");
+                default -> throw new CortadoException(path + ": metadata '" + shown(key) + "' has unknown value type " + type + " (0..12)");
             };
         }
 
@@ -267,7 +278,7 @@ public final class GgufFile implements AutoCloseable {
                 case 2, 3 -> 2;
                 case 4, 5, 6 -> 4;
                 case 10, 11, 12 -> 8;
-                default -> throw new CortadoException(path + ": metadata '" + key + "' has unknown array element type " + type);
+                default -> throw new CortadoException(path + ": metadata '" + shown(key) + "' has unknown array element type " + type);
             };
         }
 

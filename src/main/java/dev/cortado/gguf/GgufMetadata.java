@@ -21,8 +21,7 @@ public record GgufMetadata(String file, Map<String, Object> map) {
     }
 
     private CortadoException bad(String key, Object v, String expected) {
-        String shown = String.valueOf(v);
-        if (shown.length() > 60) shown = shown.substring(0, 60) + "…";
+        String shown = GgufFile.shown(String.valueOf(v));
         return new CortadoException(file + ": GGUF metadata '" + key + "' is " + shown + ", expected " + expected);
     }
 

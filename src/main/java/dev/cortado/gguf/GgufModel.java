@@ -37,11 +37,11 @@ public final class GgufModel implements AutoCloseable {
         GgufMetadata m = GgufMetadata.of(f);
         arch = m.string("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
-            throw new CortadoException(f.path() + ": GGUF architecture '" + arch + "' has no Cortado family (supported: llama, mistral, qwen2, gpt2)");
+            throw new CortadoException(f.path() + ": GGUF architecture '" + GgufFile.shown(arch) + "' has no Cortado family (supported: llama, mistral, qwen2, gpt2)");
         }
         for (TensorInfo t : f.tensors().values()) {
             if (!t.type().readable()) {
-                throw new CortadoException(f.path() + ": tensor '" + t.name() + "' has type " + t.type() + ", which Cortado does not read (supported: "
+                throw new CortadoException(f.path() + ": tensor '" + GgufFile.shown(t.name()) + "' has type " + t.type() + ", which Cortado does not read (supported: "
                         + GgmlType.READABLE + "; re-quantize the model to one of them, e.g. Q4_K_M or Q8_0)");
             }
         }
@@ -110,7 +110,7 @@ public final class GgufModel implements AutoCloseable {
 
     private static void checkHeads(long rows, int heads, String name) {
         if (heads <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0) {
-            throw new CortadoException("tensor '" + name + "' has " + rows + " rows, which " + heads + " heads of even size do not divide");
+            throw new CortadoException("tensor '" + GgufFile.shown(name) + "' has " + rows + " rows, which " + heads + " heads of even size do not divide");
         }
     }
 
@@ -161,7 +161,7 @@ public final class GgufModel implements AutoCloseable {
         if (dot < 0 || last <= dot) return null;
         String layer = name.substring(4, dot), part = name.substring(dot + 1, last), suffix = name.substring(last);
         String mapped = (gpt2 ? GPT2 : LLAMA).get(part);
-        if (mapped == null) return null;
+        if (mapped == null || !layer.matches("\\d{1,6}")) return null;
         return (gpt2 ? "h." : "model.layers.") + layer + "." + mapped + suffix;
     }
 
@@ -185,7 +185,7 @@ public final class GgufModel implements AutoCloseable {
         switch (scaling) {
             case "none" -> c.putNull("rope_scaling");
             case "linear" -> c.putObject("rope_scaling").put("rope_type", "linear").put("factor", m.number(a + "rope.scaling.factor", 1));
-            default -> throw new CortadoException(file.path() + ": GGUF metadata " + a + "rope.scaling.type is '" + scaling
+            default -> throw new CortadoException(file.path() + ": GGUF metadata " + a + "rope.scaling.type is '" + GgufFile.shown(scaling)
                     + "'; Cortado supports none, linear and Llama 3 rope_freqs");
         }
         c.put("vocab_size", embd.ne()[1]);

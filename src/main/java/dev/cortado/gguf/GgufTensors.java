@@ -50,9 +50,9 @@ public final class GgufTensors {
     public static QuantizedMatrix quantized(TensorInfo t, Arena arena) {
         GgmlType ty = t.type();
         if (!isQuantized(ty)) {
-            throw new CortadoException("tensor '" + t.name() + "' has type " + ty + ", which Cortado does not read (supported: " + GgmlType.READABLE + ")");
+            throw new CortadoException("tensor '" + GgufFile.shown(t.name()) + "' has type " + ty + ", which Cortado does not read (supported: " + GgmlType.READABLE + ")");
         }
-        if (t.rows() > Integer.MAX_VALUE || t.cols() > Integer.MAX_VALUE) throw new CortadoException("tensor '" + t.name() + "' is too large");
+        if (t.rows() > Integer.MAX_VALUE || t.cols() > Integer.MAX_VALUE) throw new CortadoException("tensor '" + GgufFile.shown(t.name()) + "' is too large");
         int rows = (int) t.rows(), cols = (int) t.cols();
         int bits = ty == GgmlType.Q4_0 || ty == GgmlType.Q4_1 || ty == GgmlType.Q4_K ? 4 : 8;
         int block = ty == GgmlType.Q6_K ? 16 : 32;

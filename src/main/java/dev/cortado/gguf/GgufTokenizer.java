@@ -52,7 +52,7 @@ public final class GgufTokenizer {
         boolean byteLevel = switch (type) {
             case "gpt2" -> true;
             case "llama" -> false;
-            default -> throw new CortadoException(m.file() + ": tokenizer.ggml.model '" + type
+            default -> throw new CortadoException(m.file() + ": tokenizer.ggml.model '" + GgufFile.shown(type)
                     + "' is not supported (llama = SentencePiece BPE, gpt2 = byte-level BPE)");
         };
         ObjectNode root = JSON.createObjectNode();
@@ -67,7 +67,7 @@ public final class GgufTokenizer {
         if (m.has("tokenizer.ggml.merges")) {
             for (String s : m.strings("tokenizer.ggml.merges")) {
                 int sp = s.indexOf(' ');
-                if (sp <= 0) throw new CortadoException(m.file() + ": tokenizer.ggml.merges entry '" + s + "' is not 'left right'");
+                if (sp <= 0) throw new CortadoException(m.file() + ": tokenizer.ggml.merges entry '" + GgufFile.shown(s) + "' is not 'left right'");
                 merges.addArray().add(s.substring(0, sp)).add(s.substring(sp + 1));
             }
         } else if (!byteLevel) {
