@@ -77,6 +77,20 @@ class GgufTokenizerTest {
         }
     }
 
+    /** The chat template from tokenizer.chat_template renders as jinja2 renders it (goldens "chat"). */
+    @Test
+    void chatTemplateFromMetadata() {
+        JsonNode chat = goldens.get("chat");
+        List<Map<String, Object>> msgs = new ObjectMapper().convertValue(chat.get("messages"),
+                new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() {});
+        for (String file : List.of("src/test/resources/gguf/gpt2-tokenizer.gguf", "models/fixtures/gguf/stories260K-q8_0.gguf")) {
+            try (GgufFile f = GgufFile.open(Path.of(file))) {
+                String want = chat.get(Path.of(file).getFileName().toString()).asText();
+                assertEquals(want, GgufTokenizer.config(f).applyChatTemplate(msgs, true, null), file);
+            }
+        }
+    }
+
     @Test
     void qwen2PreTokenizerMatchesHf() {
         try (GgufFile f = GgufFile.open(Path.of("src/test/resources/gguf/gpt2-tokenizer.gguf"))) {
