@@ -189,8 +189,13 @@ public final class GgufFile implements AutoCloseable {
         return m;
     }
 
+    private boolean closed;
+
+    /** Unmaps the file; tensors' data may no longer be read. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         arena.close();
     }
 
@@ -238,7 +243,9 @@ public final class GgufFile implements AutoCloseable {
 
         String string(String what) {
             long n = count(what + " length", 1);
-            byte[] b = m.asSlice(pos, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            if (n > Integer.MAX_VALUE - 8) throw new CortadoException(path + ": " + what + " is " + n + " bytes long (corrupt GGUF header)");
+            byte[] b = new byte[(int) n];
+            MemorySegment.copy(m, java.lang.foreign.ValueLayout.JAVA_BYTE, pos, b, 0, (int) n);
             pos += n;
             return new String(b, java.nio.charset.StandardCharsets.UTF_8);
         }

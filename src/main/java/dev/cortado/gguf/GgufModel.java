@@ -233,8 +233,12 @@ public final class GgufModel implements AutoCloseable {
     public float[] ropeFreqFactors() { return ropeFreqFactors == null ? null : ropeFreqFactors.clone(); }
 
     /** Frees the converted weights and unmaps the file. */
+    private boolean closed;
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         arena.close();
         file.close();
     }

@@ -63,6 +63,26 @@ class GgufModelTest {
         }
     }
 
+    /** The same weights under architecture "mistral" (its keys renamed) run the same: one family, keys by architecture. */
+    @org.junit.jupiter.api.Test
+    void mistralArchitectureReadsItsOwnKeys(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path p = tmp.resolve("mistral.gguf");
+        try (GgufFile f = GgufFile.open(DIR.resolve("stories260K-q8_0.gguf"))) {
+            java.nio.file.Files.write(p, GgufTestWriter.rewrite(f, m -> {
+                java.util.Map<String, Object> copy = new java.util.LinkedHashMap<>(m);
+                m.clear();
+                copy.forEach((k, v) -> m.put(k.startsWith("llama.") ? "mistral." + k.substring(6) : k, v));
+                m.put("general.architecture", "mistral");
+            }, t -> {}));
+        }
+        JsonNode c = goldens().get("models").get("stories260K-q8_0.gguf").get("cases").get(1);
+        int[] prompt = new ObjectMapper().convertValue(c.get("prompt"), int[].class);
+        try (DecoderModel m = GgufModels.open(p, new CpuBackend()); DecoderSession s = m.newSession(1)) {
+            assertTrue(m.describe().startsWith("llama (mistral, gguf)"), m.describe());
+            assertEquals(c.get("greedy").get(0).asInt(), argmax(s.step(new int[][] {prompt}, null)[0]));
+        }
+    }
+
     static int argmax(float[] a) {
         int b = 0;
         for (int i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
