@@ -49,6 +49,20 @@ class GgufCliTest {
         assertOneLineError(run("generate", "--model", Q8, "--prompt", "x", "--engine", "ort"), "GGUF");
     }
 
+    /** batch: a chat completion on a GGUF uses the chat template from its metadata; the model is named after the file. */
+    @Test
+    void batchChatOnGguf(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in.jsonl"), out = tmp.resolve("out.jsonl");
+        Files.writeString(in, "{\"custom_id\":\"c1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"Once upon a time\"}],\"max_tokens\":8,\"temperature\":0}}\n");
+        CliErrorsTest.Run r = run("batch", "--model", Q8, "--input", in.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        String line = Files.readString(out);
+        assertTrue(line.contains("\"status_code\":200") && line.contains("\"model\":\"stories260K-q8_0\""), line);
+        // the template renders "<s>Once upon a time": the prompt is the BOS token plus the story opening
+        assertTrue(line.contains("\"prompt_tokens\":5"), line);
+    }
+
     @Test
     void facadeOpensGguf() {
         String cli = run("generate", "--model", Q8, "--prompt", "Once upon a time", "--max-tokens", "20").out().strip();
