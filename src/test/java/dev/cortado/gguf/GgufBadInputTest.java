@@ -93,6 +93,20 @@ class GgufBadInputTest {
         fails(rewrite(m -> m.put("llama.attention.head_count", "eight"), t -> {}), "expected an integer");
     }
 
+    /** rope.scaling.type linear becomes HF rope_scaling; yarn and the like are refused by name. */
+    @Test
+    void ropeScalingFromMetadata() throws Exception {
+        Path p = tmp.resolve("linear.gguf");
+        Files.write(p, rewrite(m -> {
+            m.put("llama.rope.scaling.type", "linear");
+            m.put("llama.rope.scaling.factor", 2.0f);
+        }, t -> {}));
+        try (GgufModel g = GgufModel.load(GgufFile.open(p))) {
+            assertTrue(g.config().get("rope_scaling").toString().equals("{\"rope_type\":\"linear\",\"factor\":2.0}"), g.config().toString());
+        }
+        fails(rewrite(m -> m.put("llama.rope.scaling.type", "yarn"), t -> {}), "rope.scaling.type is 'yarn'");
+    }
+
     @Test
     void randomByteFlipsGiveAnErrorLineOrALoadedModel() throws Exception {
         Random r = new Random(17);
