@@ -61,13 +61,17 @@ public final class GgufModels {
         }
     }
 
-    /** Transformers' defaults with the file's EOS (and BOS) token ids. */
+    /** Transformers' defaults with the file's end-of-generation token ids (EOS, EOT). */
     public static GenerationConfig generationConfig(Path path) {
         try (GgufFile f = GgufFile.open(path)) {
             GgufMetadata m = GgufMetadata.of(f);
             GenerationConfig c = GenerationConfig.defaults();
-            if (m.has("tokenizer.ggml.eos_token_id")) c = c.eosTokenIds(List.of((int) m.integer("tokenizer.ggml.eos_token_id")));
-            return c;
+            // llama.cpp stops at any end-of-generation token: EOS, and EOT where the file names one (chat models)
+            java.util.LinkedHashSet<Integer> eos = new java.util.LinkedHashSet<>();
+            for (String k : List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")) {
+                if (m.has(k)) eos.add(m.integer(k, 0, Integer.MAX_VALUE));
+            }
+            return eos.isEmpty() ? c : c.eosTokenIds(List.copyOf(eos));
         }
     }
 
