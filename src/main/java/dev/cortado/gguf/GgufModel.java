@@ -80,15 +80,12 @@ public final class GgufModel implements AutoCloseable {
         boolean permute = !arch.equals("gpt2") && !arch.equals("qwen2");
         int heads = config.path("num_attention_heads").asInt(), kv = config.path("num_key_value_heads").asInt(heads);
         int permHeads = !permute ? 0 : hf.matches(".*q_proj\\.(weight|bias)") ? heads : hf.matches(".*k_proj\\.(weight|bias)") ? kv : 0;
-        if (GgufTensors.isQuantized(t.type()) && (linear || hf.equals(embedName()))) {
+        boolean tiedEmbedding = hf.equals(embedName()) && !file.tensors().containsKey("output.weight");
+        if (GgufTensors.isQuantized(t.type()) && (linear || tiedEmbedding)) {
             QuantizedMatrix q = GgufTensors.quantized(t, arena);
             if (permHeads > 0) q = unpermute(q, permHeads, t.name());
-            if (linear) {
-                quantized.put(hf, q);
-                return;
-            }
-            quantized.put(hf, q); // the embedding also serves a tied lm_head
-            tensors.put(hf, dequantized(q));
+            quantized.put(hf, q); // a tied embedding also serves as the (quantized) lm_head
+            if (!linear) tensors.put(hf, dequantized(q));
             return;
         }
         Tensor x = GgufTensors.tensor(t, arena);
