@@ -40,27 +40,69 @@ public final class DefaultModels {
      * <li>the installation the library was loaded from: {@code models/name} in the folder of the Cortado jar (or
      *     classes folder) or in one of its two parents (a checkout's {@code target/cortado.jar}, a distribution's
      *     {@code lib/cortado.jar} beside {@code models/});</li>
+     * <li>the class path resource folder {@code dev/cortado/models/name/} (the optional artifact
+     *     {@code dev.cortado:cortado-models}), extracted once into {@link #cacheDir()}{@code /name};</li>
      * </ol>
      * never the current directory. {@code what} names the task in the one-line error when none is found.
      */
     public static Path shipped(String name, String what) {
-        List<Path> tried = new ArrayList<>();
+        return shipped(name, what, cacheDir());
+    }
+
+    static Path shipped(String name, String what, Path cache) {
+        List<String> tried = new ArrayList<>();
         String home = System.getProperty("cortado.home");
         if (home == null || home.isBlank()) home = System.getenv("CORTADO_HOME");
         if (home != null && !home.isBlank()) {
             Path p = Path.of(home).toAbsolutePath().resolve("models").resolve(name);
             if (Files.isDirectory(p)) return p;
-            tried.add(p);
+            tried.add(p.toString());
         }
         Path from = codeLocation();
         for (int up = 0; from != null && up < 3; up++, from = from.getParent()) {
             Path p = from.resolve("models").resolve(name);
             if (Files.isDirectory(p)) return p;
-            tried.add(p);
+            tried.add(p.toString());
         }
+        Path extracted = fromClassPath(name, cache.resolve(name));
+        if (extracted != null) return extracted;
+        tried.add("class path " + RESOURCES + name + "/");
         throw new CortadoException("the default " + what + " model " + name + " was not found (looked in "
-                + String.join(", ", tried.stream().map(Path::toString).toList()) + "); set -Dcortado.home=DIR (the folder "
-                + "holding models/" + name + ") or open any " + what + " model folder (Java: Cortado.open(Path); CLI: --model PATH)");
+                + String.join(", ", tried) + "); set -Dcortado.home=DIR (the folder holding models/" + name + "), add "
+                + "dev.cortado:cortado-models to the class path, or open any " + what + " model folder (Java: "
+                + "Cortado.open(Path); CLI: --model PATH)");
+    }
+
+    /** Where the cortado-models artifact keeps each model's files. */
+    static final String RESOURCES = "dev/cortado/models/";
+    /** The files a model folder of the cortado-models artifact may hold (Hugging Face / Optimum names). */
+    private static final List<String> MODEL_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "encoder_model.onnx", "decoder_model.onnx",
+            "decoder_with_past_model.onnx", "decoder_model_merged.onnx", "model.onnx", "model.safetensors", "README.md");
+
+    /** Extracts {@code dev/cortado/models/name/*} into {@code dir} (files whose size differs); null when not on the class path. */
+    private static synchronized Path fromClassPath(String name, Path dir) {
+        ClassLoader loader = DefaultModels.class.getClassLoader();
+        if (loader.getResource(RESOURCES + name + "/config.json") == null) return null;
+        try {
+            for (String file : MODEL_FILES) {
+                java.net.URL url = loader.getResource(RESOURCES + name + "/" + file);
+                if (url == null) continue;
+                var conn = url.openConnection();
+                long size = conn.getContentLengthLong();
+                Path target = dir.resolve(file);
+                try (InputStream in = conn.getInputStream()) {
+                    if (size >= 0 && Files.isRegularFile(target) && Files.size(target) == size) continue;
+                    Files.createDirectories(dir);
+                    Path tmp = Files.createTempFile(dir, ".extract", ".tmp");
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new CortadoException("cannot extract the default model " + name + " to " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /** The folder holding the jar (or the classes folder) this class was loaded from; null when unknown. */
