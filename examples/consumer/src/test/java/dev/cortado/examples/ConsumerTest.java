@@ -44,6 +44,13 @@ class ConsumerTest {
             String name = Path.of(entry).getFileName().toString().toLowerCase(Locale.ROOT);
             for (String bad : FORBIDDEN) assertFalse(name.contains(bad), bad + " on a consumer's runtime class path: " + entry);
         }
+        // one Jackson version (major.minor; jackson-annotations is versioned 2.N): Jinjava alone would bring 2.14 modules
+        java.util.Set<String> jackson = new java.util.TreeSet<>();
+        for (String entry : cp) {
+            var m = java.util.regex.Pattern.compile("jackson-[a-z0-9-]+?-(\\d+\\.\\d+)(\\.\\d+)?\\.jar").matcher(Path.of(entry).getFileName().toString());
+            if (m.matches()) jackson.add(m.group(1));
+        }
+        assertEquals(1, jackson.size(), "Jackson versions on the class path: " + jackson + " " + cp);
         long bytes = 0;
         for (String e : cp) if (Files.isRegularFile(Path.of(e))) bytes += Files.size(Path.of(e));
         System.out.printf("consumer runtime class path: %d entries, %.1f MB of jars%n", cp.size(), bytes / 1e6);
