@@ -44,11 +44,22 @@ final class ScalarPackedMatmul {
         int k = w.k(), n = w.n(), panels = panels(n), blocks = (m + ROWS - 1) / ROWS;
         Object data = w.data();
         pool.parallelFor(blocks * panels, (t0, t1) -> {
-            float[] acc = new float[NR];
+            float[] acc = new float[NR], acc4 = new float[4 * NR];
             for (int t = t0; t < t1; t++) {
                 int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
                 int j0 = p * NR, width = Math.min(NR, n - j0), base = p * k * NR;
-                for (int i = r0; i < r1; i++) {
+                int i = r0;
+                for (; i <= r1 - 4; i += 4) {
+                    java.util.Arrays.fill(acc4, 0f);
+                    if (data instanceof float[] wf) panel4(x, i * k, wf, base, k, acc4);
+                    else panel4Bf16(x, i * k, (short[]) data, base, k, acc4);
+                    for (int r = 0; r < 4; r++) {
+                        int to = (i + r) * n + j0;
+                        if (bias == null) System.arraycopy(acc4, r * NR, y, to, width);
+                        else for (int j = 0; j < width; j++) y[to + j] = acc4[r * NR + j] + bias[j0 + j];
+                    }
+                }
+                for (; i < r1; i++) {
                     java.util.Arrays.fill(acc, 0f);
                     if (data instanceof float[] wf) panel(x, i * k, wf, base, k, acc);
                     else panelBf16(x, i * k, (short[]) data, base, k, acc);
@@ -58,6 +69,35 @@ final class ScalarPackedMatmul {
                 }
             }
         });
+    }
+
+    /** Four rows against one panel: each weight is loaded once for four FMAs (in order over K per column). */
+    private static void panel4(float[] x, int x0, float[] w, int base, int k, float[] acc) {
+        int x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            float a = x[x0 + kk], b = x[x1 + kk], c = x[x2 + kk], d = x[x3 + kk];
+            for (int j = 0; j < NR; j++) {
+                float wj = w[o + j];
+                acc[j] = Math.fma(wj, a, acc[j]);
+                acc[NR + j] = Math.fma(wj, b, acc[NR + j]);
+                acc[2 * NR + j] = Math.fma(wj, c, acc[2 * NR + j]);
+                acc[3 * NR + j] = Math.fma(wj, d, acc[3 * NR + j]);
+            }
+        }
+    }
+
+    private static void panel4Bf16(float[] x, int x0, short[] w, int base, int k, float[] acc) {
+        int x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            float a = x[x0 + kk], b = x[x1 + kk], c = x[x2 + kk], d = x[x3 + kk];
+            for (int j = 0; j < NR; j++) {
+                float wj = Float.intBitsToFloat(w[o + j] << 16);
+                acc[j] = Math.fma(wj, a, acc[j]);
+                acc[NR + j] = Math.fma(wj, b, acc[NR + j]);
+                acc[2 * NR + j] = Math.fma(wj, c, acc[2 * NR + j]);
+                acc[3 * NR + j] = Math.fma(wj, d, acc[3 * NR + j]);
+            }
+        }
     }
 
     private static void panel(float[] x, int xo, float[] w, int base, int k, float[] acc) {
