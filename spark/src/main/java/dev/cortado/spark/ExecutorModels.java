@@ -31,10 +31,23 @@ public final class ExecutorModels {
 
     private static Entry open(ModelSpec spec) {
         hook();
-        ServedModel m = BatchCommand.open(spec.localPath(), spec.device(), spec.dtype(), spec.kvMemory());
+        ServedModel m = BatchCommand.open(spec.localPath(), device(spec.device()), spec.dtype(), spec.kvMemory());
         OPENED.computeIfAbsent(spec.key(), k -> new AtomicInteger()).incrementAndGet();
         TOTAL.incrementAndGet();
         return new Entry(m, new OpenAiService(m));
+    }
+
+    /**
+     * {@code cuda} without an index on an executor that Spark gave a GPU ({@code spark.executor.resource.gpu.amount},
+     * found by the worker's discovery script): that GPU, {@code cuda:ADDRESS}. Anything else as given.
+     */
+    static String device(String device) {
+        if (!device.equals("cuda")) return device;
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task == null) return device;
+        var gpu = task.resources().get("gpu");
+        if (gpu.isEmpty() || gpu.get().addresses().length == 0) return device;
+        return "cuda:" + gpu.get().addresses()[0];
     }
 
     /** How many times this JVM has opened {@code spec}'s model (1 after any number of tasks: the test's count). */

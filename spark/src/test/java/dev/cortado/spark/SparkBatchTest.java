@@ -37,7 +37,7 @@ class SparkBatchTest {
     /** DDTP dev sources translated greedily (the requests say num_beams 1), plus some with the model's beam 4. */
     static final int TRANSLATE = Integer.getInteger("cortado.spark.rows.translate", 500);
     static final int TRANSLATE_BEAM = Integer.getInteger("cortado.spark.rows.beam", 16);
-    static final int SUMMARIZE = Integer.getInteger("cortado.spark.rows.summarize", 120);
+    static final int SUMMARIZE = Integer.getInteger("cortado.spark.rows.summarize", 500);
     static final int STORIES = Integer.getInteger("cortado.spark.rows.stories", 400);
 
     static SparkSession spark;
