@@ -55,6 +55,7 @@ public final class BatchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (maxConcurrent < 1) throw new CortadoException("--max-concurrent must be ≥ 1, got " + maxConcurrent);
         if (spark != null) return onSpark(); // checks its own paths (the model is where the executors see it)
+        if (!sparkConf.isEmpty() || partitions != null) throw new CortadoException("--spark-conf and --partitions need --spark MASTER");
         if (!Files.isRegularFile(input)) throw new CortadoException("input file not found: " + input);
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         dev.cortado.device.Device dev = Devices.parse(device);

@@ -75,10 +75,13 @@ class CortadoSparkTest {
     void translateColumnEqualsTheFacade() throws Exception {
         Path model = SparkTests.ownModel("cortado-en-de");
         List<String> texts = SparkTests.ddtp("en-de", "en", ROWS);
+        long t0 = System.nanoTime();
         List<String> want = facade(model, texts);
+        long t1 = System.nanoTime();
         Dataset<Row> out = CortadoSpark.translate(frame(texts), "text", model.toString());
         assertEquals(List.of("id", "text", "translation", "translation_error"), List.of(out.schema().fieldNames()));
         List<Row> rows = out.collectAsList();
+        System.err.printf("translate %d rows: facade %.1f s, Dataset API local[2] %.1f s%n", texts.size(), (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
         assertColumn(rows, want, "translation");
         for (Row r : rows) if (r.getInt(0) == texts.size() + 1) assertTrue(r.getString(3).contains("empty"), r.getString(3));
         // order within a partition is kept: ids ascend inside each partition
@@ -97,6 +100,43 @@ class CortadoSparkTest {
         Path model = SparkTests.ownModel("cortado-summarize-en");
         List<String> texts = SparkTests.ddtp("summarize", "description", ROWS / 3);
         assertColumn(CortadoSpark.summarize(frame(texts), "text", model.toString()).collectAsList(), facade(model, texts), "summary");
+        assertEquals(1, ExecutorModels.opened(ModelSpec.of(model.toString())));
+    }
+
+    /**
+     * The embedding column equals the facade's embedding of each text alone (to 1e-5: the facade opens the embedder
+     * its own way), a null text is an error row.
+     */
+    @Test
+    void embedColumnEqualsTheFacade(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("all-minilm-l6-v2");
+        java.nio.file.Files.createDirectories(model);
+        for (String[] f : new String[][] {{"all-minilm-l6-v2.onnx", "model.onnx"}, {"all-minilm-l6-v2-tokenizer.json", "tokenizer.json"}}) {
+            try (var in = getClass().getClassLoader().getResourceAsStream(f[0])) {
+                org.junit.jupiter.api.Assumptions.assumeTrue(in != null, "all-MiniLM-L6-v2 jar absent: skipping");
+                java.nio.file.Files.copy(in, model.resolve(f[1]));
+            }
+        }
+        List<String> texts = SparkTests.ddtp("en-de", "en", 24);
+        List<float[]> want = new ArrayList<>();
+        try (Cortado rt = Cortado.open(model)) {
+            for (String t : texts) want.add(rt.embed(List.of(t)).getFirst());
+        }
+        List<Row> rows = CortadoSpark.embed(frame(texts), "text", model.toString()).collectAsList();
+        assertEquals(texts.size() + 2, rows.size());
+        for (Row r : rows) {
+            int id = r.getInt(0);
+            if (id < texts.size()) {
+                List<Float> got = r.getList(2);
+                float[] w = want.get(id);
+                assertEquals(w.length, got.size());
+                // batch's embedder (BatchCommand.open) and the facade's (Cortado.open) agree to float rounding only
+                for (int i = 0; i < w.length; i++) assertEquals(w[i], got.get(i), 1e-5f, "row " + id + " dim " + i);
+            } else if (id == texts.size()) {
+                assertNull(r.get(2));
+                assertNotNull(r.getString(3));
+            }
+        }
         assertEquals(1, ExecutorModels.opened(ModelSpec.of(model.toString())));
     }
 
