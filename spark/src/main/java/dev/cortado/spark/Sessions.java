@@ -37,8 +37,8 @@ final class Sessions {
      * A Spark failure as Cortado's one line: the CortadoException that caused it (e.g. a model no executor could
      * open), or the root cause's message.
      */
-    static RuntimeException oneLine(RuntimeException e) {
-        if (e instanceof CortadoException) return e;
+    static RuntimeException oneLine(Exception e) {
+        if (e instanceof CortadoException c) return c;
         Throwable root = e;
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof CortadoException ce) return new CortadoException(ce.getMessage(), e);

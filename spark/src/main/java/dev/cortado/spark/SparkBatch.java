@@ -77,7 +77,9 @@ public final class SparkBatch {
         SparkSession spark = existing != null ? existing : Sessions.create(master, conf);
         try {
             return run(spark, model, input, parquet, output, done, maxConcurrent, partitions);
-        } catch (RuntimeException e) {
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) { // Spark's SparkException is checked but thrown from Scala undeclared
             throw Sessions.oneLine(e);
         } finally {
             if (existing == null) spark.stop();
@@ -107,7 +109,7 @@ public final class SparkBatch {
                     .values().toLocalIterator());
             return new Summary(total, total - c[0], c[1], c[0] - c[1], c[2], parts);
         } finally {
-            results.unpersist(false);
+            results.unpersist(true); // blocking: the session may be stopped next
             skip.destroy();
         }
     }
