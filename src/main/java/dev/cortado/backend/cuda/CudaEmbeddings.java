@@ -1,0 +1,27 @@
+package dev.cortado.backend.cuda;
+
+import dev.cortado.CortadoException;
+import dev.cortado.tensor.Tensor;
+
+/** Embedding lookups on the CUDA backend (kernels/embedding.cu). */
+final class CudaEmbeddings {
+    private final CudaMemory mem;
+    private final Kernels kernels;
+
+    CudaEmbeddings(CudaMemory mem, Kernels kernels) {
+        this.mem = mem;
+        this.kernels = kernels;
+    }
+
+    void embedding(Tensor table, int[] ids, Tensor out) {
+        int rows = (int) table.dim(0), d = (int) table.dim(1);
+        for (int id : ids) {
+            if (id < 0 || id >= rows) throw new CortadoException("token id " + id + " outside the embedding table (size " + rows + ")");
+        }
+        if (out.numel() != (long) ids.length * d) throw new IllegalArgumentException("embedding out " + out + " for " + ids.length + " ids of " + d);
+        long tab = mem.ptr(table), o = mem.ptr(out);
+        try (DeviceMemory idm = mem.uploadInts(ids)) {
+            kernels.embedding(mem.compute, o, idm.address(), tab, 0, 0, ids.length, d, rows, 0, 1f, null);
+        }
+    }
+}
