@@ -2,6 +2,9 @@ package dev.cortado.layers;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
+import dev.cortado.backend.StepMetadata;
 import dev.cortado.tensor.Tensor;
 import java.util.List;
 
@@ -36,11 +39,20 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         return layers(be, x, valid, positions);
     }
 
+    /** One step for all layers: positions, lengths and the padding mask are bound once. */
     private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions) {
-        int s = (int) x.dim(1);
+        int b = (int) x.dim(0), s = (int) x.dim(1);
         AttentionMask mask = new AttentionMask(valid, false, 0);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
-        for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, bias);
+        StepMetadata meta = null;
+        if (!layers.isEmpty()) {
+            Attention a = layers.getFirst().attention();
+            KvView layout = KvView.ofRows(null, s, a.kvHeads(), a.headDim());
+            meta = new StepMetadata(b, s, null, null, positions, new StepMetadata.Attn(layout, 0, null, s, mask), null);
+        }
+        try (Step step = meta == null ? null : be.beginStep(meta)) {
+            for (EncoderLayer layer : layers) x = layer.forward(be, x, step, bias);
+        }
         if (finalNorm != null) finalNorm.apply(be, x);
         return x;
     }

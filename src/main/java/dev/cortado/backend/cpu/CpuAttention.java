@@ -18,6 +18,12 @@ final class CpuAttention {
 
     static void run(WorkerPool pool, float[] q, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq) {
+        run(pool, q, heads * d, heads, d, kv, k, vv, v, kvLen, mask, scale, bias, out, batch, sq);
+    }
+
+    /** As above with query rows {@code qStride} elements apart (a fused q|k|v projection: the query is a row's head). */
+    static void run(WorkerPool pool, float[] q, int qStride, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
+                    int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq) {
         int group = heads / kv.heads();
         pool.parallelFor(batch * heads, (t0, t1) -> {
             // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
@@ -44,7 +50,7 @@ final class CpuAttention {
                     lastKey = key;
                 }
                 for (int i = 0; i < sq; i++) {
-                    int qo = ((b * sq + i) * heads + h) * d;
+                    int qo = (b * sq + i) * qStride + h * d, oo = ((b * sq + i) * heads + h) * d;
                     int visible = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
                     if (direct) directScores(q, qo, k, kv, b, kh, s, d, visible, scale, valid);
                     else scores(q, qo, kt, s, d, kvLen, visible, scale);
@@ -56,7 +62,7 @@ final class CpuAttention {
                     java.util.Arrays.fill(acc, 0f);
                     float inv = softmaxInPlace(s, visible);
                     if (inv > 0) weightedSum(s, inv, visible, v, vv, b, kh, acc, d);
-                    System.arraycopy(acc, 0, out, qo, d);
+                    System.arraycopy(acc, 0, out, oo, d);
                 }
             }
         });

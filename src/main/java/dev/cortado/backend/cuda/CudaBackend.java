@@ -3,6 +3,8 @@ package dev.cortado.backend.cuda;
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
+import dev.cortado.backend.StepMetadata;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 
@@ -31,7 +33,18 @@ import dev.cortado.tensor.Tensor;
  * right after its launch. CUDA graphs and a private stream are later optimizations.
  */
 public final class CudaBackend implements Backend {
-    private final CudaContext ctx;
+    /**
+     * The backend's transfer bookkeeping: host → device copies (and their bytes), device → host and device → device
+     * copies, and steps bound ({@link #beginStep}, one host → device copy each).
+     */
+    public record Transfers(long hostToDevice, long hostToDeviceBytes, long deviceToHost, long deviceToDevice, long steps) {
+        public Transfers minus(Transfers before) {
+            return new Transfers(hostToDevice - before.hostToDevice, hostToDeviceBytes - before.hostToDeviceBytes,
+                    deviceToHost - before.deviceToHost, deviceToDevice - before.deviceToDevice, steps - before.steps);
+        }
+    }
+
+    private final CudaDevice device;
     private final DType compute;
     private final CudaMemory mem;
     private final CudaWeights weights;
@@ -52,19 +65,16 @@ public final class CudaBackend implements Backend {
      * @throws CudaException no driver, no such device, or the device is too old
      */
     public CudaBackend(int ordinal, DType compute) {
-        if (compute != DType.F32 && compute != DType.F16 && compute != DType.BF16) {
-            throw new IllegalArgumentException("CUDA compute type must be F32, F16 or BF16, not " + compute);
-        }
+        this(DriverDevice.open(ordinal, checked(compute)), compute);
+    }
+
+    /** Over any {@link CudaDevice} (the driver, or a recording stand-in in tests). */
+    CudaBackend(CudaDevice device, DType compute) {
+        checked(compute);
         this.compute = compute;
-        this.ctx = CudaContext.open(ordinal);
-        Kernels kernels;
-        try {
-            kernels = ctx.kernels();
-        } catch (RuntimeException e) {
-            ctx.close();
-            throw e;
-        }
-        this.mem = new CudaMemory(ctx, compute);
+        this.device = device;
+        Kernels kernels = device.kernels();
+        this.mem = new CudaMemory(device, compute);
         this.weights = new CudaWeights(mem);
         mem.bind(weights);
         this.matmul = new CudaMatmul(mem, weights, kernels);
@@ -74,8 +84,21 @@ public final class CudaBackend implements Backend {
         this.attention = new CudaAttention(mem, kernels);
     }
 
+    private static DType checked(DType compute) {
+        if (compute != DType.F32 && compute != DType.F16 && compute != DType.BF16) {
+            throw new IllegalArgumentException("CUDA compute type must be F32, F16 or BF16, not " + compute);
+        }
+        return compute;
+    }
+
+    /** The driver context (null only for a test stand-in device). */
     public CudaContext context() {
-        return ctx;
+        return device.context();
+    }
+
+    /** Transfers so far; subtract two snapshots ({@link Transfers#minus}) to see what one step cost. */
+    public Transfers transfers() {
+        return mem.transfers();
     }
 
     public DType computeType() {
@@ -84,7 +107,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda:" + ctx.ordinal() + " (" + ctx.name() + ", " + compute.toString().toLowerCase() + ")";
+        return "cuda:" + device.ordinal() + " (" + device.name() + ", " + compute.toString().toLowerCase() + ")";
     }
 
     // ---- memory ------------------------------------------------------------------------------------------------
@@ -164,6 +187,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        norms.addLayerNorm(residual, x, gamma, beta, eps, out);
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
+        norms.addRmsNorm(residual, x, gamma, eps, out);
+    }
+
+    @Override
+    public void gatedActivate(Tensor gateUp, Activation a, Tensor out) {
+        elementwise.gatedActivate(gateUp, a, out);
+    }
+
+    @Override
     public void activate(Tensor x, Activation a) {
         elementwise.activate(x, a);
     }
@@ -199,9 +237,44 @@ public final class CudaBackend implements Backend {
         attention.attention(q, heads, headDim, k, v, kvLen, mask, scale, bias, out);
     }
 
+    // ---- step ops: the step's metadata read from its one device buffer ------------------------------------------
+
+    @Override
+    public Step beginStep(StepMetadata meta) {
+        return new CudaStep(mem, meta);
+    }
+
+    @Override
+    public void embedding(Tensor table, Step step, StepIds which, Tensor out) {
+        if (step instanceof CudaStep cs && cs.owner == mem) embeddings.embedding(table, cs, which, out);
+        else Backend.super.embedding(table, step, which, out);
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, int kvHeads, int headDim, int rotaryDim, Step step, float[] invFreq, boolean interleaved) {
+        if (step instanceof CudaStep cs && cs.owner == mem && step.meta().ropePositions() != null) {
+            attention.rope(x, heads, kvHeads, headDim, rotaryDim, cs, invFreq, interleaved);
+        } else {
+            Backend.super.rope(x, heads, kvHeads, headDim, rotaryDim, step, invFreq, interleaved);
+        }
+    }
+
+    @Override
+    public void writeKv(Tensor k, int kCol, Tensor v, int vCol, KvView kDst, KvView vDst, Step step) {
+        if (attention.binds(step, false, kDst, vDst)) attention.writeKv(k, kCol, v, vCol, kDst, vDst, (CudaStep) step);
+        else Backend.super.writeKv(k, kCol, v, vCol, kDst, vDst, step);
+    }
+
+    @Override
+    public void attention(Tensor q, int heads, int headDim, KvView k, KvView v, Step step, boolean cross, float scale,
+                          Tensor bias, Tensor out) {
+        if (attention.binds(step, cross, k, v)) attention.attention(q, heads, headDim, k, v, (CudaStep) step, cross, scale, bias, out);
+        else Backend.super.attention(q, heads, headDim, k, v, step, cross, scale, bias, out);
+    }
+
     /** {free, total} device memory in bytes right now. */
     public long[] memoryInfo() {
-        return ctx.memoryInfo();
+        return device.memoryInfo();
     }
 
     @Override
@@ -211,6 +284,6 @@ public final class CudaBackend implements Backend {
         mem.close();
         weights.close();
         attention.close();
-        ctx.close(); // frees the pool, live allocations included
+        device.close(); // frees the pool, live allocations included
     }
 }

@@ -53,6 +53,14 @@ final class CudaElementwise {
         kernels.gated(mem.compute, act(a), g, g, mem.ptr(up), rows(gate), cols(gate), cols(gate), null);
     }
 
+    /** One fused [rows, 2·I] gate|up projection (gate first) → out [rows, I], one kernel with a 2·I input stride. */
+    void gatedActivate(Tensor gateUp, Activation a, Tensor out) {
+        int inter = cols(out);
+        if (gateUp.numel() != 2 * out.numel() || gateUp.dim(-1) != 2L * inter) throw new IllegalArgumentException("gated shapes: " + gateUp + " → " + out);
+        long g = mem.ptr(gateUp);
+        kernels.gated(mem.compute, act(a), mem.ptr(out), g, g + inter * mem.esize, rows(out), inter, 2L * inter, null);
+    }
+
     void softmax(Tensor x) {
         long p = mem.ptr(x);
         kernels.softmax(mem.compute, p, p, rows(x), cols(x), 1f, null);

@@ -16,19 +16,22 @@ import java.util.Map;
 /**
  * The CUDA backend's tensors: activations tracked by address (allocation scopes, {@link #free}), pointer resolution
  * (activations directly, weight keys through {@link CudaWeights}) and every host⇄device transfer, counted in
- * {@link #transfers()}.
+ * {@link #transfers()} (the bookkeeping that shows a step's metadata goes up in one copy).
  */
 final class CudaMemory {
-    private final CudaContext ctx;
+    private final CudaDevice device;
     final DType compute;
     final long esize;
     private final Map<Long, DeviceMemory> live = new HashMap<>();        // activation address → allocation
     private final ThreadLocal<ArrayDeque<ScopeImpl>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
     private CudaWeights weights;
     private volatile boolean closed;
+    private long h2d, h2dBytes, d2h, d2d, steps;
+    private MemorySegment staging;       // page-locked, grown on demand; guarded by stagingLock
+    private final Object stagingLock = new Object();
 
-    CudaMemory(CudaContext ctx, DType compute) {
-        this.ctx = ctx;
+    CudaMemory(CudaDevice device, DType compute) {
+        this.device = device;
         this.compute = compute;
         this.esize = compute.byteSize();
     }
@@ -58,7 +61,7 @@ final class CudaMemory {
 
     DeviceMemory raw(long bytes) {
         ensureOpen();
-        return ctx.allocate(Math.max(bytes, 1));
+        return device.allocate(Math.max(bytes, 1));
     }
 
     void ensureOpen() {
@@ -72,7 +75,7 @@ final class CudaMemory {
         long bytes = Tensor.numel(shape) * esize;
         DeviceMemory m = raw(bytes);
         try {
-            if (bytes > 0) m.zero();
+            if (bytes > 0) device.zero(m);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -185,7 +188,7 @@ final class CudaMemory {
     DeviceMemory upload(float[] v, DType t) {
         DeviceMemory m = raw((long) v.length * t.byteSize());
         try (Arena a = Arena.ofConfined()) {
-            if (v.length > 0) m.copyFrom(encode(a, v, t));
+            if (v.length > 0) upload(m.address(), encode(a, v, t), (long) v.length * t.byteSize());
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -197,8 +200,10 @@ final class CudaMemory {
         if (n > Integer.MAX_VALUE - 8) throw new CortadoException("tensor too large for a float[]: " + n);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Math.max(1, n * t.byteSize()), 16);
-            ctx.makeCurrent();
-            if (n > 0) ctx.driver().memcpyDtoH(s, address, n * t.byteSize());
+            if (n > 0) {
+                device.download(s, address, n * t.byteSize());
+                synchronized (this) { d2h++; }
+            }
             return decode(s, t, (int) n);
         }
     }
@@ -220,7 +225,7 @@ final class CudaMemory {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(Math.max(8L, bytes), 16);
             fill.accept(s);
-            if (bytes > 0) m.copyFrom(s.asSlice(0, bytes));
+            if (bytes > 0) upload(m.address(), s, bytes);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -241,8 +246,8 @@ final class CudaMemory {
                     + " to " + dst + " +" + dstOffsetBytes);
         }
         long s = ptr(src), d = ptr(dst);
-        ctx.makeCurrent();
-        ctx.driver().memcpyDtoD(d + dstOffsetBytes, s + srcOffsetBytes, bytes);
+        device.copy(d + dstOffsetBytes, s + srcOffsetBytes, bytes);
+        synchronized (this) { d2d++; }
     }
 
     Tensor fromHost(float[] data, long... shape) {
@@ -250,8 +255,50 @@ final class CudaMemory {
         return track(upload(data, DType.F32), DType.F32, shape);
     }
 
+    /** Every host → device copy goes through here (counted). */
+    private void upload(long dst, MemorySegment src, long bytes) {
+        device.upload(dst, src, bytes);
+        synchronized (this) {
+            h2d++;
+            h2dBytes += bytes;
+        }
+    }
+
+    /**
+     * A step's packed metadata in one host → device copy: filled into the page-locked staging buffer, uploaded into
+     * a fresh pool block (released when the step closes; the legacy stream orders its reuse after the step's kernels).
+     */
+    DeviceMemory uploadStep(StepPlan plan) {
+        DeviceMemory m = raw(plan.bytes());
+        try {
+            synchronized (stagingLock) {
+                if (staging == null || staging.byteSize() < plan.bytes()) {
+                    if (staging != null) device.freePinned(staging);
+                    staging = null;
+                    staging = device.pinned(Math.max(4096, Long.highestOneBit(plan.bytes()) << 1));
+                }
+                plan.fill(staging);
+                upload(m.address(), staging, plan.bytes());
+            }
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        synchronized (this) { steps++; }
+        return m;
+    }
+
+    /** The transfers so far (host → device copies and bytes, device → host and device → device copies, steps bound). */
+    synchronized CudaBackend.Transfers transfers() {
+        return new CudaBackend.Transfers(h2d, h2dBytes, d2h, d2d, steps);
+    }
+
     synchronized void close() {
         closed = true;
         live.clear();
+        synchronized (stagingLock) {
+            if (staging != null) device.freePinned(staging);
+            staging = null;
+        }
     }
 }

@@ -22,4 +22,17 @@ final class CudaNorms {
     void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out) {
         kernels.rmsnorm(mem.compute, mem.ptr(out), mem.ptr(x), mem.ptr(gamma), rows(x), cols(x), eps, 0f, null);
     }
+
+    /** residual += x; out = layerNorm(residual): one kernel (add_layernorm); out may alias residual. */
+    void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        if (residual.numel() != x.numel() || out.numel() != x.numel()) throw new IllegalArgumentException("add+norm shapes: " + residual + " + " + x);
+        kernels.addLayernorm(mem.compute, mem.ptr(out), mem.ptr(residual), mem.ptr(x), mem.ptr(gamma), mem.ptrOrZero(beta),
+                rows(x), cols(x), eps, null);
+    }
+
+    /** residual += x; out = rmsNorm(residual): one kernel (add_rmsnorm); out may alias residual. */
+    void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
+        if (residual.numel() != x.numel() || out.numel() != x.numel()) throw new IllegalArgumentException("add+norm shapes: " + residual + " + " + x);
+        kernels.addRmsnorm(mem.compute, mem.ptr(out), mem.ptr(residual), mem.ptr(x), mem.ptr(gamma), rows(x), cols(x), eps, 0f, null);
+    }
 }
