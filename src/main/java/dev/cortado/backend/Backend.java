@@ -197,6 +197,15 @@ public interface Backend extends AutoCloseable {
         for (long r = 0; r < rows; r++) copy(part, r * width * eb, x, (r * cols + col) * eb, width * eb);
     }
 
+    /**
+     * Greedy selection on the backend: argmax id and its log-softmax value per row of logits [rows, vocab]; only these
+     * come back to the host ({@link Greedy#ofHost} is the reference; this default computes it on a host copy).
+     */
+    default Greedy greedy(Tensor logits) {
+        int vocab = (int) logits.dim(-1);
+        return Greedy.ofHost(toHost(logits), (int) (logits.numel() / vocab), vocab);
+    }
+
     // ---- moving data: the only ways generic code touches tensor memory (device tensors are not host-readable) ----
 
     /** A float32 host copy of all elements of a tensor this backend owns (logits, hidden states). */

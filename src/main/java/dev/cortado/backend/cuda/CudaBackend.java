@@ -2,6 +2,7 @@ package dev.cortado.backend.cuda;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.Greedy;
 import dev.cortado.backend.KvView;
 import dev.cortado.backend.Step;
 import dev.cortado.backend.StepMetadata;
@@ -12,7 +13,7 @@ import dev.cortado.tensor.Tensor;
  * The CUDA backend: {@link Backend} over Cortado's kernels (kernels/*.cu through {@link Kernels}) on one device. Like
  * the CPU side, this class is the contract and each op group lives in its own file: {@link CudaMemory} (tensors,
  * scopes, transfers), {@link CudaWeights}, {@link CudaMatmul}, {@link CudaNorms}, {@link CudaElementwise},
- * {@link CudaEmbeddings}, {@link CudaAttention} (attention, KV writes, rotary).
+ * {@link CudaEmbeddings}, {@link CudaAttention} (attention, KV writes, rotary), {@link CudaSampling}.
  *
  * <p><b>Tensors.</b> Every tensor this backend returns is a {@link Tensor#onDevice device tensor}: its segment is
  * {@code MemorySegment.ofAddress(devicePtr).reinterpret(bytes)}, never dereferenced on the host (Tensor's host
@@ -53,6 +54,7 @@ public final class CudaBackend implements Backend {
     private final CudaElementwise elementwise;
     private final CudaEmbeddings embeddings;
     private final CudaAttention attention;
+    private final CudaSampling sampling;
     private boolean closed;
 
     /** fp32 on device {@code ordinal}. */
@@ -82,6 +84,7 @@ public final class CudaBackend implements Backend {
         this.elementwise = new CudaElementwise(mem, kernels);
         this.embeddings = new CudaEmbeddings(mem, kernels);
         this.attention = new CudaAttention(mem, kernels);
+        this.sampling = new CudaSampling(mem, kernels);
     }
 
     private static DType checked(DType compute) {
@@ -270,6 +273,11 @@ public final class CudaBackend implements Backend {
                           Tensor bias, Tensor out) {
         if (attention.binds(step, cross, k, v)) attention.attention(q, heads, headDim, k, v, (CudaStep) step, cross, scale, bias, out);
         else Backend.super.attention(q, heads, headDim, k, v, step, cross, scale, bias, out);
+    }
+
+    @Override
+    public Greedy greedy(Tensor logits) {
+        return sampling.greedy(logits);
     }
 
     /** {free, total} device memory in bytes right now. */

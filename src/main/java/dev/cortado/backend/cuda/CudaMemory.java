@@ -208,6 +208,29 @@ final class CudaMemory {
         }
     }
 
+    /** {@code n} int32 values from the device. */
+    int[] downloadInts(long address, int n) {
+        int[] out = new int[n];
+        if (n == 0) return out;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(4L * n, 16);
+            device.download(s, address, 4L * n);
+            synchronized (this) { d2h++; }
+            MemorySegment.copy(s, Tensor.I32_LE, 0, out, 0, n);
+        }
+        return out;
+    }
+
+    /** One float32 from the device. */
+    float downloadFloat(long address) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(4, 16);
+            device.download(s, address, 4);
+            synchronized (this) { d2h++; }
+            return s.get(Tensor.F32_LE, 0);
+        }
+    }
+
     DeviceMemory uploadInts(int[] v) {
         return uploadRaw(v.length * 4L, s -> MemorySegment.copy(v, 0, s, Tensor.I32_LE, 0, v.length));
     }

@@ -18,7 +18,6 @@ import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.WeightNames;
-import dev.cortado.model.Slicing;
 import dev.cortado.model.Weights;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;

@@ -174,6 +174,23 @@ class CudaStepPlanTest {
     }
 
     @Test
+    void greedyBringsBackIdsAndLogprobsNotLogits() {
+        RecordingDevice dev = new RecordingDevice();
+        try (CudaBackend be = new CudaBackend(dev, DType.F32)) {
+            Tensor logits = be.allocate(DType.F32, 3, 32000);
+            CudaBackend.Transfers before = be.transfers();
+            int mark = dev.launches.size();
+            dev.cortado.backend.Greedy g = be.greedy(logits);
+            CudaBackend.Transfers t = be.transfers().minus(before);
+            assertEquals(3, g.ids().length);
+            assertEquals(0, t.hostToDevice());
+            assertEquals(1 + 3, t.deviceToHost(), "the ids, then one float per row: " + t);
+            assertEquals(1, dev.count("argmax", mark));
+            assertEquals(1, dev.count("log_softmax", mark));
+        }
+    }
+
+    @Test
     void planPacksSlotsTablesLengthsAndMasksAsTheViewsAddressThem() {
         int[][] blocks = {{3, 1, -1}, {0, 2, 5}};
         KvView layout = KvView.paged(null, 2, 16, 8, blocks);
