@@ -65,7 +65,8 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
     /**
      * Projections reading the same input (q|k|v, gate|up), given as prefix, out, prefix, out, …, concatenated at load
      * into one Linear [in, Σ out] (output columns in the order given; missing biases are zeros). Null when the parts
-     * come in different layouts (some [in, out], some [out, in]): the caller then binds them separately.
+     * come in different layouts (some [in, out], some [out, in]) or a part is not a float tensor here (a weight held
+     * quantized elsewhere): the caller then binds them separately.
      */
     public Linear fusedLinear(long in, Object... prefixAndOut) {
         int n = prefixAndOut.length / 2;
@@ -74,6 +75,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         int inOutCount = 0;
         for (int i = 0; i < n; i++) {
             String prefix = (String) prefixAndOut[2 * i], name = prefix + ".weight";
+            if (!tensors.containsKey(name)) return null;   // absent or not float: the separate path reports or binds it
             long out = ((Number) prefixAndOut[2 * i + 1]).longValue();
             boolean io = inOut.contains(name);
             Tensor t = io ? TensorCheck.shape(source, name, need(name), in, out) : TensorCheck.shape(source, name, need(name), out, in);

@@ -23,7 +23,7 @@ public final class Weights {
     /**
      * Traced linears reading the same input (q|k|v, gate|up), each {@code outs[i] × in}, concatenated at load into one
      * Linear (output columns in the order given; missing biases are zeros); null when their initializers come in
-     * different layouts (the caller then binds them separately).
+     * different layouts or a part has no float initializer (a quantized linear): the caller then binds them separately.
      */
     public static Linear fusedLinear(Backend be, java.util.List<LinearOp> ops, String source, long[] outs, long in) {
         java.util.List<dev.cortado.tensor.Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
@@ -31,6 +31,7 @@ public final class Weights {
         int transposed = 0;
         for (int i = 0; i < ops.size(); i++) {
             Const w = ops.get(i).weight();
+            if (w == null) return null;
             boolean t = w.transposed();
             if (t) transposed++;
             dev.cortado.tensor.Tensor x = t ? TensorCheck.shape(source, w.name(), w.tensor(), outs[i], in)
