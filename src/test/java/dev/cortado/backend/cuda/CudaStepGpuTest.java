@@ -72,4 +72,22 @@ class CudaStepGpuTest {
             assertTrue(h2d[0] <= 2, "host → device copies per decode step on the device: " + h2d[0]);
         }
     }
+
+    /** stories260K on the device: a decode step makes one host → device copy; a greedy step brings back rows ids. */
+    @Test
+    void stories260KDecodeStepUploadsOnceAndGreedyDownloadsIds() {
+        CudaBackendGpuTest.requireGpu();
+        try (dev.cortado.generate.LanguageModel m = CudaBackendGpuTest.stories(DType.F32);
+             dev.cortado.generate.DecoderSession s = m.newSession(2)) {
+            CudaBackend be = (CudaBackend) ((dev.cortado.engine.DecoderModel) m).backend();
+            float[][] logits = s.step(new int[][] {{1, 403}, {1, 365}}, null);
+            int[][] next = {{CudaBackendGpuTest.argmax(logits[0])}, {CudaBackendGpuTest.argmax(logits[1])}};
+            CudaBackend.Transfers before = be.transfers();
+            dev.cortado.backend.Greedy g = s.stepGreedy(next, null);
+            CudaBackend.Transfers t = be.transfers().minus(before);
+            assertEquals(1, t.hostToDevice(), "one upload per decode step: " + t);
+            assertEquals(1 + 2, t.deviceToHost(), "ids, then one log-probability per row: " + t);
+            assertEquals(2, g.ids().length);
+        }
+    }
 }
