@@ -174,6 +174,33 @@ class CudaStepPlanTest {
     }
 
     @Test
+    void anEncoderUploadsItsIdsPositionsAndMaskOnce() {
+        for (int layers : new int[] {1, 3}) {
+            RecordingDevice dev = new RecordingDevice();
+            try (CudaBackend be = new CudaBackend(dev, DType.F32)) {
+                Random r = new Random(5);
+                List<dev.cortado.layers.EncoderLayer> ls = new ArrayList<>();
+                for (int l = 0; l < layers; l++) {
+                    Attention a = Attention.fused(lin(be, r, 3 * HEADS * HD, D), lin(be, r, D, HEADS * HD), HEADS, HEADS, HD, 0.3f, null);
+                    ls.add(new dev.cortado.layers.EncoderLayer(a, rms(be, D), new Mlp(lin(be, r, INTER, D), null, lin(be, r, D, INTER),
+                            Backend.Activation.GELU_ERF), rms(be, D), false));
+                }
+                dev.cortado.layers.TransformerEncoder enc = new dev.cortado.layers.TransformerEncoder(new Embeddings(
+                        be.weight(Tensor.of(rand(r, VOCAB * D), VOCAB, D)), be.weight(Tensor.of(rand(r, CAP * D), CAP, D)), 2, null,
+                        rms(be, D), 1f), ls, null, null);
+                CudaBackend.Transfers before = be.transfers();
+                try (Backend.Scope s = be.scope()) {
+                    enc.forward(be, new int[][] {{3, 4, 5, 6}, {7, 8, 0, 0}}, null,
+                            new boolean[][] {{true, true, true, true}, {true, true, false, false}});
+                }
+                CudaBackend.Transfers t = be.transfers().minus(before);
+                assertEquals(1, t.hostToDevice(), layers + " layers: " + t);
+                assertEquals(1, t.steps());
+            }
+        }
+    }
+
+    @Test
     void greedyBringsBackIdsAndLogprobsNotLogits() {
         RecordingDevice dev = new RecordingDevice();
         try (CudaBackend be = new CudaBackend(dev, DType.F32)) {
