@@ -269,6 +269,10 @@ public final class Engine implements AutoCloseable {
                 scheduler.encodedTokens.get(), scheduler.preemptions.get(), pool.inUse(), pool.capacity(), pool.prefixHits());
     }
 
+    /**
+     * Counters since the engine started: scheduler iterations, decode rows and prefill (and encoder) tokens computed,
+     * preemptions; KV blocks in use of the pool's total; prompt-prefix blocks reused.
+     */
     public record Stats(long iterations, long decodeRows, long prefillTokens, long encodedTokens, long preemptions,
                         int blocksInUse, int blocks, long prefixHits) {}
 

@@ -14,6 +14,7 @@ import dev.cortado.engine.Seq2Seq;
 import dev.cortado.model.bart.BartFamily;
 import dev.cortado.model.t5.T5Family;
 import dev.cortado.ort.OrtDecoder;
+import dev.cortado.ort.OrtRuntime;
 import dev.cortado.ort.OrtSeq2Seq;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +50,7 @@ public final class Families {
         Path onnx = findOnnx(path);
         if (engine == Engine.ORT) {
             if (onnx == null) throw new CortadoException("--engine ort needs an ONNX file; none in " + path);
+            OrtRuntime.require("--engine ort");
             return new OrtDecoder(onnx, context);
         }
         boolean safetensors = Files.isDirectory(path) && (Files.isRegularFile(path.resolve("model.safetensors"))
@@ -73,7 +75,10 @@ public final class Families {
         Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
         ConfigCheck k = new ConfigCheck(c);
         int context = k.size("max_position_embeddings", k.size("n_positions", 512, ConfigCheck.MAX_POSITIONS), ConfigCheck.MAX_POSITIONS);
-        if (engine == Engine.ORT) return new OrtSeq2Seq(onnxDir, context);
+        if (engine == Engine.ORT) {
+            OrtRuntime.require("--engine ort");
+            return new OrtSeq2Seq(onnxDir, context);
+        }
         try {
             return switch (c.modelType()) {
                 case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
@@ -85,7 +90,12 @@ public final class Families {
             };
         } catch (CortadoException e) {
             // auto: a graph Cortado's engine does not recognize still runs, through ONNX Runtime
-            if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) return new OrtSeq2Seq(onnxDir, context);
+            if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) {
+                if (!OrtRuntime.available()) {
+                    throw new CortadoException(e.getMessage() + " (ONNX Runtime, an optional dependency, is not on the class path either)", e);
+                }
+                return new OrtSeq2Seq(onnxDir, context);
+            }
             throw e;
         }
     }

@@ -7,10 +7,10 @@ import dev.cortado.backend.KvView;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
 
 /**
- * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool}. Activations are
+ * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool} (scalar twins when the
+ * Vector API is not in the boot layer: {@link Simd}). Activations are
  * float32 heap tensors; weights are float32, or bfloat16 kept as 16-bit and widened in-register (float16 is
  * converted to float32 once at load, since the Vector API has no half-float widening on this JDK).
  */
@@ -35,13 +35,14 @@ public final class CpuBackend implements Backend {
         }
         this.pool = pool;
         this.linearDtype = linearDtype;
+        Simd.warnOnce();
     }
 
     private final DType linearDtype;
 
     @Override
     public String name() {
-        return "cpu (" + pool.threads() + " threads, " + CpuMatmul.F.vectorBitSize() + "-bit vectors)";
+        return "cpu (" + pool.threads() + " threads, " + CpuElementwise.describe() + ")";
     }
 
     @Override
@@ -112,6 +113,7 @@ public final class CpuBackend implements Backend {
     private static PackedMatmul.Packed pack(Tensor plain) {
         int k = (int) plain.dim(0), n = (int) plain.dim(1);
         Object base = plain.data().heapBase().orElseThrow();
+        if (!Simd.VECTOR) return base instanceof float[] f ? ScalarPackedMatmul.pack(f, k, n) : ScalarPackedMatmul.packBf16((short[]) base, k, n);
         return base instanceof float[] f ? PackedMatmul.pack(f, k, n) : PackedMatmul.packBf16((short[]) base, k, n);
     }
 
@@ -153,7 +155,8 @@ public final class CpuBackend implements Backend {
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
         }
-        PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+        if (!Simd.VECTOR) ScalarPackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+        else PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
     }
 
     @Override
@@ -161,11 +164,7 @@ public final class CpuBackend implements Backend {
         float[] x = f(a), y = f(b), z = f(out);
         int n = (int) a.numel(), bn = (int) b.numel();
         if (bn == n) {
-            int i = 0, L = CpuMatmul.L;
-            for (; i <= n - L; i += L) {
-                FloatVector.fromArray(CpuMatmul.F, x, i).add(FloatVector.fromArray(CpuMatmul.F, y, i)).intoArray(z, i);
-            }
-            for (; i < n; i++) z[i] = x[i] + y[i];
+            CpuElementwise.add(x, y, z, n);
         } else if (n % bn == 0) {
             for (int r = 0; r < n; r += bn) for (int j = 0; j < bn; j++) z[r + j] = x[r + j] + y[j];
         } else {
@@ -201,12 +200,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void gatedActivate(Tensor gate, Tensor up, Activation act) {
         float[] g = f(gate), u = f(up);
-        int n = (int) gate.numel(), i = 0, L = CpuMatmul.L;
+        int n = (int) gate.numel();
         CpuActivations.apply(g, 0, n, act);
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(CpuMatmul.F, g, i).mul(FloatVector.fromArray(CpuMatmul.F, u, i)).intoArray(g, i);
-        }
-        for (; i < n; i++) g[i] *= u[i];
+        CpuElementwise.mul(g, u, n);
     }
 
     @Override
@@ -218,7 +214,7 @@ public final class CpuBackend implements Backend {
             int id = ids[i];
             if (id < 0 || id >= rows) throw new CortadoException("token id " + id + " outside the embedding table (size " + rows + ")");
             if (w instanceof float[] fw) System.arraycopy(fw, id * d, o, i * d, d);
-            else for (int j = 0; j < d; j++) o[i * d + j] = CpuMatmul.bf16(((short[]) w)[id * d + j]);
+            else for (int j = 0; j < d; j++) o[i * d + j] = CpuElementwise.bf16(((short[]) w)[id * d + j]);
         }
     }
 
@@ -320,16 +316,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void gatedActivate(Tensor gateUp, Activation act, Tensor out) {
         float[] gu = f(gateUp), o = f(out);
-        int inter = (int) out.dim(-1), rows = (int) (out.numel() / inter);
-        for (int r = 0; r < rows; r++) System.arraycopy(gu, 2 * r * inter, o, r * inter, inter);
-        CpuActivations.apply(o, 0, o.length, act);
-        int L = CpuMatmul.L;
+        int inter = (int) out.dim(-1), rows = (int) (out.numel() / inter), n = rows * inter;
+        float[] u = new float[n];
         for (int r = 0; r < rows; r++) {
-            int oo = r * inter, uo = 2 * r * inter + inter, j = 0;
-            for (; j <= inter - L; j += L) {
-                FloatVector.fromArray(CpuMatmul.F, o, oo + j).mul(FloatVector.fromArray(CpuMatmul.F, gu, uo + j)).intoArray(o, oo + j);
-            }
-            for (; j < inter; j++) o[oo + j] *= gu[uo + j];
+            System.arraycopy(gu, 2 * r * inter, o, r * inter, inter);
+            System.arraycopy(gu, 2 * r * inter + inter, u, r * inter, inter);
         }
+        // the same ops over the same contiguous layout as the separate gate/up path
+        CpuActivations.apply(o, 0, n, act);
+        CpuElementwise.mul(o, u, n);
     }
 }
