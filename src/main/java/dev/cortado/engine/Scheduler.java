@@ -2,6 +2,7 @@ package dev.cortado.engine;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.Greedy;
 import dev.cortado.backend.KvView;
 import dev.cortado.kv.KvPool;
 import dev.cortado.kv.KvSource;
@@ -220,8 +221,10 @@ final class Scheduler implements Runnable {
         for (int k = 0; k < total; k++) java.util.Arrays.fill(valid[k], 0, flat[k] + 1, true);
         int[] heads = logitRows.stream().mapToInt(Integer::intValue).toArray();
         // each token row appends at its own position, so the positions are also the rows' cache starts
-        float[] logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
-                cross(owners), heads);
+        boolean allGreedy = true;
+        for (int h : heads) allGreedy &= owners.get(h).pending.greedy;
+        Heads logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
+                cross(owners), heads, allGreedy);
         int out = 0;
         for (Item it : items) {
             EngineSession.Row row = it.session().rows[it.r()];
@@ -326,8 +329,14 @@ final class Scheduler implements Runnable {
         return out;
     }
 
-    private float[] forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
-                            AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows) {
+    /**
+     * What the head rows of a pass give back: logits [rows·vocab] on the host, or — when every head row belongs to a
+     * greedy step — only the backend's greedy picks.
+     */
+    private record Heads(float[] logits, Greedy greedy) {}
+
+    private Heads forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
+                          AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows, boolean greedy) {
         KvSource kv = new KvSource() {
             @Override
             public KvView keys(int layer) {
@@ -341,7 +350,8 @@ final class Scheduler implements Runnable {
         };
         try (Backend.Scope scope = backend.scope()) {
             Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross, logitRows);
-            return out == null ? new float[0] : backend.toHost(out);
+            if (out == null) return new Heads(new float[0], null);
+            return greedy ? new Heads(null, backend.greedy(out)) : new Heads(backend.toHost(out), null);
         }
     }
 
@@ -357,10 +367,19 @@ final class Scheduler implements Runnable {
         }
     }
 
-    private void deliver(EngineSession s, int r, float[] logits, int i) {
+    private void deliver(EngineSession s, int r, Heads heads, int i) {
+        EngineSession.Pending p = s.pending;
+        if (p.greedy) {
+            Greedy g = heads.greedy() != null ? heads.greedy()
+                    : Greedy.ofHost(java.util.Arrays.copyOfRange(heads.logits(), i * vocab, (i + 1) * vocab), 1, vocab);
+            int at = heads.greedy() != null ? i : 0;
+            p.ids[r] = g.ids()[at];
+            p.logprobs[r] = g.logprobs()[at];
+            return;
+        }
         float[] out = new float[vocab];
-        System.arraycopy(logits, i * vocab, out, 0, vocab);
-        s.pending.logits[r] = out;
+        System.arraycopy(heads.logits(), i * vocab, out, 0, vocab);
+        p.logits[r] = out;
     }
 
     private void completeIfDone(EngineSession s) {

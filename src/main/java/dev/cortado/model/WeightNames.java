@@ -103,6 +103,65 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
                 linear(prefix + ".v_proj", d, d), linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
     }
 
+    /** BART-style self-attention with q|k|v concatenated at load into one projection (one GEMM). */
+    public dev.cortado.layers.Attention fusedMhaProjections(String prefix, int heads, int d) {
+        int hd = d / heads;
+        Linear qkv = fusedLinear(d, prefix + ".q_proj", d, prefix + ".k_proj", d, prefix + ".v_proj", d);
+        if (qkv == null) return mhaProjections(prefix, heads, d);
+        return dev.cortado.layers.Attention.fused(qkv, linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
+    }
+
+    /**
+     * Projections reading the same input (q|k|v, gate|up), given as prefix, out, prefix, out, …, concatenated at load
+     * into one Linear [in, Σ out] (output columns in the order given; missing biases are zeros). Null when the parts
+     * come in different layouts (some [in, out], some [out, in]) or a part is not a float tensor here (a weight held
+     * quantized elsewhere): the caller then binds them separately.
+     */
+    public Linear fusedLinear(long in, Object... prefixAndOut) {
+        int n = prefixAndOut.length / 2;
+        java.util.List<Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
+        long[] outs = new long[n];
+        QuantizedMatrix[] qs = new QuantizedMatrix[n];
+        int quantizedCount = 0;
+        for (int i = 0; i < n; i++) {
+            String name = prefixAndOut[2 * i] + ".weight";
+            QuantizedMatrix q = quantized.get(name);
+            if (q == null) continue;
+            qs[i] = quantizedShape(name, q, ((Number) prefixAndOut[2 * i + 1]).longValue(), in);
+            quantizedCount++;
+        }
+        if (quantizedCount == n) {
+            // quantized rows are row-major per output feature: stacked when bits and block size agree
+            QuantizedMatrix all = Fusion.concatRows(qs);
+            if (all == null) return null;
+            for (int i = 0; i < n; i++) {
+                outs[i] = qs[i].rows();
+                Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
+                bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
+            }
+            Tensor bias = Fusion.concatBiases(bs, outs);
+            return new Linear(be.quantizedWeight(all), bias == null ? null : be.weight(bias));
+        }
+        if (quantizedCount != 0) return null;
+        int inOutCount = 0;
+        for (int i = 0; i < n; i++) {
+            String prefix = (String) prefixAndOut[2 * i], name = prefix + ".weight";
+            if (!tensors.containsKey(name)) return null;   // absent or not float: the separate path reports or binds it
+            long out = ((Number) prefixAndOut[2 * i + 1]).longValue();
+            boolean io = inOut.contains(name);
+            Tensor t = io ? TensorCheck.shape(source, name, need(name), in, out) : TensorCheck.shape(source, name, need(name), out, in);
+            outs[i] = io ? t.dim(1) : t.dim(0);
+            if (io) inOutCount++;
+            ws.add(t);
+            Tensor b = tensors.get(prefix + ".bias");
+            bs.add(b == null ? null : TensorCheck.vector(source, prefix + ".bias", b, outs[i]));
+        }
+        if (inOutCount != 0 && inOutCount != n) return null;
+        Tensor w = inOutCount == n ? be.linearWeight(Fusion.concatColumns(ws)) : be.weightTransposed(Fusion.concatRows(ws));
+        Tensor bias = Fusion.concatBiases(bs, outs);
+        return new Linear(w, bias == null ? null : be.weight(bias));
+    }
+
     public Linear linear(String prefix, long out, long in) {
         Tensor b = tensors.get(prefix + ".bias");
         return new Linear(linearWeight(prefix + ".weight", out, in),

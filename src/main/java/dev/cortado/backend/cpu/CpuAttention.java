@@ -14,11 +14,22 @@ final class CpuAttention {
 
     static void run(WorkerPool pool, float[] q, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq) {
-        run(pool, q, heads, d, kv, k, vv, v, kvLen, mask, scale, bias, out, batch, sq, Simd.VECTOR);
+        run(pool, q, heads * d, heads, d, kv, k, vv, v, kvLen, mask, scale, bias, out, batch, sq, Simd.VECTOR);
+    }
+
+    /** As above with query rows {@code qStride} elements apart (a fused q|k|v projection: the query is a row's head). */
+    static void run(WorkerPool pool, float[] q, int qStride, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
+                    int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq) {
+        run(pool, q, qStride, heads, d, kv, k, vv, v, kvLen, mask, scale, bias, out, batch, sq, Simd.VECTOR);
+    }
+
+    static void run(WorkerPool pool, float[] q, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
+                    int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq, boolean vector) {
+        run(pool, q, heads * d, heads, d, kv, k, vv, v, kvLen, mask, scale, bias, out, batch, sq, vector);
     }
 
     /** {@code vector}: the Vector API kernels (only when {@link Simd#VECTOR}) or the scalar ones (tests compare both). */
-    static void run(WorkerPool pool, float[] q, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
+    static void run(WorkerPool pool, float[] q, int qStride, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq, boolean vector) {
         int group = heads / kv.heads();
         pool.parallelFor(batch * heads, (t0, t1) -> {
@@ -46,7 +57,7 @@ final class CpuAttention {
                     lastKey = key;
                 }
                 for (int i = 0; i < sq; i++) {
-                    int qo = ((b * sq + i) * heads + h) * d;
+                    int qo = (b * sq + i) * qStride + h * d, oo = ((b * sq + i) * heads + h) * d;
                     int visible = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
                     if (direct && vector) VectorAttention.directScores(q, qo, k, kv, b, kh, s, d, visible, scale, valid);
                     else if (direct) directScores(q, qo, k, kv, b, kh, s, d, visible, scale, valid);
@@ -61,7 +72,7 @@ final class CpuAttention {
                     float inv = vector ? VectorAttention.softmaxInPlace(s, visible) : softmaxInPlace(s, visible);
                     if (inv > 0 && vector) VectorAttention.weightedSum(s, inv, visible, v, vv, b, kh, acc, d);
                     else if (inv > 0) weightedSum(s, inv, visible, v, vv, b, kh, acc, d);
-                    System.arraycopy(acc, 0, out, qo, d);
+                    System.arraycopy(acc, 0, out, oo, d);
                 }
             }
         });

@@ -272,4 +272,58 @@ public final class CpuBackend implements Backend {
             }
         }
     }
+
+    // ---- step ops: the step's host arrays, rows of any width read in place (see CpuStepOps) ----
+
+    @Override
+    public void rope(Tensor x, int heads, int kvHeads, int headDim, int rotaryDim, dev.cortado.backend.Step step,
+                     float[] invFreq, boolean interleaved) {
+        int cols = (int) x.dim(-1);
+        CpuStepOps.rope(f(x), cols, heads + kvHeads, headDim, rotaryDim, step.meta().ropePositions(), invFreq, interleaved,
+                (int) (x.numel() / cols));
+    }
+
+    @Override
+    public void writeKv(Tensor k, int kCol, Tensor v, int vCol, KvView kDst, KvView vDst, dev.cortado.backend.Step step) {
+        int batch = step.meta().rows(), seq = step.meta().queries();
+        CpuStepOps.writeKv(f(k), (int) k.dim(-1), kCol, kDst, f(kDst.data()), step.attn(false), batch, seq);
+        CpuStepOps.writeKv(f(v), (int) v.dim(-1), vCol, vDst, f(vDst.data()), step.attn(false), batch, seq);
+    }
+
+    @Override
+    public void attention(Tensor q, int heads, int headDim, KvView k, KvView v, dev.cortado.backend.Step step, boolean cross,
+                          float scale, Tensor bias, Tensor out) {
+        if (q.rank() != 3) throw new IllegalArgumentException("attention query must be [B, S, C]: " + q);
+        dev.cortado.backend.StepMetadata.Attn a = step.attn(cross);
+        CpuAttention.run(pool, f(q), (int) q.dim(2), heads, headDim, k, f(k.data()), v, f(v.data()), a.kvLen(), a.mask(),
+                scale, bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
+    }
+
+    // ---- fused ops: the residual add inside the norm, one gate|up projection ----
+
+    @Override
+    public void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        int d = (int) x.dim(-1);
+        CpuNorms.addLayerNorm(f(residual), f(x), f(gamma), beta == null ? null : f(beta), eps, f(out), d, (int) (x.numel() / d));
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
+        int d = (int) x.dim(-1);
+        CpuNorms.addRmsNorm(f(residual), f(x), f(gamma), eps, f(out), d, (int) (x.numel() / d));
+    }
+
+    @Override
+    public void gatedActivate(Tensor gateUp, Activation act, Tensor out) {
+        float[] gu = f(gateUp), o = f(out);
+        int inter = (int) out.dim(-1), rows = (int) (out.numel() / inter), n = rows * inter;
+        float[] u = new float[n];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(gu, 2 * r * inter, o, r * inter, inter);
+            System.arraycopy(gu, 2 * r * inter + inter, u, r * inter, inter);
+        }
+        // the same ops over the same contiguous layout as the separate gate/up path
+        CpuActivations.apply(o, 0, n, act);
+        CpuElementwise.mul(o, u, n);
+    }
 }

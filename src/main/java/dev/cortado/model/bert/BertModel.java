@@ -93,9 +93,14 @@ public final class BertModel implements EncoderRunner {
         List<EncoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < nLayers; l++) {
             LinearOp[] qkv = t.orderQkv(lin.subList(6 * l, 6 * l + 3));
-            Attention attn = new Attention(Weights.linear(be, qkv[0], src, hidden, hidden), Weights.linear(be, qkv[1], src, hidden, hidden),
-                    Weights.linear(be, qkv[2], src, hidden, hidden), Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden),
-                    heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
+            // q|k|v concatenated at load: one GEMM
+            Linear fused = Weights.fusedLinear(be, List.of(qkv[0], qkv[1], qkv[2]), src, new long[] {hidden, hidden, hidden}, hidden);
+            Attention attn = fused != null
+                    ? Attention.fused(fused, Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden), heads, heads, headDim,
+                            (float) (1.0 / Math.sqrt(headDim)), null)
+                    : new Attention(Weights.linear(be, qkv[0], src, hidden, hidden), Weights.linear(be, qkv[1], src, hidden, hidden),
+                            Weights.linear(be, qkv[2], src, hidden, hidden), Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden),
+                            heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
             Linear up = Weights.linear(be, lin.get(6 * l + 4), src, -1, hidden);
             Mlp mlp = new Mlp(up, null, Weights.linear(be, lin.get(6 * l + 5), src, hidden, up.out()), act);
             layers.add(new EncoderLayer(attn, Weights.norm(be, norms.get(1 + 2 * l), src, hidden), mlp, Weights.norm(be, norms.get(2 + 2 * l), src, hidden), false));

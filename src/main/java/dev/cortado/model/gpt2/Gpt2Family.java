@@ -18,7 +18,6 @@ import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.WeightNames;
-import dev.cortado.model.Slicing;
 import dev.cortado.model.Weights;
 import dev.cortado.gguf.GgufModel;
 import dev.cortado.onnx.Node;
@@ -84,11 +83,9 @@ public final class Gpt2Family {
         for (int l = 0; l < s.layers; l++) {
             String p = "h." + l + ".";
             Tensor qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);
-            Linear[] qkv = new Linear[3];
-            for (int i = 0; i < 3; i++) {
-                qkv[i] = new Linear(w.linearWeightRows(p + "attn.c_attn.weight", i * d, (i + 1) * d, 3L * d, d), be.weight(Slicing.rows(qkvB, i * d, (i + 1) * d)));
-            }
-            Attention attn = new Attention(qkv[0], qkv[1], qkv[2], w.linear(p + "attn.c_proj", d, d), s.heads, s.heads, d / s.heads,
+            // c_attn is already q|k|v fused (float [in, 3·d] / [3·d, in], or quantized rows): one projection, one GEMM
+            Linear qkv = new Linear(w.linearWeight(p + "attn.c_attn.weight", 3L * d, d), be.weight(qkvB));
+            Attention attn = Attention.fused(qkv, w.linear(p + "attn.c_proj", d, d), s.heads, s.heads, d / s.heads,
                     (float) (1.0 / Math.sqrt(d / s.heads)), null);
             Mlp mlp = new Mlp(w.linear(p + "mlp.c_fc", s.inner, d), null, w.linear(p + "mlp.c_proj", d, s.inner), s.act);
             layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
@@ -145,12 +142,8 @@ public final class Gpt2Family {
                 else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
                 Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
                 Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
-                Linear[] qkv = new Linear[3];
-                for (int i = 0; i < 3; i++) {
-                    Tensor b = fullBias == null ? null : be.weight(Slicing.rows(fullBias, i * d, (i + 1) * d));
-                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
-                }
-                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
+                Linear qkv = new Linear(be.linearWeight(full), fullBias == null ? null : be.weight(fullBias));
+                Attention attn = Attention.fused(qkv, Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
                 Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2), src, s.inner, d), null, Weights.linear(be, lin.get(4 * l + 3), src, d, s.inner), s.act);
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1), src, d), true));

@@ -168,9 +168,14 @@ public final class LlamaFamily {
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < s.layers; l++) {
             String p = "model.layers." + l + ".";
-            Attention attn = attention(s, w.linear(p + "self_attn.q_proj", q, d), w.linear(p + "self_attn.k_proj", kv, d),
-                    w.linear(p + "self_attn.v_proj", kv, d), w.linear(p + "self_attn.o_proj", d, q));
-            Mlp mlp = new Mlp(w.linear(p + "mlp.up_proj", inter, d), w.linear(p + "mlp.gate_proj", inter, d), w.linear(p + "mlp.down_proj", d, inter), s.act);
+            // q|k|v and gate|up concatenated at load: one GEMM each (separate when the parts cannot be concatenated)
+            Linear qkv = w.fusedLinear(d, p + "self_attn.q_proj", q, p + "self_attn.k_proj", kv, p + "self_attn.v_proj", kv);
+            Attention attn = qkv != null ? fused(s, qkv, w.linear(p + "self_attn.o_proj", d, q))
+                    : attention(s, w.linear(p + "self_attn.q_proj", q, d), w.linear(p + "self_attn.k_proj", kv, d),
+                            w.linear(p + "self_attn.v_proj", kv, d), w.linear(p + "self_attn.o_proj", d, q));
+            Linear gateUp = w.fusedLinear(d, p + "mlp.gate_proj", inter, p + "mlp.up_proj", inter);
+            Mlp mlp = gateUp != null ? Mlp.fused(gateUp, w.linear(p + "mlp.down_proj", d, gateUp.out() / 2), s.act)
+                    : new Mlp(w.linear(p + "mlp.up_proj", inter, d), w.linear(p + "mlp.gate_proj", inter, d), w.linear(p + "mlp.down_proj", d, inter), s.act);
             layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
                     w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
         }
@@ -219,10 +224,19 @@ public final class LlamaFamily {
                 LinearOp[] qkv = t.orderQkv(ops.subList(0, 3));
                 LinearOp gate = feedsSigmoid(t, ops.get(4)) ? ops.get(4) : ops.get(5);
                 LinearOp up = gate == ops.get(4) ? ops.get(5) : ops.get(4);
-                Attention attn = attention(s, Weights.linear(be, qkv[0], src, q, d), Weights.linear(be, qkv[1], src, kv, d),
-                        Weights.linear(be, qkv[2], src, kv, d), Weights.linear(be, ops.get(3), src, d, q));
-                Linear upL = Weights.linear(be, up, src, inter, d);
-                Mlp mlp = new Mlp(upL, Weights.linear(be, gate, src, upL.out(), d), Weights.linear(be, ops.get(6), src, d, upL.out()), s.act);
+                // q|k|v and gate|up concatenated at load: one GEMM each
+                Linear qkvL = Weights.fusedLinear(be, List.of(qkv[0], qkv[1], qkv[2]), src, new long[] {q, kv, kv}, d);
+                Attention attn = qkvL != null ? fused(s, qkvL, Weights.linear(be, ops.get(3), src, d, q))
+                        : attention(s, Weights.linear(be, qkv[0], src, q, d), Weights.linear(be, qkv[1], src, kv, d),
+                                Weights.linear(be, qkv[2], src, kv, d), Weights.linear(be, ops.get(3), src, d, q));
+                Linear gateUp = Weights.fusedLinear(be, List.of(gate, up), src, new long[] {inter, inter}, d);
+                Mlp mlp;
+                if (gateUp != null) {
+                    mlp = Mlp.fused(gateUp, Weights.linear(be, ops.get(6), src, d, gateUp.out() / 2), s.act);
+                } else {
+                    Linear upL = Weights.linear(be, up, src, inter, d);
+                    mlp = new Mlp(upL, Weights.linear(be, gate, src, upL.out(), d), Weights.linear(be, ops.get(6), src, d, upL.out()), s.act);
+                }
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp,
                         Weights.norm(be, norms.get(2 * l + 1), src, d), true));
             }
@@ -235,6 +249,10 @@ public final class LlamaFamily {
 
     private static boolean feedsSigmoid(GraphTracer t, LinearOp op) {
         return t.graph().consumers(op.output()).stream().anyMatch(n -> n.opType().equals("Sigmoid"));
+    }
+
+    private static Attention fused(Spec s, Linear qkv, Linear o) {
+        return Attention.fused(qkv, o, s.heads, s.kvHeads, s.headDim, (float) (1.0 / Math.sqrt(s.headDim)), s.rotary);
     }
 
     private static Attention attention(Spec s, Linear q, Linear k, Linear v, Linear o) {
