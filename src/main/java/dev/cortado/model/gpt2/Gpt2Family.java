@@ -140,16 +140,7 @@ public final class Gpt2Family {
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 LinearOp cAttn = lin.get(4 * l);
-                Tensor cw = cAttn.weight().tensor();
-                if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
-                else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
-                Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
-                Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
-                Linear[] qkv = new Linear[3];
-                for (int i = 0; i < 3; i++) {
-                    Tensor b = fullBias == null ? null : be.weight(Slicing.rows(fullBias, i * d, (i + 1) * d));
-                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
-                }
+                Linear[] qkv = cAttn.quantized() ? Weights.splitQuantized(be, cAttn, src, d, 3, d) : fusedQkv(be, cAttn, src, d);
                 Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
                 Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2), src, s.inner, d), null, Weights.linear(be, lin.get(4 * l + 3), src, d, s.inner), s.act);
@@ -159,6 +150,21 @@ public final class Gpt2Family {
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, wte.dim(0), d), 1f, s.heads, d / s.heads, s.positions, null);
             return new DecoderModel(be, dec, describe(s, "onnx"), null);
         }
+    }
+
+    /** c_attn [d, 3d] (or transposed) cut into q, k, v linears. */
+    private static Linear[] fusedQkv(Backend be, LinearOp cAttn, String src, int d) {
+        Tensor cw = cAttn.weight().tensor();
+        if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
+        else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
+        Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
+        Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
+        Linear[] qkv = new Linear[3];
+        for (int i = 0; i < 3; i++) {
+            Tensor b = fullBias == null ? null : be.weight(Slicing.rows(fullBias, i * d, (i + 1) * d));
+            qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
+        }
+        return qkv;
     }
 
     private static Tensor transpose(Tensor t) {
