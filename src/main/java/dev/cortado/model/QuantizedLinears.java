@@ -157,6 +157,32 @@ public final class QuantizedLinears {
         return new LinearOp(n, dq.input(0), op.output(), null, op.bias(), null, m);
     }
 
+    /**
+     * The float table a Gather reads: {@code table} itself, or, for an int8/uint8 table whose Gather output goes through
+     * DequantizeLinear (per-tensor scale and zero point, as quantize_dynamic writes embeddings), the table dequantized
+     * once as ONNX Runtime computes it, {@code float(q − zp) · scale}.
+     */
+    public static Tensor gatheredTable(GraphTracer t, Node gather, Tensor table) {
+        if (table.dtype().isFloat()) return table;
+        List<Node> cs = t.graph().consumers(gather.output(0));
+        Node dq = cs.size() == 1 && cs.getFirst().opType().equals("DequantizeLinear") ? cs.getFirst() : null;
+        if (dq == null || !(table.dtype() == DType.U8 || table.dtype() == DType.I8)) {
+            throw bad(gather, "its table is " + table.dtype() + " without a DequantizeLinear after the Gather");
+        }
+        Tensor scale = constant(t, dq, 1, "x_scale");
+        Tensor zp = dq.input(2).isEmpty() ? null : constant(t, dq, 2, "x_zero_point");
+        if (scale.numel() != 1 || !scale.dtype().isFloat() || zp != null && (zp.numel() != 1 || zp.dtype() != table.dtype())) {
+            throw bad(dq, "only a per-tensor scale and zero point are supported for a quantized embedding table");
+        }
+        float s = scale.getFloat(0);
+        long z = zp == null ? 0 : zp.getLong(0);
+        long n = table.numel();
+        if (n > Integer.MAX_VALUE - 8) throw bad(gather, "table too large");
+        float[] out = new float[(int) n];
+        for (int i = 0; i < out.length; i++) out[i] = (float) (table.getLong(i) - z) * s;
+        return Tensor.of(out, table.shape());
+    }
+
     /** Absorbs a following Add of a 1-D constant as the bias. */
     private static LinearOp withBias(GraphTracer t, Node n, String output, QuantizedMatrix q, Int8Matrix i8) {
         List<Node> cs = t.graph().consumers(output);

@@ -12,6 +12,7 @@ import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.layers.Linear;
 import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.GraphTracer;
+import dev.cortado.model.QuantizedLinears;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.GraphTracer.LinearOp;
 import dev.cortado.model.GraphTracer.NormOp;
@@ -36,7 +37,9 @@ public final class BertModel implements EncoderRunner {
     static final Set<String> KNOWN_OPS = Set.of("Add", "Cast", "Concat", "Constant", "ConstantOfShape", "Div", "Equal",
             "Erf", "Expand", "Gather", "Gemm", "Identity", "LayerNormalization", "MatMul", "Mul", "Pow", "Range",
             "ReduceMean", "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose",
-            "Unsqueeze", "Where", "Not", "Neg", "Less", "Greater", "Relu", "Sigmoid", "Reciprocal", "Min", "Max");
+            "Unsqueeze", "Where", "Not", "Neg", "Less", "Greater", "Relu", "Sigmoid", "Reciprocal", "Min", "Max",
+            // int8 exports (onnxruntime quantize_dynamic, e.g. the langchain4j MiniLM-q): see QuantizedLinears
+            "DynamicQuantizeLinear", "MatMulInteger", "DequantizeLinear");
 
     private final Backend backend;
     private final TransformerEncoder encoder;
@@ -69,10 +72,11 @@ public final class BertModel implements EncoderRunner {
             if (!n.opType().equals("Gather")) continue;
             GraphTracer.Const table = t.constant(n.input(0));
             if (table == null || table.tensor().rank() != 2) continue;
+            Tensor tab = QuantizedLinears.gatheredTable(t, n, table.tensor());
             String src = t.rootInput(n.input(1));
-            if ("input_ids".equals(src)) word = table.tensor();
-            else if ("token_type_ids".equals(src)) type = table.tensor();
-            else pos = table.tensor();
+            if ("input_ids".equals(src)) word = tab;
+            else if ("token_type_ids".equals(src)) type = tab;
+            else pos = tab;
         }
         if (word == null) throw new CortadoException("not a BERT-style encoder: " + file + " has no token embedding Gather on input_ids");
         List<NormOp> norms = t.norms();
