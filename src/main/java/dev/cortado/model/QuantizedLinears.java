@@ -210,6 +210,17 @@ public final class QuantizedLinears {
         return b == 0 ? a : gcd(b, a % b);
     }
 
+    /** ", int4 MatMulNBits (block 32)"-style note on the quantized linears of a traced graph, or "" when none are. */
+    public static String describe(List<LinearOp> ops) {
+        java.util.Set<String> kinds = new java.util.TreeSet<>();
+        for (LinearOp op : ops) {
+            if (op.nbits() != null) kinds.add("int" + op.nbits().bits() + " MatMulNBits");
+            else if (op.int8() != null) kinds.add("int8 MatMulInteger");
+        }
+        long q = ops.stream().filter(LinearOp::quantized).count();
+        return kinds.isEmpty() ? "" : ", " + String.join(" + ", kinds) + " (" + q + " of " + ops.size() + " linears)";
+    }
+
     /** Output features [from, to) of a quantized weight (rows of the canonical layout are contiguous). */
     public static QuantizedMatrix rows(QuantizedMatrix q, int from, int to) {
         long rb = (long) q.cols() * q.bits() / 8, sb = (long) q.blocksPerRow() * 4;

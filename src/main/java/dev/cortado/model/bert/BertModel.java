@@ -45,9 +45,11 @@ public final class BertModel implements EncoderRunner {
     private final TransformerEncoder encoder;
     private final int hidden, heads, layers, maxPositions;
     private final Activation activation;
+    private final String quantized;
 
     private BertModel(Backend backend, TransformerEncoder encoder, int hidden, int heads, int layers, int maxPositions,
-                      Activation activation) {
+                      Activation activation, String quantized) {
+        this.quantized = quantized;
         this.backend = backend;
         this.encoder = encoder;
         this.hidden = hidden;
@@ -109,7 +111,8 @@ public final class BertModel implements EncoderRunner {
         Embeddings emb = new Embeddings(be.weight(word), pos == null ? null : be.weight(pos), 0,
                 type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst(), src, hidden), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
-        return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act);
+        return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act,
+                QuantizedLinears.describe(lin));
     }
 
     /** Heads from the Reshape that splits the key projection into [B, S, heads, headDim]. */
@@ -163,7 +166,7 @@ public final class BertModel implements EncoderRunner {
 
     @Override
     public String describe() {
-        return "bert: " + layers + " layers, hidden " + hidden + ", " + heads + " heads, " + activation + ", backend " + backend.name();
+        return "bert: " + layers + " layers, hidden " + hidden + ", " + heads + " heads, " + activation + quantized + ", backend " + backend.name();
     }
 
     public int hidden() { return hidden; }

@@ -148,7 +148,7 @@ public final class Gpt2Family {
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f), layers,
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, wte.dim(0), d), 1f, s.heads, d / s.heads, s.positions, null);
-            return new DecoderModel(be, dec, describe(s, "onnx"), null);
+            return new DecoderModel(be, dec, describe(s, "onnx" + dev.cortado.model.QuantizedLinears.describe(lin)), null);
         }
     }
 
