@@ -65,9 +65,34 @@ final class Int8Matmul {
             int[] acc = new int[4 * NR];
             for (int t = t0; t < t1; t++) {
                 int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
-                for (int r = r0; r < r1; r += 4) tile(q, w, p, r, Math.min(4, r1 - r), ss, bias, y, tmp, acc);
+                int r = r0;
+                for (; r + 4 <= r1; r += 4) tile(q, w, p, r, 4, ss, bias, y, tmp, acc);
+                for (; r < r1; r++) row(q, w, p, r, ss, bias, y, tmp);
             }
         });
+    }
+
+    /** One row × panel p (row tails, GEMV). */
+    private static void row(Quantized q, Packed w, int p, int r, float[] ss, float[] bias, float[] y, float[] tmp) {
+        int k = w.k(), n = w.n(), base = p * k * NR, a0 = r * k;
+        byte[] wp = w.panels();
+        float[] a = q.a();
+        int[] acc = new int[NR];
+        for (int k0 = 0; k0 < k; k0 += Int8Weights.CHUNK) {
+            int k1 = Math.min(k, k0 + Int8Weights.CHUNK);
+            FloatVector c0 = FloatVector.zero(F), c1 = c0;
+            for (int kk = k0; kk < k1; kk++) {
+                int o = base + kk * NR;
+                FloatVector x = FloatVector.broadcast(F, a[a0 + kk]);
+                c0 = x.fma(widen(wp, o), c0);
+                c1 = x.fma(widen(wp, o + L), c1);
+            }
+            c0.intoArray(tmp, 0);
+            c1.intoArray(tmp, L);
+            for (int i = 0; i < NR; i++) acc[i] += (int) tmp[i];
+        }
+        int j0 = p * NR, width = Math.min(NR, n - j0), rs = q.rowSums()[r];
+        for (int j = 0; j < width; j++) y[r * n + j0 + j] = Int8Weights.output(acc[j], w.zeroPoints()[j0 + j], rs, ss[j0 + j], bias, j0 + j);
     }
 
     /** Rows [r, r + rows) (rows ≤ 4) × panel p. */
