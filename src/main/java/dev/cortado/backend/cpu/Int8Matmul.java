@@ -61,15 +61,69 @@ final class Int8Matmul {
     static void matmul(Quantized q, Packed w, float[] ss, float[] bias, float[] y, int m, WorkerPool pool) {
         int panels = w.panelCount(), blocks = (m + ROWS - 1) / ROWS;
         pool.parallelFor(blocks * panels, (t0, t1) -> {
-            float[] tmp = new float[4 * NR];
-            int[] acc = new int[4 * NR];
+            float[] tmp = new float[8 * NR];
+            int[] acc = new int[8 * NR];
             for (int t = t0; t < t1; t++) {
                 int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
                 int r = r0;
+                if (TILE8) for (; r + 8 <= r1; r += 8) tile8(q, w, p, r, ss, bias, y, tmp, acc);
                 for (; r + 4 <= r1; r += 4) tile(q, w, p, r, 4, ss, bias, y, tmp, acc);
                 for (; r < r1; r++) row(q, w, p, r, ss, bias, y, tmp);
             }
         });
+    }
+
+    /** 8 rows × 2 vectors = 16 accumulators: only with 32 vector registers (AVX-512). */
+    static final boolean TILE8 = F.vectorBitSize() >= 512;
+
+    /** Rows [r, r + 8) × panel p. */
+    private static void tile8(Quantized q, Packed w, int p, int r, float[] ss, float[] bias, float[] y, float[] tmp, int[] acc) {
+        int k = w.k(), n = w.n(), base = p * k * NR;
+        byte[] wp = w.panels();
+        float[] a = q.a();
+        java.util.Arrays.fill(acc, 0);
+        int a0 = r * k;
+        for (int k0 = 0; k0 < k; k0 += Int8Weights.CHUNK) {
+            int k1 = Math.min(k, k0 + Int8Weights.CHUNK);
+            FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                    c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+            for (int kk = k0; kk < k1; kk++) {
+                int o = base + kk * NR, ai = a0 + kk;
+                FloatVector w0 = widen(wp, o), w1 = widen(wp, o + L);
+                FloatVector x = FloatVector.broadcast(F, a[ai]);
+                c00 = x.fma(w0, c00); c01 = x.fma(w1, c01);
+                x = FloatVector.broadcast(F, a[ai + k]);
+                c10 = x.fma(w0, c10); c11 = x.fma(w1, c11);
+                x = FloatVector.broadcast(F, a[ai + 2 * k]);
+                c20 = x.fma(w0, c20); c21 = x.fma(w1, c21);
+                x = FloatVector.broadcast(F, a[ai + 3 * k]);
+                c30 = x.fma(w0, c30); c31 = x.fma(w1, c31);
+                x = FloatVector.broadcast(F, a[ai + 4 * k]);
+                c40 = x.fma(w0, c40); c41 = x.fma(w1, c41);
+                x = FloatVector.broadcast(F, a[ai + 5 * k]);
+                c50 = x.fma(w0, c50); c51 = x.fma(w1, c51);
+                x = FloatVector.broadcast(F, a[ai + 6 * k]);
+                c60 = x.fma(w0, c60); c61 = x.fma(w1, c61);
+                x = FloatVector.broadcast(F, a[ai + 7 * k]);
+                c70 = x.fma(w0, c70); c71 = x.fma(w1, c71);
+            }
+            c00.intoArray(tmp, 0); c01.intoArray(tmp, L);
+            c10.intoArray(tmp, 2 * L); c11.intoArray(tmp, 3 * L);
+            c20.intoArray(tmp, 4 * L); c21.intoArray(tmp, 5 * L);
+            c30.intoArray(tmp, 6 * L); c31.intoArray(tmp, 7 * L);
+            c40.intoArray(tmp, 8 * L); c41.intoArray(tmp, 9 * L);
+            c50.intoArray(tmp, 10 * L); c51.intoArray(tmp, 11 * L);
+            c60.intoArray(tmp, 12 * L); c61.intoArray(tmp, 13 * L);
+            c70.intoArray(tmp, 14 * L); c71.intoArray(tmp, 15 * L);
+            for (int i = 0; i < 8 * NR; i++) acc[i] += (int) tmp[i];   // exact: every partial sum is an integer < 2^24
+        }
+        int j0 = p * NR, width = Math.min(NR, n - j0);
+        for (int i = 0; i < 8; i++) {
+            int row = r + i, rs = q.rowSums()[row];
+            for (int j = 0; j < width; j++) {
+                y[row * n + j0 + j] = Int8Weights.output(acc[i * NR + j], w.zeroPoints()[j0 + j], rs, ss[j0 + j], bias, j0 + j);
+            }
+        }
     }
 
     /** One row × panel p (row tails, GEMV). */
