@@ -28,6 +28,16 @@ public interface Backend extends AutoCloseable {
         return weightTransposed(q.dequantize());
     }
 
+    /**
+     * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
+     * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
+     * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight
+     * instead (the activation is not quantized, so results differ from ONNX Runtime's by that rounding).
+     */
+    default Tensor int8Weight(dev.cortado.tensor.Int8Matrix w) {
+        return linearWeight(w.dequantize());
+    }
+
     /** A Linear weight given [in, out] (ONNX MatMul / GPT-2 Conv1D layout); the backend may pack it (opaque). */
     default Tensor linearWeight(Tensor hostInOut) {
         return weight(hostInOut);

@@ -148,7 +148,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor int8Weight(dev.cortado.tensor.Int8Matrix w) {
+        return Int8Weights.bind(w);
+    }
+
+    @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        Int8Weights.Packed q = Int8Weights.of(w);
+        if (q != null) {
+            if (x.numel() % q.k() != 0 || out.numel() != x.numel() / q.k() * q.n()) throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
+            Int8Weights.linear(f(x), q, bias == null ? null : f(bias), f(out), (int) (x.numel() / q.k()), pool);
+            return;
+        }
         PackedMatmul.Packed p = packedOf(w);
         int k = p.k(), n = p.n();
         int m = (int) (x.numel() / k);

@@ -137,12 +137,17 @@ public final class Gpt2Family {
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 LinearOp cAttn = lin.get(4 * l);
-                Tensor cw = cAttn.weight().tensor();
-                if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
-                else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
-                Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
-                Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
-                Linear qkv = new Linear(be.linearWeight(full), fullBias == null ? null : be.weight(fullBias));
+                Linear qkv;
+                if (cAttn.quantized()) {
+                    qkv = Weights.linear(be, cAttn, src, 3L * d, d);  // MatMulNBits / MatMulInteger c_attn: one quantized projection
+                } else {
+                    Tensor cw = cAttn.weight().tensor();
+                    if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
+                    else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
+                    Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
+                    Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
+                    qkv = new Linear(be.linearWeight(full), fullBias == null ? null : be.weight(fullBias));
+                }
                 Attention attn = Attention.fused(qkv, Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
                 Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2), src, s.inner, d), null, Weights.linear(be, lin.get(4 * l + 3), src, d, s.inner), s.act);
@@ -150,10 +155,11 @@ public final class Gpt2Family {
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f), layers,
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, wte.dim(0), d), 1f, s.heads, d / s.heads, s.positions, null);
-            return new DecoderModel(be, dec, describe(s, "onnx"), null);
+            return new DecoderModel(be, dec, describe(s, "onnx" + dev.cortado.model.QuantizedLinears.describe(lin)), null);
         }
     }
 
+    /** c_attn [d, 3d] (or transposed) cut into q, k, v linears. */
     private static Tensor transpose(Tensor t) {
         int r = (int) t.dim(0), c = (int) t.dim(1);
         float[] out = new float[r * c];

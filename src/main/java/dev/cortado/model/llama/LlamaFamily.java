@@ -243,7 +243,7 @@ public final class LlamaFamily {
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, vocab, d), 1f, s.kvHeads, s.headDim,
                     s.maxPositions, null);
-            return new DecoderModel(be, dec, describe(c, s, "onnx"), null);
+            return new DecoderModel(be, dec, describe(c, s, "onnx" + dev.cortado.model.QuantizedLinears.describe(lin)), null);
         }
     }
 
