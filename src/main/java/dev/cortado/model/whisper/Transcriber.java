@@ -3,7 +3,8 @@ package dev.cortado.model.whisper;
 import dev.cortado.CortadoException;
 import dev.cortado.audio.Audio;
 import dev.cortado.audio.LogMel;
-import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -27,8 +28,16 @@ import java.util.function.DoubleConsumer;
  * model's logits processors.
  */
 public final class Transcriber implements AutoCloseable {
-    /** Options of one transcription; null language = detect, null maxNewTokens = up to max_length. */
-    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
+    /**
+     * Options of one transcription; null language = detect, null maxNewTokens = up to max_length; temperature 0 =
+     * greedy (or beam search), above 0 = sampling at that temperature (transformers' do_sample with the model's
+     * generation_config.json otherwise).
+     */
+    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature) {
+        public Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
+            this(language, task, timestamps, beams, maxNewTokens, 0);
+        }
+
         public static Options defaults() {
             return new Options(null, "transcribe", false, 1, null);
         }
@@ -42,6 +51,7 @@ public final class Transcriber implements AutoCloseable {
     private final WhisperSettings settings;
     private final LogMel frontend;
     private final double frameSeconds;   // hop / sampling rate (0.01 s)
+    private Engine engine;               // null: windows run on the model directly, one at a time
 
     public Transcriber(WhisperModel model, Tokenizer tokenizer, WhisperSettings settings, LogMel frontend) {
         this.model = model;
@@ -89,9 +99,26 @@ public final class Transcriber implements AutoCloseable {
         }
     }
 
-    /** Closes the model (and its backend). */
+    /**
+     * Runs every window through a serving {@link Engine} over this model (owned: closed with the transcriber), so
+     * that concurrent {@link #transcribe} calls share its batches: encoder runs and decode steps of different audio
+     * in the same forward passes. Same tokens as the direct path. Without it, the transcriber is for one thread.
+     */
+    public Transcriber viaEngine(EngineOptions options) {
+        if (engine != null) throw new IllegalStateException("already on an engine");
+        engine = new Engine(model.seq2seq(), tokenizer, options, false);
+        return this;
+    }
+
+    /** The serving engine ({@link #viaEngine}), or null. */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Closes the engine (if any), then the model (and its backend). */
     @Override
     public void close() {
+        if (engine != null) engine.close();
         model.close();
     }
 
@@ -114,6 +141,8 @@ public final class Transcriber implements AutoCloseable {
         int window = model.config().framesPerWindow();
         boolean timestamps = o.timestamps() || longForm;
         if (o.beams() < 1) throw new CortadoException("--beams must be ≥ 1, got " + o.beams());
+        if (!(o.temperature() >= 0 && o.temperature() <= 2)) throw new CortadoException("temperature must be in [0, 2], got " + o.temperature());
+        if (o.temperature() > 0 && o.beams() > 1) throw new CortadoException("sampling (temperature > 0) with beams is not supported; use one of them");
         String task = o.task() == null ? "transcribe" : o.task();
         Integer lang = null;
         if (settings.multilingual()) {
@@ -129,7 +158,8 @@ public final class Transcriber implements AutoCloseable {
         if (!timestamps) prefix.add(settings.noTimestampsId());
         int[] prompt = prefix.stream().mapToInt(Integer::intValue).toArray();
         GenerationConfig cfg = settings.generation().encoderDecoder(true).numBeams(o.beams()).numReturnSequences(1)
-                .doSample(false).maxNewTokens(o.maxNewTokens());
+                .doSample(o.temperature() > 0).maxNewTokens(o.maxNewTokens());
+        if (o.temperature() > 0) cfg = cfg.temperature((float) o.temperature());
         if (o.maxNewTokens() == null) cfg = cfg.maxLength(Math.min(cfg.maxLength(), model.config().maxTargetPositions()));
         List<LogitsProcessor> rules = new ArrayList<>();
         rules.add(new WhisperProcessors.SuppressTokensAtBegin(settings.beginSuppressTokens()));
@@ -191,8 +221,7 @@ public final class Transcriber implements AutoCloseable {
 
     /** One window: encode, generate after the prompt, drop the final EOS. */
     private int[] decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules) {
-        Seq2Seq.Encoded enc = model.encodeFeatures(new float[][][] {window});
-        LanguageModel lm = withRules(model.bind(enc, cfg.numBeams()), rules);
+        LanguageModel lm = withRules(bind(window, cfg.numBeams()), rules);
         GenerationResult r = new Generator(lm, null, cfg).generateIds(new int[][] {prompt}).getFirst();
         int[] ids = r.ids();
         int n = ids.length;
@@ -202,15 +231,20 @@ public final class Transcriber implements AutoCloseable {
 
     /** Argmax of the first decoder step's logits over the language tokens (transformers' detect_language). */
     int detectLanguage(float[][] window) {
-        Seq2Seq.Encoded enc = model.encodeFeatures(new float[][][] {window});
         float[] logits;
-        try (DecoderSession s = model.bind(enc, 1).newSession(1)) {
+        try (DecoderSession s = bind(window, 1).newSession(1)) {
             logits = s.step(new int[][] {{settings.startId()}}, null)[0];
         }
         int best = -1;
         for (int id : settings.languages().values()) if (best < 0 || logits[id] > logits[best]) best = id;
         if (best < 0) throw new CortadoException("generation_config.json has no lang_to_id; pass --language");
         return best;
+    }
+
+    /** The decoder bound to one window's encoding: on the engine (encoded in its batches) or directly. */
+    private LanguageModel bind(float[][] window, int rows) {
+        if (engine != null) return engine.bind(model.source(window));
+        return model.bind(model.encodeFeatures(new float[][][] {window}), rows);
     }
 
     private String text(int[] toks) {
