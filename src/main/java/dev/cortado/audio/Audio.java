@@ -19,11 +19,22 @@ public record Audio(float[] samples, int sampleRate) {
 
     /** Reads an audio file (WAV: PCM 8/16/24/32-bit or IEEE float 32/64, any channels, any rate), mixed to mono. */
     public static Audio read(Path file) {
-        String name = file.getFileName().toString().toLowerCase();
-        if (name.endsWith(".flac") || name.endsWith(".mp3") || name.endsWith(".ogg") || name.endsWith(".m4a")) {
-            throw new CortadoException(file + ": " + name.substring(name.lastIndexOf('.') + 1).toUpperCase()
-                    + " is not supported; convert it to WAV, e.g. ffmpeg -i " + file.getFileName() + " -ar 16000 -ac 1 out.wav");
-        }
+        unsupported(file.toString(), file.getFileName().toString());
         return WavReader.read(file);
+    }
+
+    /** Audio from a file's bytes (an upload); {@code name} (its file name) appears in errors. */
+    public static Audio parse(byte[] bytes, String name) {
+        unsupported(name, name);
+        return WavReader.parse(bytes, name);
+    }
+
+    private static void unsupported(String what, String fileName) {
+        String name = fileName.toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".flac") || name.endsWith(".mp3") || name.endsWith(".ogg") || name.endsWith(".m4a")
+                || name.endsWith(".webm") || name.endsWith(".mp4") || name.endsWith(".mpga") || name.endsWith(".mpeg")) {
+            throw new CortadoException(what + ": " + name.substring(name.lastIndexOf('.') + 1).toUpperCase(java.util.Locale.ROOT)
+                    + " is not supported; convert it to WAV, e.g. ffmpeg -i " + fileName + " -ar 16000 -ac 1 out.wav");
+        }
     }
 }
