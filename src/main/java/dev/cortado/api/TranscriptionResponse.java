@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * A transcript in one of OpenAI's response formats: {@code json} {"text"}, {@code text} (plain), {@code verbose_json}
- * {"task","language","duration","text","segments":[{"id","seek","start","end","text","tokens","temperature"}]}
- * (language as Whisper's code, e.g. "en"; OpenAI's per-segment avg_logprob, compression_ratio and no_speech_prob are
- * not computed and left out), {@code srt} and {@code vtt} subtitles. Text is stripped of the leading space Whisper's
+ * {"task","language","duration","text","segments":[{"id","seek","start","end","text","tokens","temperature","avg_logprob",
+ * "compression_ratio"}]} (language as Whisper's code, e.g. "en"; avg_logprob and compression_ratio of the segment's
+ * 30 s window as transformers' temperature fallback computes them, the ratio over token bytes where OpenAI's is over
+ * the text; no_speech_prob is not computed and left out), {@code srt} and {@code vtt} subtitles. Text is stripped of the leading space Whisper's
  * tokens carry.
  */
 public record TranscriptionResponse(String contentType, byte[] body) {
@@ -44,7 +45,9 @@ public record TranscriptionResponse(String contentType, byte[] body) {
             g.put("end", round(s.end()));
             g.put("text", s.text());
             g.put("tokens", s.tokens());
-            g.put("temperature", r.temperature());
+            g.put("temperature", s.temperature());
+            if (!Double.isNaN(s.avgLogprob())) g.put("avg_logprob", s.avgLogprob());
+            if (!Double.isNaN(s.compressionRatio())) g.put("compression_ratio", s.compressionRatio());
             segs.add(g);
         }
         o.put("segments", segs);

@@ -123,6 +123,9 @@ class ServeAudioTest {
             assertArrayEquals(s.tokens(), toks, "segment " + i);
             assertEquals(Math.round(s.start() * 100) / 100.0, g.get("start").asDouble(), 1e-9);
             assertEquals(Math.round(s.end() * 100) / 100.0, g.get("end").asDouble(), 1e-9);
+            assertEquals(s.avgLogprob(), g.get("avg_logprob").asDouble(), 1e-5, "segment " + i);
+            assertEquals(s.compressionRatio(), g.get("compression_ratio").asDouble(), 1e-12, "segment " + i);
+            assertEquals(0.0, g.get("temperature").asDouble());
         }
     }
 

@@ -31,11 +31,20 @@ public final class Transcriber implements AutoCloseable {
     /**
      * Options of one transcription; null language = detect, null maxNewTokens = up to max_length; temperature 0 =
      * greedy (or beam search), above 0 = sampling at that temperature (transformers' do_sample with the model's
-     * generation_config.json otherwise).
+     * generation_config.json otherwise); {@code fallback} (null: none) replaces {@code temperature} with a schedule.
      */
-    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature) {
+    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature,
+                          Fallback fallback) {
         public Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
-            this(language, task, timestamps, beams, maxNewTokens, 0);
+            this(language, task, timestamps, beams, maxNewTokens, 0, null);
+        }
+
+        public Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature) {
+            this(language, task, timestamps, beams, maxNewTokens, temperature, null);
+        }
+
+        public Options withFallback(Fallback f) {
+            return new Options(language, task, timestamps, beams, maxNewTokens, temperature, f);
         }
 
         public static Options defaults() {
@@ -171,15 +180,16 @@ public final class Transcriber implements AutoCloseable {
         int seek = 0;
         while (seek < maxFrames) {
             int num = Math.min(maxFrames - seek, window);
-            int[] generated = decode(slice(features, seek, num), prompt, cfg, rules);
+            Attempt at = decode(slice(features, seek, num), prompt, cfg, rules, o.fallback());
+            int[] generated = at.tokens();
             double offset = seek * TIME_PRECISION / INPUT_STRIDE;
             if (!timestamps) {
-                segments.add(new Transcript.Segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
+                segments.add(at.segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
                         text(generated), generated));
                 for (int t : generated) all.add(t);
                 break;
             }
-            seek += cut(generated, offset, num, segments, all);
+            seek += cut(at, offset, num, segments, all);
             if (progress != null) progress.accept(Math.min(1.0, seek / (double) maxFrames));
         }
         int[] tokens = all.stream().mapToInt(Integer::intValue).toArray();
@@ -189,7 +199,8 @@ public final class Transcriber implements AutoCloseable {
     }
 
     /** transformers' _retrieve_segment: adds segments, returns how many frames to advance. */
-    private int cut(int[] seq, double offset, int numFrames, List<Transcript.Segment> out, List<Integer> all) {
+    private int cut(Attempt at, double offset, int numFrames, List<Transcript.Segment> out, List<Integer> all) {
+        int[] seq = at.tokens();
         int begin = settings.timestampBegin(), n = seq.length;
         boolean singleEnding = n >= 2 && seq[n - 2] < begin && seq[n - 1] >= begin;   // HF: last two == [text, timestamp]
         List<Integer> slices = new ArrayList<>();
@@ -204,7 +215,7 @@ public final class Transcriber implements AutoCloseable {
                 boolean lastSlice = i == slices.size() - 1;
                 int[] toks = Arrays.copyOfRange(seq, last, cur);
                 int endIdx = !lastSlice || singleEnding ? toks.length - 1 : toks.length - 2;
-                out.add(new Transcript.Segment(offset + (toks[0] - begin) * TIME_PRECISION, offset + (toks[endIdx] - begin) * TIME_PRECISION,
+                out.add(at.segment(offset + (toks[0] - begin) * TIME_PRECISION, offset + (toks[endIdx] - begin) * TIME_PRECISION,
                         text(toks), toks));
                 last = cur;
             }
@@ -215,18 +226,42 @@ public final class Transcriber implements AutoCloseable {
         int lastTs = -1;
         for (int t : seq) if (t >= begin) lastTs = t;
         if (lastTs >= 0 && lastTs != begin) lastPos = lastTs - begin;
-        out.add(new Transcript.Segment(offset, offset + lastPos * TIME_PRECISION, text(seq), seq));
+        out.add(at.segment(offset, offset + lastPos * TIME_PRECISION, text(seq), seq));
         return numFrames;
     }
 
-    /** One window: encode, generate after the prompt, drop the final EOS. */
-    private int[] decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules) {
-        LanguageModel lm = withRules(bind(window, cfg.numBeams()), rules);
-        GenerationResult r = new Generator(lm, null, cfg).generateIds(new int[][] {prompt}).getFirst();
+    /** One window's kept decoding attempt: tokens without the final EOS, and transformers' fallback measures. */
+    record Attempt(int[] tokens, double temperature, double avgLogprob, double compressionRatio) {
+        Transcript.Segment segment(double start, double end, String text, int[] toks) {
+            return new Transcript.Segment(start, end, text, toks, temperature, avgLogprob, compressionRatio);
+        }
+    }
+
+    /** One window: without a fallback, one attempt at the options' temperature; with one, its schedule (transformers' generate_with_fallback). */
+    private Attempt decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules, Fallback fallback) {
+        if (fallback == null) return attempt(window, prompt, cfg, rules, cfg.sampling() ? cfg.temperature() : 0);
+        Attempt a = null;
+        for (double t : fallback.temperatures()) {
+            a = attempt(window, prompt, cfg, rules, t);
+            if (!fallback.needed(a.compressionRatio(), a.avgLogprob())) break;
+        }
+        return a;
+    }
+
+    /** Encode, generate after the prompt at temperature t (0: greedy or beams; above: sampling, one beam), measure, drop the final EOS. */
+    private Attempt attempt(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules, double t) {
+        GenerationConfig c = t > 0 ? cfg.doSample(true).temperature((float) t).numBeams(1) : cfg.doSample(false);
+        List<LogitsProcessor> chain = new ArrayList<>(rules);
+        Fallback.ScoreRecorder recorder = c.numBeams() == 1 ? new Fallback.ScoreRecorder() : null;
+        if (recorder != null) chain.add(recorder);
+        LanguageModel lm = withRules(bind(window, c.numBeams()), chain);
+        GenerationResult r = new Generator(lm, null, c).generateIds(new int[][] {prompt}).getFirst();
         int[] ids = r.ids();
+        double avg = ids.length == 0 ? 0 : recorder != null ? recorder.average(ids[ids.length - 1]) : r.score();
+        double ratio = Fallback.compressionRatio(ids, model.vocabSize());
         int n = ids.length;
         while (n > 0 && ids[n - 1] == settings.eosId()) n--;
-        return Arrays.copyOf(ids, n);
+        return new Attempt(Arrays.copyOf(ids, n), t, avg, ratio);
     }
 
     /** Argmax of the first decoder step's logits over the language tokens (transformers' detect_language). */
