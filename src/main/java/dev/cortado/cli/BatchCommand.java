@@ -11,6 +11,7 @@ import dev.cortado.engine.Pooling;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.model.whisper.Transcriber;
 import dev.cortado.registry.Families;
+import dev.cortado.registry.GgufModels;
 import dev.cortado.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -83,6 +84,7 @@ public final class BatchCommand implements Callable<Integer> {
     /** As {@link #open(Path, dev.cortado.device.Device, dev.cortado.tensor.DType, EngineOptions)} under {@code name} (null: the folder's). */
     static ServedModel open(Path m, String name, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         Path abs = m.toAbsolutePath().normalize();
+        if (name == null && GgufModels.is(abs)) name = abs.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
         if (name == null) name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
         switch (Models.kind(m)) {
             case ENCODER -> {
@@ -104,14 +106,14 @@ public final class BatchCommand implements Callable<Integer> {
             }
             default -> {
                 var tok = ModelFiles.tokenizer(m, null);
-                Path tc = ModelFiles.sideFile(m, "tokenizer_config.json");
+                TokenizerConfig tc = ModelFiles.tokenizerConfig(m);
                 LanguageModel lm = Models.openDecoder(m, dev, dt, Families.Engine.CORTADO);
                 if (!(lm instanceof DecoderModel dm)) {
                     lm.close();
                     throw new CortadoException(m + " is not run by Cortado's engine, which batch needs");
                 }
                 try {
-                    return ServedModel.decoder(name, dm, tok, tc == null ? null : TokenizerConfig.load(tc),
+                    return ServedModel.decoder(name, dm, tok, tc,
                             ModelFiles.generationConfig(m), options);
                 } catch (RuntimeException e) {
                     dm.close();

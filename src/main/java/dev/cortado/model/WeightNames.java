@@ -4,25 +4,74 @@ import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.layers.Linear;
 import dev.cortado.layers.Norm;
+import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
 import java.util.Map;
 
 /**
  * Named-weight access with Hugging Face parameter names, filled from safetensors or from a traced ONNX graph.
  * Linear weights are [out, in] (PyTorch) unless listed in {@code inOut} (ONNX MatMul layout [in, out]). Every
- * accessor checks dtype and shape against the dimensions the family expects ({@link TensorCheck}).
+ * accessor checks dtype and shape against the dimensions the family expects ({@link TensorCheck}). Linear weights may
+ * also be held quantized ({@link #quantized}, from GGUF): {@link #linearWeight} binds those with
+ * {@link Backend#quantizedWeight}.
  */
-public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
+public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source,
+                          Map<String, QuantizedMatrix> quantized) {
 
     public WeightNames(Backend be, Map<String, Tensor> tensors, String source) {
         this(be, tensors, java.util.Set.of(), source);
     }
 
+    public WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
+        this(be, tensors, inOut, source, Map.of());
+    }
+
+    /**
+     * Float weights plus linear weights held quantized ([out, in], e.g. from GGUF), bound through
+     * {@link Backend#quantizedWeight}.
+     */
+    public static WeightNames withQuantized(Backend be, Map<String, Tensor> tensors, Map<String, QuantizedMatrix> quantized, String source) {
+        return new WeightNames(be, tensors, java.util.Set.of(), source, quantized);
+    }
+
+    /** Whether {@code name} is present, as a float or a quantized weight. */
+    public boolean has(String name) {
+        return tensors.containsKey(name) || quantized.containsKey(name);
+    }
+
     /** A matrix of {@code out × in} bound as a backend Linear weight [in, out]. */
     public Tensor linearWeight(String name, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in));
         Tensor t = need(name);
         if (inOut.contains(name)) return be.linearWeight(TensorCheck.shape(source, name, t, in, out));
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
+    }
+
+    /**
+     * Rows [from, to) of the {@code out × in} linear weight {@code name} (a fused projection such as GPT-2's c_attn,
+     * cut once at load), bound as a backend Linear weight; works for [out, in], [in, out] and quantized storage.
+     */
+    public Tensor linearWeightRows(String name, int from, int to, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) {
+            quantizedShape(name, q, out, in);
+            long rowBytes = (long) q.cols() * q.bits() / 8, rowScales = q.blocksPerRow() * 4L;
+            return be.quantizedWeight(new QuantizedMatrix(to - from, q.cols(), q.bits(), q.blockSize(),
+                    q.values().asSlice(from * rowBytes, (to - from) * rowBytes), q.scales().asSlice(from * rowScales, (to - from) * rowScales),
+                    q.offsets() == null ? null : q.offsets().asSlice(from * rowScales, (to - from) * rowScales)));
+        }
+        Tensor t = need(name);
+        if (inOut.contains(name)) return be.linearWeight(Slicing.columns(TensorCheck.shape(source, name, t, in, out), from, to));
+        return be.weightTransposed(Slicing.rows(TensorCheck.shape(source, name, t, out, in), from, to));
+    }
+
+    private QuantizedMatrix quantizedShape(String name, QuantizedMatrix q, long out, long in) {
+        if ((out >= 0 && q.rows() != out) || (in >= 0 && q.cols() != in)) {
+            throw new CortadoException(source + ": tensor '" + name + "' has shape [" + q.rows() + ", " + q.cols() + "], expected ["
+                    + (out < 0 ? "*" : out) + ", " + (in < 0 ? "*" : in) + "]");
+        }
+        return q;
     }
 
     public Tensor need(String name) {

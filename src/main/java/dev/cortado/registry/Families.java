@@ -34,10 +34,14 @@ public final class Families {
 
     /**
      * A decoder-only model. {@code path}: a folder (model.safetensors preferred for Cortado's engine, else
-     * model.onnx / onnx/model.onnx / decoder_model_merged.onnx) or an .onnx file.
+     * model.onnx / onnx/model.onnx / decoder_model_merged.onnx), an .onnx file or a .gguf file.
      */
     public static LanguageModel openDecoder(Path path, Backend be, Engine engine) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
+        if (GgufModels.is(path)) {
+            if (engine == Engine.ORT) throw new CortadoException("--engine ort needs an ONNX file; a GGUF file runs on Cortado's engine (--engine cortado)");
+            return GgufModels.open(path, be);
+        }
         ModelConfig c = ModelConfig.find(path);
         ConfigCheck k = new ConfigCheck(c);
         int context = c.has("max_position_embeddings") ? k.size("max_position_embeddings", ConfigCheck.MAX_POSITIONS)

@@ -16,6 +16,7 @@ import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.registry.Families;
+import dev.cortado.registry.GgufModels;
 import dev.cortado.registry.ModelKind;
 import dev.cortado.tensor.DType;
 import dev.cortado.tokenizer.Tokenizer;
@@ -24,7 +25,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The Java entry point: open a model folder (HF config.json + safetensors, or an Optimum ONNX export) and use it.
+ * The Java entry point: open a model folder (HF config.json + safetensors, or an Optimum ONNX export) or a GGUF file
+ * and use it.
  *
  * <pre>{@code
  * try (Cortado rt = Cortado.open(Path.of("models/cortado-en-de"))) {
@@ -81,6 +83,11 @@ public final class Cortado implements AutoCloseable {
         device.requireDriver();
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        if (GgufModels.is(model)) {
+            // a single-file GGUF: weights, config, tokenizer and chat template are all in its metadata
+            return new Cortado(model, GgufModels.tokenizer(model), Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO),
+                    null, null, options);
+        }
         Path tokFile = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokFile) && dir.getParent() != null) tokFile = dir.getParent().resolve("tokenizer.json");
         boolean hasConfig = Files.isRegularFile(dir.resolve("config.json"))
@@ -108,6 +115,7 @@ public final class Cortado implements AutoCloseable {
 
     /** The model's generation_config.json (or transformers' defaults). */
     public GenerationConfig generationConfig() {
+        if (GgufModels.is(dir)) return GgufModels.generationConfig(dir);
         Path g = dir.resolve("generation_config.json");
         return Files.isRegularFile(g) ? GenerationConfig.fromFile(g) : GenerationConfig.defaults();
     }
