@@ -48,6 +48,7 @@ public record TranscriptionResponse(String contentType, byte[] body) {
             g.put("temperature", s.temperature());
             if (!Double.isNaN(s.avgLogprob())) g.put("avg_logprob", s.avgLogprob());
             if (!Double.isNaN(s.compressionRatio())) g.put("compression_ratio", s.compressionRatio());
+            if (!Double.isNaN(s.noSpeechProb())) g.put("no_speech_prob", s.noSpeechProb());
             segs.add(g);
         }
         o.put("segments", segs);

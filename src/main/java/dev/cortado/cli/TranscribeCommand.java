@@ -39,7 +39,8 @@ public final class TranscribeCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", description = "maximum tokens per 30 s window (default: up to max_length)") Integer maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (or beam search); above 0 samples") double temperature;
     @Option(names = "--fallback", description = "temperature fallback as transformers: each 30 s window is decoded again at "
-            + "0.2, 0.4, ... 1.0 while its compression ratio is > 1.35 or its average log-probability < -1.0") boolean fallback;
+            + "0.2, 0.4, ... 1.0 while its compression ratio is > 1.35 or its average log-probability < -1.0; a window "
+            + "with log-probability < -1.0 and no-speech probability > 0.6 is skipped as silence") boolean fallback;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16, f16") String dtype;
     @Option(names = "--json", description = "print {\"file\",\"text\",\"language\",\"segments\":[{\"start\",\"end\",\"text\"}]} per file") boolean json;

@@ -12,9 +12,15 @@ import java.util.zip.Deflater;
  * log-probability below its threshold, the window is decoded again at the next temperature (sampling, one beam); the
  * last attempt is kept when none passes. A null threshold is not checked. The numbers are transformers':
  * {@link #compressionRatio} over the attempt's tokens (EOS kept) and {@link ScoreRecorder}'s average over the processed
- * scores of the chosen tokens (beam search: its sequence score). No-speech detection is not implemented.
+ * scores of the chosen tokens (beam search: its sequence score). With a no-speech threshold (and a log-prob one), a
+ * window whose no-speech probability (WhisperNoSpeechDetection: softmax of the logits after {@code <|startoftranscript|>}
+ * at {@code no_timestamps_token_id - 1}) is above it while its log-probability is below is skipped.
  */
-public record Fallback(double[] temperatures, Double compressionRatioThreshold, Double logprobThreshold) {
+public record Fallback(double[] temperatures, Double compressionRatioThreshold, Double logprobThreshold, Double noSpeechThreshold) {
+    public Fallback(double[] temperatures, Double compressionRatioThreshold, Double logprobThreshold) {
+        this(temperatures, compressionRatioThreshold, logprobThreshold, null);
+    }
+
     public Fallback {
         if (temperatures == null || temperatures.length == 0) throw new CortadoException("the temperature schedule is empty");
         temperatures = temperatures.clone();
@@ -22,9 +28,20 @@ public record Fallback(double[] temperatures, Double compressionRatioThreshold, 
             if (!(t >= 0 && t <= 2)) throw new CortadoException("fallback temperatures must be in [0, 2], got " + t);
     }
 
-    /** The schedule transformers' documentation suggests: 0.0, 0.2, …, 1.0; compression ratio 1.35; log-prob -1.0. */
+    /**
+     * The schedule transformers' documentation suggests: 0.0, 0.2, …, 1.0; compression ratio 1.35; log-prob -1.0;
+     * no-speech 0.6.
+     */
     public static Fallback defaults() {
-        return new Fallback(new double[] {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}, 1.35, -1.0);
+        return new Fallback(new double[] {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}, 1.35, -1.0, 0.6);
+    }
+
+    /**
+     * Whether an attempt's window is silence to skip (no segment, the next window starts after it): transformers'
+     * should_skip, a log-probability below its threshold while the no-speech probability is above its own.
+     */
+    public boolean skip(double avgLogprob, double noSpeechProb) {
+        return noSpeechThreshold != null && logprobThreshold != null && avgLogprob < logprobThreshold && noSpeechProb > noSpeechThreshold;
     }
 
     @Override
@@ -32,7 +49,7 @@ public record Fallback(double[] temperatures, Double compressionRatioThreshold, 
         return temperatures.clone();
     }
 
-    /** Whether an attempt with these numbers is decoded again at the next temperature (transformers' _need_fallback). */
+    /** Whether an attempt with these numbers is decoded again at the next temperature (transformers' _need_fallback, unless {@link #skip}). */
     public boolean needed(double compressionRatio, double avgLogprob) {
         return compressionRatioThreshold != null && compressionRatio > compressionRatioThreshold
                 || logprobThreshold != null && avgLogprob < logprobThreshold;

@@ -182,6 +182,12 @@ public final class Transcriber implements AutoCloseable {
             int num = Math.min(maxFrames - seek, window);
             Attempt at = decode(slice(features, seek, num), prompt, cfg, rules, o.fallback());
             int[] generated = at.tokens();
+            if (at.skipped()) {   // transformers' should_skip: silence, no segment; the next window starts after this one
+                seek += num;
+                if (progress != null) progress.accept(Math.min(1.0, seek / (double) maxFrames));
+                if (!timestamps) break;
+                continue;
+            }
             double offset = seek * TIME_PRECISION / INPUT_STRIDE;
             if (!timestamps) {
                 segments.add(at.segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
@@ -231,18 +237,24 @@ public final class Transcriber implements AutoCloseable {
     }
 
     /** One window's kept decoding attempt: tokens without the final EOS, and transformers' fallback measures. */
-    record Attempt(int[] tokens, double temperature, double avgLogprob, double compressionRatio) {
+    record Attempt(int[] tokens, double temperature, double avgLogprob, double compressionRatio, double noSpeechProb, boolean skipped) {
         Transcript.Segment segment(double start, double end, String text, int[] toks) {
-            return new Transcript.Segment(start, end, text, toks, temperature, avgLogprob, compressionRatio);
+            return new Transcript.Segment(start, end, text, toks, temperature, avgLogprob, compressionRatio, noSpeechProb);
+        }
+
+        Attempt noSpeech(double p, boolean skip) {
+            return new Attempt(skip ? new int[0] : tokens, temperature, avgLogprob, compressionRatio, p, skip);
         }
     }
 
     /** One window: without a fallback, one attempt at the options' temperature; with one, its schedule (transformers' generate_with_fallback). */
     private Attempt decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules, Fallback fallback) {
         if (fallback == null) return attempt(window, prompt, cfg, rules, cfg.sampling() ? cfg.temperature() : 0);
+        double noSpeech = fallback.noSpeechThreshold() == null ? Double.NaN : noSpeechProb(window);
         Attempt a = null;
         for (double t : fallback.temperatures()) {
-            a = attempt(window, prompt, cfg, rules, t);
+            a = attempt(window, prompt, cfg, rules, t).noSpeech(noSpeech, false);
+            if (fallback.skip(a.avgLogprob(), noSpeech)) return a.noSpeech(noSpeech, true);
             if (!fallback.needed(a.compressionRatio(), a.avgLogprob())) break;
         }
         return a;
@@ -261,19 +273,32 @@ public final class Transcriber implements AutoCloseable {
         double ratio = Fallback.compressionRatio(ids, model.vocabSize());
         int n = ids.length;
         while (n > 0 && ids[n - 1] == settings.eosId()) n--;
-        return new Attempt(Arrays.copyOf(ids, n), t, avg, ratio);
+        return new Attempt(Arrays.copyOf(ids, n), t, avg, ratio, Double.NaN, false);
     }
 
     /** Argmax of the first decoder step's logits over the language tokens (transformers' detect_language). */
     int detectLanguage(float[][] window) {
-        float[] logits;
-        try (DecoderSession s = bind(window, 1).newSession(1)) {
-            logits = s.step(new int[][] {{settings.startId()}}, null)[0];
-        }
+        float[] logits = sotLogits(window);
         int best = -1;
         for (int id : settings.languages().values()) if (best < 0 || logits[id] > logits[best]) best = id;
         if (best < 0) throw new CortadoException("generation_config.json has no lang_to_id; pass --language");
         return best;
+    }
+
+    /** The decoder's logits after {@code <|startoftranscript|>} alone on one window. */
+    private float[] sotLogits(float[][] window) {
+        try (DecoderSession s = bind(window, 1).newSession(1)) {
+            return s.step(new int[][] {{settings.startId()}}, null)[0];
+        }
+    }
+
+    /** transformers' WhisperNoSpeechDetection: softmax of the logits after start-of-transcript at no_timestamps - 1. */
+    double noSpeechProb(float[][] window) {
+        float[] logits = sotLogits(window);
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float v : logits) max = Math.max(max, v);
+        for (float v : logits) sum += Math.exp(v - max);
+        return Math.exp(logits[settings.noTimestampsId() - 1] - max) / sum;
     }
 
     /** The decoder bound to one window's encoding: on the engine (encoded in its batches) or directly. */

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * the compression ratio and average log-probability that transformers' _need_fallback compares with its thresholds
  * are computed alike (ratio exactly, log-probability within 1e-4); with thresholds the attempt meets, the greedy
  * tokens are kept (as transformers' own fallback loop keeps them); with a log-prob threshold just above the attempt's,
- * the window is decoded again at a higher temperature (sampled tokens are not compared: seeds differ).
+ * the window is decoded again at a higher temperature (sampled tokens are not compared: seeds differ). The no-speech
+ * probability matches WhisperNoSpeechDetection's (relative 1e-3), and with both thresholds saying "silence" the window
+ * is skipped, as transformers' loop skips it (no tokens).
  */
 class WhisperFallbackTest {
     @Test
@@ -54,6 +56,15 @@ class WhisperFallbackTest {
                 Transcript fails = tr.transcribe(WhisperFixtureTest.caseAudio(c), o.withFallback(new Fallback(schedule, ratio + 1e-3, avg + 1e-3)));
                 double t = fails.segments().getFirst().temperature();
                 assertTrue(t >= schedule[1], name + ": decoded again at a higher temperature, kept " + t);
+
+                double p = c.get("no_speech_prob").asDouble();
+                Transcript measured = tr.transcribe(WhisperFixtureTest.caseAudio(c), o.withFallback(new Fallback(schedule, ratio + 1e-3, avg - 1e-3, 0.5)));
+                double got = measured.segments().getFirst().noSpeechProb();
+                assertEquals(p, got, p * 1e-3, name + ": no-speech probability");
+                assertArrayEquals(kept, measured.tokens(), name + ": not silent (0.5 threshold), greedy kept");
+                Transcript skipped = tr.transcribe(WhisperFixtureTest.caseAudio(c), o.withFallback(new Fallback(schedule, ratio + 1e-3, avg + 1e-3, p * 0.999)));
+                assertArrayEquals(Fixtures.ints(c.get("skipped_tokens")), skipped.tokens(), name + ": transformers skips the window");
+                assertEquals(0, skipped.segments().size(), name);
                 checked++;
             }
             assertEquals(4, checked);
