@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code cortado transcribe}: speech → text with a Whisper model (HF safetensors folder). */
 @Command(name = "transcribe", mixinStandardHelpOptions = true,
-        description = "Speech to text with a Whisper model: WAV files (any rate, mono or stereo) in, text or JSON out.")
+        description = "Speech to text with a Whisper model: WAV or FLAC files (any rate, mono or stereo) in, text or JSON out.")
 public final class TranscribeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -44,7 +44,7 @@ public final class TranscribeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16, f16") String dtype;
     @Option(names = "--json", description = "print {\"file\",\"text\",\"language\",\"segments\":[{\"start\",\"end\",\"text\"}]} per file") boolean json;
-    @Parameters(arity = "1..*", paramLabel = "AUDIO", description = "WAV files") List<Path> audio;
+    @Parameters(arity = "1..*", paramLabel = "AUDIO", description = "WAV or FLAC files") List<Path> audio;
 
     @Override
     public Integer call() {
