@@ -9,6 +9,7 @@ import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EngineOptions;
 import dev.cortado.engine.Pooling;
 import dev.cortado.generate.LanguageModel;
+import dev.cortado.model.whisper.Transcriber;
 import dev.cortado.registry.Families;
 import dev.cortado.registry.GgufModels;
 import dev.cortado.tokenizer.TokenizerConfig;
@@ -128,6 +129,15 @@ public final class BatchCommand implements Callable<Integer> {
             case ENCODER -> {
                 if (dev.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use --device cpu");
                 return ServedModel.embedding(name, Models.openEmbedder(m, null, null, Pooling.MEAN, true));
+            }
+            case SPEECH -> {
+                var t = Transcriber.open(m, dev, null);
+                try {
+                    return ServedModel.speech(name, t.viaEngine(options));
+                } catch (RuntimeException e) {
+                    t.close();
+                    throw e;
+                }
             }
             case SEQ2SEQ -> {
                 return ServedModel.seq2seq(name, Cortado.open(m, dev, options), ModelFiles.tokenizer(m, null),

@@ -92,8 +92,8 @@ final class EngineSession implements DecoderSession {
 
     final long order;
     final Engine.RequestContext ctx;
-    /** Seq2seq: the source token ids, and the blocks holding every layer's cross-attention K/V (null until encoded). */
-    final int[] source;
+    /** Seq2seq: the source, and the blocks holding every layer's cross-attention K/V (null until encoded). */
+    final Source source;
     int[] crossTable;
     private final Scheduler scheduler;
     private final KvPool pool;
@@ -104,7 +104,7 @@ final class EngineSession implements DecoderSession {
     private boolean closed;
 
     EngineSession(long order, Engine.RequestContext ctx, Scheduler scheduler, KvPool pool, int rows, int maxPositions,
-                  int[] source) {
+                  Source source) {
         this.order = order;
         this.ctx = ctx;
         this.source = source;
@@ -113,7 +113,7 @@ final class EngineSession implements DecoderSession {
         this.maxPositions = maxPositions;
         int blocks = (maxPositions + KvPool.BLOCK - 1) / KvPool.BLOCK;
         this.rows = new Row[rows];
-        long base = source == null ? 0 : new KvPool.BlockKey(0x5EC2_5EC2L, source).next();
+        long base = source == null ? 0 : source.base;
         for (int r = 0; r < rows; r++) {
             this.rows[r] = new Row(blocks);
             this.rows[r].base = this.rows[r].nextHash = base;

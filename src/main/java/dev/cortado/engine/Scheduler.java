@@ -145,7 +145,7 @@ final class Scheduler implements Runnable {
             if (s.source == null || s.crossTable != null || preempted.contains(s)) continue;
             if (encodeBudget <= 0) break;
             if (!encode(s, live, preempted)) continue;
-            encodeBudget -= s.source.length;
+            encodeBudget -= s.source.length();
             progress = true;
         }
         // 1. plan one ragged pass: every row with one token left (decode), then prompt chunks (prefill) from what
@@ -285,7 +285,7 @@ final class Scheduler implements Runnable {
 
     /** Runs the encoder on a session's source and writes every layer's cross K/V into fresh blocks. */
     private boolean encode(EngineSession s, List<EngineSession> live, Set<EngineSession> preempted) {
-        int len = s.source.length;
+        int len = s.source.length();
         int[] table = new int[(len + KvPool.BLOCK - 1) / KvPool.BLOCK];
         java.util.Arrays.fill(table, -1);
         for (int b = 0; b < table.length; b++) {
@@ -298,13 +298,20 @@ final class Scheduler implements Runnable {
         boolean[][] valid = new boolean[1][len];
         java.util.Arrays.fill(valid[0], true);
         int[][] tables = {table};
+        boolean written = false;
         try (Backend.Scope scope = backend.scope()) {
-            Tensor hidden = encoder.forward(backend, new int[][] {s.source}, null, valid);
+            Tensor hidden = s.source.ids != null ? encoder.forward(backend, new int[][] {s.source.ids}, null, valid)
+                    : s.source.encode.apply(backend);
+            if (hidden.dim(0) != 1 || hidden.dim(1) != len)
+                throw new IllegalStateException("encoded source has shape " + java.util.Arrays.toString(hidden.shape()) + ", expected [1, " + len + ", d]");
             for (int l = 0; l < decoder.layers().size(); l++) {
                 Attention a = decoder.layers().get(l).crossAttention();
                 backend.writeKv(a.k().forward(backend, hidden), pool.keys(l, tables), 0);
                 backend.writeKv(a.v().forward(backend, hidden), pool.values(l, tables), 0);
             }
+            written = true;
+        } finally {
+            if (!written) for (int id : table) pool.release(id);   // a failing encoder fails the request, not the pool
         }
         s.crossTable = table;
         encodedTokens.addAndGet(len);
@@ -318,10 +325,10 @@ final class Scheduler implements Runnable {
         int[][] tables = new int[n][];
         for (int i = 0; i < n; i++) {
             tables[i] = owners.get(i).crossTable;
-            longest = Math.max(longest, owners.get(i).source.length);
+            longest = Math.max(longest, owners.get(i).source.length());
         }
         boolean[][] valid = new boolean[n][longest];
-        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, owners.get(i).source.length, true);
+        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, owners.get(i).source.length(), true);
         AttentionMask mask = new AttentionMask(valid, false, 0);
         List<DecoderLayer.Cross> out = new ArrayList<>();
         for (int l = 0; l < decoder.layers().size(); l++)
