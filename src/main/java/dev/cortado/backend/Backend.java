@@ -28,6 +28,15 @@ public interface Backend extends AutoCloseable {
         return weightTransposed(q.dequantize());
     }
 
+    /**
+     * The vocabulary projection (lm_head, proj_out), given [in, out] ({@code inOut}) or [out, in]: bound like
+     * {@link #linearWeight} / {@link #weightTransposed}, except that a backend quantizing weights at load keeps it
+     * 16-bit unless told to quantize everything ({@code --quantize-all}).
+     */
+    default Tensor headWeight(Tensor host, boolean inOut) {
+        return inOut ? linearWeight(host) : weightTransposed(host);
+    }
+
     /** A Linear weight given [in, out] (ONNX MatMul / GPT-2 Conv1D layout); the backend may pack it (opaque). */
     default Tensor linearWeight(Tensor hostInOut) {
         return weight(hostInOut);

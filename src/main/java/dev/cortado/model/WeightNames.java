@@ -25,6 +25,13 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
     }
 
+    /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
+    public Tensor headWeight(String name, long out, long in) {
+        Tensor t = need(name);
+        if (inOut.contains(name)) return be.headWeight(TensorCheck.shape(source, name, t, in, out), true);
+        return be.headWeight(TensorCheck.shape(source, name, t, out, in), false);
+    }
+
     public Tensor need(String name) {
         Tensor t = tensors.get(name);
         if (t == null) throw new CortadoException(source + " has no tensor '" + name + "'");
