@@ -44,13 +44,14 @@ public final class BatchCommand implements Callable<Integer> {
     int maxConcurrent;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU), f16 (CUDA)") String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
 
     @Override
     public Integer call() throws IOException {
         if (maxConcurrent < 1) throw new CortadoException("--max-concurrent must be ≥ 1, got " + maxConcurrent);
         if (!Files.isRegularFile(input)) throw new CortadoException("input file not found: " + input);
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
-        dev.cortado.device.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         EngineOptions options = EngineOptions.defaults();
         if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));
