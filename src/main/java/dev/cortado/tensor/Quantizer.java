@@ -82,9 +82,10 @@ public final class Quantizer {
                     }
                     boolean sym = es < ea;
                     int[] q = sym ? qs : qa;
-                    for (int i = 0; i < bs; i += 2) {
+                    for (int i = 0; i < bs; i++) { // nibble by nibble: an odd block size splits a byte between blocks
                         long c = (long) r * cols + b * bs + i;
-                        values.set(ValueLayout.JAVA_BYTE, c >> 1, (byte) (q[i] | q[i + 1] << 4));
+                        byte old = values.get(ValueLayout.JAVA_BYTE, c >> 1);
+                        values.set(ValueLayout.JAVA_BYTE, c >> 1, (byte) ((c & 1) == 0 ? (old & 0xf0) | q[i] : (old & 0x0f) | q[i] << 4));
                     }
                     scales.set(Tensor.F32_LE, si, sym ? ds : sa);
                     offsets.set(Tensor.F32_LE, si, sym ? -8f * ds : min);
