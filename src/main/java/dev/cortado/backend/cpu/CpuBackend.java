@@ -143,7 +143,24 @@ public final class CpuBackend implements Backend {
                 else d.setAtIndex(Tensor.I16_LE, i, PackedWeight.toBf16(v));
             }
         }
+        release(host);
         return t;
+    }
+
+    /**
+     * Drops the resident pages of a memory-mapped source once its packed copy exists (the mapping itself is closed by
+     * the loader), so that a load never holds the file and the packed weights in RAM at once: peak RSS ≈ packed bytes.
+     * The pages stay in the page cache; a later read (a tied table packed twice) faults them back in.
+     */
+    private static void release(Tensor host) {
+        MemorySegment d = host.data();
+        if (d.isNative() && d.isMapped()) {
+            try {
+                d.unload();
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                // best effort: only the peak RSS is affected
+            }
+        }
     }
 
     @Override
@@ -163,7 +180,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor quantizedWeight(QuantizedMatrix q) {
-        return register(PackedWeight.pack(q, arena));
+        Tensor t = register(PackedWeight.pack(q, arena));
+        for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {
+            if (m != null) release(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
+        }
+        return t;
     }
 
     /**
@@ -172,16 +193,20 @@ public final class CpuBackend implements Backend {
      */
     private Tensor packLinear(Tensor host, boolean transposed, boolean head) {
         if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
+        Tensor t;
         if (quantization.enabled() && (!head || quantization.all())) {
             try (Arena tmp = Arena.ofConfined()) {
-                return register(PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena));
+                t = register(PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena));
             }
+        } else {
+            DType target = switch (host.dtype()) {
+                case BF16, F16 -> host.dtype();
+                default -> quantization.enabled() ? DType.BF16 : linearDtype;
+            };
+            t = register(PackedWeight.pack(host, transposed, target, arena));
         }
-        DType target = switch (host.dtype()) {
-            case BF16, F16 -> host.dtype();
-            default -> quantization.enabled() ? DType.BF16 : linearDtype;
-        };
-        return register(PackedWeight.pack(host, transposed, target, arena));
+        release(host);
+        return t;
     }
 
     /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */

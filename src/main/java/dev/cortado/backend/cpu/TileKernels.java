@@ -15,6 +15,7 @@ final class TileKernels {
     static final int L = F.length();
     static final int NR = 2 * L;
     static final long LB = 4L * L, NRB = 4L * NR;
+    static final int LI = 4 * L, NRI = 4 * NR;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private TileKernels() {}
@@ -89,9 +90,10 @@ final class TileKernels {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
-        long o = base;
-        for (int kk = 0; kk < k; kk++, o += NRB) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, o, LE), w1 = FloatVector.fromMemorySegment(F, w, o + LB, LE);
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (int kk = 0; kk < k; kk++, o += NRI) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
             FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
             c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
             b = FloatVector.broadcast(F, x[x1 + kk]);
@@ -118,9 +120,10 @@ final class TileKernels {
     static void tile4(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        long o = base;
-        for (int kk = 0; kk < k; kk++, o += NRB) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, o, LE), w1 = FloatVector.fromMemorySegment(F, w, o + LB, LE);
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (int kk = 0; kk < k; kk++, o += NRI) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
             FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
             c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
             b = FloatVector.broadcast(F, x[x1 + kk]);
@@ -137,18 +140,19 @@ final class TileKernels {
     static void row1(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         int xo = i * k, kk = 0;
-        long o = base;
-        for (; kk <= k - 2; kk += 2, o += 2 * NRB) {
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (; kk <= k - 2; kk += 2, o += 2 * NRI) {
             FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
-            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(xv, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, o + LB, LE).fma(xv, a1);
-            b0 = FloatVector.fromMemorySegment(F, w, o + NRB, LE).fma(xw, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, o + NRB + LB, LE).fma(xw, b1);
+            a0 = FloatVector.fromMemorySegment(F, p, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, p, o + LI, LE).fma(xv, a1);
+            b0 = FloatVector.fromMemorySegment(F, p, o + NRI, LE).fma(xw, b0);
+            b1 = FloatVector.fromMemorySegment(F, p, o + NRI + LI, LE).fma(xw, b1);
         }
-        for (; kk < k; kk++, o += NRB) {
+        for (; kk < k; kk++, o += NRI) {
             FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(xv, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, o + LB, LE).fma(xv, a1);
+            a0 = FloatVector.fromMemorySegment(F, p, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, p, o + LI, LE).fma(xv, a1);
         }
         a0.add(b0).intoArray(out, 0);
         a1.add(b1).intoArray(out, L);

@@ -68,9 +68,13 @@ public final class CudaBackend implements Backend {
         DeviceMemory rowMajor;      // shape's row-major layout
         DeviceMemory nk;            // 2-D only: [dim1, dim0] (the transpose of the logical shape)
         boolean rowMajorUsed;
+        Quant quant;                // a blockwise-quantized linear weight (then rowMajor and nk stay null)
 
         DeviceWeight(long[] shape) { this.shape = shape; }
     }
+
+    /** QuantizedMatrix's canonical layout on the device: codes [N, K·bits/8], fp32 scales/offsets [N, K / bs]. */
+    private record Quant(int bits, int blockSize, DeviceMemory values, DeviceMemory scales, DeviceMemory offsets) {}
 
     /** fp32 on device {@code ordinal}. */
     public CudaBackend(int ordinal) {
@@ -374,6 +378,41 @@ public final class CudaBackend implements Backend {
         return weightTensor(w);
     }
 
+    /**
+     * Keeps a quantized weight quantized on the device (codes, scales and offsets uploaded as they are); {@link #linear}
+     * runs the dequantizing GEMV of kernels/qgemv.cu on it, at any batch size.
+     */
+    @Override
+    public Tensor quantizedWeight(dev.cortado.tensor.QuantizedMatrix q) {
+        ensureOpen();
+        long vb = (long) q.rows() * q.cols() * q.bits() / 8, sb = (long) q.rows() * q.blocksPerRow() * 4;
+        DeviceWeight w = new DeviceWeight(new long[] {q.cols(), q.rows()});
+        DeviceMemory v = uploadSegment(q.values(), vb), s = null, o = null;
+        try {
+            s = uploadSegment(q.scales(), sb);
+            o = q.offsets() == null ? null : uploadSegment(q.offsets(), sb);
+        } catch (RuntimeException e) {
+            v.close();
+            if (s != null) s.close();
+            throw e;
+        }
+        w.quant = new Quant(q.bits(), q.blockSize(), v, s, o);
+        return weightTensor(w);
+    }
+
+    private DeviceMemory uploadSegment(MemorySegment src, long bytes) {
+        DeviceMemory m = raw(bytes);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Math.max(1, bytes), 16);
+            MemorySegment.copy(src, 0, s, 0, bytes);
+            if (bytes > 0) m.copyFrom(s.asSlice(0, bytes));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
     private static float[] transpose(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
@@ -384,6 +423,7 @@ public final class CudaBackend implements Backend {
     private synchronized long nk(Tensor t) {
         DeviceWeight w = weightOf(t);
         if (w.shape.length != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + t);
+        if (w.quant != null) throw new IllegalArgumentException("a quantized weight is only read by linear(): " + t);
         if (w.nk == null) {
             int k = (int) w.shape[0], n = (int) w.shape[1];
             float[] kn = download(w.rowMajor.address(), compute, (long) k * n);
@@ -399,6 +439,7 @@ public final class CudaBackend implements Backend {
     /** The row-major copy of a weight (embedding tables, norm gains, biases). */
     private synchronized long rowMajor(Tensor t) {
         DeviceWeight w = weightOf(t);
+        if (w.quant != null) throw new IllegalArgumentException("a quantized weight is only read by linear(): " + t);
         w.rowMajorUsed = true;
         if (w.rowMajor == null) {
             int k = (int) w.shape[0], n = (int) w.shape[1];
@@ -424,6 +465,12 @@ public final class CudaBackend implements Backend {
         int m = (int) (x.numel() / k);
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
+        }
+        Quant q = weightOf(w).quant;
+        if (q != null) {
+            kernels.qgemv(compute, q.bits(), ptr(out), ptr(x), q.values().address(), q.scales().address(),
+                    q.offsets() == null ? 0L : q.offsets().address(), ptrOrZero(bias), m, n, k, q.blockSize(), null);
+            return;
         }
         kernels.linear(compute, ptr(out), ptr(x), nk(w), ptrOrZero(bias), m, n, k, null);
     }
