@@ -105,8 +105,8 @@ final class PackedMatmul {
         switch (w.format) {
             case BF16, F16 -> {
                 boolean f16 = w.format == PackedWeight.Format.F16;
-                MemorySegment panel = w.data.asSlice(p * w.panelBytes, w.panelBytes);
-                for (int i = 0, e = w.k * NR; i < e; i += L) wide16(panel, 2 * i, f16).intoArray(dst, i);
+                long o = p * w.panelBytes;
+                for (int i = 0, e = w.k * NR; i < e; i += L, o += 2L * L) wide16(w.data, o, f16).intoArray(dst, i);
             }
             case Q8, Q4 -> QuantMatmul.decode(w, p, dst);
             case F32 -> MemorySegment.copy(w.data, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, p * w.panelBytes, dst, 0, w.k * NR);
@@ -172,21 +172,18 @@ final class PackedMatmul {
 
     /** {@link #gemv4} over bfloat16 or float16 panels (2-byte elements, widened in registers). */
     private static void gemv4Wide(float[] x, MemorySegment w, long base, long stride, int k, float[] out, boolean f16) {
-        MemorySegment pa = w.asSlice(base, stride), pb = w.asSlice(base + stride, stride);
-        MemorySegment pc = w.asSlice(base + 2 * stride, stride), pd = w.asSlice(base + 3 * stride, stride);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        final int lb = 2 * L, nrb = 2 * NR;
-        for (int kk = 0; kk < k; kk++) {
-            int o = kk * nrb;
+        long o = base, lb = 2L * L;
+        for (int kk = 0; kk < k; kk++, o += 2L * NR) {
             FloatVector xv = FloatVector.broadcast(F, x[kk]);
-            a0 = wide16(pa, o, f16).fma(xv, a0);
-            a1 = wide16(pa, o + lb, f16).fma(xv, a1);
-            b0 = wide16(pb, o, f16).fma(xv, b0);
-            b1 = wide16(pb, o + lb, f16).fma(xv, b1);
-            c0 = wide16(pc, o, f16).fma(xv, c0);
-            c1 = wide16(pc, o + lb, f16).fma(xv, c1);
-            d0 = wide16(pd, o, f16).fma(xv, d0);
-            d1 = wide16(pd, o + lb, f16).fma(xv, d1);
+            a0 = wide16(w, o, f16).fma(xv, a0);
+            a1 = wide16(w, o + lb, f16).fma(xv, a1);
+            b0 = wide16(w, o + stride, f16).fma(xv, b0);
+            b1 = wide16(w, o + stride + lb, f16).fma(xv, b1);
+            c0 = wide16(w, o + 2 * stride, f16).fma(xv, c0);
+            c1 = wide16(w, o + 2 * stride + lb, f16).fma(xv, c1);
+            d0 = wide16(w, o + 3 * stride, f16).fma(xv, d0);
+            d1 = wide16(w, o + 3 * stride + lb, f16).fma(xv, d1);
         }
         a0.intoArray(out, 0); a1.intoArray(out, L);
         b0.intoArray(out, NR); b1.intoArray(out, NR + L);
@@ -195,14 +192,12 @@ final class PackedMatmul {
     }
 
     private static void row1Wide(float[] x, MemorySegment w, long base, int k, float[] out, boolean f16) {
-        MemorySegment p = w.asSlice(base, 2L * k * NR);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        final int lb = 2 * L, nrb = 2 * NR;
-        for (int kk = 0; kk < k; kk++) {
-            int o = kk * nrb;
+        long o = base, lb = 2L * L;
+        for (int kk = 0; kk < k; kk++, o += 2L * NR) {
             FloatVector xv = FloatVector.broadcast(F, x[kk]);
-            a0 = wide16(p, o, f16).fma(xv, a0);
-            a1 = wide16(p, o + lb, f16).fma(xv, a1);
+            a0 = wide16(w, o, f16).fma(xv, a0);
+            a1 = wide16(w, o + lb, f16).fma(xv, a1);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, L);

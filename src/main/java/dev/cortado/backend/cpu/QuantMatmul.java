@@ -60,15 +60,16 @@ final class QuantMatmul {
     }
 
     private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
-        MemorySegment s = w.data.asSlice(p * w.panelBytes, w.panelBytes); // int offsets: bounds checks leave the loops
-        int bs = w.blockSize, nb = w.blocks(), codeBytes = bs * NR, blockBytes = (int) w.blockBytes;
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs * NR;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
-        int ob = 0;
-        for (int b = 0; b < nb; b++, ob += blockBytes) {
+        long ob = p * w.panelBytes;
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
             int xo = b * bs, kk = 0;
-            int o = ob;
-            for (; kk <= bs - 2; kk += 2, o += 2 * NR) {
+            long o = ob;
+            for (; kk <= bs - 2; kk += 2, o += 2L * NR) {
                 FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
                 a0 = q8(s, o).fma(xv, a0);
                 a1 = q8(s, o + L).fma(xv, a1);
@@ -80,13 +81,13 @@ final class QuantMatmul {
                 a0 = q8(s, o).fma(xv, a0);
                 a1 = q8(s, o + L).fma(xv, a1);
             }
-            int so = ob + codeBytes;
+            long so = ob + codeBytes;
             y0 = a0.add(c0).fma(f32(s, so), y0);
-            y1 = a1.add(c1).fma(f32(s, so + 4 * L), y1);
+            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = f32(s, so + 4 * NR).fma(sx, y0);
-                y1 = f32(s, so + 4 * NR + 4 * L).fma(sx, y1);
+                y0 = f32(s, so + 4L * NR).fma(sx, y0);
+                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
@@ -94,13 +95,14 @@ final class QuantMatmul {
     }
 
     private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
-        MemorySegment s = w.data.asSlice(p * w.panelBytes, w.panelBytes);
-        int bs = w.blockSize, nb = w.blocks(), codeBytes = bs / 2 * NR, blockBytes = (int) w.blockBytes;
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs / 2 * NR;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
-        int ob = 0;
-        for (int b = 0; b < nb; b++, ob += blockBytes) {
+        long ob = p * w.panelBytes;
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
-            int o = ob;
+            long o = ob;
             for (int kk = b * bs, e = kk + bs; kk < e; kk += 2, o += NR) {
                 ByteVector v0 = ByteVector.fromMemorySegment(B, s, o, LE), v1 = ByteVector.fromMemorySegment(B, s, o + L, LE);
                 FloatVector xv = FloatVector.broadcast(F, x[kk]), xw = FloatVector.broadcast(F, x[kk + 1]);
@@ -109,13 +111,13 @@ final class QuantMatmul {
                 c0 = hi(v0).fma(xw, c0);
                 c1 = hi(v1).fma(xw, c1);
             }
-            int so = ob + codeBytes;
+            long so = ob + codeBytes;
             y0 = a0.add(c0).fma(f32(s, so), y0);
-            y1 = a1.add(c1).fma(f32(s, so + 4 * L), y1);
+            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = f32(s, so + 4 * NR).fma(sx, y0);
-                y1 = f32(s, so + 4 * NR + 4 * L).fma(sx, y1);
+                y0 = f32(s, so + 4L * NR).fma(sx, y0);
+                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
