@@ -115,9 +115,9 @@ public final class BatchJob {
 
     /**
      * The custom_ids already in {@code output}; a last line without its newline (a killed writer) is cut off, and
-     * lines that are not output lines are ignored.
+     * lines that are not output lines are ignored. (Also {@code batch --spark}'s.)
      */
-    static Set<String> resume(Path output) throws IOException {
+    public static Set<String> resume(Path output) throws IOException {
         Set<String> ids = new HashSet<>();
         if (!Files.exists(output)) return ids;
         try (FileChannel ch = FileChannel.open(output, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

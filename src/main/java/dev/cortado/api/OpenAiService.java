@@ -130,12 +130,14 @@ public final class OpenAiService {
             case DECODER -> !url.equals(EmbeddingRequest.URL);
             case SEQ2SEQ -> url.equals(CompletionRequest.URL);
             case EMBEDDING -> url.equals(EmbeddingRequest.URL);
+            case SPEECH -> false;
         };
         if (!ok) {
             String serves = switch (m.kind) {
                 case DECODER -> CompletionRequest.URL + " and " + ChatRequest.URL;
                 case SEQ2SEQ -> CompletionRequest.URL + " (prompt = source text)";
                 case EMBEDDING -> EmbeddingRequest.URL;
+                case SPEECH -> TranscriptionRequest.URL + " and " + TranscriptionRequest.TRANSLATIONS_URL;
             };
             throw new ApiException("unsupported_url", url + " needs " + (url.equals(EmbeddingRequest.URL)
                     ? "an embedding model" : "a text generation model") + "; '" + m.name + "' is a "

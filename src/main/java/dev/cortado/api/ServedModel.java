@@ -1,6 +1,10 @@
 package dev.cortado.api;
 
+import dev.cortado.audio.Audio;
+import dev.cortado.model.whisper.Transcriber;
+import dev.cortado.model.whisper.Transcript;
 import dev.cortado.runtime.Cortado;
+import java.util.concurrent.CompletableFuture;
 import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Engine;
@@ -18,7 +22,7 @@ import java.util.concurrent.Executors;
  * is the model's generation_config.json, onto which each request's knobs are applied. Closing it closes the model.
  */
 public final class ServedModel implements AutoCloseable {
-    public enum Kind { DECODER, SEQ2SEQ, EMBEDDING }
+    public enum Kind { DECODER, SEQ2SEQ, EMBEDDING, SPEECH }
 
     final String name;
     final Kind kind;
@@ -31,10 +35,12 @@ public final class ServedModel implements AutoCloseable {
     final Seq2SeqLane seq2seq;
     final EmbeddingModel embedder;
     final ExecutorService embedThread;
+    final Transcriber transcriber;
+    final ExecutorService speechCalls;
 
     private ServedModel(String name, Kind kind, GenerationConfig defaults, Tokenizer tokenizer,
                         TokenizerConfig tokenizerConfig, DecoderModel decoder, Engine engine, Cortado seq2seqModel,
-                        EmbeddingModel embedder) {
+                        EmbeddingModel embedder, Transcriber transcriber) {
         this.name = name;
         this.kind = kind;
         this.defaults = defaults;
@@ -47,6 +53,9 @@ public final class ServedModel implements AutoCloseable {
         this.embedder = embedder;
         this.embedThread = embedder == null ? null
                 : Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("cortado-embed").daemon().unstarted(r));
+        this.transcriber = transcriber;
+        this.speechCalls = transcriber == null ? null : transcriber.engine() != null ? Executors.newVirtualThreadPerTaskExecutor()
+                : Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("cortado-speech").daemon().unstarted(r));
     }
 
     /** A decoder-only model on a new engine (owned); {@code tokenizerConfig} (may be null) holds the chat template. */
@@ -59,16 +68,37 @@ public final class ServedModel implements AutoCloseable {
     public static ServedModel decoder(String name, DecoderModel model, Tokenizer tokenizer, TokenizerConfig tokenizerConfig,
                                       GenerationConfig defaults, EngineOptions options, boolean ownsModel) {
         Engine engine = new Engine(model, tokenizer, options, ownsModel);
-        return new ServedModel(name, Kind.DECODER, defaults, tokenizer, tokenizerConfig, model, engine, null, null);
+        return new ServedModel(name, Kind.DECODER, defaults, tokenizer, tokenizerConfig, model, engine, null, null, null);
     }
 
     /** An encoder-decoder model through the {@link Cortado} facade (owned); the tokenizer counts prompt tokens. */
     public static ServedModel seq2seq(String name, Cortado model, Tokenizer tokenizer, GenerationConfig defaults) {
-        return new ServedModel(name, Kind.SEQ2SEQ, defaults, tokenizer, null, null, null, model, null);
+        return new ServedModel(name, Kind.SEQ2SEQ, defaults, tokenizer, null, null, null, model, null, null);
     }
 
     public static ServedModel embedding(String name, EmbeddingModel model) {
-        return new ServedModel(name, Kind.EMBEDDING, null, null, null, null, null, null, model);
+        return new ServedModel(name, Kind.EMBEDDING, null, null, null, null, null, null, model, null);
+    }
+
+    /**
+     * A speech-to-text model (owned): {@code /v1/audio/transcriptions} and {@code /v1/audio/translations}. A
+     * transcriber on a serving engine ({@link Transcriber#viaEngine}) takes concurrent requests, batched by the
+     * engine; one without runs them one at a time on one thread.
+     */
+    public static ServedModel speech(String name, Transcriber transcriber) {
+        return new ServedModel(name, Kind.SPEECH, null, null, null, null, transcriber.engine(), null, null, transcriber);
+    }
+
+    /** Transcribes (or translates) one request's audio; bad audio fails the future with a one-line error. */
+    public CompletableFuture<TranscriptionResponse> transcribe(TranscriptionRequest r) {
+        if (transcriber == null)
+            throw new ApiException("unsupported_url", TranscriptionRequest.URL + " needs a speech-to-text (Whisper) model; '"
+                    + name + "' is a " + kind.name().toLowerCase() + " model");
+        return CompletableFuture.supplyAsync(() -> {
+            Audio audio = Audio.parse(r.file(), r.fileName());
+            Transcript t = transcriber.transcribe(audio, r.options());
+            return TranscriptionResponse.of(r, t, audio.seconds());
+        }, speechCalls);
     }
 
     public String name() {
@@ -86,7 +116,7 @@ public final class ServedModel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (engine != null) engine.close();
+        if (engine != null && transcriber == null) engine.close();   // a transcriber closes its own engine
         if (seq2seq != null) seq2seq.close();
         if (seq2seqModel != null) seq2seqModel.close();
         if (embedThread != null) {
@@ -98,5 +128,14 @@ public final class ServedModel implements AutoCloseable {
             }
         }
         if (embedder != null) embedder.close();
+        if (speechCalls != null) {
+            speechCalls.shutdown();
+            try {
+                speechCalls.awaitTermination(1, java.util.concurrent.TimeUnit.DAYS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (transcriber != null) transcriber.close();
     }
 }

@@ -68,6 +68,12 @@ public final class WavReader {
         throw new CortadoException(name + ": truncated WAV (no data chunk); re-export the file");
     }
 
+    /** Interleaved little-endian PCM (8-bit unsigned, 16/24/32-bit signed) as WAV holds it, mixed to mono. */
+    static Audio pcm(byte[] bytes, int channels, int rate, int bits, String name) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        return decode(b, 0, bytes.length, 1, channels, rate, bits, channels * (bits / 8), name);
+    }
+
     private static Audio decode(ByteBuffer b, int off, int size, int format, int channels, int rate, int bits,
                                 int blockAlign, String name) {
         boolean pcm = format == 1, flt = format == 3;

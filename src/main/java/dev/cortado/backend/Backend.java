@@ -37,6 +37,16 @@ public interface Backend extends AutoCloseable {
         return inOut ? linearWeight(host) : weightTransposed(host);
     }
 
+    /**
+     * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
+     * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
+     * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight
+     * instead (the activation is not quantized, so results differ from ONNX Runtime's by that rounding).
+     */
+    default Tensor int8Weight(dev.cortado.tensor.Int8Matrix w) {
+        return linearWeight(w.dequantize());
+    }
+
     /** A Linear weight given [in, out] (ONNX MatMul / GPT-2 Conv1D layout); the backend may pack it (opaque). */
     default Tensor linearWeight(Tensor hostInOut) {
         return weight(hostInOut);
@@ -57,6 +67,21 @@ public interface Backend extends AutoCloseable {
     /** RMSNorm over the last dim (T5/Llama: x / sqrt(mean(x²) + eps) · gamma). out may alias x. */
     void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out);
 
+    /**
+     * The residual add inside the norm: residual += x, then out = layerNorm(residual). out may alias residual.
+     * (Pre-norm blocks: the residual stream and the next norm's input in one pass; post-norm: out = residual.)
+     */
+    default void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        add(residual, x, residual);
+        layerNorm(residual, gamma, beta, eps, out);
+    }
+
+    /** residual += x, then out = rmsNorm(residual). out may alias residual. */
+    default void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
+        add(residual, x, residual);
+        rmsNorm(residual, gamma, eps, out);
+    }
+
     enum Activation { GELU_ERF, GELU_TANH, RELU, SILU }
 
     /** In-place activation. */
@@ -64,6 +89,17 @@ public interface Backend extends AutoCloseable {
 
     /** gate = act(gate) · up (SwiGLU with SILU, gated-GELU with GELU_*), in place into gate. */
     void gatedActivate(Tensor gate, Tensor up, Activation act);
+
+    /**
+     * One fused gate|up projection [rows, 2·I] (gate first, as HF's gate_up_proj): out[r, c] = act(gateUp[r, c]) ·
+     * gateUp[r, I + c], out [rows, I].
+     */
+    default void gatedActivate(Tensor gateUp, Activation act, Tensor out) {
+        int inter = (int) out.dim(-1);
+        Tensor gate = columns(gateUp, 0, inter), up = columns(gateUp, inter, inter);
+        gatedActivate(gate, up, act);
+        copy(gate, 0, out, 0, gate.numel() * elementBytes(gate.dtype()));
+    }
 
     /** out[i, :] = table[ids[i], :]; ids out of range fail with a clear error. */
     void embedding(Tensor table, int[] ids, Tensor out);
@@ -97,6 +133,97 @@ public interface Backend extends AutoCloseable {
 
     /** Rotary position embedding in place on x [B, S, H·D]: HF rotate-half (interleaved=false) or llama2.c pairs. */
     void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved);
+
+    // ---- one step: metadata bound once, read by every layer (DESIGN.md principle 3) ------------------------------
+
+    /**
+     * Binds a step's metadata once ({@link StepMetadata}); the layers pass the returned handle to the step ops below.
+     * The CPU keeps the host arrays; a device backend uploads them in one copy. Close the handle after the step.
+     */
+    default Step beginStep(StepMetadata meta) {
+        return new Step(meta);
+    }
+
+    /** Which index array of a step an embedding reads. */
+    enum StepIds { TOKENS, POSITIONS }
+
+    /** {@link #embedding} of the step's token ids or learned-position rows. */
+    default void embedding(Tensor table, Step step, StepIds which, Tensor out) {
+        int[] ids = which == StepIds.TOKENS ? step.meta().tokenIds() : step.meta().embedPositions();
+        if (ids == null) throw new IllegalArgumentException("this step has no " + which.name().toLowerCase() + " ids");
+        int n = step.meta().rows() * step.meta().queries();
+        embedding(table, ids.length == n ? ids : java.util.Arrays.copyOf(ids, n), out);
+    }
+
+    /**
+     * Rotary embedding in place at the step's positions: on the {@code heads} heads at columns [0, heads·D) of every
+     * row of x, and on {@code kvHeads} more heads right after them (a fused q|k|v projection; 0: none). A row of x
+     * is x.dim(-1) elements wide.
+     */
+    default void rope(Tensor x, int heads, int kvHeads, int headDim, int rotaryDim, Step step, float[] invFreq,
+                      boolean interleaved) {
+        int[] pos = step.meta().ropePositions();
+        if (pos == null) throw new IllegalArgumentException("this step has no rotary positions");
+        int width = (heads + kvHeads) * headDim;
+        Tensor part = x.dim(-1) == width ? x : columns(x, 0, width);
+        rope(part, heads + kvHeads, headDim, rotaryDim, pos, invFreq, interleaved);
+        if (part != x) putColumns(part, x, 0);
+    }
+
+    /**
+     * Writes this step's new keys and values into the self-attention cache views: columns [kCol, kCol + H·D) of k's
+     * rows and [vCol, vCol + H·D) of v's rows (k and v may be one fused tensor), row b's token p at cache position
+     * {@link StepMetadata.Attn#position}.
+     */
+    default void writeKv(Tensor k, int kCol, Tensor v, int vCol, KvView kDst, KvView vDst, Step step) {
+        StepMetadata.Attn a = step.attn(false);
+        int width = kDst.heads() * kDst.headDim();
+        Tensor kc = kCol == 0 && k.dim(-1) == width ? k : columns(k, kCol, width);
+        Tensor vc = vCol == 0 && v.dim(-1) == width ? v : columns(v, vCol, width);
+        if (a.rowStarts() == null) {
+            writeKv(kc, kDst, a.start());
+            writeKv(vc, vDst, a.start());
+        } else {
+            writeKvRows(kc, kDst, a.rowStarts());
+            writeKvRows(vc, vDst, a.rowStarts());
+        }
+    }
+
+    /**
+     * {@link #attention} with lengths and masks from the step (its self- or cross-attention part); the query heads are
+     * columns [0, heads·D) of q's rows (q may be a fused q|k|v projection); out is [B, S, heads·D].
+     */
+    default void attention(Tensor q, int heads, int headDim, KvView k, KvView v, Step step, boolean cross, float scale,
+                           Tensor bias, Tensor out) {
+        StepMetadata.Attn a = step.attn(cross);
+        Tensor qc = q.dim(-1) == (long) heads * headDim ? q : columns(q, 0, heads * headDim);
+        attention(qc, heads, headDim, k, v, a.kvLen(), a.mask(), scale, bias, out);
+    }
+
+    /** A new activation holding columns [col, col + width) of every row of x (row copies through {@link #copy}). */
+    default Tensor columns(Tensor x, int col, int width) {
+        long[] shape = x.shape();
+        long cols = shape[shape.length - 1], rows = x.numel() / cols, eb = elementBytes(x.dtype());
+        shape[shape.length - 1] = width;
+        Tensor out = allocate(x.dtype(), shape);
+        for (long r = 0; r < rows; r++) copy(x, (r * cols + col) * eb, out, r * width * eb, width * eb);
+        return out;
+    }
+
+    /** Writes part's rows into columns [col, col + part.dim(-1)) of x's rows (the inverse of {@link #columns}). */
+    default void putColumns(Tensor part, Tensor x, int col) {
+        long width = part.dim(-1), cols = x.dim(-1), rows = x.numel() / cols, eb = elementBytes(x.dtype());
+        for (long r = 0; r < rows; r++) copy(part, r * width * eb, x, (r * cols + col) * eb, width * eb);
+    }
+
+    /**
+     * Greedy selection on the backend: argmax id and its log-softmax value per row of logits [rows, vocab]; only these
+     * come back to the host ({@link Greedy#ofHost} is the reference; this default computes it on a host copy).
+     */
+    default Greedy greedy(Tensor logits) {
+        int vocab = (int) logits.dim(-1);
+        return Greedy.ofHost(toHost(logits), (int) (logits.numel() / vocab), vocab);
+    }
 
     // ---- moving data: the only ways generic code touches tensor memory (device tensors are not host-readable) ----
 

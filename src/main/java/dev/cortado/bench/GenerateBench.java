@@ -351,6 +351,17 @@ public final class GenerateBench {
         int hd = gpt2 ? hidden / heads : c.integer("head_dim", hidden / heads);
         boolean tied = c.bool("tie_word_embeddings", gpt2);
         long bytes = 0, params = 0;
+        Path onnx = Engines.onnxOf(dir);
+        if (!Files.isRegularFile(dir.resolve("model.safetensors")) && !Files.isRegularFile(dir.resolve("model.safetensors.index.json")) && onnx != null) {
+            // an ONNX-only folder (e.g. int4 MatMulNBits): bytes and elements as stored in the file
+            try (dev.cortado.onnx.OnnxModel om = dev.cortado.onnx.OnnxModel.open(onnx)) {
+                for (Tensor t : om.graph().initializers().values()) {
+                    params += t.numel();
+                    bytes += t.numel() * t.dtype().byteSize();
+                }
+            }
+            return new ModelInfo(dir, dir.toString(), layers, kv, hd, c.integer("vocab_size"), bytes, params);
+        }
         try (Safetensors st = Safetensors.openFolder(dir)) {
             for (var e : st.tensors().entrySet()) {
                 Tensor t = e.getValue();

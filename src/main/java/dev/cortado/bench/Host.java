@@ -11,15 +11,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.DoubleAdder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /** The machine a bench runs on: host facts, peak RSS, and host memory bandwidth measured in the run. */
 public final class Host {
     private Host() {}
-
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     public record Bandwidth(double readGBs, double copyGBs, long bytes, int threads) {}
 
@@ -61,19 +56,19 @@ public final class Host {
         }
     }
 
+    /** Sum of the floats in [off, off + len): Vector API when present, else a plain loop (4 partial sums). */
     private static float sum(MemorySegment s, long off, long len) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        long step = F.vectorByteSize(), end = off + len - 4 * step;
-        long i = off;
-        for (; i <= end; i += 4 * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(F, s, i, java.nio.ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(F, s, i + step, java.nio.ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(F, s, i + 2 * step, java.nio.ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(F, s, i + 3 * step, java.nio.ByteOrder.LITTLE_ENDIAN));
+        if (dev.cortado.backend.cpu.Simd.VECTOR) return HostVectors.sum(s, off, len);
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        long i = off, end = off + len - 16;
+        for (; i <= end; i += 16) {
+            a0 += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            a1 += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i + 4);
+            a2 += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i + 8);
+            a3 += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i + 12);
         }
-        float r = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-        for (; i < off + len; i += 4) r += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-        return r;
+        for (; i < off + len; i += 4) a0 += s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        return a0 + a1 + a2 + a3;
     }
 
     /** Resets the kernel's peak-RSS counter of this process (Linux clear_refs 5); false where unsupported. */
@@ -131,7 +126,7 @@ public final class Host {
         m.put("memory_gib", Math.round(memTotalKb() / 1024.0 / 1024.0 * 10) / 10.0);
         m.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
-        m.put("vector_bits", F.vectorBitSize());
+        m.put("vector_bits", dev.cortado.backend.cpu.Simd.VECTOR ? HostVectors.bits() : 0);
         return m;
     }
 

@@ -36,7 +36,7 @@ public final class KernelsBench {
                 bw.copyGBs(), bw.bytes() >> 20);
         int s = smoke ? 8 : 1;
         List<Kernel> ks = new ArrayList<>();
-        ks.add(fmaPeak(smoke ? 20_000 : 2_000_000));
+        if (dev.cortado.backend.cpu.Simd.VECTOR) ks.add(FmaPeak.kernel(smoke ? 20_000 : 2_000_000));
         ks.add(gemv(be, 4096 / s, 4096 / s));
         ks.add(gemv(be, 2048 / s, 8192 / s));
         ks.add(gemvFormat(be, 4096 / s, 4096 / s, "bf16"));
@@ -93,8 +93,10 @@ public final class KernelsBench {
         s1.put("host read bandwidth", bwLine);
         rep.charts.add(new Report.Chart("bandwidth", "CPU kernels: GB/s of operands read vs host read bandwidth", "kernel", "GB/s", cats, s1));
         rep.charts.add(new Report.Chart("gflops", "CPU kernels: GFLOP/s (" + be.name() + ")", "kernel", "GFLOP/s", cats, Map.of("GFLOP/s", gflops)));
-        rep.notes.add("fma-peak: every worker thread runs 16 independent " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize()
-                + "-bit FMA chains on registers (no memory): the FMA throughput this run could reach; GEMM's % of it is measured in the same run");
+        if (dev.cortado.backend.cpu.Simd.VECTOR) {
+            rep.notes.add("fma-peak: every worker thread runs 16 independent " + FmaPeak.bits()
+                    + "-bit FMA chains on registers (no memory): the FMA throughput this run could reach; GEMM's % of it is measured in the same run");
+        }
         rep.notes.add("GB/s counts each operand once (weights, KV, activations); GEMV and decode attention are bandwidth bound, GEMM and prefill attention compute bound");
         rep.printTable(out);
         be.close();
@@ -110,45 +112,6 @@ public final class KernelsBench {
     }
 
     static volatile float sink;
-
-    /** Register-only FMA throughput of all worker threads at once (the ceiling GEMM is measured against). */
-    static Kernel fmaPeak(int iterations) {
-        int threads = dev.cortado.backend.cpu.WorkerPool.shared().threads();
-        double flops = 2.0 * 16 * SP.length() * iterations * threads;
-        for (int w = 0; w < 20; w++) sink = fmaChains(20_000); // compiled before the timed runs
-        return new Kernel("fma-peak", threads + " threads x 16 chains", flops, 0, () -> {
-            Thread[] ts = new Thread[threads];
-            for (int t = 0; t < threads; t++) {
-                ts[t] = Thread.ofPlatform().start(() -> sink = fmaChains(iterations));
-            }
-            for (Thread t : ts) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
-    }
-
-    private static final jdk.incubator.vector.VectorSpecies<Float> SP = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-
-    /** 16 independent FMA chains on registers; returns their sum so the work is not dead code. */
-    static float fmaChains(int iterations) {
-        var a = jdk.incubator.vector.FloatVector.broadcast(SP, 1.0001f);
-        var b = jdk.incubator.vector.FloatVector.broadcast(SP, 0.9999f);
-        var c0 = jdk.incubator.vector.FloatVector.zero(SP);
-        var c1 = c0; var c2 = c0; var c3 = c0; var c4 = c0; var c5 = c0; var c6 = c0; var c7 = c0;
-        var c8 = c0; var c9 = c0; var c10 = c0; var c11 = c0; var c12 = c0; var c13 = c0; var c14 = c0; var c15 = c0;
-        for (int i = 0; i < iterations; i++) {
-            c0 = a.fma(b, c0); c1 = a.fma(b, c1); c2 = a.fma(b, c2); c3 = a.fma(b, c3);
-            c4 = a.fma(b, c4); c5 = a.fma(b, c5); c6 = a.fma(b, c6); c7 = a.fma(b, c7);
-            c8 = a.fma(b, c8); c9 = a.fma(b, c9); c10 = a.fma(b, c10); c11 = a.fma(b, c11);
-            c12 = a.fma(b, c12); c13 = a.fma(b, c13); c14 = a.fma(b, c14); c15 = a.fma(b, c15);
-        }
-        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
-                .add(c12).add(c13).add(c14).add(c15).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-    }
 
     static Kernel gemv(CpuBackend be, int k, int n) {
         Tensor w = be.weight(rand(be, k, n)), x = rand(be, 1, k), y = be.allocate(DType.F32, 1, n);

@@ -9,7 +9,9 @@ import dev.cortado.engine.DecoderModel;
 import dev.cortado.engine.EngineOptions;
 import dev.cortado.engine.Pooling;
 import dev.cortado.generate.LanguageModel;
+import dev.cortado.model.whisper.Transcriber;
 import dev.cortado.registry.Families;
+import dev.cortado.registry.GgufModels;
 import dev.cortado.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -45,10 +47,18 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU), f16 (CUDA)") String dtype;
     @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
+    @Option(names = "--spark", paramLabel = "MASTER", description = "run the job on Apache Spark: local[N], spark://HOST:7077, "
+            + "yarn, k8s://…; output sorted by custom_id (needs the cortado-spark module: ./cortado adds it)") String spark;
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "a Spark setting for --spark (repeatable), e.g. "
+            + "spark.executor.memory=8g") java.util.Map<String, String> sparkConf = new java.util.LinkedHashMap<>();
+    @Option(names = "--partitions", description = "--spark: partitions of the requests (default: 2 per executor core)")
+    Integer partitions;
 
     @Override
     public Integer call() throws IOException {
         if (maxConcurrent < 1) throw new CortadoException("--max-concurrent must be ≥ 1, got " + maxConcurrent);
+        if (spark != null) return onSpark(); // checks its own paths (the model is where the executors see it)
+        if (!sparkConf.isEmpty() || partitions != null) throw new CortadoException("--spark-conf and --partitions need --spark MASTER");
         if (!Files.isRegularFile(input)) throw new CortadoException("input file not found: " + input);
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
@@ -75,6 +85,37 @@ public final class BatchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --spark}: hands the job to the cortado-spark module (not on the default class path). */
+    private int onSpark() {
+        String fix = "--spark needs the cortado-spark module and Spark on the class path: run it through ./cortado, which "
+                + "builds spark/ and adds them when --spark is given";
+        try {
+            var run = Class.forName("dev.cortado.spark.SparkBatch").getMethod("run", String.class, java.util.Map.class,
+                    Path.class, Path.class, Path.class, String.class, String.class, String.class, int.class, Integer.class,
+                    PrintWriter.class);
+            return (Integer) run.invoke(null, spark, sparkConf, model, input, output, device, dtype, kvMemory,
+                    maxConcurrent, partitions, spec.commandLine().getErr());
+        } catch (ClassNotFoundException | NoSuchMethodException | LinkageError e) {
+            throw new CortadoException(fix);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof LinkageError) throw new CortadoException(fix + " (" + e.getCause().getMessage() + ")");
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new CortadoException("--spark: " + e.getCause().getMessage(), e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Opens a model as {@code cortado batch --model PATH --device D --dtype T --kv-memory K} does (Spark executors
+     * open theirs this way); {@code kvMemory} null: the engine's default pool.
+     */
+    public static ServedModel open(Path m, String device, String dtype, String kvMemory) {
+        EngineOptions options = EngineOptions.defaults();
+        if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));
+        return open(m, Devices.parse(device), Devices.dtype(dtype), options);
+    }
+
     /** Opens the model as what it is (the kind detection every command uses), under its folder's name. */
     static ServedModel open(Path m, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         return open(m, null, dev, dt, options);
@@ -83,11 +124,21 @@ public final class BatchCommand implements Callable<Integer> {
     /** As {@link #open(Path, dev.cortado.device.Device, dev.cortado.tensor.DType, EngineOptions)} under {@code name} (null: the folder's). */
     static ServedModel open(Path m, String name, dev.cortado.device.Device dev, dev.cortado.tensor.DType dt, EngineOptions options) {
         Path abs = m.toAbsolutePath().normalize();
+        if (name == null && GgufModels.is(abs)) name = abs.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
         if (name == null) name = (Files.isDirectory(abs) ? abs : abs.getParent()).getFileName().toString();
         switch (Models.kind(m)) {
             case ENCODER -> {
                 if (dev.isCuda()) throw new CortadoException("embedding models run on the CPU only so far; use --device cpu");
                 return ServedModel.embedding(name, Models.openEmbedder(m, null, null, Pooling.MEAN, true));
+            }
+            case SPEECH -> {
+                var t = Transcriber.open(m, dev, null);
+                try {
+                    return ServedModel.speech(name, t.viaEngine(options));
+                } catch (RuntimeException e) {
+                    t.close();
+                    throw e;
+                }
             }
             case SEQ2SEQ -> {
                 return ServedModel.seq2seq(name, Cortado.open(m, dev, options), ModelFiles.tokenizer(m, null),
@@ -95,14 +146,14 @@ public final class BatchCommand implements Callable<Integer> {
             }
             default -> {
                 var tok = ModelFiles.tokenizer(m, null);
-                Path tc = ModelFiles.sideFile(m, "tokenizer_config.json");
+                TokenizerConfig tc = ModelFiles.tokenizerConfig(m);
                 LanguageModel lm = Models.openDecoder(m, dev, dt, Families.Engine.CORTADO);
                 if (!(lm instanceof DecoderModel dm)) {
                     lm.close();
                     throw new CortadoException(m + " is not run by Cortado's engine, which batch needs");
                 }
                 try {
-                    return ServedModel.decoder(name, dm, tok, tc == null ? null : TokenizerConfig.load(tc),
+                    return ServedModel.decoder(name, dm, tok, tc,
                             ModelFiles.generationConfig(m), options);
                 } catch (RuntimeException e) {
                     dm.close();

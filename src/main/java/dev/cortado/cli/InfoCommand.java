@@ -125,6 +125,11 @@ public final class InfoCommand implements Callable<Integer> {
     }
 
     private static void describeFile(PrintWriter out, Path f) {
+        if (dev.cortado.registry.GgufModels.is(f)) {
+            out.println("file:       " + f);
+            for (String line : dev.cortado.registry.GgufModels.describe(f)) out.println(line);
+            return;
+        }
         if (f.getFileName().toString().endsWith(".onnx")) {
             try (OnnxModel o = OnnxModel.open(f)) {
                 out.println("file:       " + f);

@@ -101,15 +101,16 @@ final class Models {
             }
             String q = quantizedOps(Embedders.resolveOnnx(m));
             if (q != null) {
-                throw new CortadoException(Embedders.resolveOnnx(m).getFileName() + " is a quantized (int8) graph (" + q
+                throw new CortadoException(Embedders.resolveOnnx(m).getFileName() + " is a quantized graph (" + q
                         + "), which Cortado's engine does not run yet: run it with --engine ort (or --engine auto)");
             }
             throw first;
         }
     }
 
-    private static final Set<String> QUANT_OPS = Set.of("MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear",
-            "QLinearMatMul", "MatMulNBits", "ConvInteger", "QAttention", "DynamicQuantizeMatMul", "QGemm", "MatMulIntegerToFloat");
+    /** Quantization ops Cortado's engine does not run (MatMulNBits, MatMulInteger + DynamicQuantizeLinear it does). */
+    private static final Set<String> QUANT_OPS = Set.of("QuantizeLinear", "DequantizeLinear",
+            "QLinearMatMul", "ConvInteger", "QAttention", "DynamicQuantizeMatMul", "QGemm", "MatMulIntegerToFloat");
 
     /** The quantization ops of an ONNX graph ("MatMulInteger, DynamicQuantizeLinear"), or null when it has none. */
     static String quantizedOps(Path onnx) {

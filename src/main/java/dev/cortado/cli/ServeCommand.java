@@ -26,13 +26,15 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve models over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions, "
-                + "/v1/embeddings, /v1/models, /health, /metrics); SIGTERM stops it gracefully.")
+                + "/v1/embeddings, /v1/audio/transcriptions, /v1/audio/translations, /v1/models, /health, /metrics); "
+                + "SIGTERM stops it gracefully.")
 public final class ServeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "[NAME=]PATH", description = "a model folder to serve "
             + "(repeatable): a decoder (completions, chat), a seq2seq model (completions = translation/summary) or an "
-            + "embedding model (embeddings; all-minilm-l6-v2 is built in); its API name is NAME, or the folder's name")
+            + "embedding model (embeddings; all-minilm-l6-v2 is built in) or a Whisper folder (audio transcriptions and "
+            + "translations); its API name is NAME, or the folder's name")
     List<String> models;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default 127.0.0.1, "
             + "loopback only; 0.0.0.0 for every interface)") String host;

@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code cortado transcribe}: speech → text with a Whisper model (HF safetensors folder). */
 @Command(name = "transcribe", mixinStandardHelpOptions = true,
-        description = "Speech to text with a Whisper model: WAV files (any rate, mono or stereo) in, text or JSON out.")
+        description = "Speech to text with a Whisper model: WAV or FLAC files (any rate, mono or stereo) in, text or JSON out.")
 public final class TranscribeCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -37,10 +37,14 @@ public final class TranscribeCommand implements Callable<Integer> {
     @Option(names = "--timestamps", description = "segments with start/end times (always on for audio over 30 s)") boolean timestamps;
     @Option(names = "--beams", defaultValue = "1", description = "beam width") int beams;
     @Option(names = "--max-new-tokens", description = "maximum tokens per 30 s window (default: up to max_length)") Integer maxNewTokens;
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (or beam search); above 0 samples") double temperature;
+    @Option(names = "--fallback", description = "temperature fallback as transformers: each 30 s window is decoded again at "
+            + "0.2, 0.4, ... 1.0 while its compression ratio is > 1.35 or its average log-probability < -1.0; a window "
+            + "with log-probability < -1.0 and no-speech probability > 0.6 is skipped as silence") boolean fallback;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16, f16") String dtype;
     @Option(names = "--json", description = "print {\"file\",\"text\",\"language\",\"segments\":[{\"start\",\"end\",\"text\"}]} per file") boolean json;
-    @Parameters(arity = "1..*", paramLabel = "AUDIO", description = "WAV files") List<Path> audio;
+    @Parameters(arity = "1..*", paramLabel = "AUDIO", description = "WAV or FLAC files") List<Path> audio;
 
     @Override
     public Integer call() {
@@ -63,7 +67,8 @@ public final class TranscribeCommand implements Callable<Integer> {
         var be = target.backend(dt);
         try (WhisperModel m = open(be)) {
             Transcriber tr = new Transcriber(m, tok, settings, LogMel.fromPreprocessorConfig(model, m.config().melBins()));
-            var opts = new Transcriber.Options(language, task, timestamps, beams, maxNewTokens);
+            var opts = new Transcriber.Options(language, task, timestamps, beams, maxNewTokens, temperature,
+                    fallback ? dev.cortado.model.whisper.Fallback.defaults() : null);
             for (int i = 0; i < inputs.size(); i++) {
                 Audio a = inputs.get(i);
                 boolean bar = a.seconds() > 30;

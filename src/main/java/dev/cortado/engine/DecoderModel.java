@@ -94,6 +94,22 @@ public final class DecoderModel implements LanguageModel {
 
         @Override
         public float[][] step(int[][] tokens, boolean[][] validIn) {
+            float[] all = run(tokens, validIn, null);
+            float[][] out = new float[rows][vocab];
+            for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
+            return out;
+        }
+
+        /** The greedy pick on the backend: ids and log-probabilities come back, not logits. */
+        @Override
+        public dev.cortado.backend.Greedy stepGreedy(int[][] tokens, boolean[][] validIn) {
+            dev.cortado.backend.Greedy[] g = new dev.cortado.backend.Greedy[1];
+            run(tokens, validIn, g);
+            return g[0];
+        }
+
+        /** One step; the logits on the host, or (greedy[0] set) only the greedy picks. */
+        private float[] run(int[][] tokens, boolean[][] validIn, dev.cortado.backend.Greedy[] greedy) {
             if (tokens.length != rows) throw new IllegalArgumentException("expected " + rows + " rows, got " + tokens.length);
             int n = tokens[0].length;
             if (length + n > cache.capacity()) {
@@ -115,12 +131,15 @@ public final class DecoderModel implements LanguageModel {
             float[] all;
             try (Backend.Scope scope = backend.scope()) {
                 Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
-                all = backend.toHost(logits);
+                if (greedy != null) {
+                    greedy[0] = backend.greedy(logits);
+                    all = null;
+                } else {
+                    all = backend.toHost(logits);
+                }
             }
             length += n;
-            float[][] out = new float[rows][vocab];
-            for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
-            return out;
+            return all;
         }
 
         @Override

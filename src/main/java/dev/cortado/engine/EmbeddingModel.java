@@ -24,10 +24,12 @@ public final class EmbeddingModel implements AutoCloseable {
         this.maxTokens = Math.min(maxTokens, runner.maxPositions());
     }
 
+    /** The encoder (Cortado's engine or ONNX Runtime) that computes the hidden states. */
     public EncoderRunner runner() {
         return runner;
     }
 
+    /** One pooled (and, if configured, L2-normalized) vector per text, in order, {@code batchSize} texts per pass. */
     public List<float[]> embed(List<String> texts, int batchSize) {
         List<float[]> out = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i += batchSize) {
@@ -73,6 +75,7 @@ public final class EmbeddingModel implements AutoCloseable {
         return out;
     }
 
+    /** Cosine similarity of two vectors (double accumulation). */
     public static double cosine(float[] a, float[] b) {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.length; i++) {
@@ -83,6 +86,7 @@ public final class EmbeddingModel implements AutoCloseable {
         return dot / Math.sqrt(na * nb);
     }
 
+    /** Releases the encoder's weights and backend. */
     @Override
     public void close() {
         runner.close();

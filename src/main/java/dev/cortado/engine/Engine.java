@@ -141,14 +141,15 @@ public final class Engine implements AutoCloseable {
     /** As {@link #submit(Request)}, streaming each token to {@code onToken} (on the request's own thread). */
     public CompletableFuture<Completion> submit(Request request, Consumer<GeneratedToken> onToken) {
         if (closed) return CompletableFuture.failedFuture(new CortadoException("engine is closed"));
-        final int[] prompt, source;
+        final int[] prompt;
+        final Source source;
         final GenerationConfig config;
         final RequestContext c;
         try {
             GenerationConfig given = request.config();
             config = (seq2seq != null ? given.encoderDecoder(true) : given).validate();
             int[] ids = promptIds(request, config);
-            source = seq2seq != null ? checkSource(ids) : null;
+            source = seq2seq != null ? Source.ids(checkSource(ids)) : null;
             if (seq2seq != null) Seq2SeqRunner.checkMaxNewTokens(config, model.maxPositions());
             prompt = seq2seq != null ? new int[0] : ids;
             checkFits(prompt, source, config);
@@ -169,7 +170,7 @@ public final class Engine implements AutoCloseable {
                 List<GenerationResult> results = g.generateIds(new int[][] {prompt}, onToken);
                 int generated = 0;
                 for (GenerationResult r : results) generated += r.ids().length;
-                future.complete(new Completion(results, source != null ? source.length : prompt.length, generated));
+                future.complete(new Completion(results, source != null ? source.length() : prompt.length, generated));
             } catch (Throwable t) {
                 future.completeExceptionally(t);
             }
@@ -235,17 +236,17 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Admission: a request whose worst case cannot fit the whole pool fails now instead of waiting forever. */
-    private void checkFits(int[] prompt, int[] source, GenerationConfig config) {
+    private void checkFits(int[] prompt, Source source, GenerationConfig config) {
         int ctx = model.maxPositions();
         int rows = config.numBeams() > 1 ? config.numBeams() : config.sampling() ? config.numReturnSequences() : 1;
         int start = prompt.length + (config.encoderDecoder() ? 1 : 0);
         long limit = config.maxNewTokens() != null ? (long) start + config.maxNewTokens() : config.maxLength();
         long len = Math.min(Math.max(limit, start + 1L), ctx);
         long need = rows * ((len + KvPool.BLOCK - 1) / KvPool.BLOCK)
-                + (source == null ? 0 : (source.length + KvPool.BLOCK - 1) / KvPool.BLOCK);
+                + (source == null ? 0 : (source.length() + KvPool.BLOCK - 1) / KvPool.BLOCK);
         if (need > pool.capacity())
             throw new CortadoException("request needs up to " + need + " KV blocks (" + rows + " rows × " + len
-                    + " positions" + (source == null ? "" : " + a " + source.length + "-token source") + ") but the "
+                    + " positions" + (source == null ? "" : " + a " + source.length() + "-position source") + ") but the "
                     + "engine's KV pool holds " + pool.capacity() + "; raise --kv-memory or lower max_tokens/beams");
     }
 
@@ -256,6 +257,22 @@ public final class Engine implements AutoCloseable {
     public LanguageModel languageModel() {
         if (seq2seq != null) throw new CortadoException("a seq2seq engine takes requests with a source; use submit");
         return new RequestModel(new RequestContext(0), null);
+    }
+
+    /**
+     * A seq2seq model's decoder bound to one {@code source}, as a plain {@link LanguageModel}: a {@link Generator}
+     * over it (forced decoder prompt, the caller's logits processors) gives the same tokens as over the model bound
+     * directly, while its steps, and the encoder run of its source, share the engine's batches with every other
+     * request. Each session opened on it encodes the source once (again after a preemption); cancel through the
+     * generator's thread (interrupt) or close the session.
+     */
+    public LanguageModel bind(Source source) {
+        if (seq2seq == null) throw new CortadoException("a decoder-only engine has no encoder to bind a source to");
+        if (closed) throw new CortadoException("engine is closed");
+        if (source.length() < 1 || source.length() > seq2seq.maxSourcePositions())
+            throw new CortadoException("the source has " + source.length() + " positions but the encoder takes 1 to "
+                    + seq2seq.maxSourcePositions());
+        return new RequestModel(new RequestContext(0), source);
     }
 
     /** The pool, for stats and tests (blocks in use, prefix hits). */
@@ -269,6 +286,10 @@ public final class Engine implements AutoCloseable {
                 scheduler.encodedTokens.get(), scheduler.preemptions.get(), pool.inUse(), pool.capacity(), pool.prefixHits());
     }
 
+    /**
+     * Counters since the engine started: scheduler iterations, decode rows and prefill (and encoder) tokens computed,
+     * preemptions; KV blocks in use of the pool's total; prompt-prefix blocks reused.
+     */
     public record Stats(long iterations, long decodeRows, long prefillTokens, long encodedTokens, long preemptions,
                         int blocksInUse, int blocks, long prefixHits) {}
 
@@ -309,9 +330,9 @@ public final class Engine implements AutoCloseable {
     /** The model as one request sees it: sessions run in the engine's batches. */
     private final class RequestModel implements LanguageModel {
         private final RequestContext ctx;
-        private final int[] source;
+        private final Source source;
 
-        RequestModel(RequestContext ctx, int[] source) {
+        RequestModel(RequestContext ctx, Source source) {
             this.ctx = ctx;
             this.source = source;
         }

@@ -17,18 +17,22 @@ public record EngineOptions(long kvMemoryBytes, int tokenBudget, int gatherMicro
         if (gatherMicros < 0) throw new CortadoException("gather time must be ≥ 0 µs, got " + gatherMicros);
     }
 
+    /** KV pool for 64 full-context sequences (at most 1 GiB), 256 tokens per step, 2 ms gather, prefix sharing on. */
     public static EngineOptions defaults() {
         return new EngineOptions(0, 256, 2000, true, 64);
     }
 
+    /** A KV pool of {@code bytes} (see {@link #parseBytes} for "2g"-style sizes). */
     public EngineOptions kvMemory(long bytes) {
         return new EngineOptions(bytes, tokenBudget, gatherMicros, prefixSharing, kvSequences);
     }
 
+    /** Tokens one scheduler iteration computes (decode tokens first, prompt chunks fill the rest). */
     public EngineOptions tokenBudget(int tokens) {
         return new EngineOptions(kvMemoryBytes, tokens, gatherMicros, prefixSharing, kvSequences);
     }
 
+    /** Whether prompts sharing a prefix share its KV blocks. */
     public EngineOptions prefixSharing(boolean on) {
         return new EngineOptions(kvMemoryBytes, tokenBudget, gatherMicros, on, kvSequences);
     }

@@ -71,20 +71,29 @@ final class EngineSession implements DecoderSession {
         }
     }
 
-    /** A step waiting for logits: row r's are set when its last token has been computed. */
+    /**
+     * A step waiting for logits: row r's are set when its last token has been computed. A greedy step
+     * ({@link #stepGreedy}) gets each row's pick (id, log-probability) instead, computed on the backend.
+     */
     static final class Pending {
         final float[][] logits;
+        final boolean greedy;
+        final int[] ids;
+        final float[] logprobs;
         final CompletableFuture<float[][]> done = new CompletableFuture<>();
 
-        Pending(int rows) {
+        Pending(int rows, boolean greedy) {
             logits = new float[rows][];
+            this.greedy = greedy;
+            ids = greedy ? new int[rows] : null;
+            logprobs = greedy ? new float[rows] : null;
         }
     }
 
     final long order;
     final Engine.RequestContext ctx;
-    /** Seq2seq: the source token ids, and the blocks holding every layer's cross-attention K/V (null until encoded). */
-    final int[] source;
+    /** Seq2seq: the source, and the blocks holding every layer's cross-attention K/V (null until encoded). */
+    final Source source;
     int[] crossTable;
     private final Scheduler scheduler;
     private final KvPool pool;
@@ -95,7 +104,7 @@ final class EngineSession implements DecoderSession {
     private boolean closed;
 
     EngineSession(long order, Engine.RequestContext ctx, Scheduler scheduler, KvPool pool, int rows, int maxPositions,
-                  int[] source) {
+                  Source source) {
         this.order = order;
         this.ctx = ctx;
         this.source = source;
@@ -104,7 +113,7 @@ final class EngineSession implements DecoderSession {
         this.maxPositions = maxPositions;
         int blocks = (maxPositions + KvPool.BLOCK - 1) / KvPool.BLOCK;
         this.rows = new Row[rows];
-        long base = source == null ? 0 : new KvPool.BlockKey(0x5EC2_5EC2L, source).next();
+        long base = source == null ? 0 : source.base;
         for (int r = 0; r < rows; r++) {
             this.rows[r] = new Row(blocks);
             this.rows[r].base = this.rows[r].nextHash = base;
@@ -113,6 +122,17 @@ final class EngineSession implements DecoderSession {
 
     @Override
     public float[][] step(int[][] tokens, boolean[][] valid) {
+        return submit(tokens, valid, false).logits;
+    }
+
+    /** The scheduler picks greedily on the backend for this step's rows: ids and log-probabilities come back. */
+    @Override
+    public dev.cortado.backend.Greedy stepGreedy(int[][] tokens, boolean[][] valid) {
+        Pending p = submit(tokens, valid, true);
+        return new dev.cortado.backend.Greedy(p.ids, p.logprobs);
+    }
+
+    private Pending submit(int[][] tokens, boolean[][] valid, boolean greedy) {
         if (tokens.length != rows.length) throw new IllegalArgumentException("expected " + rows.length + " rows, got " + tokens.length);
         if (closed) throw new IllegalStateException("session is closed");
         ctx.check();
@@ -128,11 +148,12 @@ final class EngineSession implements DecoderSession {
         for (int r = 0; r < rows.length; r++)
             for (int j = 0; j < n; j++) if (valid == null || valid[r][j]) rows[r].append(tokens[r][j]);
         length += n;
-        Pending p = new Pending(rows.length);
+        Pending p = new Pending(rows.length, greedy);
         pending = p;
         scheduler.submit(this);
         try {
-            return p.done.get();
+            p.done.get();
+            return p;
         } catch (InterruptedException e) {
             ctx.cancel(); // the scheduler drops the step at its next iteration; wait for that before giving up the rows
             try {

@@ -20,18 +20,22 @@ public record Request(String prompt, int[] promptIds, GenerationConfig config, D
         promptIds = promptIds == null ? null : promptIds.clone();
     }
 
+    /** A text prompt, tokenized with the model's tokenizer. */
     public static Request of(String prompt, GenerationConfig config) {
         return new Request(prompt, null, config, null);
     }
 
+    /** A prompt given as token ids (copied). */
     public static Request ofIds(int[] promptIds, GenerationConfig config) {
         return new Request(null, promptIds, config, null);
     }
 
+    /** The same request failing with "deadline exceeded" (and freeing its KV blocks) after {@code t}. */
     public Request withTimeout(Duration t) {
         return new Request(prompt, promptIds, config, t);
     }
 
+    /** A copy of the prompt ids, or null for a text prompt. */
     @Override
     public int[] promptIds() {
         return promptIds == null ? null : promptIds.clone();

@@ -2,6 +2,7 @@ package dev.cortado.engine;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.Greedy;
 import dev.cortado.backend.KvView;
 import dev.cortado.kv.KvPool;
 import dev.cortado.kv.KvSource;
@@ -144,7 +145,7 @@ final class Scheduler implements Runnable {
             if (s.source == null || s.crossTable != null || preempted.contains(s)) continue;
             if (encodeBudget <= 0) break;
             if (!encode(s, live, preempted)) continue;
-            encodeBudget -= s.source.length;
+            encodeBudget -= s.source.length();
             progress = true;
         }
         // 1. plan one ragged pass: every row with one token left (decode), then prompt chunks (prefill) from what
@@ -220,8 +221,10 @@ final class Scheduler implements Runnable {
         for (int k = 0; k < total; k++) java.util.Arrays.fill(valid[k], 0, flat[k] + 1, true);
         int[] heads = logitRows.stream().mapToInt(Integer::intValue).toArray();
         // each token row appends at its own position, so the positions are also the rows' cache starts
-        float[] logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
-                cross(owners), heads);
+        boolean allGreedy = true;
+        for (int h : heads) allGreedy &= owners.get(h).pending.greedy;
+        Heads logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
+                cross(owners), heads, allGreedy);
         int out = 0;
         for (Item it : items) {
             EngineSession.Row row = it.session().rows[it.r()];
@@ -282,7 +285,7 @@ final class Scheduler implements Runnable {
 
     /** Runs the encoder on a session's source and writes every layer's cross K/V into fresh blocks. */
     private boolean encode(EngineSession s, List<EngineSession> live, Set<EngineSession> preempted) {
-        int len = s.source.length;
+        int len = s.source.length();
         int[] table = new int[(len + KvPool.BLOCK - 1) / KvPool.BLOCK];
         java.util.Arrays.fill(table, -1);
         for (int b = 0; b < table.length; b++) {
@@ -295,13 +298,20 @@ final class Scheduler implements Runnable {
         boolean[][] valid = new boolean[1][len];
         java.util.Arrays.fill(valid[0], true);
         int[][] tables = {table};
+        boolean written = false;
         try (Backend.Scope scope = backend.scope()) {
-            Tensor hidden = encoder.forward(backend, new int[][] {s.source}, null, valid);
+            Tensor hidden = s.source.ids != null ? encoder.forward(backend, new int[][] {s.source.ids}, null, valid)
+                    : s.source.encode.apply(backend);
+            if (hidden.dim(0) != 1 || hidden.dim(1) != len)
+                throw new IllegalStateException("encoded source has shape " + java.util.Arrays.toString(hidden.shape()) + ", expected [1, " + len + ", d]");
             for (int l = 0; l < decoder.layers().size(); l++) {
                 Attention a = decoder.layers().get(l).crossAttention();
                 backend.writeKv(a.k().forward(backend, hidden), pool.keys(l, tables), 0);
                 backend.writeKv(a.v().forward(backend, hidden), pool.values(l, tables), 0);
             }
+            written = true;
+        } finally {
+            if (!written) for (int id : table) pool.release(id);   // a failing encoder fails the request, not the pool
         }
         s.crossTable = table;
         encodedTokens.addAndGet(len);
@@ -315,10 +325,10 @@ final class Scheduler implements Runnable {
         int[][] tables = new int[n][];
         for (int i = 0; i < n; i++) {
             tables[i] = owners.get(i).crossTable;
-            longest = Math.max(longest, owners.get(i).source.length);
+            longest = Math.max(longest, owners.get(i).source.length());
         }
         boolean[][] valid = new boolean[n][longest];
-        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, owners.get(i).source.length, true);
+        for (int i = 0; i < n; i++) java.util.Arrays.fill(valid[i], 0, owners.get(i).source.length(), true);
         AttentionMask mask = new AttentionMask(valid, false, 0);
         List<DecoderLayer.Cross> out = new ArrayList<>();
         for (int l = 0; l < decoder.layers().size(); l++)
@@ -326,8 +336,14 @@ final class Scheduler implements Runnable {
         return out;
     }
 
-    private float[] forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
-                            AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows) {
+    /**
+     * What the head rows of a pass give back: logits [rows·vocab] on the host, or — when every head row belongs to a
+     * greedy step — only the backend's greedy picks.
+     */
+    private record Heads(float[] logits, Greedy greedy) {}
+
+    private Heads forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
+                          AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows, boolean greedy) {
         KvSource kv = new KvSource() {
             @Override
             public KvView keys(int layer) {
@@ -341,7 +357,8 @@ final class Scheduler implements Runnable {
         };
         try (Backend.Scope scope = backend.scope()) {
             Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross, logitRows);
-            return out == null ? new float[0] : backend.toHost(out);
+            if (out == null) return new Heads(new float[0], null);
+            return greedy ? new Heads(null, backend.greedy(out)) : new Heads(backend.toHost(out), null);
         }
     }
 
@@ -357,10 +374,19 @@ final class Scheduler implements Runnable {
         }
     }
 
-    private void deliver(EngineSession s, int r, float[] logits, int i) {
+    private void deliver(EngineSession s, int r, Heads heads, int i) {
+        EngineSession.Pending p = s.pending;
+        if (p.greedy) {
+            Greedy g = heads.greedy() != null ? heads.greedy()
+                    : Greedy.ofHost(java.util.Arrays.copyOfRange(heads.logits(), i * vocab, (i + 1) * vocab), 1, vocab);
+            int at = heads.greedy() != null ? i : 0;
+            p.ids[r] = g.ids()[at];
+            p.logprobs[r] = g.logprobs()[at];
+            return;
+        }
         float[] out = new float[vocab];
-        System.arraycopy(logits, i * vocab, out, 0, vocab);
-        s.pending.logits[r] = out;
+        System.arraycopy(heads.logits(), i * vocab, out, 0, vocab);
+        p.logits[r] = out;
     }
 
     private void completeIfDone(EngineSession s) {

@@ -9,6 +9,19 @@ public interface DecoderSession extends AutoCloseable {
      */
     float[][] step(int[][] tokens, boolean[][] valid);
 
+    /**
+     * {@link #step} for a greedy pick without logits processors: only each row's argmax id and its log-softmax value
+     * come back (a device backend computes them on the device, so rows × vocab logits never reach the host). This
+     * default computes them from {@link #step}'s logits with the same arithmetic ({@link dev.cortado.backend.Greedy#ofHost}).
+     */
+    default dev.cortado.backend.Greedy stepGreedy(int[][] tokens, boolean[][] valid) {
+        float[][] logits = step(tokens, valid);
+        int vocab = logits.length == 0 ? 0 : logits[0].length;
+        float[] flat = new float[logits.length * vocab];
+        for (int r = 0; r < logits.length; r++) System.arraycopy(logits[r], 0, flat, r * vocab, vocab);
+        return dev.cortado.backend.Greedy.ofHost(flat, logits.length, vocab);
+    }
+
     /** Beam search: afterwards row i continues what row {@code sources[i]} was (rows may be duplicated). */
     void reorder(int[] sources);
 

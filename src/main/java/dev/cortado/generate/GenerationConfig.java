@@ -43,6 +43,7 @@ public record GenerationConfig(
         return new Builder().build();
     }
 
+    /** Greedy decoding (argmax each step): the defaults, since Hugging Face's default is greedy. */
     public static GenerationConfig greedy() {
         return defaults();
     }
@@ -52,6 +53,7 @@ public record GenerationConfig(
         return new Builder().doSample(true).temperature(temperature).build();
     }
 
+    /** Beam search with {@code numBeams} beams (length penalty 1, early stopping off, as HF). */
     public static GenerationConfig beam(int numBeams) {
         return new Builder().numBeams(numBeams).build();
     }
@@ -132,6 +134,7 @@ public record GenerationConfig(
         throw new CortadoException("generation config: " + knob + " = " + value + " " + rule);
     }
 
+    /** A builder holding this config's values, to change several knobs at once. */
     public Builder toBuilder() {
         return new Builder(this);
     }

@@ -41,10 +41,12 @@ public final class Generator {
             throw new CortadoException("a constraint (json schema, regex, choice) needs the model's tokenizer");
     }
 
+    /** The generation config this generator uses. */
     public GenerationConfig config() {
         return config;
     }
 
+    /** The same model and tokenizer with another config. */
     public Generator withConfig(GenerationConfig config) {
         return new Generator(model, tokenizer, config);
     }
@@ -64,6 +66,7 @@ public final class Generator {
         return generateBatch(prompts, null);
     }
 
+    /** {@link #generateBatch(List)} streaming each token of every row to {@code onToken}. */
     public List<GenerationResult> generateBatch(List<String> prompts, Consumer<GeneratedToken> onToken) {
         if (tokenizer == null) throw new CortadoException("text prompts need a tokenizer; use generateIds");
         int[][] ids = new int[prompts.size()][];
@@ -80,6 +83,7 @@ public final class Generator {
         return generateIds(promptIds, null);
     }
 
+    /** {@link #generateIds(int[][])} streaming each token of every row to {@code onToken}. */
     public List<GenerationResult> generateIds(int[][] promptIds, Consumer<GeneratedToken> onToken) {
         if (promptIds.length == 0) return List.of();
         int vocab = model.vocabSize();

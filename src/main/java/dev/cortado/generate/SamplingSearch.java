@@ -59,8 +59,14 @@ final class SamplingSearch {
         LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer(), job.model().logitsProcessors());
         boolean sampling = cfg.sampling();
         int vocab = job.model().vocabSize();
+        // greedy with nothing to process: the backend picks, only ids and their log-probabilities reach the host
+        boolean onBackend = !sampling && chain.isEmpty() && cfg.logprobs() == null;
         try (DecoderSession session = job.model().newSession(state.length)) {
             Object[] padded = job.leftPadded(promptOf);
+            if (onBackend) {
+                greedy(job, state, session, session.stepGreedy((int[][]) padded[0], (boolean[][]) padded[1]));
+                return;
+            }
             float[][] logits = session.step((int[][]) padded[0], (boolean[][]) padded[1]);
             while (true) {
                 int[][] next = new int[state.length][1];
@@ -85,7 +91,33 @@ final class SamplingSearch {
         }
     }
 
+    /** The greedy loop over backend picks ({@link DecoderSession#stepGreedy}); rows finish as in {@link #decode}. */
+    private static void greedy(Job job, Row[] state, DecoderSession session, dev.cortado.backend.Greedy picks) {
+        while (true) {
+            int[][] next = new int[state.length][1];
+            for (int r = 0; r < state.length; r++) {
+                Row row = state[r];
+                if (row.finish != null) {
+                    next[r][0] = job.pad();
+                    continue;
+                }
+                int id = picks.ids()[r];
+                if (id < 0 || id >= job.model().vocabSize())
+                    throw new CortadoException("model picked token " + id + ", vocabulary is " + job.model().vocabSize());
+                next[r][0] = id;
+                accept(job, row, id, null, picks.logprobs()[r]);
+            }
+            if (!anyRunning(state)) return;
+            picks = session.stepGreedy(next, null);
+        }
+    }
+
     private static void accept(Job job, Row row, int id, float[] raw) {
+        accept(job, row, id, raw, Float.NaN);
+    }
+
+    /** raw null: {@code logprob} is the chosen token's log-probability (a backend greedy pick). */
+    private static void accept(Job job, Row row, int id, float[] raw, float logprob) {
         GenerationConfig cfg = job.config();
         row.history.append(id);
         TokenLogprob lp = null;
@@ -94,7 +126,7 @@ final class SamplingSearch {
             row.logprobs.add(lp);
             row.score += lp.logprob();
         } else {
-            row.score += Logprobs.of(raw, id);
+            row.score += raw == null ? logprob : Logprobs.of(raw, id);
         }
         if (job.eos().contains(id)) {
             finish(job, row, id, lp, FinishReason.EOS);

@@ -7,5 +7,6 @@ import java.util.List;
  * before any processor) and the {@code logprobs} most likely alternatives, best first (ties by id).
  */
 public record TokenLogprob(int id, String text, float logprob, List<Top> top) {
+    /** One alternative token and its log-probability. */
     public record Top(int id, String text, float logprob) {}
 }

@@ -1,77 +1,110 @@
 package dev.cortado.layers;
 
-import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
 import dev.cortado.tensor.Tensor;
 
 /**
- * Multi-head attention with GQA: projections q/k/v/o, optional rotary embedding. Self-attention over the
- * input itself ({@link #forward}) or over a KV cache the caller supplies ({@link #forwardCached}).
+ * Multi-head attention with GQA: projections q/k/v/o, optional rotary embedding. Positions, cache positions,
+ * lengths and masks come from the bound {@link Step} (built once per step). Self-attention over the input itself
+ * ({@link #forward}), over a KV cache ({@link #forwardCached}), or cross-attention ({@link #forwardCross}).
+ * Self-attention bound from concatenated weights has one {@code qkv} projection [in, (heads + 2·kvHeads)·headDim]
+ * (q, k, v columns in that order; q, k and v are then null): one GEMM, rotary on q and k in one op, keys and values
+ * written to the cache straight from its columns.
  */
 public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, int headDim, float scale,
-                        Rotary rotary) {
+                        Rotary rotary, Linear qkv) {
 
-    /** Bidirectional or causal self-attention without a cache. x: [B, S, D]. */
-    public Tensor forward(Backend be, Tensor x, AttentionMask mask, int[] positions, Tensor bias) {
+    public Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, int headDim, float scale, Rotary rotary) {
+        this(q, k, v, o, heads, kvHeads, headDim, scale, rotary, null);
+    }
+
+    /** Self-attention with one fused q|k|v projection. */
+    public static Attention fused(Linear qkv, Linear o, int heads, int kvHeads, int headDim, float scale, Rotary rotary) {
+        if (qkv.out() != (heads + 2 * kvHeads) * headDim) {
+            throw new IllegalArgumentException("fused qkv projection has " + qkv.out() + " outputs, expected " + (heads + 2 * kvHeads) * headDim);
+        }
+        return new Attention(null, null, null, o, heads, kvHeads, headDim, scale, rotary, qkv);
+    }
+
+    /** The fused projection with rotary applied: [B, S, (heads + 2·kvHeads)·headDim]. */
+    private Tensor fusedProjection(Backend be, Tensor x, Step step) {
+        Tensor t = qkv.forward(be, x);
+        if (rotary != null) rotary.apply(be, t, heads, kvHeads, headDim, step);
+        return t;
+    }
+
+    private Tensor context(Backend be, Tensor x) {
+        return be.allocate(x.dtype(), x.dim(0), x.dim(1), (long) heads * headDim);
+    }
+
+    /** Bidirectional or causal self-attention without a cache (an encoder). x: [B, S, D]. */
+    public Tensor forward(Backend be, Tensor x, Step step, Tensor bias) {
         int seq = (int) x.dim(1);
+        if (qkv != null) {
+            // keys and values to contiguous [B, S, H·D] (one KV-write op; attention reads position-major K/V)
+            Tensor t = fusedProjection(be, x, step);
+            int qw = heads * headDim, kw = kvHeads * headDim;
+            Tensor kc = be.allocate(x.dtype(), x.dim(0), seq, kw), vc = be.allocate(x.dtype(), x.dim(0), seq, kw);
+            KvView kv = KvView.ofRows(kc, seq, kvHeads, headDim), vv = KvView.ofRows(vc, seq, kvHeads, headDim);
+            be.writeKv(t, qw, t, qw + kw, kv, vv, step);
+            Tensor ctx = context(be, x);
+            be.attention(t, heads, headDim, kv, vv, step, false, scale, bias, ctx);
+            return o.forward(be, ctx);
+        }
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);
         if (rotary != null) {
-            rotary.apply(be, qs, heads, headDim, positions);
-            rotary.apply(be, ks, kvHeads, headDim, positions);
+            rotary.apply(be, qs, heads, headDim, step);
+            rotary.apply(be, ks, kvHeads, headDim, step);
         }
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
         be.attention(qs, heads, headDim, KvView.ofRows(ks, seq, kvHeads, headDim), KvView.ofRows(vs, seq, kvHeads, headDim),
-                seq, mask, scale, bias, ctx);
+                step, false, scale, bias, ctx);
         return o.forward(be, ctx);
     }
 
     /**
-     * Self-attention that appends this step's keys/values to the cache views at {@code start} and attends over
-     * [0, start + S). x: [B, S, D].
+     * Self-attention that appends this step's keys/values to the cache views (at the step's positions) and attends
+     * over the step's key length. x: [B, S, D].
      */
-    public Tensor forwardCached(Backend be, Tensor x, KvView kCache, KvView vCache, int start, AttentionMask mask,
-                                int[] positions, Tensor bias) {
-        return forwardCached(be, x, kCache, vCache, start, null, mask, positions, bias);
-    }
-
-    /**
-     * With {@code rowStarts} non-null (one token per row), row r's key/value goes to its own position
-     * {@code rowStarts[r]} and attention spans [0, start + 1) with {@code start} the largest of them; the mask's
-     * keyValid hides what a row does not own.
-     */
-    public Tensor forwardCached(Backend be, Tensor x, KvView kCache, KvView vCache, int start, int[] rowStarts,
-                                AttentionMask mask, int[] positions, Tensor bias) {
-        int seq = (int) x.dim(1);
+    public Tensor forwardCached(Backend be, Tensor x, KvView kCache, KvView vCache, Step step, Tensor bias) {
+        if (qkv != null) {
+            Tensor t = fusedProjection(be, x, step);
+            int qw = heads * headDim, kw = kvHeads * headDim;
+            be.writeKv(t, qw, t, qw + kw, kCache, vCache, step);
+            Tensor ctx = context(be, x);
+            be.attention(t, heads, headDim, kCache, vCache, step, false, scale, bias, ctx);
+            return o.forward(be, ctx);
+        }
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);
         if (rotary != null) {
-            rotary.apply(be, qs, heads, headDim, positions);
-            rotary.apply(be, ks, kvHeads, headDim, positions);
+            rotary.apply(be, qs, heads, headDim, step);
+            rotary.apply(be, ks, kvHeads, headDim, step);
         }
-        if (rowStarts == null) {
-            be.writeKv(ks, kCache, start);
-            be.writeKv(vs, vCache, start);
-        } else {
-            be.writeKvRows(ks, kCache, rowStarts);
-            be.writeKvRows(vs, vCache, rowStarts);
-        }
+        be.writeKv(ks, 0, vs, 0, kCache, vCache, step);
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
-        be.attention(qs, heads, headDim, kCache, vCache, start + seq, mask, scale, bias, ctx);
+        be.attention(qs, heads, headDim, kCache, vCache, step, false, scale, bias, ctx);
         return o.forward(be, ctx);
     }
 
     /** Cross-attention: queries from x, keys/values precomputed (once per source) in the given views. */
-    public Tensor forwardCross(Backend be, Tensor x, KvView kv, KvView vv, int kvLen, AttentionMask mask, Tensor bias) {
+    public Tensor forwardCross(Backend be, Tensor x, KvView kv, KvView vv, Step step, Tensor bias) {
         Tensor qs = q.forward(be, x);
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
-        be.attention(qs, heads, headDim, kv, vv, kvLen, mask, scale, bias, ctx);
+        be.attention(qs, heads, headDim, kv, vv, step, true, scale, bias, ctx);
         return o.forward(be, ctx);
     }
 
     /** Rotary position embedding parameters. */
     public record Rotary(float[] invFreq, int rotaryDim, boolean interleaved) {
-        public void apply(Backend be, Tensor x, int nHeads, int headDim, int[] positions) {
-            be.rope(x, nHeads, headDim, rotaryDim, positions, invFreq, interleaved);
+        /** Rotates {@code nHeads} heads at the start of each row of x (plus {@code kvHeads} after them). */
+        public void apply(Backend be, Tensor x, int nHeads, int kvHeads, int headDim, Step step) {
+            be.rope(x, nHeads, kvHeads, headDim, rotaryDim, step, invFreq, interleaved);
+        }
+
+        public void apply(Backend be, Tensor x, int nHeads, int headDim, Step step) {
+            apply(be, x, nHeads, 0, headDim, step);
         }
 
         public static Rotary standard(int headDim, double theta) {

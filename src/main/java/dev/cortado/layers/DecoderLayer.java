@@ -3,11 +3,14 @@ package dev.cortado.layers;
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
 import dev.cortado.tensor.Tensor;
 
 /**
  * One decoder block: cached self-attention, optional cross-attention (seq2seq), MLP; each sub-block with a
- * residual and a norm before (pre-norm: GPT-2, Llama, T5) or after (post-norm: BART, Marian).
+ * residual and a norm before (pre-norm: GPT-2, Llama, T5) or after (post-norm: BART, Marian). The residual add lives
+ * in the norm that follows it ({@link Norm#addForward}, {@link Norm#addApply}): in a pre-norm stack the MLP's output
+ * is handed on as {@link Residual#pending} and added by the next layer's first norm.
  */
 public record DecoderLayer(Attention selfAttention, Norm selfNorm, Attention crossAttention, Norm crossNorm,
                            Mlp mlp, Norm mlpNorm, boolean preNorm) {
@@ -15,31 +18,40 @@ public record DecoderLayer(Attention selfAttention, Norm selfNorm, Attention cro
     /** Cross-attention inputs of one source batch: K/V views computed once per source. */
     public record Cross(KvView k, KvView v, int length, AttentionMask mask, Tensor bias) {}
 
-    public Tensor forward(Backend be, Tensor x, KvView kCache, KvView vCache, int start, AttentionMask mask,
-                          int[] positions, Tensor selfBias, Cross cross) {
-        return forward(be, x, kCache, vCache, start, null, mask, positions, selfBias, cross);
-    }
-
-    /** {@code rowStarts}: see {@link TransformerDecoder#step}. */
-    public Tensor forward(Backend be, Tensor x, KvView kCache, KvView vCache, int start, int[] rowStarts,
-                          AttentionMask mask, int[] positions, Tensor selfBias, Cross cross) {
-        x = block(be, x, selfNorm, h -> selfAttention.forwardCached(be, h, kCache, vCache, start, rowStarts, mask,
-                positions, selfBias));
-        if (crossAttention != null && cross != null) {
-            x = block(be, x, crossNorm, h -> crossAttention.forwardCross(be, h, cross.k(), cross.v(), cross.length(), cross.mask(), cross.bias()));
-        }
-        return block(be, x, mlpNorm, h -> mlp.forward(be, h));
-    }
-
-    private Tensor block(Backend be, Tensor x, Norm norm, java.util.function.UnaryOperator<Tensor> f) {
-        if (preNorm) {
-            Tensor y = f.apply(norm.forward(be, x));
-            be.add(x, y, x);
+    /** The residual stream x and a block output not yet added to it (null: none). */
+    public record Residual(Tensor x, Tensor pending) {
+        /** x with the pending output added. */
+        public Tensor settle(Backend be) {
+            if (pending != null) be.add(x, pending, x);
             return x;
         }
-        Tensor y = f.apply(x);
-        be.add(y, x, y);
-        norm.apply(be, y);
-        return y;
+    }
+
+    /** Positions, cache positions, lengths and masks come from the step ({@link TransformerDecoder#step}). */
+    public Residual forward(Backend be, Residual in, KvView kCache, KvView vCache, Step step, Tensor selfBias, Cross cross) {
+        boolean crossing = crossAttention != null && cross != null;
+        if (!preNorm) {
+            Tensor x = in.settle(be);
+            Tensor y = selfAttention.forwardCached(be, x, kCache, vCache, step, selfBias);
+            selfNorm.addApply(be, y, x);
+            x = y;
+            if (crossing) {
+                y = crossAttention.forwardCross(be, x, cross.k(), cross.v(), step, cross.bias());
+                crossNorm.addApply(be, y, x);
+                x = y;
+            }
+            y = mlp.forward(be, x);
+            mlpNorm.addApply(be, y, x);
+            return new Residual(y, null);
+        }
+        Tensor x = in.x();
+        Tensor h = in.pending() == null ? selfNorm.forward(be, x) : selfNorm.addForward(be, x, in.pending());
+        Tensor y = selfAttention.forwardCached(be, h, kCache, vCache, step, selfBias);
+        if (crossing) {
+            h = crossNorm.addForward(be, x, y);
+            y = crossAttention.forwardCross(be, h, cross.k(), cross.v(), step, cross.bias());
+        }
+        h = mlpNorm.addForward(be, x, y);
+        return new Residual(x, mlp.forward(be, h));
     }
 }

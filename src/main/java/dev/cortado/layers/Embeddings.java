@@ -2,6 +2,7 @@ package dev.cortado.layers;
 
 import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.Step;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 
@@ -22,19 +23,8 @@ public record Embeddings(Tensor tokens, Tensor positions, int positionOffset, Te
         be.embedding(tokens, flatten(ids), out);
         if (scale != 1f) be.scale(out, scale);
         if (positions != null) {
-            int[] p = new int[b * s];
-            for (int i = 0; i < b; i++) {
-                for (int j = 0; j < s; j++) {
-                    int v = (pos == null ? j : pos[i][j]) + positionOffset;
-                    if (v >= positions.dim(0)) {
-                        throw new CortadoException("sequence of " + s + " tokens is longer than the model's "
-                                + (positions.dim(0) - positionOffset) + " positions");
-                    }
-                    p[i * s + j] = Math.max(v, 0);
-                }
-            }
             Tensor pe = be.allocate(DType.F32, b, s, d);
-            be.embedding(positions, p, pe);
+            be.embedding(positions, positionRows(b, s, pos), pe);
             be.add(out, pe, out);
         }
         if (tokenTypes != null) {
@@ -44,6 +34,42 @@ public record Embeddings(Tensor tokens, Tensor positions, int positionOffset, Te
         }
         if (norm != null) norm.apply(be, out);
         return out;
+    }
+
+    /** The step's token ids (and learned-position rows, {@link #positionRows}) → [B, S, D]; no token types. */
+    public Tensor forward(Backend be, Step step) {
+        int b = step.meta().rows(), s = step.meta().queries(), d = dim();
+        if (tokenTypes != null) throw new IllegalArgumentException("token-type embeddings take the host path");
+        Tensor out = be.allocate(DType.F32, b, s, d);
+        be.embedding(tokens, step, Backend.StepIds.TOKENS, out);
+        if (scale != 1f) be.scale(out, scale);
+        if (positions != null) {
+            Tensor pe = be.allocate(DType.F32, b, s, d);
+            be.embedding(positions, step, Backend.StepIds.POSITIONS, pe);
+            be.add(out, pe, out);
+        }
+        if (norm != null) norm.apply(be, out);
+        return out;
+    }
+
+    /**
+     * Rows of the learned position table for positions [B][S] (null: 0..S-1), offset and checked; null when this
+     * model has no learned positions.
+     */
+    public int[] positionRows(int b, int s, int[][] pos) {
+        if (positions == null) return null;
+        int[] p = new int[b * s];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < s; j++) {
+                int v = (pos == null ? j : pos[i][j]) + positionOffset;
+                if (v >= positions.dim(0)) {
+                    throw new CortadoException("sequence of " + s + " tokens is longer than the model's "
+                            + (positions.dim(0) - positionOffset) + " positions");
+                }
+                p[i * s + j] = Math.max(v, 0);
+            }
+        }
+        return p;
     }
 
     static int[] flatten(int[][] a) {

@@ -20,4 +20,18 @@ public record Norm(Kind kind, Tensor gamma, Tensor beta, float eps) {
         else be.rmsNorm(x, gamma, eps, y);
         return y;
     }
+
+    /** residual += x, then a new tensor norm(residual): the residual add inside the norm (pre-norm blocks). */
+    public Tensor addForward(Backend be, Tensor residual, Tensor x) {
+        Tensor y = be.allocate(residual.dtype(), residual.shape());
+        if (kind == Kind.LAYER) be.addLayerNorm(residual, x, gamma, beta, eps, y);
+        else be.addRmsNorm(residual, x, gamma, eps, y);
+        return y;
+    }
+
+    /** residual = norm(residual + x) in place (post-norm blocks). */
+    public void addApply(Backend be, Tensor residual, Tensor x) {
+        if (kind == Kind.LAYER) be.addLayerNorm(residual, x, gamma, beta, eps, residual);
+        else be.addRmsNorm(residual, x, gamma, eps, residual);
+    }
 }

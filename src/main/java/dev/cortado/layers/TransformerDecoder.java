@@ -2,6 +2,9 @@ package dev.cortado.layers;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
+import dev.cortado.backend.StepMetadata;
 import dev.cortado.kv.KvSource;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
@@ -45,17 +48,37 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
         if (rowStarts != null && positionBias != null)
             throw new IllegalArgumentException("ragged rows with a relative position bias (T5) are not supported");
         if (rowStarts != null && n != 1) throw new IllegalArgumentException("ragged rows append one token each, not " + n);
-        Tensor x = embeddings.forward(be, tokens, positions, null);
-        Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
-        for (int l = 0; l < layers.size(); l++) {
-            x = layers.get(l).forward(be, x, cache.keys(l), cache.values(l), start, rowStarts, mask, flatPositions, bias,
-                    cross == null ? null : cross.get(l));
+        StepMetadata meta = metadata(tokens, positions, flatPositions, cache, start, rowStarts, mask, cross);
+        Tensor x;
+        try (Step st = be.beginStep(meta)) {
+            x = embeddings.forward(be, st);
+            Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
+            DecoderLayer.Residual r = new DecoderLayer.Residual(x, null);
+            for (int l = 0; l < layers.size(); l++) {
+                r = layers.get(l).forward(be, r, cache.keys(l), cache.values(l), st, bias, cross == null ? null : cross.get(l));
+            }
+            x = r.settle(be);
         }
         if (logitRows != null && logitRows.length == 0) return null;
         Tensor last = logitRows != null ? gatherRows(be, x, logitRows) : lastPositions(be, x, rows, n);
         if (finalNorm != null) finalNorm.apply(be, last);
         if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
         return lmHead.forward(be, last);
+    }
+
+    /** The step's metadata, built once: ids, position rows, rotary positions, self- and cross-attention keys. */
+    private StepMetadata metadata(int[][] tokens, int[][] positions, int[] flatPositions, KvSource cache, int start,
+                                  int[] rowStarts, AttentionMask mask, List<DecoderLayer.Cross> cross) {
+        int rows = tokens.length, n = tokens[0].length;
+        KvView layout = layers.isEmpty() ? KvView.ofRows(null, n, kvHeads, headDim) : cache.keys(0);
+        StepMetadata.Attn self = new StepMetadata.Attn(layout, start, rowStarts, start + n, mask);
+        StepMetadata.Attn crossAttn = null;
+        if (cross != null && !cross.isEmpty()) {
+            DecoderLayer.Cross c = cross.getFirst();
+            crossAttn = new StepMetadata.Attn(c.k(), 0, null, c.length(), c.mask());
+        }
+        return new StepMetadata(rows, n, Embeddings.flatten(tokens), embeddings.positionRows(rows, n, positions),
+                flatPositions, self, crossAttn);
     }
 
     private static Tensor gatherRows(Backend be, Tensor x, int[] rows) {

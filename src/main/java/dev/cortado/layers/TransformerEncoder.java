@@ -2,6 +2,9 @@ package dev.cortado.layers;
 
 import dev.cortado.backend.AttentionMask;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.KvView;
+import dev.cortado.backend.Step;
+import dev.cortado.backend.StepMetadata;
 import dev.cortado.tensor.Tensor;
 import java.util.List;
 
@@ -14,11 +17,15 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
      * attention). Returns the last hidden state [B, S, D].
      */
     public Tensor forward(Backend be, int[][] ids, int[][] typeIds, boolean[][] valid) {
-        int s = ids[0].length;
-        int[] positions = new int[ids.length * s];
+        int b = ids.length, s = ids[0].length;
+        int[] positions = new int[b * s];
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
-        Tensor x = embeddings.forward(be, ids, null, typeIds);
-        return layers(be, x, valid, positions);
+        if (embeddings.tokenTypes() != null || layers.isEmpty()) {
+            return layers(be, embeddings.forward(be, ids, null, typeIds), valid, positions, null);
+        }
+        // ids and position rows travel with the step's metadata: one upload for the whole encoder
+        StepMetadata meta = metadata(b, s, Embeddings.flatten(ids), embeddings.positionRows(b, s, null), valid, positions);
+        return layers(be, null, valid, positions, meta);
     }
 
     /**
@@ -33,14 +40,28 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         }
         int[] positions = new int[b * s];
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
-        return layers(be, x, valid, positions);
+        return layers(be, x, valid, positions, null);
     }
 
-    private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions) {
-        int s = (int) x.dim(1);
-        AttentionMask mask = new AttentionMask(valid, false, 0);
+    private StepMetadata metadata(int b, int s, int[] ids, int[] embedPositions, boolean[][] valid, int[] positions) {
+        Attention a = layers.getFirst().attention();
+        KvView layout = KvView.ofRows(null, s, a.kvHeads(), a.headDim());
+        return new StepMetadata(b, s, ids, embedPositions, positions,
+                new StepMetadata.Attn(layout, 0, null, s, new AttentionMask(valid, false, 0)), null);
+    }
+
+    /**
+     * One step for all layers: positions, lengths and the padding mask are bound once. x null: embed the step's ids
+     * ({@code meta} carries them).
+     */
+    private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions, StepMetadata meta) {
+        int b = x != null ? (int) x.dim(0) : meta.rows(), s = x != null ? (int) x.dim(1) : meta.queries();
+        if (meta == null && !layers.isEmpty()) meta = metadata(b, s, null, null, valid, positions);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
-        for (EncoderLayer layer : layers) x = layer.forward(be, x, mask, positions, bias);
+        try (Step step = meta == null ? null : be.beginStep(meta)) {
+            if (x == null) x = embeddings.forward(be, step);
+            for (EncoderLayer layer : layers) x = layer.forward(be, x, step, bias);
+        }
         if (finalNorm != null) finalNorm.apply(be, x);
         return x;
     }

@@ -33,8 +33,21 @@ public final class GraphTracer {
     /** A constant reached from a value: the tensor and whether a 2-D Transpose sits in between. */
     public record Const(String name, Tensor tensor, boolean transposed) {}
 
-    /** A linear layer: y = x · W (+ b). {@code weight.transposed} means the stored tensor is [out, in]. */
-    public record LinearOp(Node node, String input, String output, Const weight, Const bias) {}
+    /**
+     * A linear layer: y = x · W (+ b). {@code weight.transposed} means the stored tensor is [out, in]. A quantized linear
+     * ({@link QuantizedLinears}) has no {@code weight} but {@code nbits} (MatMulNBits) or {@code int8} (MatMulInteger).
+     */
+    public record LinearOp(Node node, String input, String output, Const weight, Const bias,
+                           dev.cortado.tensor.QuantizedMatrix nbits, dev.cortado.tensor.Int8Matrix int8) {
+        public LinearOp(Node node, String input, String output, Const weight, Const bias) {
+            this(node, input, output, weight, bias, null, null);
+        }
+
+        /** Whether the weight is quantized (no float {@link #weight}). */
+        public boolean quantized() {
+            return nbits != null || int8 != null;
+        }
+    }
 
     /** A norm: kind, gamma, beta (null for RMS or bias-free), eps, and its input/output values. */
     public record NormOp(boolean rms, Const gamma, Const beta, float eps, String input, String output, Node last) {}
@@ -82,6 +95,10 @@ public final class GraphTracer {
                 Const wc = new Const(w.name(), w.tensor(), w.transposed() ^ tb);
                 Const b = n.inputs().size() > 2 ? constant(n.input(2)) : null;
                 out.add(new LinearOp(n, n.input(0), n.output(0), wc, b));
+            } else if (n.opType().equals("MatMulNBits")) {
+                out.add(QuantizedLinears.matMulNBits(this, n));
+            } else if (n.opType().equals("MatMulInteger")) {
+                out.add(QuantizedLinears.matMulInteger(this, n));
             }
         }
         return out;

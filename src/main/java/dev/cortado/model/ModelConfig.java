@@ -28,6 +28,12 @@ public final class ModelConfig {
         throw new CortadoException("model folder " + dir + " has no config.json");
     }
 
+    /** A config built in memory (e.g. from GGUF metadata); {@code file} names its source in messages. */
+    public static ModelConfig of(JsonNode root, Path file) {
+        if (root == null || !root.isObject()) throw new CortadoException(file + ": the configuration is not a JSON object");
+        return new ModelConfig(root, file);
+    }
+
     public static ModelConfig load(Path file) {
         JsonNode root;
         try {

@@ -72,6 +72,10 @@ public final class Seq2SeqTracer implements AutoCloseable {
     }
 
     private void linear(String prefix, LinearOp op) {
+        if (op.quantized()) {
+            throw new dev.cortado.CortadoException(dir + ": quantized " + op.node().opType() + " weights are not supported in "
+                    + "encoder-decoder graphs by Cortado's engine (run the model with --engine ort)");
+        }
         put(prefix + ".weight", op.weight());
         if (op.bias() != null) names.put(prefix + ".bias", op.bias().tensor());
     }

@@ -4,22 +4,45 @@ import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.layers.Linear;
 import dev.cortado.layers.Norm;
+import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
 import java.util.Map;
 
 /**
  * Named-weight access with Hugging Face parameter names, filled from safetensors or from a traced ONNX graph.
  * Linear weights are [out, in] (PyTorch) unless listed in {@code inOut} (ONNX MatMul layout [in, out]). Every
- * accessor checks dtype and shape against the dimensions the family expects ({@link TensorCheck}).
+ * accessor checks dtype and shape against the dimensions the family expects ({@link TensorCheck}). Linear weights may
+ * also be held quantized ({@link #quantized}, from GGUF): {@link #linearWeight} binds those with
+ * {@link Backend#quantizedWeight}.
  */
-public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
+public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source,
+                          Map<String, QuantizedMatrix> quantized) {
 
     public WeightNames(Backend be, Map<String, Tensor> tensors, String source) {
         this(be, tensors, java.util.Set.of(), source);
     }
 
+    public WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set<String> inOut, String source) {
+        this(be, tensors, inOut, source, Map.of());
+    }
+
+    /**
+     * Float weights plus linear weights held quantized ([out, in], e.g. from GGUF), bound through
+     * {@link Backend#quantizedWeight}.
+     */
+    public static WeightNames withQuantized(Backend be, Map<String, Tensor> tensors, Map<String, QuantizedMatrix> quantized, String source) {
+        return new WeightNames(be, tensors, java.util.Set.of(), source, quantized);
+    }
+
+    /** Whether {@code name} is present, as a float or a quantized weight. */
+    public boolean has(String name) {
+        return tensors.containsKey(name) || quantized.containsKey(name);
+    }
+
     /** A matrix of {@code out × in} bound as a backend Linear weight [in, out]. */
     public Tensor linearWeight(String name, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in));
         Tensor t = need(name);
         if (inOut.contains(name)) return be.linearWeight(TensorCheck.shape(source, name, t, in, out));
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
@@ -27,9 +50,37 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
 
     /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
     public Tensor headWeight(String name, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in)); // already quantized in the file
         Tensor t = need(name);
         if (inOut.contains(name)) return be.headWeight(TensorCheck.shape(source, name, t, in, out), true);
         return be.headWeight(TensorCheck.shape(source, name, t, out, in), false);
+    }
+
+    /**
+     * Rows [from, to) of the {@code out × in} linear weight {@code name} (a fused projection such as GPT-2's c_attn,
+     * cut once at load), bound as a backend Linear weight; works for [out, in], [in, out] and quantized storage.
+     */
+    public Tensor linearWeightRows(String name, int from, int to, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) {
+            quantizedShape(name, q, out, in);
+            long rowBytes = (long) q.cols() * q.bits() / 8, rowScales = q.blocksPerRow() * 4L;
+            return be.quantizedWeight(new QuantizedMatrix(to - from, q.cols(), q.bits(), q.blockSize(),
+                    q.values().asSlice(from * rowBytes, (to - from) * rowBytes), q.scales().asSlice(from * rowScales, (to - from) * rowScales),
+                    q.offsets() == null ? null : q.offsets().asSlice(from * rowScales, (to - from) * rowScales)));
+        }
+        Tensor t = need(name);
+        if (inOut.contains(name)) return be.linearWeight(Slicing.columns(TensorCheck.shape(source, name, t, in, out), from, to));
+        return be.weightTransposed(Slicing.rows(TensorCheck.shape(source, name, t, out, in), from, to));
+    }
+
+    private QuantizedMatrix quantizedShape(String name, QuantizedMatrix q, long out, long in) {
+        if ((out >= 0 && q.rows() != out) || (in >= 0 && q.cols() != in)) {
+            throw new CortadoException(source + ": tensor '" + name + "' has shape [" + q.rows() + ", " + q.cols() + "], expected ["
+                    + (out < 0 ? "*" : out) + ", " + (in < 0 ? "*" : in) + "]");
+        }
+        return q;
     }
 
     public Tensor need(String name) {
@@ -59,6 +110,65 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         int hd = d / heads;
         return new dev.cortado.layers.Attention(linear(prefix + ".q_proj", d, d), linear(prefix + ".k_proj", d, d),
                 linear(prefix + ".v_proj", d, d), linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
+    }
+
+    /** BART-style self-attention with q|k|v concatenated at load into one projection (one GEMM). */
+    public dev.cortado.layers.Attention fusedMhaProjections(String prefix, int heads, int d) {
+        int hd = d / heads;
+        Linear qkv = fusedLinear(d, prefix + ".q_proj", d, prefix + ".k_proj", d, prefix + ".v_proj", d);
+        if (qkv == null) return mhaProjections(prefix, heads, d);
+        return dev.cortado.layers.Attention.fused(qkv, linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
+    }
+
+    /**
+     * Projections reading the same input (q|k|v, gate|up), given as prefix, out, prefix, out, …, concatenated at load
+     * into one Linear [in, Σ out] (output columns in the order given; missing biases are zeros). Null when the parts
+     * come in different layouts (some [in, out], some [out, in]) or a part is not a float tensor here (a weight held
+     * quantized elsewhere): the caller then binds them separately.
+     */
+    public Linear fusedLinear(long in, Object... prefixAndOut) {
+        int n = prefixAndOut.length / 2;
+        java.util.List<Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
+        long[] outs = new long[n];
+        QuantizedMatrix[] qs = new QuantizedMatrix[n];
+        int quantizedCount = 0;
+        for (int i = 0; i < n; i++) {
+            String name = prefixAndOut[2 * i] + ".weight";
+            QuantizedMatrix q = quantized.get(name);
+            if (q == null) continue;
+            qs[i] = quantizedShape(name, q, ((Number) prefixAndOut[2 * i + 1]).longValue(), in);
+            quantizedCount++;
+        }
+        if (quantizedCount == n) {
+            // quantized rows are row-major per output feature: stacked when bits and block size agree
+            QuantizedMatrix all = Fusion.concatRows(qs);
+            if (all == null) return null;
+            for (int i = 0; i < n; i++) {
+                outs[i] = qs[i].rows();
+                Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
+                bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
+            }
+            Tensor bias = Fusion.concatBiases(bs, outs);
+            return new Linear(be.quantizedWeight(all), bias == null ? null : be.weight(bias));
+        }
+        if (quantizedCount != 0) return null;
+        int inOutCount = 0;
+        for (int i = 0; i < n; i++) {
+            String prefix = (String) prefixAndOut[2 * i], name = prefix + ".weight";
+            if (!tensors.containsKey(name)) return null;   // absent or not float: the separate path reports or binds it
+            long out = ((Number) prefixAndOut[2 * i + 1]).longValue();
+            boolean io = inOut.contains(name);
+            Tensor t = io ? TensorCheck.shape(source, name, need(name), in, out) : TensorCheck.shape(source, name, need(name), out, in);
+            outs[i] = io ? t.dim(1) : t.dim(0);
+            if (io) inOutCount++;
+            ws.add(t);
+            Tensor b = tensors.get(prefix + ".bias");
+            bs.add(b == null ? null : TensorCheck.vector(source, prefix + ".bias", b, outs[i]));
+        }
+        if (inOutCount != 0 && inOutCount != n) return null;
+        Tensor w = inOutCount == n ? be.linearWeight(Fusion.concatColumns(ws)) : be.weightTransposed(Fusion.concatRows(ws));
+        Tensor bias = Fusion.concatBiases(bs, outs);
+        return new Linear(w, bias == null ? null : be.weight(bias));
     }
 
     public Linear linear(String prefix, long out, long in) {

@@ -33,6 +33,7 @@ public final class Embedders {
         Tokenizer tokenizer = Tokenizer.fromFile(tok);
         EncoderRunner runner;
         if (engine == Families.Engine.ORT) {
+            dev.cortado.ort.OrtRuntime.require("--engine ort");
             int maxPos;
             try (OnnxModel m = OnnxModel.open(onnx)) {
                 maxPos = positionsOf(m);

@@ -14,6 +14,7 @@ import dev.cortado.engine.Seq2Seq;
 import dev.cortado.model.bart.BartFamily;
 import dev.cortado.model.t5.T5Family;
 import dev.cortado.ort.OrtDecoder;
+import dev.cortado.ort.OrtRuntime;
 import dev.cortado.ort.OrtSeq2Seq;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +35,14 @@ public final class Families {
 
     /**
      * A decoder-only model. {@code path}: a folder (model.safetensors preferred for Cortado's engine, else
-     * model.onnx / onnx/model.onnx / decoder_model_merged.onnx) or an .onnx file.
+     * model.onnx / onnx/model.onnx / decoder_model_merged.onnx), an .onnx file or a .gguf file.
      */
     public static LanguageModel openDecoder(Path path, Backend be, Engine engine) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
+        if (GgufModels.is(path)) {
+            if (engine == Engine.ORT) throw new CortadoException("--engine ort needs an ONNX file; a GGUF file runs on Cortado's engine (--engine cortado)");
+            return GgufModels.open(path, be);
+        }
         ModelConfig c = ModelConfig.find(path);
         ConfigCheck k = new ConfigCheck(c);
         int context = c.has("max_position_embeddings") ? k.size("max_position_embeddings", ConfigCheck.MAX_POSITIONS)
@@ -45,6 +50,7 @@ public final class Families {
         Path onnx = findOnnx(path);
         if (engine == Engine.ORT) {
             if (onnx == null) throw new CortadoException("--engine ort needs an ONNX file; none in " + path);
+            OrtRuntime.require("--engine ort");
             return new OrtDecoder(onnx, context);
         }
         boolean safetensors = Files.isDirectory(path) && (Files.isRegularFile(path.resolve("model.safetensors"))
@@ -69,7 +75,10 @@ public final class Families {
         Path onnxDir = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
         ConfigCheck k = new ConfigCheck(c);
         int context = k.size("max_position_embeddings", k.size("n_positions", 512, ConfigCheck.MAX_POSITIONS), ConfigCheck.MAX_POSITIONS);
-        if (engine == Engine.ORT) return new OrtSeq2Seq(onnxDir, context);
+        if (engine == Engine.ORT) {
+            OrtRuntime.require("--engine ort");
+            return new OrtSeq2Seq(onnxDir, context);
+        }
         try {
             return switch (c.modelType()) {
                 case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
@@ -81,7 +90,12 @@ public final class Families {
             };
         } catch (CortadoException e) {
             // auto: a graph Cortado's engine does not recognize still runs, through ONNX Runtime
-            if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) return new OrtSeq2Seq(onnxDir, context);
+            if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) {
+                if (!OrtRuntime.available()) {
+                    throw new CortadoException(e.getMessage() + " (ONNX Runtime, an optional dependency, is not on the class path either)", e);
+                }
+                return new OrtSeq2Seq(onnxDir, context);
+            }
             throw e;
         }
     }

@@ -40,6 +40,7 @@ public enum ModelKind {
     /** The kind of model at {@code path}: config.json first (model_type, is_encoder_decoder, architectures), then the ONNX layout. */
     public static ModelKind of(Path path) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
+        if (GgufModels.is(path)) return ModelKind.DECODER; // the architectures Cortado reads from GGUF are all decoders
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         ModelConfig speech = config(path);
         if (speech != null && "whisper".equals(speech.str("model_type", ""))) return ModelKind.SPEECH;
@@ -74,6 +75,7 @@ public enum ModelKind {
 
     /** config.json of the model (folder, or the folder above an .onnx file), or null when there is none. */
     public static ModelConfig config(Path path) {
+        if (GgufModels.is(path)) return null; // its configuration is in the file's metadata
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         if (dir == null) return null;
         boolean found = Files.isRegularFile(dir.resolve("config.json"))

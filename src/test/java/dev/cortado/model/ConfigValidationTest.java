@@ -101,7 +101,7 @@ class ConfigValidationTest {
                 c("tiny-gpt2", "{\"n_positions\":129}", "%ST: tensor 'wpe.weight' has 128 positions but config.json n_positions is 129 (lower n_positions to at most 128)"),
                 // head_dim inconsistent with the tensors: named by the tensor it contradicts
                 c("tiny-llama", "{\"head_dim\":8}", "%ST: tensor 'model.layers.0.self_attn.q_proj.weight' has shape [64, 64], expected [32, 64]"),
-                c("tiny-llama", "{\"intermediate_size\":100}", "%ST: tensor 'model.layers.0.mlp.up_proj.weight' has shape [128, 64], expected [100, 64]"));
+                c("tiny-llama", "{\"intermediate_size\":100}", "%ST: tensor 'model.layers.0.mlp.gate_proj.weight' has shape [128, 64], expected [100, 64]"));
     }
 
     static Arguments c(String fixture, String edit, String message) {

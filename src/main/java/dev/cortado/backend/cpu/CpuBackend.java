@@ -13,10 +13,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import jdk.incubator.vector.FloatVector;
 
 /**
- * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool}. Activations are
+ * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool} (scalar twins when the
+ * Vector API is not in the boot layer: {@link Simd}). Activations are
  * float32 heap tensors. Weights are held once, in native memory owned by the backend (freed on close): Linear weights
  * packed into column panels ({@link PackedWeight}) as float32, bfloat16 or float16 (16-bit stays 16-bit, widened
  * in registers) or int8/int4 blocks (dequantized in registers, {@link QuantMatmul}); large embedding tables copied
@@ -53,6 +53,7 @@ public final class CpuBackend implements Backend {
         this.pool = pool;
         this.linearDtype = linearDtype;
         this.quantization = quantization;
+        Simd.warnOnce();
     }
 
     private final Quantization quantization;
@@ -60,7 +61,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String name() {
-        return "cpu (" + pool.threads() + " threads, " + CpuMatmul.F.vectorBitSize() + "-bit vectors)";
+        return "cpu (" + pool.threads() + " threads, " + CpuElementwise.describe() + ")";
     }
 
     @Override
@@ -269,7 +270,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor int8Weight(dev.cortado.tensor.Int8Matrix w) {
+        return Int8Weights.bind(w);
+    }
+
+    @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        Int8Weights.Packed q = Int8Weights.of(w);
+        if (q != null) {
+            if (x.numel() % q.k() != 0 || out.numel() != x.numel() / q.k() * q.n()) throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
+            Int8Weights.linear(f(x), q, bias == null ? null : f(bias), f(out), (int) (x.numel() / q.k()), pool);
+            return;
+        }
         PackedWeight p = packedOf(w);
         int k = p.k, n = p.n;
         int m = (int) (x.numel() / k);
@@ -285,11 +297,7 @@ public final class CpuBackend implements Backend {
         float[] x = f(a), y = f(b), z = f(out);
         int n = (int) a.numel(), bn = (int) b.numel();
         if (bn == n) {
-            int i = 0, L = CpuMatmul.L;
-            for (; i <= n - L; i += L) {
-                FloatVector.fromArray(CpuMatmul.F, x, i).add(FloatVector.fromArray(CpuMatmul.F, y, i)).intoArray(z, i);
-            }
-            for (; i < n; i++) z[i] = x[i] + y[i];
+            CpuElementwise.add(x, y, z, n);
         } else if (n % bn == 0) {
             for (int r = 0; r < n; r += bn) for (int j = 0; j < bn; j++) z[r + j] = x[r + j] + y[j];
         } else {
@@ -325,12 +333,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void gatedActivate(Tensor gate, Tensor up, Activation act) {
         float[] g = f(gate), u = f(up);
-        int n = (int) gate.numel(), i = 0, L = CpuMatmul.L;
+        int n = (int) gate.numel();
         CpuActivations.apply(g, 0, n, act);
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(CpuMatmul.F, g, i).mul(FloatVector.fromArray(CpuMatmul.F, u, i)).intoArray(g, i);
-        }
-        for (; i < n; i++) g[i] *= u[i];
+        CpuElementwise.mul(g, u, n);
     }
 
     @Override
@@ -415,5 +420,59 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
+    }
+
+    // ---- step ops: the step's host arrays, rows of any width read in place (see CpuStepOps) ----
+
+    @Override
+    public void rope(Tensor x, int heads, int kvHeads, int headDim, int rotaryDim, dev.cortado.backend.Step step,
+                     float[] invFreq, boolean interleaved) {
+        int cols = (int) x.dim(-1);
+        CpuStepOps.rope(f(x), cols, heads + kvHeads, headDim, rotaryDim, step.meta().ropePositions(), invFreq, interleaved,
+                (int) (x.numel() / cols));
+    }
+
+    @Override
+    public void writeKv(Tensor k, int kCol, Tensor v, int vCol, KvView kDst, KvView vDst, dev.cortado.backend.Step step) {
+        int batch = step.meta().rows(), seq = step.meta().queries();
+        CpuStepOps.writeKv(f(k), (int) k.dim(-1), kCol, kDst, f(kDst.data()), step.attn(false), batch, seq);
+        CpuStepOps.writeKv(f(v), (int) v.dim(-1), vCol, vDst, f(vDst.data()), step.attn(false), batch, seq);
+    }
+
+    @Override
+    public void attention(Tensor q, int heads, int headDim, KvView k, KvView v, dev.cortado.backend.Step step, boolean cross,
+                          float scale, Tensor bias, Tensor out) {
+        if (q.rank() != 3) throw new IllegalArgumentException("attention query must be [B, S, C]: " + q);
+        dev.cortado.backend.StepMetadata.Attn a = step.attn(cross);
+        CpuAttention.run(pool, f(q), (int) q.dim(2), heads, headDim, k, f(k.data()), v, f(v.data()), a.kvLen(), a.mask(),
+                scale, bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
+    }
+
+    // ---- fused ops: the residual add inside the norm, one gate|up projection ----
+
+    @Override
+    public void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
+        int d = (int) x.dim(-1);
+        CpuNorms.addLayerNorm(f(residual), f(x), f(gamma), beta == null ? null : f(beta), eps, f(out), d, (int) (x.numel() / d));
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
+        int d = (int) x.dim(-1);
+        CpuNorms.addRmsNorm(f(residual), f(x), f(gamma), eps, f(out), d, (int) (x.numel() / d));
+    }
+
+    @Override
+    public void gatedActivate(Tensor gateUp, Activation act, Tensor out) {
+        float[] gu = f(gateUp), o = f(out);
+        int inter = (int) out.dim(-1), rows = (int) (out.numel() / inter), n = rows * inter;
+        float[] u = new float[n];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(gu, 2 * r * inter, o, r * inter, inter);
+            System.arraycopy(gu, 2 * r * inter + inter, u, r * inter, inter);
+        }
+        // the same ops over the same contiguous layout as the separate gate/up path
+        CpuActivations.apply(o, 0, n, act);
+        CpuElementwise.mul(o, u, n);
     }
 }

@@ -6,7 +6,10 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vector API species shared by the CPU kernels, and bfloat16 widening (shift into the high half of a float). */
+/**
+ * Vector API species shared by the CPU kernels, and bfloat16 widening (shift into the high half of a float). Loaded
+ * only when {@link Simd#VECTOR} is true.
+ */
 final class CpuMatmul {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
@@ -21,7 +24,7 @@ final class CpuMatmul {
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    static float bf16(short bits) {
-        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    static int bits() {
+        return F.vectorBitSize();
     }
 }

@@ -34,6 +34,17 @@ final class CpuNorms {
         }
     }
 
+    /** residual += x row-wise (the same float adds as {@code add}), then the norm of residual into out. */
+    static void addLayerNorm(float[] residual, float[] x, float[] g, float[] b, float eps, float[] out, int d, int rows) {
+        for (int i = 0, n = d * rows; i < n; i++) residual[i] = residual[i] + x[i];
+        layerNorm(residual, g, b, eps, out, d, rows);
+    }
+
+    static void addRmsNorm(float[] residual, float[] x, float[] g, float eps, float[] out, int d, int rows) {
+        for (int i = 0, n = d * rows; i < n; i++) residual[i] = residual[i] + x[i];
+        rmsNorm(residual, g, eps, out, d, rows);
+    }
+
     static void softmax(float[] a, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) max = Math.max(max, a[o + j]);

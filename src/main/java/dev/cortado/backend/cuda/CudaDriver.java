@@ -119,7 +119,7 @@ public final class CudaDriver {
         } catch (IllegalArgumentException | UnsatisfiedLinkError | IllegalCallerException e) {
             String cause = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new CudaException("no CUDA driver found: " + libraryName + " could not be loaded (" + cause
-                    + "); use --device cpu", e);
+                    + "); the CUDA device needs an NVIDIA GPU and its driver; use --device cpu (Java: Device.cpu())", e);
         }
         return new CudaDriver(lookup, libraryName);
     }

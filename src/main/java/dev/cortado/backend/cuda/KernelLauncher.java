@@ -9,9 +9,10 @@ import dev.cortado.tensor.DType;
 /**
  * Launch plumbing for {@link Kernels}: builds the cuLaunchKernel parameter array in a per-thread native buffer
  * (each parameter gets an 8-byte slot; the pointer array pointing at the slots is filled once) and launches by name.
- * The driver copies parameter values during the call, so the buffer is reused by the next launch.
+ * The driver copies parameter values during the call, so the buffer is reused by the next launch. A test stand-in
+ * overrides {@link #launch}, {@link #gridFor} and {@link #blas} to record launches without a device.
  */
-final class KernelLauncher {
+class KernelLauncher {
     static final int MAX_PARAMS = 40;
 
     /** A parameter list under construction (per thread). */
@@ -80,6 +81,9 @@ final class KernelLauncher {
     }
 
     CudaContext context() { return ctx; }
+
+    /** cuBLASLt of the context when present (see {@link CudaContext#blas()}). */
+    java.util.Optional<CuBlasLt> blas() { return ctx.blas(); }
 
     /** Launches {@code name} with a 1-D block of {@code threads}. */
     void launch(String name, int gx, int gy, int gz, int threads, int sharedBytes, CudaStream stream, Args a) {

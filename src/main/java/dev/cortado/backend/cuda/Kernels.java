@@ -33,7 +33,11 @@ public final class Kernels {
     private final SamplingKernels sampling;
 
     Kernels(CudaContext ctx) {
-        this.launcher = new KernelLauncher(ctx);
+        this(new KernelLauncher(ctx));
+    }
+
+    Kernels(KernelLauncher launcher) {
+        this.launcher = launcher;
         this.attention = new AttentionKernels(launcher);
         this.sampling = new SamplingKernels(launcher);
     }
@@ -227,7 +231,7 @@ public final class Kernels {
             gemv(t, y, x, w, bias, m, n, k, s);
             return;
         }
-        var blas = launcher.context().blas();
+        var blas = launcher.blas();
         if (blas.isPresent()) blas.get().matmul(t, y, x, w, bias, m, n, k, s);
         else gemm(t, y, x, w, bias, m, n, k, s);
     }

@@ -80,13 +80,13 @@ public final class BartFamily {
             List<EncoderLayer> enc = new ArrayList<>();
             for (int l = 0; l < s.encLayers; l++) {
                 String p = "model.encoder.layers." + l + ".";
-                enc.add(new EncoderLayer(w.mhaProjections(p + "self_attn", encH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                enc.add(new EncoderLayer(w.fusedMhaProjections(p + "self_attn", encH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                         new Mlp(w.linear(p + "fc1", encFfn, d), null, w.linear(p + "fc2", d, encFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), false));
             }
             List<DecoderLayer> dec = new ArrayList<>();
             for (int l = 0; l < s.decLayers; l++) {
                 String p = "model.decoder.layers." + l + ".";
-                dec.add(new DecoderLayer(w.mhaProjections(p + "self_attn", decH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+                dec.add(new DecoderLayer(w.fusedMhaProjections(p + "self_attn", decH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                         w.mhaProjections(p + "encoder_attn", decH, d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                         new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), false));
             }

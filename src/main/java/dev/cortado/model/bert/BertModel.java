@@ -12,6 +12,7 @@ import dev.cortado.layers.TransformerEncoder;
 import dev.cortado.layers.Linear;
 import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.GraphTracer;
+import dev.cortado.model.QuantizedLinears;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.GraphTracer.LinearOp;
 import dev.cortado.model.GraphTracer.NormOp;
@@ -36,15 +37,19 @@ public final class BertModel implements EncoderRunner {
     static final Set<String> KNOWN_OPS = Set.of("Add", "Cast", "Concat", "Constant", "ConstantOfShape", "Div", "Equal",
             "Erf", "Expand", "Gather", "Gemm", "Identity", "LayerNormalization", "MatMul", "Mul", "Pow", "Range",
             "ReduceMean", "Reshape", "Shape", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose",
-            "Unsqueeze", "Where", "Not", "Neg", "Less", "Greater", "Relu", "Sigmoid", "Reciprocal", "Min", "Max");
+            "Unsqueeze", "Where", "Not", "Neg", "Less", "Greater", "Relu", "Sigmoid", "Reciprocal", "Min", "Max",
+            // int8 exports (onnxruntime quantize_dynamic, e.g. the langchain4j MiniLM-q): see QuantizedLinears
+            "DynamicQuantizeLinear", "MatMulInteger", "DequantizeLinear");
 
     private final Backend backend;
     private final TransformerEncoder encoder;
     private final int hidden, heads, layers, maxPositions;
     private final Activation activation;
+    private final String quantized;
 
     private BertModel(Backend backend, TransformerEncoder encoder, int hidden, int heads, int layers, int maxPositions,
-                      Activation activation) {
+                      Activation activation, String quantized) {
+        this.quantized = quantized;
         this.backend = backend;
         this.encoder = encoder;
         this.hidden = hidden;
@@ -69,10 +74,11 @@ public final class BertModel implements EncoderRunner {
             if (!n.opType().equals("Gather")) continue;
             GraphTracer.Const table = t.constant(n.input(0));
             if (table == null || table.tensor().rank() != 2) continue;
+            Tensor tab = QuantizedLinears.gatheredTable(t, n, table.tensor());
             String src = t.rootInput(n.input(1));
-            if ("input_ids".equals(src)) word = table.tensor();
-            else if ("token_type_ids".equals(src)) type = table.tensor();
-            else pos = table.tensor();
+            if ("input_ids".equals(src)) word = tab;
+            else if ("token_type_ids".equals(src)) type = tab;
+            else pos = tab;
         }
         if (word == null) throw new CortadoException("not a BERT-style encoder: " + file + " has no token embedding Gather on input_ids");
         List<NormOp> norms = t.norms();
@@ -93,9 +99,14 @@ public final class BertModel implements EncoderRunner {
         List<EncoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < nLayers; l++) {
             LinearOp[] qkv = t.orderQkv(lin.subList(6 * l, 6 * l + 3));
-            Attention attn = new Attention(Weights.linear(be, qkv[0], src, hidden, hidden), Weights.linear(be, qkv[1], src, hidden, hidden),
-                    Weights.linear(be, qkv[2], src, hidden, hidden), Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden),
-                    heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
+            // q|k|v concatenated at load: one GEMM
+            Linear fused = Weights.fusedLinear(be, List.of(qkv[0], qkv[1], qkv[2]), src, new long[] {hidden, hidden, hidden}, hidden);
+            Attention attn = fused != null
+                    ? Attention.fused(fused, Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden), heads, heads, headDim,
+                            (float) (1.0 / Math.sqrt(headDim)), null)
+                    : new Attention(Weights.linear(be, qkv[0], src, hidden, hidden), Weights.linear(be, qkv[1], src, hidden, hidden),
+                            Weights.linear(be, qkv[2], src, hidden, hidden), Weights.linear(be, lin.get(6 * l + 3), src, hidden, hidden),
+                            heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), null);
             Linear up = Weights.linear(be, lin.get(6 * l + 4), src, -1, hidden);
             Mlp mlp = new Mlp(up, null, Weights.linear(be, lin.get(6 * l + 5), src, hidden, up.out()), act);
             layers.add(new EncoderLayer(attn, Weights.norm(be, norms.get(1 + 2 * l), src, hidden), mlp, Weights.norm(be, norms.get(2 + 2 * l), src, hidden), false));
@@ -105,7 +116,8 @@ public final class BertModel implements EncoderRunner {
         Embeddings emb = new Embeddings(be.weight(word), pos == null ? null : be.weight(pos), 0,
                 type == null ? null : be.weight(type), Weights.norm(be, norms.getFirst(), src, hidden), 1f);
         int maxPos = pos == null ? Integer.MAX_VALUE : (int) pos.dim(0);
-        return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act);
+        return new BertModel(be, new TransformerEncoder(emb, layers, null, null), hidden, heads, nLayers, maxPos, act,
+                QuantizedLinears.describe(lin));
     }
 
     /** Heads from the Reshape that splits the key projection into [B, S, heads, headDim]. */
@@ -159,7 +171,7 @@ public final class BertModel implements EncoderRunner {
 
     @Override
     public String describe() {
-        return "bert: " + layers + " layers, hidden " + hidden + ", " + heads + " heads, " + activation + ", backend " + backend.name();
+        return "bert: " + layers + " layers, hidden " + hidden + ", " + heads + " heads, " + activation + quantized + ", backend " + backend.name();
     }
 
     public int hidden() { return hidden; }

@@ -18,8 +18,8 @@ import dev.cortado.model.ConfigCheck;
 import dev.cortado.model.ModelConfig;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.WeightNames;
-import dev.cortado.model.Slicing;
 import dev.cortado.model.Weights;
+import dev.cortado.gguf.GgufModel;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.safetensors.Safetensors;
@@ -53,35 +53,48 @@ public final class Gpt2Family {
 
     public static DecoderModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
-        Spec s = Spec.of(c);
-        ConfigCheck k = new ConfigCheck(c);
         try (Safetensors st = Safetensors.openFolder(dir)) {
             Map<String, Tensor> map = new HashMap<>();
             st.tensors().forEach((n, v) -> map.put(n.startsWith("transformer.") ? n.substring("transformer.".length()) : n, v));
-            WeightNames w = new WeightNames(be, map, dir.resolve("model.safetensors").toString());
-            k.layersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, map.keySet(), "h.", w.source());
-            List<DecoderLayer> layers = new ArrayList<>();
-            int d = s.hidden;
-            Tensor wte = w.need("wte.weight", -1, d);
-            if (s.vocab > 0) k.matches("vocab_size", s.vocab, wte.dim(0), "wte.weight");
-            for (int l = 0; l < s.layers; l++) {
-                String p = "h." + l + ".";
-                Tensor qkvW = w.need(p + "attn.c_attn.weight", d, 3L * d), qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);
-                Linear[] qkv = new Linear[3];
-                for (int i = 0; i < 3; i++) {
-                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(qkvW, i * d, (i + 1) * d)), be.weight(Slicing.rows(qkvB, i * d, (i + 1) * d)));
-                }
-                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], conv(be, w, p + "attn.c_proj", d, d), s.heads, s.heads, d / s.heads,
-                        (float) (1.0 / Math.sqrt(d / s.heads)), null);
-                Mlp mlp = new Mlp(conv(be, w, p + "mlp.c_fc", d, s.inner), null, conv(be, w, p + "mlp.c_proj", s.inner, d), s.act);
-                layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
-            }
-            Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
-            Linear head = new Linear(w.opt("lm_head.weight") != null ? w.headWeight("lm_head.weight", wte.dim(0), d) : be.headWeight(wte, false), null);
-            TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f),
-                    layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
-            return new DecoderModel(be, dec, describe(s, "safetensors"), null);
+            // HF GPT-2 linears are Conv1D, stored [in, out]
+            java.util.Set<String> conv = new java.util.HashSet<>();
+            for (String n : map.keySet()) if (n.matches("h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight")) conv.add(n);
+            return build(c, new WeightNames(be, map, conv, dir.resolve("model.safetensors").toString()), be, "safetensors", null);
         }
+    }
+
+    /** From a GGUF file of architecture gpt2 (linears [out, in], possibly quantized); the model owns {@code g}. */
+    public static DecoderModel fromGguf(GgufModel g, Backend be) {
+        ModelConfig c = ModelConfig.of(g.config(), g.file().path());
+        return build(c, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+    }
+
+    /** The decoder from HF-named weights (safetensors or GGUF), written once. */
+    private static DecoderModel build(ModelConfig c, WeightNames w, Backend be, String source, AutoCloseable resources) {
+        Spec s = Spec.of(c);
+        ConfigCheck k = new ConfigCheck(c);
+        java.util.Set<String> names = new java.util.HashSet<>(w.tensors().keySet());
+        names.addAll(w.quantized().keySet());
+        k.layersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, names, "h.", w.source());
+        List<DecoderLayer> layers = new ArrayList<>();
+        int d = s.hidden;
+        Tensor wte = w.need("wte.weight", -1, d);
+        if (s.vocab > 0) k.matches("vocab_size", s.vocab, wte.dim(0), "wte.weight");
+        for (int l = 0; l < s.layers; l++) {
+            String p = "h." + l + ".";
+            Tensor qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);
+            // c_attn is already q|k|v fused (float [in, 3·d] / [3·d, in], or quantized rows): one projection, one GEMM
+            Linear qkv = new Linear(w.linearWeight(p + "attn.c_attn.weight", 3L * d, d), be.weight(qkvB));
+            Attention attn = Attention.fused(qkv, w.linear(p + "attn.c_proj", d, d), s.heads, s.heads, d / s.heads,
+                    (float) (1.0 / Math.sqrt(d / s.heads)), null);
+            Mlp mlp = new Mlp(w.linear(p + "mlp.c_fc", s.inner, d), null, w.linear(p + "mlp.c_proj", d, s.inner), s.act);
+            layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
+        }
+        Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
+        Linear head = new Linear(w.has("lm_head.weight") ? w.headWeight("lm_head.weight", wte.dim(0), d) : be.headWeight(wte, false), null);
+        TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f),
+                layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
+        return new DecoderModel(be, dec, describe(s, source), resources);
     }
 
     /** The learned position table: [n_positions or more, hidden]. */
@@ -124,37 +137,34 @@ public final class Gpt2Family {
             List<DecoderLayer> layers = new ArrayList<>();
             for (int l = 0; l < s.layers; l++) {
                 LinearOp cAttn = lin.get(4 * l);
-                Tensor cw = cAttn.weight().tensor();
-                if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
-                else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
-                Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
-                Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
-                Linear[] qkv = new Linear[3];
-                for (int i = 0; i < 3; i++) {
-                    Tensor b = fullBias == null ? null : be.weight(Slicing.rows(fullBias, i * d, (i + 1) * d));
-                    qkv[i] = new Linear(be.linearWeight(Slicing.columns(full, i * d, (i + 1) * d)), b);
+                Linear qkv;
+                if (cAttn.quantized()) {
+                    qkv = Weights.linear(be, cAttn, src, 3L * d, d);  // MatMulNBits / MatMulInteger c_attn: one quantized projection
+                } else {
+                    Tensor cw = cAttn.weight().tensor();
+                    if (cAttn.weight().transposed()) TensorCheck.shape(src, cAttn.weight().name(), cw, 3L * d, d);
+                    else TensorCheck.shape(src, cAttn.weight().name(), cw, d, 3L * d);
+                    Tensor full = cAttn.weight().transposed() ? transpose(cw) : cw;
+                    Tensor fullBias = cAttn.bias() == null ? null : TensorCheck.vector(src, cAttn.bias().name(), cAttn.bias().tensor(), 3L * d);
+                    qkv = new Linear(be.linearWeight(full), fullBias == null ? null : be.weight(fullBias));
                 }
-                Attention attn = new Attention(qkv[0], qkv[1], qkv[2], Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
+                Attention attn = Attention.fused(qkv, Weights.linear(be, lin.get(4 * l + 1), src, d, d), s.heads, s.heads, d / s.heads,
                         (float) (1.0 / Math.sqrt(d / s.heads)), null);
                 Mlp mlp = new Mlp(Weights.linear(be, lin.get(4 * l + 2), src, s.inner, d), null, Weights.linear(be, lin.get(4 * l + 3), src, d, s.inner), s.act);
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp, Weights.norm(be, norms.get(2 * l + 1), src, d), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f), layers,
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, wte.dim(0), d), 1f, s.heads, d / s.heads, s.positions, null);
-            return new DecoderModel(be, dec, describe(s, "onnx"), null);
+            return new DecoderModel(be, dec, describe(s, "onnx" + dev.cortado.model.QuantizedLinears.describe(lin)), null);
         }
     }
 
+    /** c_attn [d, 3d] (or transposed) cut into q, k, v linears. */
     private static Tensor transpose(Tensor t) {
         int r = (int) t.dim(0), c = (int) t.dim(1);
         float[] out = new float[r * c];
         for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) out[j * r + i] = t.getFloat((long) i * c + j);
         return Tensor.of(out, c, r);
-    }
-
-    /** A Conv1D weight stored [in, out] plus its bias [out]. */
-    private static Linear conv(Backend be, WeightNames w, String prefix, long in, long out) {
-        return new Linear(be.linearWeight(w.need(prefix + ".weight", in, out)), be.weight(w.vector(prefix + ".bias", out)));
     }
 
     private static String describe(Spec s, String source) {

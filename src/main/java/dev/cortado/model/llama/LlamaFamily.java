@@ -20,6 +20,7 @@ import dev.cortado.model.ModelConfig;
 import dev.cortado.model.TensorCheck;
 import dev.cortado.model.WeightNames;
 import dev.cortado.model.Weights;
+import dev.cortado.gguf.GgufModel;
 import dev.cortado.onnx.Node;
 import dev.cortado.onnx.OnnxModel;
 import dev.cortado.safetensors.Safetensors;
@@ -31,7 +32,8 @@ import java.util.List;
 /**
  * Llama family (Llama, Mistral, Qwen2): RMSNorm pre-norm, rotary positions (rope_theta, linear/llama3
  * scaling), GQA, SwiGLU, optional q/k/v bias (Qwen2), tied or untied lm_head. Weights come from HF safetensors
- * (by name) or from an Optimum ONNX export (by graph tracing); hyperparameters from config.json.
+ * (by name), GGUF (by name, after {@link GgufModel} renames them) or from an Optimum ONNX export (by graph tracing);
+ * hyperparameters from config.json (GGUF: its metadata).
  */
 public final class LlamaFamily {
     private LlamaFamily() {}
@@ -127,31 +129,67 @@ public final class LlamaFamily {
     /** From a folder with config.json and model.safetensors (or sharded). */
     public static DecoderModel fromSafetensors(Path dir, Backend be) {
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
-        Spec s = Spec.of(c);
-        ConfigCheck k = new ConfigCheck(c);
         try (Safetensors st = Safetensors.openFolder(dir)) {
-            WeightNames w = new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString());
-            k.layersMatch("num_hidden_layers", s.layers, st.tensors().keySet(), "model.layers.", w.source());
-            Tensor embed = w.need("model.embed_tokens.weight", -1, s.hidden);
-            long vocab = embed.dim(0);
-            if (s.vocab > 0) k.matches("vocab_size", s.vocab, vocab, "model.embed_tokens.weight");
-            Tensor up0 = w.opt("model.layers.0.mlp.up_proj.weight");
-            long inter = s.intermediate > 0 ? s.intermediate : up0 != null && up0.rank() == 2 ? up0.dim(0) : -1;
-            int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
-            List<DecoderLayer> layers = new ArrayList<>();
-            for (int l = 0; l < s.layers; l++) {
-                String p = "model.layers." + l + ".";
-                Attention attn = attention(s, w.linear(p + "self_attn.q_proj", q, d), w.linear(p + "self_attn.k_proj", kv, d),
-                        w.linear(p + "self_attn.v_proj", kv, d), w.linear(p + "self_attn.o_proj", d, q));
-                Mlp mlp = new Mlp(w.linear(p + "mlp.up_proj", inter, d), w.linear(p + "mlp.gate_proj", inter, d), w.linear(p + "mlp.down_proj", d, inter), s.act);
-                layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
-                        w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
-            }
-            Linear lmHead = new Linear(w.opt("lm_head.weight") != null ? w.headWeight("lm_head.weight", vocab, d) : be.headWeight(embed, false), null);
-            TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
-                    w.rmsNorm("model.norm.weight", s.eps, d), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
-            return new DecoderModel(be, dec, describe(c, s, "safetensors"), null);
+            return build(c, Spec.of(c), new WeightNames(be, st.tensors(), dir.resolve("model.safetensors").toString()), be, "safetensors", null);
         }
+    }
+
+    /**
+     * From a GGUF file (architecture llama, mistral or qwen2): config from its metadata, weights by HF name, quantized
+     * linear weights through {@code Backend.quantizedWeight}, Llama 3 rope scaling from llama.cpp's rope_freqs factors.
+     * The model owns {@code g} (closed with it).
+     */
+    public static DecoderModel fromGguf(GgufModel g, Backend be) {
+        ModelConfig c = ModelConfig.of(g.config(), g.file().path());
+        Spec s = Spec.of(c);
+        float[] factors = g.ropeFreqFactors();
+        if (factors != null) {
+            float[] inv = s.rotary.invFreq().clone();
+            if (factors.length != inv.length) {
+                throw new CortadoException(g.file().path() + ": rope_freqs.weight has " + factors.length + " factors, expected head_dim/2 = " + inv.length);
+            }
+            for (int i = 0; i < inv.length; i++) inv[i] /= factors[i];
+            s = new Spec(s.hidden, s.layers, s.heads, s.kvHeads, s.headDim, s.intermediate, s.vocab, s.maxPositions, s.eps, s.act,
+                    new Attention.Rotary(inv, s.headDim, false), s.tied);
+        }
+        return build(c, s, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+    }
+
+    /** The decoder from HF-named weights (safetensors or GGUF), written once. */
+    private static DecoderModel build(ModelConfig c, Spec s, WeightNames w, Backend be, String source, AutoCloseable resources) {
+        ConfigCheck k = new ConfigCheck(c);
+        k.layersMatch("num_hidden_layers", s.layers, layerNames(w), "model.layers.", w.source());
+        Tensor embed = w.need("model.embed_tokens.weight", -1, s.hidden);
+        long vocab = embed.dim(0);
+        if (s.vocab > 0) k.matches("vocab_size", s.vocab, vocab, "model.embed_tokens.weight");
+        Tensor up0 = w.opt("model.layers.0.mlp.up_proj.weight");
+        long inter = s.intermediate > 0 ? s.intermediate : up0 != null && up0.rank() == 2 ? up0.dim(0) : -1;
+        int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
+        List<DecoderLayer> layers = new ArrayList<>();
+        for (int l = 0; l < s.layers; l++) {
+            String p = "model.layers." + l + ".";
+            // q|k|v and gate|up concatenated at load: one GEMM each (separate when the parts cannot be concatenated)
+            Linear qkv = w.fusedLinear(d, p + "self_attn.q_proj", q, p + "self_attn.k_proj", kv, p + "self_attn.v_proj", kv);
+            Attention attn = qkv != null ? fused(s, qkv, w.linear(p + "self_attn.o_proj", d, q))
+                    : attention(s, w.linear(p + "self_attn.q_proj", q, d), w.linear(p + "self_attn.k_proj", kv, d),
+                            w.linear(p + "self_attn.v_proj", kv, d), w.linear(p + "self_attn.o_proj", d, q));
+            Linear gateUp = w.fusedLinear(d, p + "mlp.gate_proj", inter, p + "mlp.up_proj", inter);
+            Mlp mlp = gateUp != null ? Mlp.fused(gateUp, w.linear(p + "mlp.down_proj", d, gateUp.out() / 2), s.act)
+                    : new Mlp(w.linear(p + "mlp.up_proj", inter, d), w.linear(p + "mlp.gate_proj", inter, d), w.linear(p + "mlp.down_proj", d, inter), s.act);
+            layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
+                    w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
+        }
+        Linear lmHead = new Linear(w.has("lm_head.weight") ? w.headWeight("lm_head.weight", vocab, d) : be.headWeight(embed, false), null);
+        TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
+                w.rmsNorm("model.norm.weight", s.eps, d), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
+        return new DecoderModel(be, dec, describe(c, s, source), resources);
+    }
+
+    /** Float and quantized weight names together (for the layer-count check). */
+    private static java.util.Set<String> layerNames(WeightNames w) {
+        java.util.Set<String> names = new java.util.HashSet<>(w.tensors().keySet());
+        names.addAll(w.quantized().keySet());
+        return names;
     }
 
     /** From an Optimum-layout decoder ONNX file (weights traced) with config.json beside it or in the parent folder. */
@@ -186,22 +224,35 @@ public final class LlamaFamily {
                 LinearOp[] qkv = t.orderQkv(ops.subList(0, 3));
                 LinearOp gate = feedsSigmoid(t, ops.get(4)) ? ops.get(4) : ops.get(5);
                 LinearOp up = gate == ops.get(4) ? ops.get(5) : ops.get(4);
-                Attention attn = attention(s, Weights.linear(be, qkv[0], src, q, d), Weights.linear(be, qkv[1], src, kv, d),
-                        Weights.linear(be, qkv[2], src, kv, d), Weights.linear(be, ops.get(3), src, d, q));
-                Linear upL = Weights.linear(be, up, src, inter, d);
-                Mlp mlp = new Mlp(upL, Weights.linear(be, gate, src, upL.out(), d), Weights.linear(be, ops.get(6), src, d, upL.out()), s.act);
+                // q|k|v and gate|up concatenated at load: one GEMM each
+                Linear qkvL = Weights.fusedLinear(be, List.of(qkv[0], qkv[1], qkv[2]), src, new long[] {q, kv, kv}, d);
+                Attention attn = qkvL != null ? fused(s, qkvL, Weights.linear(be, ops.get(3), src, d, q))
+                        : attention(s, Weights.linear(be, qkv[0], src, q, d), Weights.linear(be, qkv[1], src, kv, d),
+                                Weights.linear(be, qkv[2], src, kv, d), Weights.linear(be, ops.get(3), src, d, q));
+                Linear gateUp = Weights.fusedLinear(be, List.of(gate, up), src, new long[] {inter, inter}, d);
+                Mlp mlp;
+                if (gateUp != null) {
+                    mlp = Mlp.fused(gateUp, Weights.linear(be, ops.get(6), src, d, gateUp.out() / 2), s.act);
+                } else {
+                    Linear upL = Weights.linear(be, up, src, inter, d);
+                    mlp = new Mlp(upL, Weights.linear(be, gate, src, upL.out(), d), Weights.linear(be, ops.get(6), src, d, upL.out()), s.act);
+                }
                 layers.add(new DecoderLayer(attn, Weights.norm(be, norms.get(2 * l), src, d), null, null, mlp,
                         Weights.norm(be, norms.get(2 * l + 1), src, d), true));
             }
             TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
                     Weights.norm(be, norms.getLast(), src, d), Weights.linear(be, lin.getLast(), src, vocab, d), 1f, s.kvHeads, s.headDim,
                     s.maxPositions, null);
-            return new DecoderModel(be, dec, describe(c, s, "onnx"), null);
+            return new DecoderModel(be, dec, describe(c, s, "onnx" + dev.cortado.model.QuantizedLinears.describe(lin)), null);
         }
     }
 
     private static boolean feedsSigmoid(GraphTracer t, LinearOp op) {
         return t.graph().consumers(op.output()).stream().anyMatch(n -> n.opType().equals("Sigmoid"));
+    }
+
+    private static Attention fused(Spec s, Linear qkv, Linear o) {
+        return Attention.fused(qkv, o, s.heads, s.kvHeads, s.headDim, (float) (1.0 / Math.sqrt(s.headDim)), s.rotary);
     }
 
     private static Attention attention(Spec s, Linear q, Linear k, Linear v, Linear o) {

@@ -78,7 +78,7 @@ public final class T5Family {
             List<EncoderLayer> enc = new ArrayList<>();
             for (int l = 0; l < s.encLayers; l++) {
                 String p = "encoder.block." + l + ".layer.";
-                enc.add(new EncoderLayer(attention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
+                enc.add(new EncoderLayer(selfAttention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
                         mlp(w, p + "1.DenseReluDense", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d), true));
             }
             RelativePositionBias encBias = bias(w, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", s, true);
@@ -87,7 +87,7 @@ public final class T5Family {
             List<DecoderLayer> dec = new ArrayList<>();
             for (int l = 0; l < s.decLayers; l++) {
                 String p = "decoder.block." + l + ".layer.";
-                dec.add(new DecoderLayer(attention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
+                dec.add(new DecoderLayer(selfAttention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
                         attention(w, p + "1.EncDecAttention", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d),
                         mlp(w, p + "2.DenseReluDense", s), w.rmsNorm(p + "2.layer_norm.weight", eps, d), true));
             }
@@ -103,6 +103,14 @@ public final class T5Family {
         }
     }
 
+    /** Self-attention: q|k|v concatenated at load (one GEMM). */
+    private static Attention selfAttention(WeightNames w, String p, Spec s) {
+        int inner = s.heads * s.dkv;
+        Linear qkv = w.fusedLinear(s.d, p + ".q", inner, p + ".k", inner, p + ".v", inner);
+        if (qkv == null) return attention(w, p, s);
+        return Attention.fused(qkv, w.linear(p + ".o", s.d, inner), s.heads, s.heads, s.dkv, 1f, null);
+    }
+
     private static Attention attention(WeightNames w, String p, Spec s) {
         int inner = s.heads * s.dkv;
         return new Attention(w.linear(p + ".q", inner, s.d), w.linear(p + ".k", inner, s.d), w.linear(p + ".v", inner, s.d),
@@ -110,7 +118,11 @@ public final class T5Family {
     }
 
     private static Mlp mlp(WeightNames w, String p, Spec s) {
-        if (s.gated) return new Mlp(w.linear(p + ".wi_1", s.dff, s.d), w.linear(p + ".wi_0", s.dff, s.d), w.linear(p + ".wo", s.d, s.dff), s.act);
+        if (s.gated) {
+            Linear gateUp = w.fusedLinear(s.d, p + ".wi_0", s.dff, p + ".wi_1", s.dff);   // gate (wi_0) | up (wi_1), one GEMM
+            if (gateUp != null) return Mlp.fused(gateUp, w.linear(p + ".wo", s.d, s.dff), s.act);
+            return new Mlp(w.linear(p + ".wi_1", s.dff, s.d), w.linear(p + ".wi_0", s.dff, s.d), w.linear(p + ".wo", s.d, s.dff), s.act);
+        }
         return new Mlp(w.linear(p + ".wi", s.dff, s.d), null, w.linear(p + ".wo", s.d, s.dff), s.act);
     }
 

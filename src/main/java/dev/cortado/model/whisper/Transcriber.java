@@ -3,7 +3,8 @@ package dev.cortado.model.whisper;
 import dev.cortado.CortadoException;
 import dev.cortado.audio.Audio;
 import dev.cortado.audio.LogMel;
-import dev.cortado.engine.Seq2Seq;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.EngineOptions;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.GenerationConfig;
 import dev.cortado.generate.GenerationResult;
@@ -27,8 +28,25 @@ import java.util.function.DoubleConsumer;
  * model's logits processors.
  */
 public final class Transcriber implements AutoCloseable {
-    /** Options of one transcription; null language = detect, null maxNewTokens = up to max_length. */
-    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
+    /**
+     * Options of one transcription; null language = detect, null maxNewTokens = up to max_length; temperature 0 =
+     * greedy (or beam search), above 0 = sampling at that temperature (transformers' do_sample with the model's
+     * generation_config.json otherwise); {@code fallback} (null: none) replaces {@code temperature} with a schedule.
+     */
+    public record Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature,
+                          Fallback fallback) {
+        public Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens) {
+            this(language, task, timestamps, beams, maxNewTokens, 0, null);
+        }
+
+        public Options(String language, String task, boolean timestamps, int beams, Integer maxNewTokens, double temperature) {
+            this(language, task, timestamps, beams, maxNewTokens, temperature, null);
+        }
+
+        public Options withFallback(Fallback f) {
+            return new Options(language, task, timestamps, beams, maxNewTokens, temperature, f);
+        }
+
         public static Options defaults() {
             return new Options(null, "transcribe", false, 1, null);
         }
@@ -42,6 +60,7 @@ public final class Transcriber implements AutoCloseable {
     private final WhisperSettings settings;
     private final LogMel frontend;
     private final double frameSeconds;   // hop / sampling rate (0.01 s)
+    private Engine engine;               // null: windows run on the model directly, one at a time
 
     public Transcriber(WhisperModel model, Tokenizer tokenizer, WhisperSettings settings, LogMel frontend) {
         this.model = model;
@@ -89,9 +108,26 @@ public final class Transcriber implements AutoCloseable {
         }
     }
 
-    /** Closes the model (and its backend). */
+    /**
+     * Runs every window through a serving {@link Engine} over this model (owned: closed with the transcriber), so
+     * that concurrent {@link #transcribe} calls share its batches: encoder runs and decode steps of different audio
+     * in the same forward passes. Same tokens as the direct path. Without it, the transcriber is for one thread.
+     */
+    public Transcriber viaEngine(EngineOptions options) {
+        if (engine != null) throw new IllegalStateException("already on an engine");
+        engine = new Engine(model.seq2seq(), tokenizer, options, false);
+        return this;
+    }
+
+    /** The serving engine ({@link #viaEngine}), or null. */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Closes the engine (if any), then the model (and its backend). */
     @Override
     public void close() {
+        if (engine != null) engine.close();
         model.close();
     }
 
@@ -114,6 +150,8 @@ public final class Transcriber implements AutoCloseable {
         int window = model.config().framesPerWindow();
         boolean timestamps = o.timestamps() || longForm;
         if (o.beams() < 1) throw new CortadoException("--beams must be ≥ 1, got " + o.beams());
+        if (!(o.temperature() >= 0 && o.temperature() <= 2)) throw new CortadoException("temperature must be in [0, 2], got " + o.temperature());
+        if (o.temperature() > 0 && o.beams() > 1) throw new CortadoException("sampling (temperature > 0) with beams is not supported; use one of them");
         String task = o.task() == null ? "transcribe" : o.task();
         Integer lang = null;
         if (settings.multilingual()) {
@@ -129,7 +167,8 @@ public final class Transcriber implements AutoCloseable {
         if (!timestamps) prefix.add(settings.noTimestampsId());
         int[] prompt = prefix.stream().mapToInt(Integer::intValue).toArray();
         GenerationConfig cfg = settings.generation().encoderDecoder(true).numBeams(o.beams()).numReturnSequences(1)
-                .doSample(false).maxNewTokens(o.maxNewTokens());
+                .doSample(o.temperature() > 0).maxNewTokens(o.maxNewTokens());
+        if (o.temperature() > 0) cfg = cfg.temperature((float) o.temperature());
         if (o.maxNewTokens() == null) cfg = cfg.maxLength(Math.min(cfg.maxLength(), model.config().maxTargetPositions()));
         List<LogitsProcessor> rules = new ArrayList<>();
         rules.add(new WhisperProcessors.SuppressTokensAtBegin(settings.beginSuppressTokens()));
@@ -141,15 +180,22 @@ public final class Transcriber implements AutoCloseable {
         int seek = 0;
         while (seek < maxFrames) {
             int num = Math.min(maxFrames - seek, window);
-            int[] generated = decode(slice(features, seek, num), prompt, cfg, rules);
+            Attempt at = decode(slice(features, seek, num), prompt, cfg, rules, o.fallback());
+            int[] generated = at.tokens();
+            if (at.skipped()) {   // transformers' should_skip: silence, no segment; the next window starts after this one
+                seek += num;
+                if (progress != null) progress.accept(Math.min(1.0, seek / (double) maxFrames));
+                if (!timestamps) break;
+                continue;
+            }
             double offset = seek * TIME_PRECISION / INPUT_STRIDE;
             if (!timestamps) {
-                segments.add(new Transcript.Segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
+                segments.add(at.segment(offset, offset + (int) (num * frameSeconds / TIME_PRECISION) * TIME_PRECISION,
                         text(generated), generated));
                 for (int t : generated) all.add(t);
                 break;
             }
-            seek += cut(generated, offset, num, segments, all);
+            seek += cut(at, offset, num, segments, all);
             if (progress != null) progress.accept(Math.min(1.0, seek / (double) maxFrames));
         }
         int[] tokens = all.stream().mapToInt(Integer::intValue).toArray();
@@ -159,7 +205,8 @@ public final class Transcriber implements AutoCloseable {
     }
 
     /** transformers' _retrieve_segment: adds segments, returns how many frames to advance. */
-    private int cut(int[] seq, double offset, int numFrames, List<Transcript.Segment> out, List<Integer> all) {
+    private int cut(Attempt at, double offset, int numFrames, List<Transcript.Segment> out, List<Integer> all) {
+        int[] seq = at.tokens();
         int begin = settings.timestampBegin(), n = seq.length;
         boolean singleEnding = n >= 2 && seq[n - 2] < begin && seq[n - 1] >= begin;   // HF: last two == [text, timestamp]
         List<Integer> slices = new ArrayList<>();
@@ -174,7 +221,7 @@ public final class Transcriber implements AutoCloseable {
                 boolean lastSlice = i == slices.size() - 1;
                 int[] toks = Arrays.copyOfRange(seq, last, cur);
                 int endIdx = !lastSlice || singleEnding ? toks.length - 1 : toks.length - 2;
-                out.add(new Transcript.Segment(offset + (toks[0] - begin) * TIME_PRECISION, offset + (toks[endIdx] - begin) * TIME_PRECISION,
+                out.add(at.segment(offset + (toks[0] - begin) * TIME_PRECISION, offset + (toks[endIdx] - begin) * TIME_PRECISION,
                         text(toks), toks));
                 last = cur;
             }
@@ -185,32 +232,79 @@ public final class Transcriber implements AutoCloseable {
         int lastTs = -1;
         for (int t : seq) if (t >= begin) lastTs = t;
         if (lastTs >= 0 && lastTs != begin) lastPos = lastTs - begin;
-        out.add(new Transcript.Segment(offset, offset + lastPos * TIME_PRECISION, text(seq), seq));
+        out.add(at.segment(offset, offset + lastPos * TIME_PRECISION, text(seq), seq));
         return numFrames;
     }
 
-    /** One window: encode, generate after the prompt, drop the final EOS. */
-    private int[] decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules) {
-        Seq2Seq.Encoded enc = model.encodeFeatures(new float[][][] {window});
-        LanguageModel lm = withRules(model.bind(enc, cfg.numBeams()), rules);
-        GenerationResult r = new Generator(lm, null, cfg).generateIds(new int[][] {prompt}).getFirst();
+    /** One window's kept decoding attempt: tokens without the final EOS, and transformers' fallback measures. */
+    record Attempt(int[] tokens, double temperature, double avgLogprob, double compressionRatio, double noSpeechProb, boolean skipped) {
+        Transcript.Segment segment(double start, double end, String text, int[] toks) {
+            return new Transcript.Segment(start, end, text, toks, temperature, avgLogprob, compressionRatio, noSpeechProb);
+        }
+
+        Attempt noSpeech(double p, boolean skip) {
+            return new Attempt(skip ? new int[0] : tokens, temperature, avgLogprob, compressionRatio, p, skip);
+        }
+    }
+
+    /** One window: without a fallback, one attempt at the options' temperature; with one, its schedule (transformers' generate_with_fallback). */
+    private Attempt decode(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules, Fallback fallback) {
+        if (fallback == null) return attempt(window, prompt, cfg, rules, cfg.sampling() ? cfg.temperature() : 0);
+        double noSpeech = fallback.noSpeechThreshold() == null ? Double.NaN : noSpeechProb(window);
+        Attempt a = null;
+        for (double t : fallback.temperatures()) {
+            a = attempt(window, prompt, cfg, rules, t).noSpeech(noSpeech, false);
+            if (fallback.skip(a.avgLogprob(), noSpeech)) return a.noSpeech(noSpeech, true);
+            if (!fallback.needed(a.compressionRatio(), a.avgLogprob())) break;
+        }
+        return a;
+    }
+
+    /** Encode, generate after the prompt at temperature t (0: greedy or beams; above: sampling, one beam), measure, drop the final EOS. */
+    private Attempt attempt(float[][] window, int[] prompt, GenerationConfig cfg, List<LogitsProcessor> rules, double t) {
+        GenerationConfig c = t > 0 ? cfg.doSample(true).temperature((float) t).numBeams(1) : cfg.doSample(false);
+        List<LogitsProcessor> chain = new ArrayList<>(rules);
+        Fallback.ScoreRecorder recorder = c.numBeams() == 1 ? new Fallback.ScoreRecorder() : null;
+        if (recorder != null) chain.add(recorder);
+        LanguageModel lm = withRules(bind(window, c.numBeams()), chain);
+        GenerationResult r = new Generator(lm, null, c).generateIds(new int[][] {prompt}).getFirst();
         int[] ids = r.ids();
+        double avg = ids.length == 0 ? 0 : recorder != null ? recorder.average(ids[ids.length - 1]) : r.score();
+        double ratio = Fallback.compressionRatio(ids, model.vocabSize());
         int n = ids.length;
         while (n > 0 && ids[n - 1] == settings.eosId()) n--;
-        return Arrays.copyOf(ids, n);
+        return new Attempt(Arrays.copyOf(ids, n), t, avg, ratio, Double.NaN, false);
     }
 
     /** Argmax of the first decoder step's logits over the language tokens (transformers' detect_language). */
     int detectLanguage(float[][] window) {
-        Seq2Seq.Encoded enc = model.encodeFeatures(new float[][][] {window});
-        float[] logits;
-        try (DecoderSession s = model.bind(enc, 1).newSession(1)) {
-            logits = s.step(new int[][] {{settings.startId()}}, null)[0];
-        }
+        float[] logits = sotLogits(window);
         int best = -1;
         for (int id : settings.languages().values()) if (best < 0 || logits[id] > logits[best]) best = id;
         if (best < 0) throw new CortadoException("generation_config.json has no lang_to_id; pass --language");
         return best;
+    }
+
+    /** The decoder's logits after {@code <|startoftranscript|>} alone on one window. */
+    private float[] sotLogits(float[][] window) {
+        try (DecoderSession s = bind(window, 1).newSession(1)) {
+            return s.step(new int[][] {{settings.startId()}}, null)[0];
+        }
+    }
+
+    /** transformers' WhisperNoSpeechDetection: softmax of the logits after start-of-transcript at no_timestamps - 1. */
+    double noSpeechProb(float[][] window) {
+        float[] logits = sotLogits(window);
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float v : logits) max = Math.max(max, v);
+        for (float v : logits) sum += Math.exp(v - max);
+        return Math.exp(logits[settings.noTimestampsId() - 1] - max) / sum;
+    }
+
+    /** The decoder bound to one window's encoding: on the engine (encoded in its batches) or directly. */
+    private LanguageModel bind(float[][] window, int rows) {
+        if (engine != null) return engine.bind(model.source(window));
+        return model.bind(model.encodeFeatures(new float[][][] {window}), rows);
     }
 
     private String text(int[] toks) {

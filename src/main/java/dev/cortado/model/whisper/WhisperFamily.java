@@ -80,14 +80,14 @@ public final class WhisperFamily {
         List<EncoderLayer> enc = new ArrayList<>();
         for (int l = 0; l < c.encoderLayers(); l++) {
             String p = e + "layers." + l + ".";
-            enc.add(new EncoderLayer(w.mhaProjections(p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+            enc.add(new EncoderLayer(w.fusedMhaProjections(p + "self_attn", c.encoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                     new Mlp(w.linear(p + "fc1", encFfn, d), null, w.linear(p + "fc2", d, encFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
         TransformerEncoder encoder = new TransformerEncoder(null, enc, w.layerNorm(e + "layer_norm", eps, d), null);
         List<DecoderLayer> dec = new ArrayList<>();
         for (int l = 0; l < c.decoderLayers(); l++) {
             String p = dp + "layers." + l + ".";
-            dec.add(new DecoderLayer(w.mhaProjections(p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
+            dec.add(new DecoderLayer(w.fusedMhaProjections(p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
                     w.mhaProjections(p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                     new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }

@@ -4,6 +4,7 @@ import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
 import dev.cortado.engine.Seq2Seq;
 import dev.cortado.engine.Seq2SeqModel;
+import dev.cortado.engine.Source;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.layers.Conv1d;
 import dev.cortado.tensor.DType;
@@ -40,6 +41,20 @@ public final class WhisperModel implements Seq2Seq {
             Tensor hidden = scope.keep(encoderHidden(mel));
             return s2s.encoded(hidden, allValid((int) hidden.dim(0), (int) hidden.dim(1)));
         }
+    }
+
+    /**
+     * One window [melBins][frames] as an engine {@link Source}: the engine runs the conv stem and the encoder on its
+     * scheduler thread, batched with its other work.
+     */
+    public Source source(float[][] window) {
+        float[][][] mel = {window};
+        return Source.encoded(config.maxSourcePositions(), backend -> encoderHidden(mel));
+    }
+
+    /** The text-seq2seq view of this model (encoder layers, decoder): what a serving engine runs. */
+    public Seq2SeqModel seq2seq() {
+        return s2s;
     }
 
     /** The encoder's last hidden state [B·S·D] on the host (tests, debugging). */

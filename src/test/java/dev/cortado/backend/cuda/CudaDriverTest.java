@@ -18,7 +18,7 @@ class CudaDriverTest {
         CudaException e = assertThrows(CudaException.class, () -> CudaDriver.load("libcuda-cortado-missing.so.1"));
         String m = e.getMessage();
         assertTrue(m.startsWith("no CUDA driver found: libcuda-cortado-missing.so.1 could not be loaded ("), m);
-        assertTrue(m.endsWith("); use --device cpu"), m);
+        assertTrue(m.endsWith("); the CUDA device needs an NVIDIA GPU and its driver; use --device cpu (Java: Device.cpu())"), m);
         assertTrue(e instanceof CortadoException, "a CudaException is a CortadoException (the CLI prints it)");
         assertEquals(-1, e.code());
     }
@@ -32,7 +32,7 @@ class CudaDriverTest {
         CudaException second = assertThrows(CudaException.class, CudaDriver::get);
         assertTrue(first.getMessage().startsWith(expected), first.getMessage());
         assertEquals(first.getMessage(), second.getMessage(), "the failure is cached and reported the same way");
-        assertTrue(first.getMessage().endsWith("; use --device cpu"));
+        assertTrue(first.getMessage().endsWith("; use --device cpu (Java: Device.cpu())"));
         CudaException ctx = assertThrows(CudaException.class, () -> CudaContext.open(0));
         assertEquals(first.getMessage(), ctx.getMessage());
         assertEquals(first.getMessage(), CudaDriver.unavailableReason());

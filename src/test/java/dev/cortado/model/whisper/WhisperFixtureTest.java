@@ -130,28 +130,40 @@ class WhisperFixtureTest {
         Transcriber tr = new Transcriber(model, null, WhisperSettings.load(MODEL), frontend);
         int checked = 0;
         for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) goldens.get("generate")::fields) {
-            JsonNode c = e.getValue(), kw = c.get("kwargs");
-            Audio a = Audio.read(DIR.resolve("audio").resolve(c.get("wav").asText()));
-            var o = new Transcriber.Options(kw.hasNonNull("language") ? kw.get("language").asText() : null, kw.get("task").asText(),
-                    kw.path("return_timestamps").asBoolean(false), kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt());
-            Transcript t = tr.transcribe(a, o);
-            if (c.has("segments")) {
-                assertSegments(c.get("segments"), t, e.getKey());
-            } else {
-                int[] want = Fixtures.ints(c.get("sequence"));
-                if (want[want.length - 1] == 50257) want = java.util.Arrays.copyOf(want, want.length - 1); // Transcript drops EOS
-                List<Integer> got = new ArrayList<>();
-                got.add(50258);
-                int lang = WhisperSettings.load(MODEL).languageId(t.language());
-                got.add(lang);
-                got.add(kw.get("task").asText().equals("translate") ? 50358 : 50359);
-                got.add(50363);
-                for (int id : t.tokens()) got.add(id);
-                assertArrayEquals(want, got.stream().mapToInt(Integer::intValue).toArray(), e.getKey());
-            }
+            checkCase(e.getKey(), e.getValue(), tr.transcribe(caseAudio(e.getValue()), caseOptions(e.getValue())));
             checked++;
         }
         assertEquals(7, checked);
+    }
+
+    static Audio caseAudio(JsonNode c) {
+        return Audio.read(DIR.resolve("audio").resolve(c.get("wav").asText()));
+    }
+
+    /** A generate golden's kwargs as transcriber options. */
+    static Transcriber.Options caseOptions(JsonNode c) {
+        JsonNode kw = c.get("kwargs");
+        return new Transcriber.Options(kw.hasNonNull("language") ? kw.get("language").asText() : null, kw.get("task").asText(),
+                kw.path("return_timestamps").asBoolean(false), kw.path("num_beams").asInt(1), c.get("max_new_tokens").asInt());
+    }
+
+    /** A transcript equals a generate golden: segments, or the whole sequence (decoder prompt included). */
+    static void checkCase(String name, JsonNode c, Transcript t) {
+        JsonNode kw = c.get("kwargs");
+        if (c.has("segments")) {
+            assertSegments(c.get("segments"), t, name);
+            return;
+        }
+        int[] want = Fixtures.ints(c.get("sequence"));
+        if (want[want.length - 1] == 50257) want = java.util.Arrays.copyOf(want, want.length - 1); // Transcript drops EOS
+        List<Integer> got = new ArrayList<>();
+        got.add(50258);
+        int lang = WhisperSettings.load(MODEL).languageId(t.language());
+        got.add(lang);
+        got.add(kw.get("task").asText().equals("translate") ? 50358 : 50359);
+        got.add(50363);
+        for (int id : t.tokens()) got.add(id);
+        assertArrayEquals(want, got.stream().mapToInt(Integer::intValue).toArray(), name);
     }
 
     /** The long-form recipe of build_whisper.py: [hello, 1 s silence, german, 1 s silence] × 4 at 22050 Hz. */
@@ -186,7 +198,7 @@ class WhisperFixtureTest {
     }
 
     /** Segments equal the transformers golden: tokens exactly, start/end times to 1e-6. */
-    private static void assertSegments(JsonNode segs, Transcript t, String what) {
+    static void assertSegments(JsonNode segs, Transcript t, String what) {
         assertEquals(segs.size(), t.segments().size(), what + ": segment count");
         for (int i = 0; i < segs.size(); i++) {
             var s = t.segments().get(i);

@@ -1,0 +1,54 @@
+package dev.cortado.backend.cpu;
+
+import static dev.cortado.backend.cpu.CpuActivations.A1;
+import static dev.cortado.backend.cpu.CpuActivations.A2;
+import static dev.cortado.backend.cpu.CpuActivations.A3;
+import static dev.cortado.backend.cpu.CpuActivations.A4;
+import static dev.cortado.backend.cpu.CpuActivations.A5;
+import static dev.cortado.backend.cpu.CpuActivations.INV_SQRT2;
+import static dev.cortado.backend.cpu.CpuActivations.K_TANH;
+import static dev.cortado.backend.cpu.CpuActivations.P;
+
+import dev.cortado.backend.Backend.Activation;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorized activations (reached only through {@link CpuActivations} when {@link Simd#VECTOR}): GELU(tanh) and
+ * SiLU use the Vector API's tanh/exp (SVML-backed on x86); GELU(erf) the A–S 7.1.26 erf over its exp.
+ */
+final class VectorActivations {
+    private static final VectorSpecies<Float> F = CpuMatmul.F;
+    private static final int L = F.length();
+
+    private VectorActivations() {}
+
+    static void apply(float[] a, int from, int to, Activation act) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector x = FloatVector.fromArray(F, a, i);
+            vector(x, act).intoArray(a, i);
+        }
+        for (; i < to; i++) a[i] = CpuActivations.scalar(a[i], act);
+    }
+
+    static FloatVector vector(FloatVector x, Activation act) {
+        return switch (act) {
+            case RELU -> x.max(0f);
+            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case GELU_TANH -> {
+                FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(K_TANH);
+                yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+            }
+            case GELU_ERF -> {
+                FloatVector z = x.mul(INV_SQRT2), az = z.abs();
+                FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
+                FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+                FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(az.mul(az).neg().lanewise(VectorOperators.EXP)));
+                FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
+                yield x.mul(0.5f).mul(erf.add(1f));
+            }
+        };
+    }
+}

@@ -1,0 +1,111 @@
+package dev.cortado.backend.cpu;
+
+import dev.cortado.backend.KvView;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API attention kernels; reached only through {@link CpuAttention} when {@link Simd#VECTOR}. */
+final class VectorAttention {
+    private static final VectorSpecies<Float> F = CpuMatmul.F;
+    private static final int L = F.length();
+
+    private VectorAttention() {}
+
+    /** exp(s - max) in place over [0, n) (Vector API exp); returns 1/sum, or 0 when every score is -inf. */
+    static float softmaxInPlace(float[] s, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) if (s[j] > max) max = s[j];
+        if (max == Float.NEGATIVE_INFINITY) return 0f;
+        FloatVector mv = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector e = FloatVector.fromArray(F, s, j).sub(mv).lanewise(jdk.incubator.vector.VectorOperators.EXP);
+            e.intoArray(s, j);
+            acc = acc.add(e);
+        }
+        double sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; j < n; j++) {
+            float e = (float) Math.exp(s[j] - max);
+            s[j] = e;
+            sum += e;
+        }
+        return (float) (1.0 / sum);
+    }
+
+    static void directScores(float[] q, int qo, float[] k, KvView kv, int b, int kh, float[] s, int d, int n,
+                                     float scale, boolean[] valid) {
+        for (int j = 0; j < n; j++) {
+            if (valid != null && !valid[j]) {
+                s[j] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            int ko = (int) kv.offset(b, kh, j), e = 0;
+            float dot = 0;
+            if (d >= L) {
+                FloatVector a = FloatVector.zero(F);
+                for (; e <= d - L; e += L) a = FloatVector.fromArray(F, q, qo + e).fma(FloatVector.fromArray(F, k, ko + e), a);
+                dot = a.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            }
+            for (; e < d; e++) dot += q[qo + e] * k[ko + e];
+            s[j] = dot * scale;
+        }
+    }
+
+    static void scores(float[] q, int qo, float[] kt, float[] s, int d, int kvLen, int n, float scale) {
+        int j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector a = FloatVector.zero(F);
+            for (int e = 0; e < d; e++) a = FloatVector.fromArray(F, kt, e * kvLen + j).fma(FloatVector.broadcast(F, q[qo + e]), a);
+            a.mul(scale).intoArray(s, j);
+        }
+        for (; j < n; j++) {
+            float dot = 0;
+            for (int e = 0; e < d; e++) dot += q[qo + e] * kt[e * kvLen + j];
+            s[j] = dot * scale;
+        }
+    }
+
+    /** acc = inv · Σ_j s[j] · V[j]; register accumulators for head sizes of 1, 2, 4 or 8 vectors. */
+    static void weightedSum(float[] s, float inv, int n, float[] v, KvView vv, int b, int kh, float[] acc, int d) {
+        if (d == L || d == 2 * L || d == 4 * L || d == 8 * L) {
+            for (int c = 0; c < d; c += 4 * L) {
+                int w = Math.min(4, (d - c) / L);
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int j = 0; j < n; j++) {
+                    float pj = s[j];
+                    if (pj == 0f) continue;
+                    FloatVector p = FloatVector.broadcast(F, pj);
+                    int o = (int) vv.offset(b, kh, j) + c;
+                    a0 = FloatVector.fromArray(F, v, o).fma(p, a0);
+                    if (w > 1) a1 = FloatVector.fromArray(F, v, o + L).fma(p, a1);
+                    if (w > 2) {
+                        a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(p, a2);
+                        a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(p, a3);
+                    }
+                }
+                a0.mul(inv).intoArray(acc, c);
+                if (w > 1) a1.mul(inv).intoArray(acc, c + L);
+                if (w > 2) {
+                    a2.mul(inv).intoArray(acc, c + 2 * L);
+                    a3.mul(inv).intoArray(acc, c + 3 * L);
+                }
+            }
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float p = s[j] * inv;
+            if (p != 0f) axpy(p, v, (int) vv.offset(b, kh, j), acc, d);
+        }
+    }
+
+    private static void axpy(float p, float[] v, int vo, float[] acc, int d) {
+        int e = 0;
+        if (d >= L) {
+            FloatVector pv = FloatVector.broadcast(F, p);
+            for (; e <= d - L; e += L) {
+                FloatVector.fromArray(F, v, vo + e).fma(pv, FloatVector.fromArray(F, acc, e)).intoArray(acc, e);
+            }
+        }
+        for (; e < d; e++) acc[e] += p * v[vo + e];
+    }
+}

@@ -1,0 +1,110 @@
+package dev.cortado.model;
+
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.QuantizedMatrix;
+import dev.cortado.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Load-time concatenation of projections that read the same input — q|k|v, gate|up — into one weight, so each runs
+ * as one GEMM (DESIGN.md principle 3). Done once on the host before the weight is bound; parts keep their dtype when
+ * they share it (bf16 stays 16-bit), else they are widened to float32. The concatenated host tensor lives in
+ * GC-managed native memory and is dropped once the backend has bound it.
+ */
+public final class Fusion {
+    private Fusion() {}
+
+    private static DType common(List<Tensor> parts) {
+        DType t = parts.getFirst().dtype();
+        for (Tensor p : parts) if (p.dtype() != t) return DType.F32;
+        return t == DType.F32 || t == DType.F16 || t == DType.BF16 ? t : DType.F32;
+    }
+
+    private static MemorySegment bytesOf(Tensor t, DType as) {
+        if (t.dtype() == as) return t.data();
+        return MemorySegment.ofArray(t.toFloatArray());
+    }
+
+    /** [out_i, in] parts (PyTorch layout) stacked into [Σ out_i, in]. */
+    public static Tensor concatRows(List<Tensor> parts) {
+        long in = parts.getFirst().dim(1), rows = 0;
+        for (Tensor p : parts) {
+            if (p.rank() != 2 || p.dim(1) != in) throw new IllegalArgumentException("row concatenation needs [out, " + in + "] parts: " + p);
+            rows += p.dim(0);
+        }
+        DType t = common(parts);
+        long eb = t.byteSize();
+        MemorySegment out = Arena.ofAuto().allocate(rows * in * eb, 16);
+        long at = 0;
+        for (Tensor p : parts) {
+            long n = p.numel() * eb;
+            MemorySegment.copy(bytesOf(p, t), 0, out, at, n);
+            at += n;
+        }
+        return new Tensor(t, new long[] {rows, in}, out);
+    }
+
+    /** [in, out_i] parts (ONNX MatMul layout) side by side into [in, Σ out_i]. */
+    public static Tensor concatColumns(List<Tensor> parts) {
+        long in = parts.getFirst().dim(0), cols = 0;
+        for (Tensor p : parts) {
+            if (p.rank() != 2 || p.dim(0) != in) throw new IllegalArgumentException("column concatenation needs [" + in + ", out] parts: " + p);
+            cols += p.dim(1);
+        }
+        DType t = common(parts);
+        long eb = t.byteSize();
+        MemorySegment out = Arena.ofAuto().allocate(in * cols * eb, 16);
+        long col = 0;
+        for (Tensor p : parts) {
+            MemorySegment src = bytesOf(p, t);
+            long w = p.dim(1) * eb;
+            for (long r = 0; r < in; r++) MemorySegment.copy(src, r * w, out, (r * cols) * eb + col, w);
+            col += w;
+        }
+        return new Tensor(t, new long[] {in, cols}, out);
+    }
+
+    /** Biases [out_i] (null: zeros) as one float32 [Σ out_i], or null when no part has one. */
+    public static Tensor concatBiases(List<Tensor> biases, long[] outs) {
+        if (biases.stream().allMatch(java.util.Objects::isNull)) return null;
+        long n = 0;
+        for (long o : outs) n += o;
+        float[] out = new float[Math.toIntExact(n)];
+        int at = 0;
+        for (int i = 0; i < outs.length; i++) {
+            Tensor b = biases.get(i);
+            if (b != null) System.arraycopy(b.toFloatArray(), 0, out, at, (int) outs[i]);
+            at += (int) outs[i];
+        }
+        return Tensor.of(out, n);
+    }
+
+    /**
+     * Quantized [out_i, in] parts stacked row-wise (codes, scales and offsets are row-major per output feature), or
+     * null when they differ in bits, block size or input width (then they stay separate projections).
+     */
+    public static QuantizedMatrix concatRows(QuantizedMatrix... parts) {
+        QuantizedMatrix f = parts[0];
+        int rows = 0;
+        boolean offsets = false;
+        for (QuantizedMatrix q : parts) {
+            if (q.bits() != f.bits() || q.blockSize() != f.blockSize() || q.cols() != f.cols()) return null;
+            rows += q.rows();
+            offsets |= q.offsets() != null;
+        }
+        long rowBytes = (long) f.cols() * f.bits() / 8, rowScales = 4L * f.blocksPerRow();
+        Arena a = Arena.ofAuto();
+        MemorySegment values = a.allocate(rows * rowBytes, 16), scales = a.allocate(rows * rowScales, 16);
+        MemorySegment offs = offsets ? a.allocate(rows * rowScales, 16) : null;   // zero-filled where a part has none
+        long r = 0;
+        for (QuantizedMatrix q : parts) {
+            MemorySegment.copy(q.values(), 0, values, r * rowBytes, q.rows() * rowBytes);
+            MemorySegment.copy(q.scales(), 0, scales, r * rowScales, q.rows() * rowScales);
+            if (q.offsets() != null) MemorySegment.copy(q.offsets(), 0, offs, r * rowScales, q.rows() * rowScales);
+            r += q.rows();
+        }
+        return new QuantizedMatrix(rows, f.cols(), f.bits(), f.blockSize(), values, scales, offs);
+    }
+}
