@@ -29,6 +29,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The vocabulary projection (lm_head, proj_out), given [in, out] ({@code inOut}) or [out, in]: bound like
+     * {@link #linearWeight} / {@link #weightTransposed}, except that a backend quantizing weights at load keeps it
+     * 16-bit unless told to quantize everything ({@code --quantize-all}).
+     */
+    default Tensor headWeight(Tensor host, boolean inOut) {
+        return inOut ? linearWeight(host) : weightTransposed(host);
+    }
+
+    /**
      * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
      * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
      * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight

@@ -93,7 +93,8 @@ public final class GenerateBench {
         rep.meta.put("parameters", mi.params());
         rep.meta.put("settings", Map.of("batches", o.batches(), "prompt_len", o.promptLen(), "gen_len", o.genLen(),
                 "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke(),
-                "device", o.device().toString(), "dtype", o.dtype().toString()));
+                "device", o.device().toString(), "dtype", o.dtype().toString(),
+                "quantize", o.device().quantization().toString()));
         if (o.cuda()) rep.notes.add("device " + o.device() + ", " + o.dtype() + ": the roofline column uses the host's read "
                 + "bandwidth, not the GPU's; compare tok/s across engines instead");
         int threads = WorkerPool.shared().threads();

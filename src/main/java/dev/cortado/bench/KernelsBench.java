@@ -39,6 +39,9 @@ public final class KernelsBench {
         if (dev.cortado.backend.cpu.Simd.VECTOR) ks.add(FmaPeak.kernel(smoke ? 20_000 : 2_000_000));
         ks.add(gemv(be, 4096 / s, 4096 / s));
         ks.add(gemv(be, 2048 / s, 8192 / s));
+        ks.add(gemvFormat(be, 4096 / s, 4096 / s, "bf16"));
+        ks.add(gemvFormat(be, 4096 / s, 4096 / s, "int8"));
+        ks.add(gemvFormat(be, 4096 / s, 4096 / s, "int4"));
         ks.add(gemm(be, 128 / s, 2048 / s, 2048 / s));
         ks.add(gemm(be, 512 / s, 768 / s, 3072 / s));
         ks.add(attnDecode(be, 4, 32, 8, 64, 4096 / s));
@@ -113,6 +116,27 @@ public final class KernelsBench {
     static Kernel gemv(CpuBackend be, int k, int n) {
         Tensor w = be.weight(rand(be, k, n)), x = rand(be, 1, k), y = be.allocate(DType.F32, 1, n);
         return new Kernel("gemv", "1x" + k + "x" + n, 2.0 * k * n, 4.0 * ((double) k * n + k + n), () -> be.linear(x, w, null, y));
+    }
+
+    /** GEMV over a bf16 / int8 / int4 (blocks of 32, {@link dev.cortado.tensor.Quantizer}) weight: bytes = the packed bytes read. */
+    static Kernel gemvFormat(CpuBackend be, int k, int n, String format) {
+        Tensor host = rand(be, n, k), x = rand(be, 1, k), y = be.allocate(DType.F32, 1, n);
+        Tensor w;
+        double wBytes;
+        if (format.equals("bf16")) {
+            float[] a = host.toFloatArray();
+            java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[a.length]);
+            for (int i = 0; i < a.length; i++) seg.setAtIndex(Tensor.I16_LE, i, (short) (Float.floatToRawIntBits(a[i]) >>> 16));
+            w = be.weightTransposed(new Tensor(DType.BF16, new long[] {n, k}, seg));
+            wBytes = 2.0 * k * n;
+        } else {
+            int bits = format.equals("int8") ? 8 : 4;
+            try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
+                w = be.quantizedWeight(dev.cortado.tensor.Quantizer.quantize(host, true, bits, tmp));
+            }
+            wBytes = (double) k * n * bits / 8 + (double) k * n / 32 * (bits == 4 ? 8 : 4);
+        }
+        return new Kernel("gemv-" + format, "1x" + k + "x" + n, 2.0 * k * n, wBytes + 4.0 * (k + n), () -> be.linear(x, w, null, y));
     }
 
     static Kernel gemm(CpuBackend be, int m, int k, int n) {

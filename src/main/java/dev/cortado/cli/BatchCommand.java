@@ -46,6 +46,7 @@ public final class BatchCommand implements Callable<Integer> {
     int maxConcurrent;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU), f16 (CUDA)") String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
     @Option(names = "--spark", paramLabel = "MASTER", description = "run the job on Apache Spark: local[N], spark://HOST:7077, "
             + "yarn, k8s://…; output sorted by custom_id (needs the cortado-spark module: ./cortado adds it)") String spark;
     @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "a Spark setting for --spark (repeatable), e.g. "
@@ -60,7 +61,7 @@ public final class BatchCommand implements Callable<Integer> {
         if (!sparkConf.isEmpty() || partitions != null) throw new CortadoException("--spark-conf and --partitions need --spark MASTER");
         if (!Files.isRegularFile(input)) throw new CortadoException("input file not found: " + input);
         if (!Files.exists(model)) throw new CortadoException("model not found: " + model);
-        dev.cortado.device.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         EngineOptions options = EngineOptions.defaults();
         if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));

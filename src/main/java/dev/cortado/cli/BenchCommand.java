@@ -47,6 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "generate: f32, f16 or bf16 (storage type on CUDA)")
     String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
 
     @Option(names = "--batch", split = ",", description = "batch sizes (generate: 1,4,16; embed: 1,32)")
     int[] batches;
@@ -172,6 +173,6 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
         return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
-                smoke && engines == null ? "off" : python, e, Devices.parse(device), Devices.dtype(dtype)), pw);
+                smoke && engines == null ? "off" : python, e, quantizeOptions.apply(Devices.parse(device)), Devices.dtype(dtype)), pw);
     }
 }

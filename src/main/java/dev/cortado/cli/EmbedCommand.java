@@ -48,6 +48,8 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu (cuda: see `cortado info --device cuda`)")
     String device;
 
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
+
     @Parameters(arity = "0..*", paramLabel = "TEXT", description = "texts to embed (default: one per stdin line)")
     List<String> texts;
 
@@ -61,7 +63,7 @@ public final class EmbedCommand implements Callable<Integer> {
         Path m = model != null ? model : DefaultModels.minilm();
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper json = new ObjectMapper();
-        try (EmbeddingModel em = Models.openEmbedder(m, tokenizer, e, p, !noNormalize)) {
+        try (EmbeddingModel em = Models.openEmbedder(m, tokenizer, e, p, !noNormalize, quantizeOptions.quantization())) {
             List<float[]> vs = em.embed(inputs, batchSize);
             for (int i = 0; i < inputs.size(); i++) {
                 ObjectNode o = json.createObjectNode();

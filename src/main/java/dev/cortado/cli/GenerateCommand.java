@@ -54,6 +54,7 @@ public final class GenerateCommand implements Callable<Integer> {
             + "(Cortado's engine when it runs the model, else ONNX Runtime); default ${DEFAULT-VALUE}") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16, half the bytes per token), f16 (CUDA)") String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
     @Option(names = "--json", description = "print {text, ids, finish_reason, logprobs}") boolean json;
     @Option(names = "--stream", description = "print tokens as they are generated") boolean stream;
     @picocli.CommandLine.Mixin ConstraintOptions constraintOptions = new ConstraintOptions();
@@ -61,7 +62,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Families.Engine eng = Models.engine(engine);
-        dev.cortado.device.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Path m = model != null ? model : DefaultModels.stories260K();
         // the same knob mapping as the OpenAI requests of `batch` (dev.cortado.api.SamplingParams)

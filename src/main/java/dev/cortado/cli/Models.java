@@ -82,10 +82,15 @@ final class Models {
 
     /** The model {@code embed} runs; auto = Cortado's engine, else ONNX Runtime. A quantized graph on Cortado's engine says so. */
     static EmbeddingModel openEmbedder(Path m, Path tokenizer, Families.Engine e, Pooling p, boolean normalize) {
+        return openEmbedder(m, tokenizer, e, p, normalize, dev.cortado.backend.Quantization.NONE);
+    }
+
+    static EmbeddingModel openEmbedder(Path m, Path tokenizer, Families.Engine e, Pooling p, boolean normalize,
+                                       dev.cortado.backend.Quantization quant) {
         require(m, ModelKind.ENCODER, "embed");
         if (e == Families.Engine.ORT) return Embedders.open(m, tokenizer, e, p, normalize);
         try {
-            return Embedders.open(m, tokenizer, Families.Engine.CORTADO, p, normalize);
+            return Embedders.open(m, tokenizer, Families.Engine.CORTADO, p, normalize, quant);
         } catch (CortadoException first) {
             if (e == null) {
                 try {

@@ -39,6 +39,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
     @Option(names = "--engine", defaultValue = "auto", description = "cortado, ort or auto (default: Cortado's engine when it runs the model, else ONNX Runtime)") String engine;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU: linear weights as bfloat16), f16 (CUDA)") String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
     @Option(names = "--input", paramLabel = "FILE", description = "read the sources from FILE instead of TEXT/stdin: .txt (a line each; an empty line gives an empty output line), "
             + ".tsv (see --column), .jsonl (see --field)") Path input;
     @Option(names = "--column", description = "TSV column: a header name (the first line is the header and is skipped) or a 0-based index "
@@ -56,7 +57,7 @@ abstract class Seq2SeqCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        dev.cortado.device.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         Families.Engine e = Models.engine(engine);
         if (batchSize < 1) throw new CortadoException("--batch-size must be ≥ 1, got " + batchSize);

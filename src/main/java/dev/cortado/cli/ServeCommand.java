@@ -51,6 +51,7 @@ public final class ServeCommand implements Callable<Integer> {
             + "way before cancelling them (default 10)") int grace;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N]") String device;
     @Option(names = "--dtype", defaultValue = "f32", description = "weights: f32, bf16 (CPU), f16 (CUDA)") String dtype;
+    @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
 
     @Override
     public Integer call() throws IOException {
@@ -67,7 +68,7 @@ public final class ServeCommand implements Callable<Integer> {
             for (int j = 0; j < i; j++)
                 if (named.get(i).name() != null && named.get(i).name().equals(named.get(j).name()))
                     throw new CortadoException("two models are named '" + named.get(i).name() + "'; give each its own NAME=");
-        dev.cortado.device.Device dev = Devices.parse(device);
+        dev.cortado.device.Device dev = quantizeOptions.apply(Devices.parse(device));
         dev.cortado.tensor.DType dt = Devices.dtype(dtype);
         EngineOptions options = EngineOptions.defaults();
         if (kvMemory != null) options = options.kvMemory(EngineOptions.parseBytes(kvMemory));

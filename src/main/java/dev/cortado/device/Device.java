@@ -2,19 +2,32 @@ package dev.cortado.device;
 
 import dev.cortado.CortadoException;
 import dev.cortado.backend.Backend;
+import dev.cortado.backend.Quantization;
 import dev.cortado.backend.cpu.CpuBackend;
 import dev.cortado.backend.cuda.CudaBackend;
 import dev.cortado.backend.cuda.CudaDriver;
 import dev.cortado.tensor.DType;
 
-/** Where a model runs: {@code cpu} or {@code cuda[:N]}. */
-public record Device(String kind, int index) {
+/**
+ * Where a model runs: {@code cpu} or {@code cuda[:N]}, and whether its float linear weights are quantized at load
+ * ({@code --quantize}; {@link Quantization#NONE} by default).
+ */
+public record Device(String kind, int index, Quantization quantization) {
+    public Device(String kind, int index) {
+        this(kind, index, Quantization.NONE);
+    }
+
     public static Device cpu() {
         return new Device("cpu", 0);
     }
 
     public static Device cuda(int index) {
         return new Device("cuda", index);
+    }
+
+    /** This device with load-time quantization ({@code --quantize int8|int4}, {@code --quantize-all}). */
+    public Device withQuantization(Quantization q) {
+        return new Device(kind, index, q == null ? Quantization.NONE : q);
     }
 
     public static Device parse(String s) {
@@ -40,7 +53,14 @@ public record Device(String kind, int index) {
      * Without a CUDA driver: a {@link CortadoException} "no CUDA driver found: …" (the CLI exits 2).
      */
     public Backend backend(DType dtype) {
-        if (!isCuda()) return dtype == DType.F32 ? new CpuBackend() : new CpuBackend(dev.cortado.backend.cpu.WorkerPool.shared(), dtype);
+        if (!isCuda()) {
+            return dtype == DType.F32 && !quantization.enabled() ? new CpuBackend()
+                    : new CpuBackend(dev.cortado.backend.cpu.WorkerPool.shared(), dtype, quantization);
+        }
+        if (quantization.enabled()) {
+            throw new CortadoException("--quantize " + quantization + " quantizes weights on the CPU backend only so far; use --device cpu "
+                    + "(CUDA runs quantized weights given quantized, e.g. GGUF or MatMulNBits files)");
+        }
         requireDriver();
         return new CudaBackend(index, dtype);
     }

@@ -48,6 +48,15 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
     }
 
+    /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
+    public Tensor headWeight(String name, long out, long in) {
+        QuantizedMatrix q = quantized.get(name);
+        if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in)); // already quantized in the file
+        Tensor t = need(name);
+        if (inOut.contains(name)) return be.headWeight(TensorCheck.shape(source, name, t, in, out), true);
+        return be.headWeight(TensorCheck.shape(source, name, t, out, in), false);
+    }
+
     /**
      * Rows [from, to) of the {@code out × in} linear weight {@code name} (a fused projection such as GPT-2's c_attn,
      * cut once at load), bound as a backend Linear weight; works for [out, in], [in, out] and quantized storage.

@@ -19,6 +19,12 @@ public final class Embedders {
     private Embedders() {}
 
     public static EmbeddingModel open(Path path, Path tokenizerPath, Families.Engine engine, Pooling pooling, boolean normalize) {
+        return open(path, tokenizerPath, engine, pooling, normalize, dev.cortado.backend.Quantization.NONE);
+    }
+
+    /** As above; {@code quantization} (--quantize) quantizes the float linear weights of Cortado's engine at load. */
+    public static EmbeddingModel open(Path path, Path tokenizerPath, Families.Engine engine, Pooling pooling, boolean normalize,
+                                      dev.cortado.backend.Quantization quantization) {
         Path onnx = resolveOnnx(path);
         Path tok = tokenizerPath != null ? tokenizerPath : onnx.resolveSibling("tokenizer.json");
         if (!Files.isRegularFile(tok)) {
@@ -34,7 +40,8 @@ public final class Embedders {
             }
             runner = new OrtEncoder(onnx, maxPos);
         } else {
-            runner = openCortado(onnx, new CpuBackend());
+            runner = openCortado(onnx, quantization.enabled()
+                    ? new CpuBackend(dev.cortado.backend.cpu.WorkerPool.shared(), dev.cortado.tensor.DType.F32, quantization) : new CpuBackend());
         }
         return new EmbeddingModel(tokenizer, runner, pooling, normalize, 512);
     }

@@ -6,13 +6,21 @@ import dev.cortado.backend.Backend;
 import dev.cortado.backend.KvView;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.backend.Quantization;
+import dev.cortado.tensor.QuantizedMatrix;
+import dev.cortado.tensor.Quantizer;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool} (scalar twins when the
  * Vector API is not in the boot layer: {@link Simd}). Activations are
- * float32 heap tensors; weights are float32, or bfloat16 kept as 16-bit and widened in-register (float16 is
- * converted to float32 once at load, since the Vector API has no half-float widening on this JDK).
+ * float32 heap tensors. Weights are held once, in native memory owned by the backend (freed on close): Linear weights
+ * packed into column panels ({@link PackedWeight}) as float32, bfloat16 or float16 (16-bit stays 16-bit, widened
+ * in registers) or int8/int4 blocks (dequantized in registers, {@link QuantMatmul}); large embedding tables copied
+ * once; small vectors (biases, norms) stay float32 arrays.
  */
 public final class CpuBackend implements Backend {
     private final WorkerPool pool;
@@ -30,14 +38,25 @@ public final class CpuBackend implements Backend {
      * widened in-register): half the bytes per decode step. Activations, norms and embeddings stay float32.
      */
     public CpuBackend(WorkerPool pool, DType linearDtype) {
+        this(pool, linearDtype, Quantization.NONE);
+    }
+
+    /**
+     * {@code quantization} int8/int4 quantizes float Linear weights at load (round-to-nearest, blocks of 32; see
+     * {@link Quantizer}); the vocabulary head ({@link #headWeight}) and large embedding tables are then kept as
+     * bfloat16 unless {@link Quantization#all()}. float16/bfloat16 weights are never widened (in-register).
+     */
+    public CpuBackend(WorkerPool pool, DType linearDtype, Quantization quantization) {
         if (linearDtype != DType.F32 && linearDtype != DType.BF16) {
             throw new CortadoException("the CPU backend stores linear weights as f32 or bf16, not " + linearDtype);
         }
         this.pool = pool;
         this.linearDtype = linearDtype;
+        this.quantization = quantization;
         Simd.warnOnce();
     }
 
+    private final Quantization quantization;
     private final DType linearDtype;
 
     @Override
@@ -59,12 +78,6 @@ public final class CpuBackend implements Backend {
         throw new IllegalArgumentException("not a CPU float32 tensor: " + t);
     }
 
-    private static Object w(Tensor t) {
-        Object base = t.data().heapBase().orElse(null);
-        if ((base instanceof float[] || base instanceof short[]) && t.data().address() == 0) return base;
-        throw new IllegalArgumentException("not a CPU weight (use Backend.weight): " + t);
-    }
-
     @Override
     public float[] toHost(Tensor t) {
         return t.toFloatArray();
@@ -80,10 +93,26 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, shape, MemorySegment.ofArray(data));
     }
 
+    /**
+     * Weights held once: packed linear weights and large tables live in native memory of this arena (one per backend,
+     * i.e. one per model), freed when the backend closes; the Java heap keeps only small vectors (biases, norms).
+     */
+    private final Arena arena = Arena.ofShared();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Packed linear weights by the address their opaque tensor carries (see {@link #handle}). */
+    private final Map<Long, PackedWeight> packed = new ConcurrentHashMap<>();
+    /** Weights packed on their first linear() because they did not come from linearWeight (heap: by array identity). */
+    private final Map<Object, PackedWeight> packedLater = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    /** Quantized embedding tables (--quantize-all) by the address of their opaque tensor. */
+    private final Map<Long, QuantizedMatrix> quantTables = new ConcurrentHashMap<>();
+    /** Tables at least this large (elements) go to native memory; smaller weights stay float32 arrays for the elementwise ops. */
+    static final long NATIVE_TABLE = 1L << 22;
+
     @Override
     public Tensor weight(Tensor host) {
         long n = host.numel();
         if (n > Integer.MAX_VALUE - 8) throw new CortadoException("weight too large for the CPU backend: " + host);
+        if (host.rank() == 2 && n >= NATIVE_TABLE) return nativeTable(host);
         if (host.dtype() == DType.BF16) {
             short[] a = new short[(int) n];
             MemorySegment.copy(host.data(), Tensor.I16_LE, 0, a, 0, a.length);
@@ -92,59 +121,152 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, host.shape(), MemorySegment.ofArray(host.toFloatArray()));
     }
 
+    /** A large 2-D table (embeddings) copied once into native memory: 16-bit stays 16-bit; quantized with --quantize-all. */
+    private Tensor nativeTable(Tensor host) {
+        if (quantization.enabled() && quantization.all()) {
+            QuantizedMatrix q = Quantizer.quantize(host, true, quantization.bits(), arena);
+            long addr = q.values().address();
+            quantTables.put(addr, q);
+            return handle(host.shape(), q.bits() == 8 ? DType.I8 : DType.U8, addr);
+        }
+        DType dt = switch (host.dtype()) {
+            case BF16, F16 -> host.dtype();
+            default -> quantization.enabled() ? DType.BF16 : DType.F32;
+        };
+        Tensor t = Tensor.allocate(arena, dt, host.shape());
+        MemorySegment d = t.data();
+        if (dt == host.dtype()) {
+            MemorySegment.copy(host.data(), 0, d, 0, d.byteSize());
+        } else {
+            for (long i = 0, n = host.numel(); i < n; i++) {
+                float v = host.getFloat(i);
+                if (dt == DType.F32) d.setAtIndex(Tensor.F32_LE, i, v);
+                else d.setAtIndex(Tensor.I16_LE, i, PackedWeight.toBf16(v));
+            }
+        }
+        release(host);
+        return t;
+    }
+
     /**
-     * Packed linear weights by array identity, alive as long as this backend (one per model); a weight that did not
-     * come from linearWeight is packed on its first linear() and cached here.
+     * Drops the resident pages of a memory-mapped source once its packed copy exists (the mapping itself is closed by
+     * the loader), so that a load never holds the file and the packed weights in RAM at once: peak RSS ≈ packed bytes.
+     * The pages stay in the page cache; a later read (a tied table packed twice) faults them back in.
      */
-    private final java.util.Map<Object, PackedMatmul.Packed> packed = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    private static void release(Tensor host) {
+        MemorySegment d = host.data();
+        if (d.isNative() && d.isMapped()) {
+            try {
+                d.unload();
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                // best effort: only the peak RSS is affected
+            }
+        }
+    }
 
     @Override
     public Tensor linearWeight(Tensor host) {
-        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
-        Tensor plain = weight(host);
-        if (linearDtype == DType.BF16 && plain.dtype() == DType.F32) plain = toBf16(plain);
-        PackedMatmul.Packed p = pack(plain);
-        MemorySegment seg = p.data() instanceof float[] f ? MemorySegment.ofArray(f) : MemorySegment.ofArray((short[]) p.data());
-        packed.put(p.data(), p);
-        // shape [in, out], but the memory holds column panels (opaque: read it only through linear())
-        return new Tensor(plain.dtype(), host.shape(), seg);
-    }
-
-    private static PackedMatmul.Packed pack(Tensor plain) {
-        int k = (int) plain.dim(0), n = (int) plain.dim(1);
-        Object base = plain.data().heapBase().orElseThrow();
-        if (!Simd.VECTOR) return base instanceof float[] f ? ScalarPackedMatmul.pack(f, k, n) : ScalarPackedMatmul.packBf16((short[]) base, k, n);
-        return base instanceof float[] f ? PackedMatmul.pack(f, k, n) : PackedMatmul.packBf16((short[]) base, k, n);
-    }
-
-    private PackedMatmul.Packed packedOf(Tensor w) {
-        Object base = w.data().heapBase().orElse(null);
-        PackedMatmul.Packed p = base == null ? null : packed.get(base);
-        if (p != null) return p;
-        p = pack(w);
-        packed.put(base, p);   // an unpacked weight passed to linear(): packed once, cached by identity
-        return p;
+        return packLinear(host, false, false);
     }
 
     @Override
     public Tensor weightTransposed(Tensor host) {
-        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
-        int out = (int) host.dim(0), in = (int) host.dim(1);
-        float[] src = host.toFloatArray(), dst = new float[src.length];
-        for (int o = 0; o < out; o++) for (int i = 0; i < in; i++) dst[i * out + o] = src[o * in + i];
-        Tensor t = new Tensor(DType.F32, new long[] {in, out}, MemorySegment.ofArray(dst));
-        return linearWeight(host.dtype() == DType.BF16 ? toBf16(t) : t);
+        return packLinear(host, true, false);
     }
 
-    private static Tensor toBf16(Tensor f32) {
-        float[] a = f(f32);
-        short[] s = new short[a.length];
-        for (int i = 0; i < a.length; i++) {
-            int bits = Float.floatToRawIntBits(a[i]);
-            // round to nearest even (NaN stays NaN)
-            s[i] = Float.isNaN(a[i]) ? (short) ((bits >>> 16) | 0x40) : (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    @Override
+    public Tensor headWeight(Tensor host, boolean inOut) {
+        return packLinear(host, !inOut, true);
+    }
+
+    @Override
+    public Tensor quantizedWeight(QuantizedMatrix q) {
+        Tensor t = register(PackedWeight.pack(q, arena));
+        for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {
+            if (m != null) release(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
         }
-        return new Tensor(DType.BF16, f32.shape(), MemorySegment.ofArray(s));
+        return t;
+    }
+
+    /**
+     * Packs a float Linear weight once into native memory ({@code transposed}: given [out, in]). With --quantize it is
+     * quantized first (the vocabulary head only with --quantize-all; otherwise it stays 16-bit).
+     */
+    private Tensor packLinear(Tensor host, boolean transposed, boolean head) {
+        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
+        Tensor t;
+        if (quantization.enabled() && (!head || quantization.all())) {
+            try (Arena tmp = Arena.ofConfined()) {
+                t = register(PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena));
+            }
+        } else {
+            DType target = switch (host.dtype()) {
+                case BF16, F16 -> host.dtype();
+                default -> quantization.enabled() ? DType.BF16 : linearDtype;
+            };
+            t = register(PackedWeight.pack(host, transposed, target, arena));
+        }
+        release(host);
+        return t;
+    }
+
+    /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
+    private Tensor register(PackedWeight p) {
+        packed.put(p.data.address(), p);
+        DType dt = switch (p.format) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case F16 -> DType.F16;
+            case Q8 -> DType.I8;
+            case Q4 -> DType.U8;
+        };
+        return handle(new long[] {p.k, p.n}, dt, p.data.address());
+    }
+
+    private static Tensor handle(long[] shape, DType dt, long address) {
+        return Tensor.onDevice(dt, shape, MemorySegment.ofAddress(address).reinterpret(Tensor.numel(shape) * dt.byteSize()));
+    }
+
+    private PackedWeight packedOf(Tensor w) {
+        if (w.isOnDevice()) {
+            PackedWeight p = packed.get(w.data().address());
+            if (p == null) throw new IllegalArgumentException("not a weight of this CPU backend (use Backend.linearWeight): " + w);
+            return p;
+        }
+        if (w.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + w);
+        Object key = w.data().heapBase().orElse(null);
+        if (key == null) {
+            PackedWeight p = packed.get(w.data().address());
+            if (p != null) return p;
+            p = PackedWeight.pack(w, false, plainTarget(w), arena);
+            packed.put(w.data().address(), p);
+            return p;
+        }
+        PackedWeight p = packedLater.get(key);
+        if (p != null) return p;
+        p = PackedWeight.pack(w, false, plainTarget(w), arena);
+        packedLater.put(key, p);   // an unpacked weight passed to linear(): packed once, cached by identity
+        return p;
+    }
+
+    private static DType plainTarget(Tensor w) {
+        return w.dtype() == DType.BF16 || w.dtype() == DType.F16 ? w.dtype() : DType.F32;
+    }
+
+    /** Bytes of native memory holding this backend's packed weights and tables. */
+    public long weightBytes() {
+        long b = 0;
+        for (PackedWeight p : packed.values()) b += p.bytes();
+        return b;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        packed.clear();
+        packedLater.clear();
+        quantTables.clear();
+        arena.close();
     }
 
     @Override
@@ -160,14 +282,14 @@ public final class CpuBackend implements Backend {
             Int8Weights.linear(f(x), q, bias == null ? null : f(bias), f(out), (int) (x.numel() / q.k()), pool);
             return;
         }
-        PackedMatmul.Packed p = packedOf(w);
-        int k = p.k(), n = p.n();
+        PackedWeight p = packedOf(w);
+        int k = p.k, n = p.n;
         int m = (int) (x.numel() / k);
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
         }
-        if (!Simd.VECTOR) ScalarPackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
-        else PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+        if (Simd.VECTOR) PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+        else ScalarPackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
     }
 
     @Override
@@ -220,12 +342,28 @@ public final class CpuBackend implements Backend {
     public void embedding(Tensor table, int[] ids, Tensor out) {
         int rows = (int) table.dim(0), d = (int) table.dim(1);
         float[] o = f(out);
-        Object w = w(table);
+        QuantizedMatrix q = table.isOnDevice() ? quantTables.get(table.data().address()) : null;
+        if (table.isOnDevice() && q == null) throw new IllegalArgumentException("not an embedding table of this CPU backend: " + table);
+        Object w = q != null ? null : table.data().heapBase().orElse(null);
+        MemorySegment seg = table.data();
         for (int i = 0; i < ids.length; i++) {
             int id = ids[i];
             if (id < 0 || id >= rows) throw new CortadoException("token id " + id + " outside the embedding table (size " + rows + ")");
-            if (w instanceof float[] fw) System.arraycopy(fw, id * d, o, i * d, d);
-            else for (int j = 0; j < d; j++) o[i * d + j] = CpuElementwise.bf16(((short[]) w)[id * d + j]);
+            if (q != null) {
+                for (int j = 0; j < d; j++) o[i * d + j] = q.get(id, j);
+            } else if (w instanceof float[] fw) {
+                System.arraycopy(fw, id * d, o, i * d, d);
+            } else if (w instanceof short[] sw) {
+                for (int j = 0; j < d; j++) o[i * d + j] = PackedWeight.bf16(sw[id * d + j]);
+            } else if (table.dtype() == DType.F32) {
+                MemorySegment.copy(seg, Tensor.F32_LE, (long) id * d * 4, o, i * d, d);
+            } else {
+                boolean f16 = table.dtype() == DType.F16;
+                for (int j = 0; j < d; j++) {
+                    short b = seg.getAtIndex(Tensor.I16_LE, (long) id * d + j);
+                    o[i * d + j] = f16 ? Float.float16ToFloat(b) : PackedWeight.bf16(b);
+                }
+            }
         }
     }
 

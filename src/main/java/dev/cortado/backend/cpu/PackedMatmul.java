@@ -1,103 +1,119 @@
 package dev.cortado.backend.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * y[M,N] = x[M,K] · W[K,N] (+ b) over weights packed once at load into column panels of {@link #NR} columns, each
- * panel K×NR contiguous (zero-padded on the right). GEMV (M = 1) then streams each panel sequentially — one pass
- * over the weights at full memory bandwidth — and GEMM runs a 4-row × 2-vector broadcast-FMA register tile with no
- * strided weight loads. float32 or bfloat16 (widened in-register) panels.
+ * y[M,N] = x[M,K] · W[K,N] (+ b) over a {@link PackedWeight} (column panels of NR columns in native memory).
+ * <ul>
+ *   <li>GEMV (M = 1, decode): streams each panel once at full memory bandwidth, widening 16-bit weights and
+ *       dequantizing int8/int4 blocks in registers ({@link QuantMatmul}); float32 four panels per pass.</li>
+ *   <li>GEMM: tasks = (block of {@link #ROWS} rows) × panel, panel-fastest so a row block stays in L2. float32 panels
+ *       are read in place by the 8×2 (AVX-512) / 4×2 register tiles; other formats are first widened into a float32
+ *       scratch panel (once per task, amortized over up to 64 rows) and run the same tiles.</li>
+ * </ul>
+ * Reached only when {@link Simd#VECTOR}; {@link ScalarPackedMatmul} is the scalar twin.
  */
 final class PackedMatmul {
     static final VectorSpecies<Float> F = CpuMatmul.F;
     static final int L = F.length();
     static final int NR = 2 * L;
-    /** Rows per GEMM task (a multiple of the 4-row register tile). */
+    static final long LB = 4L * L, NRB = 4L * NR;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Rows per GEMM task (a multiple of the register tiles). */
     static final int ROWS = 64;
+    /**
+     * 8 rows × 2 vectors: 16 accumulators + 2 weight vectors + a broadcast fit AVX-512's 32 registers (on 16-register
+     * AVX2 they would spill, so the 4-row tile is used there): twice the FMAs per weight load of tile4.
+     */
+    static final boolean TILE8 = L >= 16 && !Boolean.getBoolean("cortado.gemm.tile4");
 
-    /** A packed weight: data is float[] or short[] (bf16 bits) of panels·K·NR elements. */
-    record Packed(Object data, int k, int n) {
-        int panels() {
-            return (n + NR - 1) / NR;
-        }
-    }
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private PackedMatmul() {}
 
-    static Packed pack(float[] w, int k, int n) {
-        int panels = (n + NR - 1) / NR;
-        float[] p = new float[panels * k * NR];
-        for (int pi = 0; pi < panels; pi++) {
-            int j0 = pi * NR, width = Math.min(NR, n - j0), base = pi * k * NR;
-            for (int kk = 0; kk < k; kk++) System.arraycopy(w, kk * n + j0, p, base + kk * NR, width);
-        }
-        return new Packed(p, k, n);
-    }
-
-    static Packed packBf16(short[] w, int k, int n) {
-        int panels = (n + NR - 1) / NR;
-        short[] p = new short[panels * k * NR];
-        for (int pi = 0; pi < panels; pi++) {
-            int j0 = pi * NR, width = Math.min(NR, n - j0), base = pi * k * NR;
-            for (int kk = 0; kk < k; kk++) System.arraycopy(w, kk * n + j0, p, base + kk * NR, width);
-        }
-        return new Packed(p, k, n);
-    }
-
-    static void matmul(float[] x, Packed w, float[] bias, float[] y, int m, WorkerPool pool) {
-        int k = w.k(), n = w.n();
-        if (m == 1) {
-            // GEMV: four panels per pass = four sequential weight streams in flight per thread
-            int quads = (w.panels() + 3) / 4;
-            pool.parallelFor(quads, (q0, q1) -> {
-                float[] tmp = new float[4 * NR];
-                for (int q = q0; q < q1; q++) {
-                    int p = 4 * q;
-                    if (p + 3 < w.panels()) {
-                        if (w.data() instanceof float[] wf) gemv4(x, wf, p * k * NR, k, tmp);
-                        else gemv4Bf16(x, (short[]) w.data(), p * k * NR, k, tmp);
-                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (p + r) * NR, Math.min(NR, n - (p + r) * NR), bias, (p + r) * NR);
-                    } else {
-                        for (; p < w.panels(); p++) {
-                            if (w.data() instanceof float[] wf) row1(x, wf, p * k * NR, 0, k, tmp);
-                            else row1Bf16(x, (short[]) w.data(), p * k * NR, 0, k, tmp);
-                            store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
-                        }
-                    }
-                }
-            });
+    static void matmul(float[] x, PackedWeight w, float[] bias, float[] y, int m, WorkerPool pool) {
+        if (w.quantized() && !QuantMatmul.SUPPORTED) {
+            ScalarPackedMatmul.matmul(x, w, bias, y, m, pool);
             return;
         }
-        // GEMM: tasks = (block of ROWS rows) × panel, panel-fastest, so a row block stays in L2 across panels
-        int panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
+        if (m == 1) {
+            if (w.quantized()) QuantMatmul.gemv(x, w, bias, y, pool);
+            else gemv(x, w, bias, y, pool);
+            return;
+        }
+        int k = w.k, n = w.n, panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
+        boolean inPlace = w.format == PackedWeight.Format.F32;
         pool.parallelFor(blocks * panels, (t0, t1) -> {
             float[] tmp = new float[8 * NR];
+            float[] scratch = inPlace ? null : new float[k * NR];
+            int decoded = -1;
             for (int t = t0; t < t1; t++) {
                 int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
-                int j0 = p * NR, width = Math.min(NR, n - j0), base = p * k * NR;
+                int j0 = p * NR, width = Math.min(NR, n - j0);
                 int i = r0;
-                if (TILE8 && w.data() instanceof float[] wf8) {
-                    for (; i <= r1 - 8; i += 8) {
-                        tile8(x, wf8, base, i, k, tmp);
-                        for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                if (inPlace) {
+                    long base = p * w.panelBytes;
+                    if (TILE8) {
+                        for (; i <= r1 - 8; i += 8) {
+                            TileKernels.tile8(x, w.data, base, i, k, tmp);
+                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                        }
                     }
-                }
-                for (; i <= r1 - 4; i += 4) {
-                    if (w.data() instanceof float[] wf) tile4(x, wf, base, i, k, tmp);
-                    else tile4Bf16(x, (short[]) w.data(), base, i, k, tmp);
-                    for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
-                }
-                for (; i < r1; i++) {
-                    if (w.data() instanceof float[] wf) row1(x, wf, base, i, k, tmp);
-                    else row1Bf16(x, (short[]) w.data(), base, i, k, tmp);
-                    store(tmp, 0, y, i * n + j0, width, bias, j0);
+                    for (; i <= r1 - 4; i += 4) {
+                        TileKernels.tile4(x, w.data, base, i, k, tmp);
+                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                    }
+                    for (; i < r1; i++) {
+                        TileKernels.row1(x, w.data, base, i, k, tmp);
+                        store(tmp, 0, y, i * n + j0, width, bias, j0);
+                    }
+                } else {
+                    if (decoded != p) {
+                        decode(w, p, scratch);
+                        decoded = p;
+                    }
+                    if (TILE8) {
+                        for (; i <= r1 - 8; i += 8) {
+                            TileKernels.tile8(x, scratch, 0, i, k, tmp);
+                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                        }
+                    }
+                    for (; i <= r1 - 4; i += 4) {
+                        TileKernels.tile4(x, scratch, 0, i, k, tmp);
+                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                    }
+                    for (; i < r1; i++) {
+                        TileKernels.row1(x, scratch, 0, i, k, tmp);
+                        store(tmp, 0, y, i * n + j0, width, bias, j0);
+                    }
                 }
             }
         });
     }
 
-    private static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0) {
+    /** Widens panel p of a non-float32 weight into dst[k·NR + j] with vector loads. */
+    static void decode(PackedWeight w, int p, float[] dst) {
+        switch (w.format) {
+            case BF16, F16 -> {
+                boolean f16 = w.format == PackedWeight.Format.F16;
+                long o = p * w.panelBytes;
+                for (int i = 0, e = w.k * NR; i < e; i += L, o += 2L * L) wide16(w.data, o, f16).intoArray(dst, i);
+            }
+            case Q8, Q4 -> QuantMatmul.decode(w, p, dst);
+            case F32 -> MemorySegment.copy(w.data, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, p * w.panelBytes, dst, 0, w.k * NR);
+        }
+    }
+
+    static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0) {
         if (bias == null) {
             System.arraycopy(tmp, from, y, to, width);
         } else {
@@ -105,145 +121,98 @@ final class PackedMatmul {
         }
     }
 
-    /** Four consecutive panels (base, base + K·NR, …) against one input row. */
-    private static void gemv4(float[] x, float[] w, int base, int k, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        int stride = k * NR;
-        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
-            FloatVector xv = FloatVector.broadcast(F, x[kk]);
-            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
-            b0 = FloatVector.fromArray(F, w, o + stride).fma(xv, b0);
-            b1 = FloatVector.fromArray(F, w, o + stride + L).fma(xv, b1);
-            c0 = FloatVector.fromArray(F, w, o + 2 * stride).fma(xv, c0);
-            c1 = FloatVector.fromArray(F, w, o + 2 * stride + L).fma(xv, c1);
-            d0 = FloatVector.fromArray(F, w, o + 3 * stride).fma(xv, d0);
-            d1 = FloatVector.fromArray(F, w, o + 3 * stride + L).fma(xv, d1);
-        }
-        a0.intoArray(out, 0); a1.intoArray(out, L);
-        b0.intoArray(out, NR); b1.intoArray(out, NR + L);
-        c0.intoArray(out, 2 * NR); c1.intoArray(out, 2 * NR + L);
-        d0.intoArray(out, 3 * NR); d1.intoArray(out, 3 * NR + L);
-    }
-
-    private static void gemv4Bf16(float[] x, short[] w, int base, int k, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        int stride = k * NR;
-        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
-            FloatVector xv = FloatVector.broadcast(F, x[kk]);
-            a0 = CpuMatmul.bf16(w, o).fma(xv, a0);
-            a1 = CpuMatmul.bf16(w, o + L).fma(xv, a1);
-            b0 = CpuMatmul.bf16(w, o + stride).fma(xv, b0);
-            b1 = CpuMatmul.bf16(w, o + stride + L).fma(xv, b1);
-            c0 = CpuMatmul.bf16(w, o + 2 * stride).fma(xv, c0);
-            c1 = CpuMatmul.bf16(w, o + 2 * stride + L).fma(xv, c1);
-            d0 = CpuMatmul.bf16(w, o + 3 * stride).fma(xv, d0);
-            d1 = CpuMatmul.bf16(w, o + 3 * stride + L).fma(xv, d1);
-        }
-        a0.intoArray(out, 0); a1.intoArray(out, L);
-        b0.intoArray(out, NR); b1.intoArray(out, NR + L);
-        c0.intoArray(out, 2 * NR); c1.intoArray(out, 2 * NR + L);
-        d0.intoArray(out, 3 * NR); d1.intoArray(out, 3 * NR + L);
+    private static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
+        int k = w.k, n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
+        boolean f32 = w.format == PackedWeight.Format.F32, f16 = w.format == PackedWeight.Format.F16;
+        pool.parallelFor(quads, (q0, q1) -> {
+            float[] tmp = new float[4 * NR];
+            for (int q = q0; q < q1; q++) {
+                int p = 4 * q;
+                if (p + 3 < panels) {
+                    if (f32) gemv4(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
+                    else gemv4Wide(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp, f16);
+                    for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (p + r) * NR, Math.min(NR, n - (p + r) * NR), bias, (p + r) * NR);
+                } else {
+                    for (; p < panels; p++) {
+                        if (f32) TileKernels.row1(x, w.data, p * w.panelBytes, 0, k, tmp);
+                        else row1Wide(x, w.data, p * w.panelBytes, k, tmp, f16);
+                        store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+                    }
+                }
+            }
+        });
     }
 
     /**
-     * 8 rows × 2 vectors: 16 accumulators + 2 weight vectors + a broadcast fit AVX-512's 32 registers (on 16-register
-     * AVX2 they would spill, so {@link #TILE8} keeps the 4-row tile there): twice the FMAs per weight load of tile4.
+     * Four consecutive float32 panels (base, base + stride, …) against one input row. Each panel is a slice indexed
+     * with an int offset: C2 then removes the bounds checks from the loop (long-indexed it does not, at 2-3× the cost).
      */
-    static final boolean TILE8 = L >= 16 && !Boolean.getBoolean("cortado.gemm.tile4");
-
-    private static void tile8(float[] x, float[] w, int base, int i, int k, float[] out) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
-        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
-            FloatVector w0 = FloatVector.fromArray(F, w, o), w1 = FloatVector.fromArray(F, w, o + L);
-            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
-            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
-            b = FloatVector.broadcast(F, x[x1 + kk]);
-            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
-            b = FloatVector.broadcast(F, x[x2 + kk]);
-            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
-            b = FloatVector.broadcast(F, x[x3 + kk]);
-            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
-            b = FloatVector.broadcast(F, x[x4 + kk]);
-            c40 = w0.fma(b, c40); c41 = w1.fma(b, c41);
-            b = FloatVector.broadcast(F, x[x5 + kk]);
-            c50 = w0.fma(b, c50); c51 = w1.fma(b, c51);
-            b = FloatVector.broadcast(F, x[x6 + kk]);
-            c60 = w0.fma(b, c60); c61 = w1.fma(b, c61);
-            b = FloatVector.broadcast(F, x[x7 + kk]);
-            c70 = w0.fma(b, c70); c71 = w1.fma(b, c71);
+    private static void gemv4(float[] x, MemorySegment w, long base, long stride, int k, float[] out) {
+        MemorySegment pa = w.asSlice(base, stride), pb = w.asSlice(base + stride, stride);
+        MemorySegment pc = w.asSlice(base + 2 * stride, stride), pd = w.asSlice(base + 3 * stride, stride);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        final int nrb = (int) NRB, lb = (int) LB;
+        for (int kk = 0; kk < k; kk++) {
+            int o = kk * nrb;
+            FloatVector xv = FloatVector.broadcast(F, x[kk]);
+            a0 = FloatVector.fromMemorySegment(F, pa, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, pa, o + lb, LE).fma(xv, a1);
+            b0 = FloatVector.fromMemorySegment(F, pb, o, LE).fma(xv, b0);
+            b1 = FloatVector.fromMemorySegment(F, pb, o + lb, LE).fma(xv, b1);
+            c0 = FloatVector.fromMemorySegment(F, pc, o, LE).fma(xv, c0);
+            c1 = FloatVector.fromMemorySegment(F, pc, o + lb, LE).fma(xv, c1);
+            d0 = FloatVector.fromMemorySegment(F, pd, o, LE).fma(xv, d0);
+            d1 = FloatVector.fromMemorySegment(F, pd, o + lb, LE).fma(xv, d1);
         }
-        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
-        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
-        c40.intoArray(out, 4 * NR); c41.intoArray(out, 4 * NR + L); c50.intoArray(out, 5 * NR); c51.intoArray(out, 5 * NR + L);
-        c60.intoArray(out, 6 * NR); c61.intoArray(out, 6 * NR + L); c70.intoArray(out, 7 * NR); c71.intoArray(out, 7 * NR + L);
+        a0.intoArray(out, 0); a1.intoArray(out, L);
+        b0.intoArray(out, NR); b1.intoArray(out, NR + L);
+        c0.intoArray(out, 2 * NR); c1.intoArray(out, 2 * NR + L);
+        d0.intoArray(out, 3 * NR); d1.intoArray(out, 3 * NR + L);
     }
 
-    private static void tile4(float[] x, float[] w, int base, int i, int k, float[] out) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
-            FloatVector w0 = FloatVector.fromArray(F, w, o), w1 = FloatVector.fromArray(F, w, o + L);
-            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
-            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
-            b = FloatVector.broadcast(F, x[x1 + kk]);
-            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
-            b = FloatVector.broadcast(F, x[x2 + kk]);
-            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
-            b = FloatVector.broadcast(F, x[x3 + kk]);
-            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+    /** {@link #gemv4} over bfloat16 or float16 panels (2-byte elements, widened in registers). */
+    private static void gemv4Wide(float[] x, MemorySegment w, long base, long stride, int k, float[] out, boolean f16) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        long o = base, lb = 2L * L;
+        for (int kk = 0; kk < k; kk++, o += 2L * NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[kk]);
+            a0 = wide16(w, o, f16).fma(xv, a0);
+            a1 = wide16(w, o + lb, f16).fma(xv, a1);
+            b0 = wide16(w, o + stride, f16).fma(xv, b0);
+            b1 = wide16(w, o + stride + lb, f16).fma(xv, b1);
+            c0 = wide16(w, o + 2 * stride, f16).fma(xv, c0);
+            c1 = wide16(w, o + 2 * stride + lb, f16).fma(xv, c1);
+            d0 = wide16(w, o + 3 * stride, f16).fma(xv, d0);
+            d1 = wide16(w, o + 3 * stride + lb, f16).fma(xv, d1);
         }
-        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
-        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+        a0.intoArray(out, 0); a1.intoArray(out, L);
+        b0.intoArray(out, NR); b1.intoArray(out, NR + L);
+        c0.intoArray(out, 2 * NR); c1.intoArray(out, 2 * NR + L);
+        d0.intoArray(out, 3 * NR); d1.intoArray(out, 3 * NR + L);
     }
 
-    private static void row1(float[] x, float[] w, int base, int i, int k, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
-        int xo = i * k, kk = 0, o = base;
-        for (; kk <= k - 2; kk += 2, o += 2 * NR) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
-            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
-            b0 = FloatVector.fromArray(F, w, o + NR).fma(xw, b0);
-            b1 = FloatVector.fromArray(F, w, o + NR + L).fma(xw, b1);
-        }
-        for (; kk < k; kk++, o += NR) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
-            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
-        }
-        a0.add(b0).intoArray(out, 0);
-        a1.add(b1).intoArray(out, L);
-    }
-
-    private static void tile4Bf16(float[] x, short[] w, int base, int i, int k, float[] out) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
-            FloatVector w0 = CpuMatmul.bf16(w, o), w1 = CpuMatmul.bf16(w, o + L);
-            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
-            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
-            b = FloatVector.broadcast(F, x[x1 + kk]);
-            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
-            b = FloatVector.broadcast(F, x[x2 + kk]);
-            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
-            b = FloatVector.broadcast(F, x[x3 + kk]);
-            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
-        }
-        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
-        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
-    }
-
-    private static void row1Bf16(float[] x, short[] w, int base, int i, int k, float[] out) {
+    private static void row1Wide(float[] x, MemorySegment w, long base, int k, float[] out, boolean f16) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int kk = 0, o = base, xo = i * k; kk < k; kk++, o += NR) {
-            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
-            a0 = CpuMatmul.bf16(w, o).fma(xv, a0);
-            a1 = CpuMatmul.bf16(w, o + L).fma(xv, a1);
+        long o = base, lb = 2L * L;
+        for (int kk = 0; kk < k; kk++, o += 2L * NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[kk]);
+            a0 = wide16(w, o, f16).fma(xv, a0);
+            a1 = wide16(w, o + lb, f16).fma(xv, a1);
         }
         a0.intoArray(out, 0);
         a1.intoArray(out, L);
+    }
+
+    /** L 16-bit floats at byte offset o widened to float32: bfloat16 (shift) or IEEE float16 (f16 true). */
+    static FloatVector wide16(MemorySegment w, long o, boolean f16) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, o, LE).convertShape(VectorOperators.S2I, I, 0);
+        if (!f16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        // float16 → float32: move exponent+mantissa into place and rescale by 2^112 (exact for normals and
+        // subnormals); infinities/NaNs get the all-ones exponent; then the sign
+        IntVector mag = h.and(0x7fff), shifted = mag.lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7c00);
+        bits = bits.blend(shifted.or(0x7f800000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 }

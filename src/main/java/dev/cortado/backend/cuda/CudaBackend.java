@@ -162,6 +162,12 @@ public final class CudaBackend implements Backend {
         return weights.weightTransposed(hostOutIn);
     }
 
+    /** Kept quantized on the device; linear() runs the dequantizing GEMV (kernels/qgemv.cu). */
+    @Override
+    public Tensor quantizedWeight(dev.cortado.tensor.QuantizedMatrix q) {
+        return weights.quantizedWeight(q);
+    }
+
     // ---- ops ---------------------------------------------------------------------------------------------------
 
     @Override

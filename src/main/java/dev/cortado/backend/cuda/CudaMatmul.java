@@ -20,6 +20,12 @@ final class CudaMatmul {
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
         }
+        CudaWeights.Quant q = weights.quant(w);
+        if (q != null) {
+            kernels.qgemv(mem.compute, q.bits(), mem.ptr(out), mem.ptr(x), q.values().address(), q.scales().address(),
+                    q.offsets() == null ? 0L : q.offsets().address(), mem.ptrOrZero(bias), m, n, k, q.blockSize(), null);
+            return;
+        }
         kernels.linear(mem.compute, mem.ptr(out), mem.ptr(x), weights.nk(w), mem.ptrOrZero(bias), m, n, k, null);
     }
 }

@@ -27,9 +27,13 @@ final class CudaWeights {
         DeviceMemory rowMajor;      // shape's row-major layout
         DeviceMemory nk;            // 2-D only: [dim1, dim0] (the transpose of the logical shape)
         boolean rowMajorUsed;
+        Quant quant;                // a blockwise-quantized linear weight (then rowMajor and nk stay null)
 
         DeviceWeight(long[] shape) { this.shape = shape; }
     }
+
+    /** QuantizedMatrix's canonical layout on the device: codes [N, K·bits/8], fp32 scales/offsets [N, K / bs]. */
+    record Quant(int bits, int blockSize, DeviceMemory values, DeviceMemory scales, DeviceMemory offsets) {}
 
     CudaWeights(CudaMemory mem) {
         this.mem = mem;
@@ -64,6 +68,45 @@ final class CudaWeights {
         return weightTensor(w);
     }
 
+    /**
+     * Keeps a quantized weight quantized on the device (codes, scales and offsets uploaded as they are); linear runs
+     * the dequantizing GEMV of kernels/qgemv.cu on it ({@link CudaMatmul}), at any batch size.
+     */
+    Tensor quantizedWeight(dev.cortado.tensor.QuantizedMatrix q) {
+        mem.ensureOpen();
+        long vb = (long) q.rows() * q.cols() * q.bits() / 8, sb = (long) q.rows() * q.blocksPerRow() * 4;
+        DeviceWeight w = new DeviceWeight(new long[] {q.cols(), q.rows()});
+        DeviceMemory v = uploadSegment(q.values(), vb), s = null, o = null;
+        try {
+            s = uploadSegment(q.scales(), sb);
+            o = q.offsets() == null ? null : uploadSegment(q.offsets(), sb);
+        } catch (RuntimeException e) {
+            v.close();
+            if (s != null) s.close();
+            throw e;
+        }
+        w.quant = new Quant(q.bits(), q.blockSize(), v, s, o);
+        return weightTensor(w);
+    }
+
+    /** The device copy of a quantized weight, or null for a float weight. */
+    synchronized Quant quant(Tensor t) {
+        return weightOf(t).quant;
+    }
+
+    private DeviceMemory uploadSegment(java.lang.foreign.MemorySegment src, long bytes) {
+        DeviceMemory m = mem.raw(bytes);
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment s = a.allocate(Math.max(1, bytes), 16);
+            java.lang.foreign.MemorySegment.copy(src, 0, s, 0, bytes);
+            if (bytes > 0) m.copyFrom(s.asSlice(0, bytes));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
     private static float[] transpose(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
@@ -74,6 +117,7 @@ final class CudaWeights {
     synchronized long nk(Tensor t) {
         DeviceWeight w = weightOf(t);
         if (w.shape.length != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + t);
+        if (w.quant != null) throw new IllegalArgumentException("a quantized weight is only read by linear(): " + t);
         if (w.nk == null) {
             int k = (int) w.shape[0], n = (int) w.shape[1];
             float[] kn = mem.download(w.rowMajor.address(), mem.compute, (long) k * n);
@@ -89,6 +133,7 @@ final class CudaWeights {
     /** The row-major copy of a weight (embedding tables, norm gains, biases). */
     synchronized long rowMajor(Tensor t) {
         DeviceWeight w = weightOf(t);
+        if (w.quant != null) throw new IllegalArgumentException("a quantized weight is only read by linear(): " + t);
         w.rowMajorUsed = true;
         if (w.rowMajor == null) {
             int k = (int) w.shape[0], n = (int) w.shape[1];

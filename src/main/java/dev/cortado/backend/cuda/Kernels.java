@@ -194,6 +194,18 @@ public final class Kernels {
                 args().ptr(y).ptr(x).ptr(w).ptr(bias).i32(m).i32(n).i32(k));
     }
 
+    /**
+     * Dequantizing GEMV (kernels/qgemv.cu): y[M, N] = x[M, K] . (scale * q + offset)[N, K]^T (+ bias[N]) over
+     * {@link dev.cortado.tensor.QuantizedMatrix}'s layout: {@code bits} 8 (signed codes) or 4 (two per byte, low
+     * nibble first), fp32 scales/offsets [N, K / bs] ({@code offsets} 0: none).
+     */
+    public void qgemv(DType t, int bits, long y, long x, long wq, long scales, long offsets, long bias, int m, int n, int k,
+                      int bs, CudaStream s) {
+        if (bits != 8 && bits != 4) throw new IllegalArgumentException("qgemv: " + bits + " bits");
+        launcher.launch("qgemv" + bits + "_" + suffix(t), Math.ceilDiv(n, 8), 1, 1, 256, 0, s,
+                args().ptr(y).ptr(x).ptr(wq).ptr(scales).ptr(offsets).ptr(bias).i32(m).i32(n).i32(k).i32(bs));
+    }
+
     /** y[M, N] = x[M, K] . W[N, K]^T (+ bias[N]) with Cortado's GEMM (tensor cores for f16 / bf16). */
     public void gemm(DType t, long y, long x, long w, long bias, int m, int n, int k, CudaStream s) {
         if (t == DType.F16 || t == DType.BF16) {
@@ -242,7 +254,7 @@ public final class Kernels {
         List<String> names = new ArrayList<>();
         String[] typed = {"embedding", "add", "scale", "bias_add", "relu", "gelu_erf", "gelu_tanh", "silu",
                 "silu_mul", "gelu_tanh_mul", "gelu_erf_mul", "rmsnorm", "add_rmsnorm", "layernorm", "add_layernorm",
-                "rope", "softmax", "log_softmax", "gemv", "gemm", "kv_cache_write", "attn_decode",
+                "rope", "softmax", "log_softmax", "gemv", "qgemv8", "qgemv4", "gemm", "kv_cache_write", "attn_decode",
                 "attn_decode_reduce", "attn_prefill", "t5_bias", "argmax", "sample", "temperature",
                 "repetition_penalty", "suppress_tokens"};
         for (String n : typed) for (String sfx : new String[] {"f32", "f16", "bf16"}) names.add(n + "_" + sfx);

@@ -96,7 +96,7 @@ public final class BartFamily {
                     enc, null, null);
             Tensor head = w.opt("lm_head.weight");
             Tensor bias = w.opt("final_logits_bias");
-            Linear lmHead = new Linear(head != null ? w.linearWeight("lm_head.weight", vocab, d) : be.weightTransposed(decTok),
+            Linear lmHead = new Linear(head != null ? w.headWeight("lm_head.weight", vocab, d) : be.headWeight(decTok, false),
                     bias == null ? null : be.weight(w.vector("final_logits_bias", vocab)));
             TransformerDecoder decoder = new TransformerDecoder(new Embeddings(be.weight(decTok), be.weight(decPos), offset, null, decNorm, scale),
                     dec, null, lmHead, 1f, decH, d / decH, positions, null);

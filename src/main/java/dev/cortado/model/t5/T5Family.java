@@ -93,7 +93,7 @@ public final class T5Family {
             }
             RelativePositionBias decBias = bias(w, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", s, false);
             Tensor head = w.opt("lm_head.weight");
-            Linear lmHead = new Linear(s.tied || head == null ? be.weightTransposed(shared) : w.linearWeight("lm_head.weight", shared.dim(0), d), null);
+            Linear lmHead = new Linear(s.tied || head == null ? be.headWeight(shared, false) : w.headWeight("lm_head.weight", shared.dim(0), d), null);
             int context = s.context;
             TransformerDecoder decoder = new TransformerDecoder(new Embeddings(emb, null, 0, null, null, 1f), dec,
                     w.rmsNorm("decoder.final_layer_norm.weight", eps, d), lmHead, s.tied ? (float) Math.pow(d, -0.5) : 1f,

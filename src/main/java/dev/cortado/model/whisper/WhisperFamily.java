@@ -92,7 +92,7 @@ public final class WhisperFamily {
                     new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
         Tensor tok = w.need(dp + "embed_tokens.weight", vocab, d);
-        Linear head = new Linear(w.opt("proj_out.weight") != null ? w.linearWeight("proj_out.weight", vocab, d) : be.weightTransposed(tok), null);
+        Linear head = new Linear(w.opt("proj_out.weight") != null ? w.headWeight("proj_out.weight", vocab, d) : be.headWeight(tok, false), null);
         float scale = c.scaleEmbedding() ? (float) Math.sqrt(d) : 1f;
         int maxTarget = c.maxTargetPositions();
         TransformerDecoder decoder = new TransformerDecoder(new Embeddings(be.weight(tok), be.weight(w.need(dp + "embed_positions.weight", maxTarget, d)),

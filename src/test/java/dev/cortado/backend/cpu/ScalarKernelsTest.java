@@ -55,9 +55,14 @@ class ScalarKernelsTest {
             for (boolean bf16 : new boolean[] {false, true}) {
                 for (float[] b : new float[][] {null, bias}) {
                     float[] yv = new float[m * n], ys = new float[m * n];
-                    PackedMatmul.matmul(x, bf16 ? PackedMatmul.packBf16(wb, k, n) : PackedMatmul.pack(w, k, n), b, yv, m, pool);
-                    ScalarPackedMatmul.matmul(x, bf16 ? ScalarPackedMatmul.packBf16(wb, k, n) : ScalarPackedMatmul.pack(w, k, n),
-                            b, ys, m, pool);
+                    try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofShared()) {
+                        dev.cortado.tensor.Tensor src = bf16
+                                ? new dev.cortado.tensor.Tensor(dev.cortado.tensor.DType.BF16, new long[] {k, n}, java.lang.foreign.MemorySegment.ofArray(wb))
+                                : dev.cortado.tensor.Tensor.of(w, k, n);
+                        PackedWeight pw = PackedWeight.pack(src, false, bf16 ? dev.cortado.tensor.DType.BF16 : dev.cortado.tensor.DType.F32, a);
+                        PackedMatmul.matmul(x, pw, b, yv, m, pool);
+                        ScalarPackedMatmul.matmul(x, pw, b, ys, m, pool);
+                    }
                     close(yv, ys, 1e-5, "matmul " + m + "x" + k + "x" + n + (bf16 ? " bf16" : "") + (b != null ? " +bias" : ""));
                 }
             }

@@ -1,0 +1,187 @@
+package dev.cortado.backend.cpu;
+
+import dev.cortado.CortadoException;
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.QuantizedMatrix;
+import dev.cortado.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A linear weight W[K, N] (K inputs, N outputs) packed once into native memory for the CPU kernels: column panels of
+ * {@link #NR} output columns, each panel contiguous, zero-padded on the right.
+ * <ul>
+ *   <li>{@link Format#F32}, {@link Format#BF16}, {@link Format#F16}: a panel is K rows of NR elements
+ *       (element (k, j) at {@code (k·NR + j)·esize}); 16-bit formats stay 16-bit and are widened in registers.</li>
+ *   <li>{@link Format#Q8}, {@link Format#Q4}: a panel is K/B blocks of B inputs (B = {@link #blockSize}); a block holds
+ *       the codes (Q8: B rows of NR signed bytes; Q4: B/2 rows of NR bytes, input 2i in the low nibble and 2i+1 in the
+ *       high nibble, unsigned 0..15), then NR float32 scales, then (when {@link #offsets}) NR float32 offsets:
+ *       {@code w = scale·code + offset} ({@link QuantizedMatrix}'s convention).</li>
+ * </ul>
+ * No {@code jdk.incubator.vector} type appears here: this class and {@link ScalarPackedMatmul} run without the module.
+ */
+final class PackedWeight {
+    enum Format { F32, BF16, F16, Q8, Q4 }
+
+    /** Output columns per panel: two float vectors (16 on the scalar path). */
+    static final int NR = Simd.VECTOR ? 2 * CpuMatmul.L : 16;
+
+    final Format format;
+    final int k, n, blockSize;
+    final boolean offsets;
+    final MemorySegment data;
+    final long panelBytes, blockBytes;
+
+    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, Arena arena) {
+        this.format = format;
+        this.k = k;
+        this.n = n;
+        this.blockSize = blockSize;
+        this.offsets = offsets;
+        long codes = switch (format) {
+            case F32 -> (long) blockSize * NR * 4;
+            case BF16, F16 -> (long) blockSize * NR * 2;
+            case Q8 -> (long) blockSize * NR;
+            case Q4 -> (long) blockSize / 2 * NR;
+        };
+        boolean quant = format == Format.Q8 || format == Format.Q4;
+        this.blockBytes = codes + (quant ? (offsets ? 8L : 4L) * NR : 0);
+        this.panelBytes = blockBytes * (k / blockSize);
+        this.data = arena.allocate(panelBytes * panels(), 64);
+    }
+
+    int panels() {
+        return (n + NR - 1) / NR;
+    }
+
+    int blocks() {
+        return k / blockSize;
+    }
+
+    boolean quantized() {
+        return format == Format.Q8 || format == Format.Q4;
+    }
+
+    /** Bytes of the packed weight (what a GEMV streams). */
+    long bytes() {
+        return data.byteSize();
+    }
+
+    /**
+     * Packs a float weight: {@code transposed} false means {@code src} is [K, N] (ONNX MatMul layout), true means
+     * [N, K] (PyTorch Linear layout). {@code target} F32, BF16 or F16; the source may be any float type.
+     */
+    static PackedWeight pack(Tensor src, boolean transposed, DType target, Arena arena) {
+        if (src.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + src);
+        int k = (int) src.dim(transposed ? 1 : 0), n = (int) src.dim(transposed ? 0 : 1);
+        Format f = switch (target) {
+            case F32 -> Format.F32;
+            case BF16 -> Format.BF16;
+            case F16 -> Format.F16;
+            default -> throw new CortadoException("the CPU backend stores linear weights as f32, bf16 or f16, not " + target);
+        };
+        PackedWeight p = new PackedWeight(f, k, n, k, false, arena);
+        MemorySegment s = src.data(), d = p.data;
+        DType sd = src.dtype();
+        boolean raw16 = (sd == DType.BF16 && f == Format.BF16) || (sd == DType.F16 && f == Format.F16);
+        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+            int j0 = pi * NR, width = Math.min(NR, n - j0);
+            long base = pi * p.panelBytes;
+            for (int kk = 0; kk < k; kk++) {
+                long o = base + (long) kk * NR * (f == Format.F32 ? 4 : 2);
+                for (int j = 0; j < width; j++) {
+                    long i = transposed ? (long) (j0 + j) * k + kk : (long) kk * n + j0 + j;
+                    if (raw16) {
+                        d.set(Tensor.I16_LE, o + 2L * j, s.getAtIndex(Tensor.I16_LE, i));
+                    } else {
+                        float v = src.getFloat(i);
+                        if (f == Format.F32) d.set(Tensor.F32_LE, o + 4L * j, v);
+                        else if (f == Format.BF16) d.set(Tensor.I16_LE, o + 2L * j, toBf16(v));
+                        else d.set(Tensor.I16_LE, o + 2L * j, Float.floatToFloat16(v));
+                    }
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Packs a quantized weight ([out, in] = [N, K]) keeping its codes: 4-bit stays 4-bit (odd block sizes: as 8-bit codes). */
+    static PackedWeight pack(QuantizedMatrix q, Arena arena) {
+        int k = q.cols(), n = q.rows(), bs = q.blockSize();
+        Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
+        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null, arena);
+        MemorySegment d = p.data;
+        long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+            int j0 = pi * NR, width = Math.min(NR, n - j0);
+            for (int b = 0; b < p.blocks(); b++) {
+                long base = pi * p.panelBytes + b * p.blockBytes;
+                for (int j = 0; j < width; j++) {
+                    int r = j0 + j;
+                    if (f == Format.Q8) {
+                        for (int kk = 0; kk < bs; kk++) d.set(ValueLayout.JAVA_BYTE, base + (long) kk * NR + j, (byte) q.code(r, b * bs + kk));
+                    } else {
+                        for (int kp = 0; kp < bs / 2; kp++) {
+                            int c = b * bs + 2 * kp;
+                            d.set(ValueLayout.JAVA_BYTE, base + (long) kp * NR + j, (byte) (q.code(r, c) | q.code(r, c + 1) << 4));
+                        }
+                    }
+                    d.set(Tensor.F32_LE, base + codeBytes + 4L * j, q.scale(r, b));
+                    if (p.offsets) d.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, q.offset(r, b));
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Widens panel {@code pi} into {@code dst[k·NR + j]} (scalar; the reference decoding of every format). */
+    void decodePanel(int pi, float[] dst) {
+        long base = pi * panelBytes;
+        switch (format) {
+            case F32 -> MemorySegment.copy(data, Tensor.F32_LE, base, dst, 0, k * NR);
+            case BF16 -> {
+                for (int i = 0, e = k * NR; i < e; i++) dst[i] = bf16(data.get(Tensor.I16_LE, base + 2L * i));
+            }
+            case F16 -> {
+                for (int i = 0, e = k * NR; i < e; i++) dst[i] = Float.float16ToFloat(data.get(Tensor.I16_LE, base + 2L * i));
+            }
+            case Q8, Q4 -> {
+                int bs = blockSize;
+                long codeBytes = format == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+                for (int b = 0; b < blocks(); b++) {
+                    long o = base + b * blockBytes;
+                    for (int j = 0; j < NR; j++) {
+                        float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
+                        float off = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
+                        for (int kk = 0; kk < bs; kk++) {
+                            int code;
+                            if (format == Format.Q8) {
+                                code = data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
+                            } else {
+                                int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
+                                code = (kk & 1) == 0 ? v & 0x0f : v >>> 4;
+                            }
+                            dst[(b * bs + kk) * NR + j] = s * code + off;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static float bf16(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
+
+    /** float32 → bfloat16 bits, round to nearest even (NaN stays NaN). */
+    static short toBf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        return Float.isNaN(v) ? (short) ((bits >>> 16) | 0x40) : (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    @Override
+    public String toString() {
+        return "PackedWeight[" + format + " " + k + "×" + n + (quantized() ? " block " + blockSize + (offsets ? " +offsets" : "") : "") + "]";
+    }
+}

@@ -1,0 +1,164 @@
+package dev.cortado.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * int8/int4 block kernels over {@link PackedWeight} Q8/Q4 panels, dequantizing in registers: L code bytes are loaded,
+ * widened to L float lanes (Q4: the low and high nibbles of one load are two inputs), multiplied with the broadcast
+ * activation and accumulated per block; at the end of a block {@code y += scale·Σ x·q + offset·Σ x}, where Σ x per
+ * block is computed once per activation row. GEMV streams each panel once; GEMM widens a panel into float32 scratch
+ * ({@link #decode}) for the register tiles of {@link PackedMatmul}.
+ */
+final class QuantMatmul {
+    static final VectorSpecies<Float> F = CpuMatmul.F;
+    static final int L = F.length();
+    static final int NR = 2 * L;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Byte vectors of L lanes exist for L ≥ 8 (256/512-bit float vectors); narrower machines use the scalar kernels. */
+    static final boolean SUPPORTED = L >= 8;
+    private static final VectorSpecies<Byte> B = SUPPORTED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+
+    private QuantMatmul() {}
+
+    /** Σ x over each block of row 0 (the offsets' multiplier); null when the weight has no offsets. */
+    static float[] blockSums(float[] x, int xo, int k, int bs) {
+        float[] s = new float[k / bs];
+        for (int b = 0; b < s.length; b++) {
+            float a = 0;
+            for (int i = xo + b * bs, e = i + bs; i < e; i++) a += x[i];
+            s[b] = a;
+        }
+        return s;
+    }
+
+    static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
+        int n = w.n;
+        float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize) : null;
+        boolean q4 = w.format == PackedWeight.Format.Q4;
+        pool.parallelFor(w.panels(), (p0, p1) -> {
+            float[] tmp = new float[NR];
+            for (int p = p0; p < p1; p++) {
+                if (q4) panelQ4(x, sums, w, p, tmp);
+                else panelQ8(x, sums, w, p, tmp);
+                PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+            }
+        });
+    }
+
+    private static FloatVector q8(MemorySegment s, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, s, o, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static FloatVector f32(MemorySegment s, long o) {
+        return FloatVector.fromMemorySegment(F, s, o, LE);
+    }
+
+    private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs * NR;
+        FloatVector y0 = FloatVector.zero(F), y1 = y0;
+        long ob = p * w.panelBytes;
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+            int xo = b * bs, kk = 0;
+            long o = ob;
+            for (; kk <= bs - 2; kk += 2, o += 2L * NR) {
+                FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
+                a0 = q8(s, o).fma(xv, a0);
+                a1 = q8(s, o + L).fma(xv, a1);
+                c0 = q8(s, o + NR).fma(xw, c0);
+                c1 = q8(s, o + NR + L).fma(xw, c1);
+            }
+            if (kk < bs) {
+                FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
+                a0 = q8(s, o).fma(xv, a0);
+                a1 = q8(s, o + L).fma(xv, a1);
+            }
+            long so = ob + codeBytes;
+            y0 = a0.add(c0).fma(f32(s, so), y0);
+            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
+            if (sums != null) {
+                FloatVector sx = FloatVector.broadcast(F, sums[b]);
+                y0 = f32(s, so + 4L * NR).fma(sx, y0);
+                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
+            }
+        }
+        y0.intoArray(out, 0);
+        y1.intoArray(out, L);
+    }
+
+    private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs / 2 * NR;
+        FloatVector y0 = FloatVector.zero(F), y1 = y0;
+        long ob = p * w.panelBytes;
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+            long o = ob;
+            for (int kk = b * bs, e = kk + bs; kk < e; kk += 2, o += NR) {
+                ByteVector v0 = ByteVector.fromMemorySegment(B, s, o, LE), v1 = ByteVector.fromMemorySegment(B, s, o + L, LE);
+                FloatVector xv = FloatVector.broadcast(F, x[kk]), xw = FloatVector.broadcast(F, x[kk + 1]);
+                a0 = lo(v0).fma(xv, a0);
+                a1 = lo(v1).fma(xv, a1);
+                c0 = hi(v0).fma(xw, c0);
+                c1 = hi(v1).fma(xw, c1);
+            }
+            long so = ob + codeBytes;
+            y0 = a0.add(c0).fma(f32(s, so), y0);
+            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
+            if (sums != null) {
+                FloatVector sx = FloatVector.broadcast(F, sums[b]);
+                y0 = f32(s, so + 4L * NR).fma(sx, y0);
+                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
+            }
+        }
+        y0.intoArray(out, 0);
+        y1.intoArray(out, L);
+    }
+
+    private static FloatVector lo(ByteVector v) {
+        return (FloatVector) v.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static FloatVector hi(ByteVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Dequantizes panel p into dst[k·NR + j] = scale·code + offset (float32 scratch for the GEMM tiles). */
+    static void decode(PackedWeight w, int p, float[] dst) {
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        boolean q4 = w.format == PackedWeight.Format.Q4;
+        long codeBytes = q4 ? (long) bs / 2 * NR : (long) bs * NR;
+        long ob = p * w.panelBytes;
+        FloatVector zero = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
+            long so = ob + codeBytes;
+            FloatVector s0 = f32(s, so), s1 = f32(s, so + 4L * L);
+            FloatVector o0 = w.offsets ? f32(s, so + 4L * NR) : zero, o1 = w.offsets ? f32(s, so + 4L * NR + 4L * L) : zero;
+            int d = b * bs * NR;
+            if (q4) {
+                for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {
+                    ByteVector v0 = ByteVector.fromMemorySegment(B, s, o, LE), v1 = ByteVector.fromMemorySegment(B, s, o + L, LE);
+                    lo(v0).fma(s0, o0).intoArray(dst, d);
+                    lo(v1).fma(s1, o1).intoArray(dst, d + L);
+                    hi(v0).fma(s0, o0).intoArray(dst, d + NR);
+                    hi(v1).fma(s1, o1).intoArray(dst, d + NR + L);
+                }
+            } else {
+                for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += NR) {
+                    q8(s, o).fma(s0, o0).intoArray(dst, d);
+                    q8(s, o + L).fma(s1, o1).intoArray(dst, d + L);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.cortado.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The GEMM register tiles of {@link PackedMatmul} over one K×NR float32 panel: 8 rows × 2 vectors (AVX-512), 4 × 2,
+ * and 1 × 2; each reads the panel either from a float[] (a panel widened from bf16/f16/int8/int4 into a scratch
+ * array) or from native memory (float32 weights read in place). The two copies keep each call site monomorphic.
+ */
+final class TileKernels {
+    static final VectorSpecies<Float> F = CpuMatmul.F;
+    static final int L = F.length();
+    static final int NR = 2 * L;
+    static final long LB = 4L * L, NRB = 4L * NR;
+    static final int LI = 4 * L, NRI = 4 * NR;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private TileKernels() {}
+
+    static void tile8(float[] x, float[] w, int base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, w, o), w1 = FloatVector.fromArray(F, w, o + L);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+            b = FloatVector.broadcast(F, x[x4 + kk]);
+            c40 = w0.fma(b, c40); c41 = w1.fma(b, c41);
+            b = FloatVector.broadcast(F, x[x5 + kk]);
+            c50 = w0.fma(b, c50); c51 = w1.fma(b, c51);
+            b = FloatVector.broadcast(F, x[x6 + kk]);
+            c60 = w0.fma(b, c60); c61 = w1.fma(b, c61);
+            b = FloatVector.broadcast(F, x[x7 + kk]);
+            c70 = w0.fma(b, c70); c71 = w1.fma(b, c71);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+        c40.intoArray(out, 4 * NR); c41.intoArray(out, 4 * NR + L); c50.intoArray(out, 5 * NR); c51.intoArray(out, 5 * NR + L);
+        c60.intoArray(out, 6 * NR); c61.intoArray(out, 6 * NR + L); c70.intoArray(out, 7 * NR); c71.intoArray(out, 7 * NR + L);
+    }
+
+    static void tile4(float[] x, float[] w, int base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        for (int kk = 0, o = base; kk < k; kk++, o += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, w, o), w1 = FloatVector.fromArray(F, w, o + L);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+    }
+
+    static void row1(float[] x, float[] w, int base, int i, int k, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int xo = i * k, kk = 0, o = base;
+        for (; kk <= k - 2; kk += 2, o += 2 * NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
+            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
+            b0 = FloatVector.fromArray(F, w, o + NR).fma(xw, b0);
+            b1 = FloatVector.fromArray(F, w, o + NR + L).fma(xw, b1);
+        }
+        for (; kk < k; kk++, o += NR) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
+            a0 = FloatVector.fromArray(F, w, o).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, o + L).fma(xv, a1);
+        }
+        a0.add(b0).intoArray(out, 0);
+        a1.add(b1).intoArray(out, L);
+    }
+
+    static void tile8(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (int kk = 0; kk < k; kk++, o += NRI) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+            b = FloatVector.broadcast(F, x[x4 + kk]);
+            c40 = w0.fma(b, c40); c41 = w1.fma(b, c41);
+            b = FloatVector.broadcast(F, x[x5 + kk]);
+            c50 = w0.fma(b, c50); c51 = w1.fma(b, c51);
+            b = FloatVector.broadcast(F, x[x6 + kk]);
+            c60 = w0.fma(b, c60); c61 = w1.fma(b, c61);
+            b = FloatVector.broadcast(F, x[x7 + kk]);
+            c70 = w0.fma(b, c70); c71 = w1.fma(b, c71);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+        c40.intoArray(out, 4 * NR); c41.intoArray(out, 4 * NR + L); c50.intoArray(out, 5 * NR); c51.intoArray(out, 5 * NR + L);
+        c60.intoArray(out, 6 * NR); c61.intoArray(out, 6 * NR + L); c70.intoArray(out, 7 * NR); c71.intoArray(out, 7 * NR + L);
+    }
+
+    static void tile4(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (int kk = 0; kk < k; kk++, o += NRI) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31);
+        }
+        c00.intoArray(out, 0); c01.intoArray(out, L); c10.intoArray(out, NR); c11.intoArray(out, NR + L);
+        c20.intoArray(out, 2 * NR); c21.intoArray(out, 2 * NR + L); c30.intoArray(out, 3 * NR); c31.intoArray(out, 3 * NR + L);
+    }
+
+    static void row1(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int xo = i * k, kk = 0;
+        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
+        int o = 0;
+        for (; kk <= k - 2; kk += 2, o += 2 * NRI) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]), xw = FloatVector.broadcast(F, x[xo + kk + 1]);
+            a0 = FloatVector.fromMemorySegment(F, p, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, p, o + LI, LE).fma(xv, a1);
+            b0 = FloatVector.fromMemorySegment(F, p, o + NRI, LE).fma(xw, b0);
+            b1 = FloatVector.fromMemorySegment(F, p, o + NRI + LI, LE).fma(xw, b1);
+        }
+        for (; kk < k; kk++, o += NRI) {
+            FloatVector xv = FloatVector.broadcast(F, x[xo + kk]);
+            a0 = FloatVector.fromMemorySegment(F, p, o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, p, o + LI, LE).fma(xv, a1);
+        }
+        a0.add(b0).intoArray(out, 0);
+        a1.add(b1).intoArray(out, L);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.cortado.tensor;
+
+import dev.cortado.CortadoException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Round-to-nearest quantization of a float weight into a {@link QuantizedMatrix} ({@code --quantize}), blocks of
+ * {@link #BLOCK} inputs (when 32 does not divide the input count: the smallest divisor above 32, e.g. 43 for 172).
+ * <ul>
+ *   <li>int8: symmetric, {@code scale = max|w| / 127}, codes −127..127, no offsets (the layout of GGUF Q8_0).</li>
+ *   <li>int4: each block gets whichever of two encodings has the lower squared error on that block: min–max
+ *       asymmetric ({@code scale = (max − min) / 15}, {@code offset = min}, codes 0..15; GGUF Q4_1's form), or
+ *       symmetric ({@code w = d·(q − 8)} with {@code d = w_absmax / −8}, i.e. offset {@code −8·d}; GGUF Q4_0's form).
+ *       The asymmetric one nearly always wins (it spends all 16 levels on the block's range); the symmetric one wins
+ *       on blocks centred on zero with one outlier. The matrix therefore always carries offsets.</li>
+ * </ul>
+ */
+public final class Quantizer {
+    public static final int BLOCK = 32;
+
+    private Quantizer() {}
+
+    /** {@link #BLOCK} when it divides {@code cols}, else the smallest divisor of {@code cols} above it (at worst cols). */
+    public static int blockSize(int cols) {
+        int bs = BLOCK;
+        while (cols % bs != 0) bs++;
+        return bs;
+    }
+
+    /**
+     * Quantizes {@code w} to {@code bits} (8 or 4) in {@code arena}. {@code transposed} false: {@code w} is [in, out]
+     * (ONNX MatMul layout); true: [out, in] (PyTorch Linear layout).
+     */
+    public static QuantizedMatrix quantize(Tensor w, boolean transposed, int bits, Arena arena) {
+        if (w.rank() != 2) throw new CortadoException("cannot quantize a " + w.rank() + "-D tensor " + w + " (linear weights are 2-D)");
+        if (bits != 8 && bits != 4) throw new CortadoException("quantization to " + bits + " bits: use 8 or 4");
+        int rows = (int) w.dim(transposed ? 0 : 1), cols = (int) w.dim(transposed ? 1 : 0);
+        if (bits == 4 && (cols & 1) != 0) bits = 8; // int4 rows need an even input count; such a weight stays int8
+        int bs = blockSize(cols);
+        int nb = cols / bs;
+        MemorySegment values = arena.allocate((long) rows * cols * bits / 8, 64);
+        MemorySegment scales = arena.allocate((long) rows * nb * 4, 64);
+        MemorySegment offsets = bits == 4 ? arena.allocate((long) rows * nb * 4, 64) : null;
+        float[] v = new float[bs];
+        int[] qa = new int[bs], qs = new int[bs];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < nb; b++) {
+                for (int i = 0; i < bs; i++) {
+                    int c = b * bs + i;
+                    v[i] = w.getFloat(transposed ? (long) r * cols + c : (long) c * rows + r);
+                }
+                long si = ((long) r * nb + b) * 4;
+                if (bits == 8) {
+                    float amax = 0;
+                    for (float x : v) amax = Math.max(amax, Math.abs(x));
+                    float d = amax / 127f, inv = d == 0 ? 0 : 1f / d;
+                    for (int i = 0; i < bs; i++) {
+                        int q = Math.clamp(Math.round(v[i] * inv), -127, 127);
+                        values.set(ValueLayout.JAVA_BYTE, (long) r * cols + b * bs + i, (byte) q);
+                    }
+                    scales.set(Tensor.F32_LE, si, d);
+                } else {
+                    float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY, signedMax = 0;
+                    for (float x : v) {
+                        min = Math.min(min, x);
+                        max = Math.max(max, x);
+                        if (Math.abs(x) > Math.abs(signedMax)) signedMax = x;
+                    }
+                    // asymmetric: w ≈ sa·q + min
+                    float sa = (max - min) / 15f, ia = sa == 0 ? 0 : 1f / sa;
+                    // symmetric: w ≈ ds·(q − 8)
+                    float ds = signedMax / -8f, is = ds == 0 ? 0 : 1f / ds;
+                    double ea = 0, es = 0;
+                    for (int i = 0; i < bs; i++) {
+                        qa[i] = Math.clamp(Math.round((v[i] - min) * ia), 0, 15);
+                        qs[i] = Math.clamp(Math.round(v[i] * is) + 8, 0, 15);
+                        double da = sa * qa[i] + min - v[i], dd = ds * (qs[i] - 8) - v[i];
+                        ea += da * da;
+                        es += dd * dd;
+                    }
+                    boolean sym = es < ea;
+                    int[] q = sym ? qs : qa;
+                    for (int i = 0; i < bs; i++) { // nibble by nibble: an odd block size splits a byte between blocks
+                        long c = (long) r * cols + b * bs + i;
+                        byte old = values.get(ValueLayout.JAVA_BYTE, c >> 1);
+                        values.set(ValueLayout.JAVA_BYTE, c >> 1, (byte) ((c & 1) == 0 ? (old & 0xf0) | q[i] : (old & 0x0f) | q[i] << 4));
+                    }
+                    scales.set(Tensor.F32_LE, si, sym ? ds : sa);
+                    offsets.set(Tensor.F32_LE, si, sym ? -8f * ds : min);
+                }
+            }
+        }
+        return new QuantizedMatrix(rows, cols, bits, bs, values, scales, offsets);
+    }
+}
