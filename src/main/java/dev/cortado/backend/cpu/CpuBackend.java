@@ -399,27 +399,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, int headDim, int rotaryDim, int[] positions, float[] invFreq, boolean interleaved) {
-        float[] a = f(x);
         int rows = (int) (x.numel() / ((long) heads * headDim));
-        int half = rotaryDim / 2;
-        float[] cos = new float[half], sin = new float[half];
-        for (int r = 0; r < rows; r++) {
-            int pos = positions[r];
-            for (int i = 0; i < half; i++) {
-                double ang = (float) pos * invFreq[i]; // float32 product, as PyTorch computes the angles
-                cos[i] = (float) Math.cos(ang);
-                sin[i] = (float) Math.sin(ang);
-            }
-            for (int h = 0; h < heads; h++) {
-                int o = (r * heads + h) * headDim;
-                for (int i = 0; i < half; i++) {
-                    int i1 = interleaved ? o + 2 * i : o + i, i2 = interleaved ? i1 + 1 : o + i + half;
-                    float x1 = a[i1], x2 = a[i2];
-                    a[i1] = x1 * cos[i] - x2 * sin[i];
-                    a[i2] = x2 * cos[i] + x1 * sin[i];
-                }
-            }
-        }
+        CpuStepOps.rope(f(x), heads * headDim, heads, headDim, rotaryDim, positions, invFreq, interleaved, rows);
     }
 
     // ---- step ops: the step's host arrays, rows of any width read in place (see CpuStepOps) ----
