@@ -88,7 +88,7 @@ if [[ ! -x "$HERE/jre/bin/java" ]]; then
     fi
     exec bash "$HERE/cortado-device/run.sh" "$@"
 fi
-JAVA=("$HERE/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector ${CORTADO_JAVA_OPTS:-})
+JAVA=("$HERE/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED ${CORTADO_JAVA_OPTS:-})
 CP="$HERE/cortado.jar:$HERE/lib/*"
 case "${1:-}" in
     cli) shift; exec "${JAVA[@]}" -cp "$CP" dev.cortado.cli.Main "$@";;

@@ -16,7 +16,8 @@ import org.jflac.util.ByteData;
  * decoder): the decoder's interleaved little-endian PCM is scaled and mixed to mono exactly as a WAV of the same
  * samples (so a FLAC and its WAV give bit-identical audio). A stream with bad frames, or fewer samples than its
  * header declares, is refused as truncated or corrupt. jFLAC (last release 1.5.2, 2017, LGPL-2.1) prints a debug line
- * to standard output when it meets an escape-coded residual partition (corrupt input, or rare encoders).
+ * to standard output when it meets an escape-coded residual partition (corrupt input, or rare encoders): the decode
+ * runs under {@link MutedStdout}, which drops that thread's writes to {@code System.out} only.
  */
 final class FlacReader {
     private FlacReader() {}
@@ -37,7 +38,10 @@ final class FlacReader {
             @Override public void processPCM(ByteData b) { pcm.write(b.getData(), 0, b.getLen()); }
         });
         try {
-            d.decode();
+            MutedStdout.run(() -> {
+                d.decode();
+                return null;
+            });
         } catch (IOException | RuntimeException e) {
             String why = e.getMessage() == null || e instanceof java.io.EOFException ? "the stream ends early" : e.getMessage();
             throw new CortadoException(name + ": corrupt or truncated FLAC (" + why + "); re-export the file");

@@ -25,6 +25,8 @@ import java.util.Set;
  */
 public final class Seq2SeqTracer implements AutoCloseable {
     private final OnnxModel encoder, decoder;
+    /** The decoder graph without past (decoder_model.onnx, or the no-past branch of decoder_model_merged.onnx). */
+    private final dev.cortado.onnx.Graph decoderGraph;
     private final Map<String, Tensor> names = new HashMap<>();
     private final Set<String> inOut = new HashSet<>();
     private final Backend be;
@@ -34,22 +36,56 @@ public final class Seq2SeqTracer implements AutoCloseable {
         this.dir = dir;
         this.encoder = encoder;
         this.decoder = decoder;
+        this.decoderGraph = noPast(dir, decoder);
         this.be = be;
     }
 
+    /** The decoder file: decoder_model.onnx, else Optimum's decoder_model_merged.onnx. */
+    static Path decoderFile(Path dir) {
+        Path plain = dir.resolve("decoder_model.onnx"), merged = dir.resolve(MERGED);
+        return !Files.isRegularFile(plain) && Files.isRegularFile(merged) ? merged : plain;
+    }
+
+    private static final String MERGED = "decoder_model_merged.onnx";
+
+    /**
+     * The decoder graph to trace: the whole graph, or for Optimum's merged decoder the else (no-past) branch of its
+     * If node on use_cache_branch, which holds the full decoder and reads the weights kept at the top level.
+     */
+    private static dev.cortado.onnx.Graph noPast(Path dir, OnnxModel d) {
+        dev.cortado.onnx.Graph g = d.graph();
+        if (g.nodes().stream().anyMatch(n -> n.opType().equals("MatMul") || n.opType().equals("Gemm"))) return g;
+        for (Node n : g.nodes()) {
+            if (!n.opType().equals("If")) continue;
+            dev.cortado.onnx.Graph branch = n.attrGraph("else_branch");
+            if (branch != null) return g.withOuterScope(branch);
+        }
+        throw new CortadoException(dir.resolve(MERGED) + ": no If node with an else (no-past) branch, as Optimum's "
+                + "merged decoders have; export decoder_model.onnx instead (optimum-cli export onnx --no-post-process)");
+    }
+
     public static Seq2SeqTracer open(Path dir, ModelConfig c, Backend be) {
-        for (String f : new String[] {"encoder_model.onnx", "decoder_model.onnx"}) {
-            if (!Files.isRegularFile(dir.resolve(f))) throw new CortadoException("model folder " + dir + " is missing " + f);
+        Path decoderFile = decoderFile(dir);
+        for (Path f : new Path[] {dir.resolve("encoder_model.onnx"), decoderFile}) {
+            if (!Files.isRegularFile(f)) throw new CortadoException("model folder " + dir + " is missing " + f.getFileName()
+                    + (f == decoderFile ? " (or " + MERGED + ")" : ""));
         }
         OnnxModel e = OnnxModel.open(dir.resolve("encoder_model.onnx"));
         OnnxModel d;
         try {
-            d = OnnxModel.open(dir.resolve("decoder_model.onnx"));
+            d = OnnxModel.open(decoderFile);
         } catch (RuntimeException ex) {
             e.close();
             throw ex;
         }
-        Seq2SeqTracer t = new Seq2SeqTracer(dir, e, d, be);
+        Seq2SeqTracer t;
+        try {
+            t = new Seq2SeqTracer(dir, e, d, be);
+        } catch (RuntimeException ex) {
+            e.close();
+            d.close();
+            throw ex;
+        }
         try {
             if (c.modelType().equals("t5")) t.traceT5(c);
             else if (c.modelType().equals("whisper")) t.traceWhisper(c);
@@ -125,7 +161,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
 
     private void traceBart(ModelConfig c) {
         String enc = "model.encoder.", dec = "model.decoder.";
-        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
+        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoderGraph);
         ConfigCheck k = new ConfigCheck(c);
         int el = k.size("encoder_layers", ConfigCheck.MAX_LAYERS), dl = k.size("decoder_layers", ConfigCheck.MAX_LAYERS);
         Tensor[] et = tables(te), dt = tables(td);
@@ -159,7 +195,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
      */
     private void traceWhisper(ModelConfig c) {
         String enc = "model.encoder.", dec = "model.decoder.";
-        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
+        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoderGraph);
         int el = c.integer("encoder_layers"), dl = c.integer("decoder_layers"), d = c.integer("d_model");
         List<Node> convs = new ArrayList<>();
         for (Node n : te.graph().nodes()) {
@@ -231,7 +267,7 @@ public final class Seq2SeqTracer implements AutoCloseable {
     }
 
     private void traceT5(ModelConfig c) {
-        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoder.graph());
+        GraphTracer te = new GraphTracer(encoder.graph()), td = new GraphTracer(decoderGraph);
         ConfigCheck k = new ConfigCheck(c);
         int el = k.size("num_layers", ConfigCheck.MAX_LAYERS), dl = k.size("num_decoder_layers", el, ConfigCheck.MAX_LAYERS);
         boolean gated = k.choice("feed_forward_proj", "relu", ConfigCheck.FEED_FORWARD).startsWith("gated-");

@@ -37,6 +37,17 @@ public final class Graph {
         return name;
     }
 
+    /**
+     * {@code branch}, a subgraph of one of this graph's nodes (an If branch), as a graph of its own: its nodes and
+     * outputs, with this graph's initializers (the outer scope its nodes read, e.g. Optimum's merged decoders keep
+     * every weight at the top level) besides its own, and this graph's inputs.
+     */
+    public Graph withOuterScope(Graph branch) {
+        Map<String, Tensor> inits = new LinkedHashMap<>(initializers);
+        inits.putAll(branch.initializers());
+        return new Graph(branch.name(), branch.nodes(), inits, inputs, branch.outputs(), branch.valueInfo());
+    }
+
     public List<Node> nodes() {
         return nodes;
     }

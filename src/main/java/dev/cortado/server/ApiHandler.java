@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * admits the request (429 when the model's queue is full), runs it through the model's
  * {@link OpenAiService} and answers with the response object, or, for {@code stream: true}, with Server-Sent Events
  * ({@code data: {chunk}} per token, flushed, then {@code data: [DONE]}). A streamed request whose client goes away
- * is cancelled at its next token (or heartbeat), which frees its KV blocks.
+ * is cancelled at its next token (or heartbeat), which frees its KV blocks; a non-streamed one when
+ * {@link ClientProbe} sees the connection closed.
  */
 final class ApiHandler {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -106,10 +107,15 @@ final class ApiHandler {
         metrics.request(model, endpoint, status);
     }
 
-    /** Waits for the response object and sends it. */
+    /** Waits for the response object and sends it; a client that goes away meanwhile has its request cancelled. */
     private int respond(HttpExchange ex, Call call, CompletableFuture<Object> f) throws IOException {
         Object response;
         try {
+            if (!ClientProbe.await(ex, f, options.heartbeat())) {
+                f.cancel(true); // the client went away: stop generating, free the KV blocks
+                metrics.cancelled(call.model);
+                return CLIENT_GONE;
+            }
             response = f.get();
         } catch (InterruptedException e) {
             f.cancel(true);

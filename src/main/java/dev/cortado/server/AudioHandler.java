@@ -49,9 +49,15 @@ final class AudioHandler {
             try {
                 f = slot.model.transcribe(r);
                 inFlight.add(f);
-                TranscriptionResponse out = f.get();
-                Http.send(ex, 200, out.contentType(), out.body());
-                status = 200;
+                if (!ClientProbe.await(ex, f, options.heartbeat())) {
+                    f.cancel(true); // the client went away: stop transcribing
+                    metrics.cancelled(model);
+                    status = ApiHandler.CLIENT_GONE;
+                } else {
+                    TranscriptionResponse out = f.get();
+                    Http.send(ex, 200, out.contentType(), out.body());
+                    status = 200;
+                }
             } catch (InterruptedException e) {
                 f.cancel(true);
                 Thread.currentThread().interrupt();

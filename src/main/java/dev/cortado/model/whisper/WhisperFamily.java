@@ -51,7 +51,7 @@ public final class WhisperFamily {
             return fromSafetensors(dir, be);
         Path onnx = Files.isRegularFile(dir.resolve("encoder_model.onnx")) ? dir : dir.resolve("onnx");
         if (Files.isRegularFile(onnx.resolve("encoder_model.onnx"))) return fromOnnx(onnx, be);
-        throw new CortadoException(dir + " has neither model.safetensors nor encoder_model.onnx + decoder_model.onnx; "
+        throw new CortadoException(dir + " has neither model.safetensors nor encoder_model.onnx + decoder_model.onnx (or decoder_model_merged.onnx); "
                 + "pass a Whisper folder saved with save_pretrained or exported with Optimum");
     }
 
