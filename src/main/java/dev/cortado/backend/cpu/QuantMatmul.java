@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * int8/int4 block kernels over {@link PackedWeight} Q8/Q4 panels, dequantizing in registers: L code bytes are loaded,
- * widened to L float lanes (Q4: the low and high nibbles of one load are two inputs), multiplied with the broadcast
+ * widened to L float lanes (Q4: zero-extended to int lanes once, the byte and its high nibble feeding two inputs through
+ * {@link #q4Pairs}, so no byte shifts or masks), multiplied with the broadcast
  * activation and accumulated per block; at the end of a block {@code y += scale·Σ x·q + offset·Σ x}, where Σ x per
  * block is computed once per activation row. GEMV streams each panel once; GEMM widens a panel into float32 scratch
  * ({@link #decode}) for the register tiles of {@link PackedMatmul}.
