@@ -40,6 +40,18 @@ final class PackedMatmul {
 
     private PackedMatmul() {}
 
+    /**
+     * Per-thread float32 panel scratch of the 16-bit/quantized GEMM, kept between calls: a fresh k·NR array per task
+     * and call was the largest steady allocation of a prefill. A task never runs inside another on one thread.
+     */
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+
+    static float[] scratch(int n) {
+        float[] a = SCRATCH.get();
+        if (a == null || a.length < n) SCRATCH.set(a = new float[n]);
+        return a;
+    }
+
     static void matmul(float[] x, PackedWeight w, float[] bias, float[] y, int m, WorkerPool pool) {
         if (w.quantized() && !QuantMatmul.SUPPORTED) {
             ScalarPackedMatmul.matmul(x, w, bias, y, m, pool);
@@ -54,7 +66,7 @@ final class PackedMatmul {
         boolean inPlace = w.format == PackedWeight.Format.F32;
         pool.parallelFor(blocks * panels, (t0, t1) -> {
             float[] tmp = new float[8 * NR];
-            float[] scratch = inPlace ? null : new float[k * NR];
+            float[] scratch = inPlace ? null : scratch(k * NR);
             int decoded = -1;
             for (int t = t0; t < t1; t++) {
                 int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);

@@ -4,13 +4,15 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * int8/int4 block kernels over {@link PackedWeight} Q8/Q4 panels, dequantizing in registers: L code bytes are loaded,
- * widened to L float lanes (Q4: the low and high nibbles of one load are two inputs), multiplied with the broadcast
+ * widened to L float lanes (Q4: zero-extended to int lanes once, the byte and its high nibble feeding two inputs through
+ * {@link #q4Pairs}, so no byte shifts or masks), multiplied with the broadcast
  * activation and accumulated per block; at the end of a block {@code y += scale·Σ x·q + offset·Σ x}, where Σ x per
  * block is computed once per activation row. GEMV streams each panel once; GEMM widens a panel into float32 scratch
  * ({@link #decode}) for the register tiles of {@link PackedMatmul}.
@@ -23,6 +25,7 @@ final class QuantMatmul {
     /** Byte vectors of L lanes exist for L ≥ 8 (256/512-bit float vectors); narrower machines use the scalar kernels. */
     static final boolean SUPPORTED = L >= 8;
     private static final VectorSpecies<Byte> B = SUPPORTED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+    private static final VectorSpecies<Integer> I = SUPPORTED ? VectorSpecies.of(int.class, F.vectorShape()) : null;
 
     private QuantMatmul() {}
 
@@ -37,14 +40,29 @@ final class QuantMatmul {
         return s;
     }
 
+    /**
+     * The Q4 GEMV's activation pairs: for each input pair (x₂ᵢ, x₂ᵢ₊₁) it holds (x₂ᵢ, x₂ᵢ₊₁ − 16·x₂ᵢ), because a code
+     * byte b = lo + 16·hi zero-extended gives {@code x₂ᵢ·lo + x₂ᵢ₊₁·hi = x₂ᵢ·b + (x₂ᵢ₊₁ − 16·x₂ᵢ)·(b >>> 4)}: one
+     * shift per byte and no mask, instead of splitting the nibbles.
+     */
+    static float[] q4Pairs(float[] x, int k) {
+        float[] t = new float[k];
+        for (int i = 0; i + 1 < k; i += 2) {
+            t[i] = x[i];
+            t[i + 1] = x[i + 1] - 16f * x[i];
+        }
+        return t;
+    }
+
     static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
         int n = w.n;
         float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize) : null;
         boolean q4 = w.format == PackedWeight.Format.Q4;
+        float[] xq = q4 ? q4Pairs(x, w.k) : x;
         pool.parallelFor(w.panels(), (p0, p1) -> {
             float[] tmp = new float[NR];
             for (int p = p0; p < p1; p++) {
-                if (q4) panelQ4(x, sums, w, p, tmp);
+                if (q4) panelQ4(xq, sums, w, p, tmp);
                 else panelQ8(x, sums, w, p, tmp);
                 PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
             }
@@ -94,6 +112,7 @@ final class QuantMatmul {
         y1.intoArray(out, L);
     }
 
+    /** x: {@link #q4Pairs} of the activation row. */
     private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
@@ -104,12 +123,12 @@ final class QuantMatmul {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
             long o = ob;
             for (int kk = b * bs, e = kk + bs; kk < e; kk += 2, o += NR) {
-                ByteVector v0 = ByteVector.fromMemorySegment(B, s, o, LE), v1 = ByteVector.fromMemorySegment(B, s, o + L, LE);
+                IntVector v0 = bytes(s, o), v1 = bytes(s, o + L);
                 FloatVector xv = FloatVector.broadcast(F, x[kk]), xw = FloatVector.broadcast(F, x[kk + 1]);
-                a0 = lo(v0).fma(xv, a0);
-                a1 = lo(v1).fma(xv, a1);
-                c0 = hi(v0).fma(xw, c0);
-                c1 = hi(v1).fma(xw, c1);
+                a0 = i2f(v0).fma(xv, a0);
+                a1 = i2f(v1).fma(xv, a1);
+                c0 = i2f(v0.lanewise(VectorOperators.LSHR, 4)).fma(xw, c0);
+                c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
             long so = ob + codeBytes;
             y0 = a0.add(c0).fma(f32(s, so), y0);
@@ -124,12 +143,21 @@ final class QuantMatmul {
         y1.intoArray(out, L);
     }
 
-    private static FloatVector lo(ByteVector v) {
-        return (FloatVector) v.and((byte) 0x0f).convertShape(VectorOperators.B2F, F, 0);
+    /** L code bytes zero-extended to int lanes (one widening load; the nibbles are split with int shifts, not byte shifts). */
+    private static IntVector bytes(MemorySegment s, long o) {
+        return (IntVector) ByteVector.fromMemorySegment(B, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 
-    private static FloatVector hi(ByteVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+    private static FloatVector i2f(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector lo(IntVector v) {
+        return i2f(v.and(0x0f));
+    }
+
+    private static FloatVector hi(IntVector v) {
+        return i2f(v.lanewise(VectorOperators.LSHR, 4));
     }
 
     /** Dequantizes panel p into dst[k·NR + j] = scale·code + offset (float32 scratch for the GEMM tiles). */
@@ -147,7 +175,7 @@ final class QuantMatmul {
             int d = b * bs * NR;
             if (q4) {
                 for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {
-                    ByteVector v0 = ByteVector.fromMemorySegment(B, s, o, LE), v1 = ByteVector.fromMemorySegment(B, s, o + L, LE);
+                    IntVector v0 = bytes(s, o), v1 = bytes(s, o + L);
                     lo(v0).fma(s0, o0).intoArray(dst, d);
                     lo(v1).fma(s1, o1).intoArray(dst, d + L);
                     hi(v0).fma(s0, o0).intoArray(dst, d + NR);
