@@ -55,6 +55,15 @@ public interface Backend extends AutoCloseable {
     /** out[M,N] = x[M,K] · w[K,N] (+ bias[N]). */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor out);
 
+    /**
+     * out = act(x · w + bias) (act may be null): a backend may apply the activation in the GEMM's epilogue (the CPU
+     * backend does); this default runs {@link #linear} then {@link #activate}.
+     */
+    default void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor out) {
+        linear(x, w, bias, out);
+        if (act != null) activate(out, act);
+    }
+
     /** out = a + b; b has a's shape or broadcasts over rows (b is [cols]). out may alias a. */
     void add(Tensor a, Tensor b, Tensor out);
 

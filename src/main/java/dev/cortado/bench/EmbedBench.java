@@ -28,7 +28,8 @@ public final class EmbedBench {
         series.put("cortado", new double[batches.length]);
         series.put("ort", new double[batches.length]);
         Progress progress = new Progress(2 * batches.length);
-        out.printf("bench embed: %s, seq %d, %d warm-up + %d timed repeats, %d cores%n", onnx, seq, warmup, repeats,
+        out.printf("bench embed: %s, seq %d, %d warm-up (and >= %d s) + %d timed repeats, %d cores%n", onnx, seq, warmup,
+                warmup == 0 ? 0 : WARM_NANOS / 1_000_000_000L, repeats,
                 Runtime.getRuntime().availableProcessors());
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
         try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend(new dev.cortado.backend.cpu.WorkerPool(threads)));
@@ -77,9 +78,21 @@ public final class EmbedBench {
         return ids;
     }
 
+    /**
+     * Warm-up floor per engine and batch: at least this long (besides the given warm-up runs), so that the JIT has
+     * compiled the Java kernels (tier 4) before the timed runs; a batch-1 forward takes tens of milliseconds, and a
+     * couple of them run mostly in the interpreter and C1 (2-4× slower). ONNX Runtime gets the same floor.
+     */
+    static final long WARM_NANOS = 3_000_000_000L;
+
     static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats) {
+        return time(name, runner, ids, valid, warmup, repeats, warmup == 0 ? 0 : WARM_NANOS);
+    }
+
+    static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats, long warmNanos) {
         int[][] types = new int[ids.length][ids[0].length];
-        for (int i = 0; i < warmup; i++) runner.lastHiddenState(ids, types, valid);
+        long w0 = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - w0 < warmNanos; i++) runner.lastHiddenState(ids, types, valid);
         double[] sps = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long t0 = System.nanoTime();

@@ -15,10 +15,15 @@ public record Linear(Tensor weight, Tensor bias) {
 
     /** x [..., in] → new tensor [..., out]. */
     public Tensor forward(Backend be, Tensor x) {
+        return forward(be, x, null);
+    }
+
+    /** x [..., in] → new tensor act(x · W + b) (act may be null; the backend may fuse it into the GEMM). */
+    public Tensor forward(Backend be, Tensor x, Backend.Activation act) {
         long[] shape = x.shape();
         shape[shape.length - 1] = out();
         Tensor y = be.allocate(x.dtype(), shape);
-        be.linear(x, weight, bias, y);
+        be.linear(x, weight, bias, act, y);
         return y;
     }
 }

@@ -28,11 +28,8 @@ public record Mlp(Linear up, Linear gate, Linear down, Activation activation, Li
             be.gatedActivate(t, activation, h);
             return down.forward(be, h);
         }
+        if (gate == null) return down.forward(be, up.forward(be, x, activation)); // activation in the GEMM epilogue
         Tensor u = up.forward(be, x);
-        if (gate == null) {
-            be.activate(u, activation);
-            return down.forward(be, u);
-        }
         Tensor g = gate.forward(be, x);
         be.gatedActivate(g, u, activation);
         return down.forward(be, g);

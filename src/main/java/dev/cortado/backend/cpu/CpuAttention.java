@@ -36,6 +36,11 @@ final class CpuAttention {
             // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
             // decode (few queries): dot products straight over the cached key rows, no transpose
             boolean direct = sq <= 2;
+            boolean tiles = !direct && vector && AttentionTiles.supports(d);
+            if (tiles) {
+                tiled(q, qStride, heads, d, group, kv, k, vv, v, kvLen, mask, scale, bias, out, sq, t0, t1);
+                return;
+            }
             float[] kt = direct ? null : new float[d * kvLen];
             float[] s = new float[kvLen];
             float[] acc = new float[d];
@@ -76,6 +81,51 @@ final class CpuAttention {
                 }
             }
         });
+    }
+
+    /** Tasks t0..t1 (batch × head) of a prefill through {@link AttentionTiles}: {@link AttentionTiles#ROWS} queries at a time. */
+    private static void tiled(float[] q, int qStride, int heads, int d, int group, KvView kv, float[] k, KvView vv, float[] v,
+                              int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int sq, int t0, int t1) {
+        final int rowsPerTile = AttentionTiles.ROWS;
+        int stride = AttentionTiles.panels(kvLen) * AttentionTiles.NR;
+        float[] kp = new float[stride * d], st = new float[rowsPerTile * stride], inv = new float[rowsPerTile];
+        int[] qo = new int[rowsPerTile], oo = new int[rowsPerTile], vis = new int[rowsPerTile];
+        int lastKey = -1;
+        for (int t = t0; t < t1; t++) {
+            int b = t / heads, h = t % heads, kh = h / group, key = b * kv.heads() + kh;
+            boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
+            if (key != lastKey) {
+                AttentionTiles.packKeys(k, kv, b, kh, d, kvLen, valid, kp);
+                lastKey = key;
+            }
+            for (int i0 = 0; i0 < sq; i0 += rowsPerTile) {
+                int rows = Math.min(rowsPerTile, sq - i0), n = 0;
+                for (int r = 0; r < rowsPerTile; r++) {
+                    int i = i0 + Math.min(r, rows - 1); // the last tile repeats its last row (computed, not stored)
+                    qo[r] = (b * sq + i) * qStride + h * d;
+                    oo[r] = ((b * sq + i) * heads + h) * d;
+                    vis[r] = mask.causal() ? Math.min(kvLen, mask.queryOffset() + i + 1) : kvLen;
+                    n = Math.max(n, vis[r]);
+                }
+                AttentionTiles.scores(q, qo, kp, d, AttentionTiles.panels(n), scale, st, stride);
+                for (int r = 0; r < rowsPerTile; r++) {
+                    int so = r * stride, visible = vis[r];
+                    if (r >= rows) {
+                        java.util.Arrays.fill(st, so, so + n, 0f);
+                        inv[r] = 0f;
+                        continue;
+                    }
+                    if (valid != null) for (int j = 0; j < visible; j++) if (!valid[j]) st[so + j] = Float.NEGATIVE_INFINITY;
+                    if (bias != null) {
+                        int bo = (h * sq + i0 + r) * kvLen;
+                        for (int j = 0; j < visible; j++) st[so + j] += bias[bo + j];
+                    }
+                    inv[r] = VectorAttention.softmaxInPlace(st, so, visible);
+                    java.util.Arrays.fill(st, inv[r] > 0 ? so + visible : so, so + n, 0f);
+                }
+                AttentionTiles.weightedSum(st, stride, n, v, vv, b, kh, valid, d, inv, out, oo, rows);
+            }
+        }
     }
 
     /** exp(s - max) in place over [0, n); returns 1/sum, or 0 when every score is -inf. */

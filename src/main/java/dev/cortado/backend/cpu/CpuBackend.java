@@ -276,10 +276,16 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        linear(x, w, bias, null, out);
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor out) {
         Int8Weights.Packed q = Int8Weights.of(w);
         if (q != null) {
             if (x.numel() % q.k() != 0 || out.numel() != x.numel() / q.k() * q.n()) throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
             Int8Weights.linear(f(x), q, bias == null ? null : f(bias), f(out), (int) (x.numel() / q.k()), pool);
+            if (act != null) activate(out, act);
             return;
         }
         PackedWeight p = packedOf(w);
@@ -288,8 +294,12 @@ public final class CpuBackend implements Backend {
         if ((long) m * k != x.numel() || out.numel() != (long) m * n) {
             throw new IllegalArgumentException("linear shapes: x " + x + " w " + w + " out " + out);
         }
-        if (Simd.VECTOR) PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
-        else ScalarPackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+        if (Simd.VECTOR) {
+            PackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), act, f(out), m, pool);
+        } else {
+            ScalarPackedMatmul.matmul(f(x), p, bias == null ? null : f(bias), f(out), m, pool);
+            if (act != null) activate(out, act);
+        }
     }
 
     @Override
@@ -313,12 +323,22 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
-        CpuNorms.layerNorm(f(x), f(gamma), beta == null ? null : f(beta), eps, f(out), (int) x.dim(-1), (int) (x.numel() / x.dim(-1)));
+        float[] a = f(x), g = f(gamma), b = beta == null ? null : f(beta), o = f(out);
+        int d = (int) x.dim(-1);
+        rows(d, (int) (x.numel() / d), (r0, r1) -> CpuNorms.layerNorm(a, g, b, eps, o, d, r0, r1));
     }
 
     @Override
     public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out) {
-        CpuNorms.rmsNorm(f(x), f(gamma), eps, f(out), (int) x.dim(-1), (int) (x.numel() / x.dim(-1)));
+        float[] a = f(x), g = f(gamma), o = f(out);
+        int d = (int) x.dim(-1);
+        rows(d, (int) (x.numel() / d), (r0, r1) -> CpuNorms.rmsNorm(a, g, eps, o, d, r0, r1));
+    }
+
+    /** A row-wise op over rows of width d: across the pool when there is enough work (each row's math is unchanged). */
+    private void rows(int d, int rows, WorkerPool.RangeBody body) {
+        if ((long) rows * d < 1 << 15 || rows < 2) body.run(0, rows);
+        else pool.parallelFor(rows, body);
     }
 
     @Override
@@ -434,13 +454,15 @@ public final class CpuBackend implements Backend {
     @Override
     public void addLayerNorm(Tensor residual, Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out) {
         int d = (int) x.dim(-1);
-        CpuNorms.addLayerNorm(f(residual), f(x), f(gamma), beta == null ? null : f(beta), eps, f(out), d, (int) (x.numel() / d));
+        float[] r = f(residual), a = f(x), g = f(gamma), b = beta == null ? null : f(beta), o = f(out);
+        rows(d, (int) (x.numel() / d), (r0, r1) -> CpuNorms.addLayerNorm(r, a, g, b, eps, o, d, r0, r1));
     }
 
     @Override
     public void addRmsNorm(Tensor residual, Tensor x, Tensor gamma, float eps, Tensor out) {
         int d = (int) x.dim(-1);
-        CpuNorms.addRmsNorm(f(residual), f(x), f(gamma), eps, f(out), d, (int) (x.numel() / d));
+        float[] r = f(residual), a = f(x), g = f(gamma), o = f(out);
+        rows(d, (int) (x.numel() / d), (r0, r1) -> CpuNorms.addRmsNorm(r, a, g, eps, o, d, r0, r1));
     }
 
     @Override

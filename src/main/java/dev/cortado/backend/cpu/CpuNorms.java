@@ -5,7 +5,12 @@ final class CpuNorms {
     private CpuNorms() {}
 
     static void layerNorm(float[] x, float[] g, float[] b, float eps, float[] out, int d, int rows) {
-        for (int r = 0; r < rows; r++) {
+        layerNorm(x, g, b, eps, out, d, 0, rows);
+    }
+
+    /** Rows [from, to). */
+    static void layerNorm(float[] x, float[] g, float[] b, float eps, float[] out, int d, int from, int to) {
+        for (int r = from; r < to; r++) {
             int o = r * d;
             double mean = 0;
             for (int j = 0; j < d; j++) mean += x[o + j];
@@ -25,7 +30,12 @@ final class CpuNorms {
     }
 
     static void rmsNorm(float[] x, float[] g, float eps, float[] out, int d, int rows) {
-        for (int r = 0; r < rows; r++) {
+        rmsNorm(x, g, eps, out, d, 0, rows);
+    }
+
+    /** Rows [from, to). */
+    static void rmsNorm(float[] x, float[] g, float eps, float[] out, int d, int from, int to) {
+        for (int r = from; r < to; r++) {
             int o = r * d;
             double ss = 0;
             for (int j = 0; j < d; j++) ss += (double) x[o + j] * x[o + j];
@@ -36,13 +46,26 @@ final class CpuNorms {
 
     /** residual += x row-wise (the same float adds as {@code add}), then the norm of residual into out. */
     static void addLayerNorm(float[] residual, float[] x, float[] g, float[] b, float eps, float[] out, int d, int rows) {
-        for (int i = 0, n = d * rows; i < n; i++) residual[i] = residual[i] + x[i];
-        layerNorm(residual, g, b, eps, out, d, rows);
+        addLayerNorm(residual, x, g, b, eps, out, d, 0, rows);
+    }
+
+    /** Rows [from, to), one row at a time (the add and the norm while the row is in L1). */
+    static void addLayerNorm(float[] residual, float[] x, float[] g, float[] b, float eps, float[] out, int d, int from, int to) {
+        for (int r = from; r < to; r++) {
+            for (int i = r * d, e = i + d; i < e; i++) residual[i] = residual[i] + x[i];
+            layerNorm(residual, g, b, eps, out, d, r, r + 1);
+        }
     }
 
     static void addRmsNorm(float[] residual, float[] x, float[] g, float eps, float[] out, int d, int rows) {
-        for (int i = 0, n = d * rows; i < n; i++) residual[i] = residual[i] + x[i];
-        rmsNorm(residual, g, eps, out, d, rows);
+        addRmsNorm(residual, x, g, eps, out, d, 0, rows);
+    }
+
+    static void addRmsNorm(float[] residual, float[] x, float[] g, float eps, float[] out, int d, int from, int to) {
+        for (int r = from; r < to; r++) {
+            for (int i = r * d, e = i + d; i < e; i++) residual[i] = residual[i] + x[i];
+            rmsNorm(residual, g, eps, out, d, r, r + 1);
+        }
     }
 
     static void softmax(float[] a, int o, int n) {

@@ -1,5 +1,6 @@
 package dev.cortado.backend.cpu;
 
+import dev.cortado.backend.Backend.Activation;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -53,13 +54,23 @@ final class PackedMatmul {
     }
 
     static void matmul(float[] x, PackedWeight w, float[] bias, float[] y, int m, WorkerPool pool) {
+        matmul(x, w, bias, null, y, m, pool);
+    }
+
+    /**
+     * As above, then y = act(y) (act may be null); the GEMM applies it in its epilogue, to each tile row while it is
+     * in L1 (no second pass over y).
+     */
+    static void matmul(float[] x, PackedWeight w, float[] bias, Activation act, float[] y, int m, WorkerPool pool) {
         if (w.quantized() && !QuantMatmul.SUPPORTED) {
             ScalarPackedMatmul.matmul(x, w, bias, y, m, pool);
+            if (act != null) CpuActivations.apply(y, 0, m * w.n, act);
             return;
         }
         if (m == 1) {
             if (w.quantized()) QuantMatmul.gemv(x, w, bias, y, pool);
             else gemv(x, w, bias, y, pool);
+            if (act != null) CpuActivations.apply(y, 0, w.n, act);
             return;
         }
         int k = w.k, n = w.n, panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
@@ -77,16 +88,16 @@ final class PackedMatmul {
                     if (TILE8) {
                         for (; i <= r1 - 8; i += 8) {
                             TileKernels.tile8(x, w.data, base, i, k, tmp);
-                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
                         }
                     }
                     for (; i <= r1 - 4; i += 4) {
                         TileKernels.tile4(x, w.data, base, i, k, tmp);
-                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
                     }
                     for (; i < r1; i++) {
                         TileKernels.row1(x, w.data, base, i, k, tmp);
-                        store(tmp, 0, y, i * n + j0, width, bias, j0);
+                        store(tmp, 0, y, i * n + j0, width, bias, j0, act);
                     }
                 } else {
                     if (decoded != p) {
@@ -96,16 +107,16 @@ final class PackedMatmul {
                     if (TILE8) {
                         for (; i <= r1 - 8; i += 8) {
                             TileKernels.tile8(x, scratch, 0, i, k, tmp);
-                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
                         }
                     }
                     for (; i <= r1 - 4; i += 4) {
                         TileKernels.tile4(x, scratch, 0, i, k, tmp);
-                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0);
+                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
                     }
                     for (; i < r1; i++) {
                         TileKernels.row1(x, scratch, 0, i, k, tmp);
-                        store(tmp, 0, y, i * n + j0, width, bias, j0);
+                        store(tmp, 0, y, i * n + j0, width, bias, j0, act);
                     }
                 }
             }
@@ -123,6 +134,11 @@ final class PackedMatmul {
             case Q8, Q4 -> QuantMatmul.decode(w, p, dst);
             case F32 -> MemorySegment.copy(w.data, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, p * w.panelBytes, dst, 0, w.k * NR);
         }
+    }
+
+    static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0, Activation act) {
+        store(tmp, from, y, to, width, bias, j0);
+        if (act != null) CpuActivations.apply(y, to, to + width, act);
     }
 
     static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0) {

@@ -13,18 +13,24 @@ final class VectorAttention {
 
     /** exp(s - max) in place over [0, n) (Vector API exp); returns 1/sum, or 0 when every score is -inf. */
     static float softmaxInPlace(float[] s, int n) {
+        return softmaxInPlace(s, 0, n);
+    }
+
+    /** As above over s[from, from + n). */
+    static float softmaxInPlace(float[] s, int from, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) if (s[j] > max) max = s[j];
+        int end = from + n;
+        for (int j = from; j < end; j++) if (s[j] > max) max = s[j];
         if (max == Float.NEGATIVE_INFINITY) return 0f;
         FloatVector mv = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
-        int j = 0;
-        for (; j <= n - L; j += L) {
+        int j = from;
+        for (; j <= end - L; j += L) {
             FloatVector e = FloatVector.fromArray(F, s, j).sub(mv).lanewise(jdk.incubator.vector.VectorOperators.EXP);
             e.intoArray(s, j);
             acc = acc.add(e);
         }
         double sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        for (; j < n; j++) {
+        for (; j < end; j++) {
             float e = (float) Math.exp(s[j] - max);
             s[j] = e;
             sum += e;

@@ -98,7 +98,10 @@ class ScalarKernelsTest {
     void attentionPrefillDecodeGqaMaskAndBiasMatchTheVectorKernels() {
         WorkerPool pool = WorkerPool.shared();
         // {batch, query len, heads, kv heads, head dim, kv len}: prefill (transposed keys) and decode (direct dots)
-        int[][] cases = {{2, 7, 4, 2, 16, 7}, {1, 1, 6, 2, 32, 40}, {3, 2, 2, 1, 24, 19}, {1, 12, 2, 2, 64, 12}};
+        // (head dims that are a multiple of two vectors and ≥ 3 queries take AttentionTiles on AVX-512: several and
+        // ragged 8-query tiles, key tails, GQA, a causal prefix longer than the queries)
+        int[][] cases = {{2, 7, 4, 2, 16, 7}, {1, 1, 6, 2, 32, 40}, {3, 2, 2, 1, 24, 19}, {1, 12, 2, 2, 64, 12},
+                {2, 21, 4, 2, 32, 37}, {2, 9, 3, 3, 32, 9}, {1, 3, 2, 1, 64, 70}};
         for (int[] c : cases) {
             int b = c[0], sq = c[1], h = c[2], kvh = c[3], d = c[4], len = c[5];
             float[] q = rand(b * sq * h * d), kc = rand(b * kvh * len * d), vc = rand(b * kvh * len * d);

@@ -1,0 +1,132 @@
+package dev.cortado.backend.cpu;
+
+import dev.cortado.backend.KvView;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Prefill attention as two small GEMMs per (batch, head) with the register tiles of {@link TileKernels}: the keys of
+ * a head are packed once into panels [key block][headDim][NR], then {@link #ROWS} queries at a time get their scores
+ * (ROWS × NR accumulators over the head dimension), a softmax per row, and the weighted sum of values (ROWS × NR
+ * accumulators over the keys). One query at a time (the former path) loaded a key vector and a broadcast per FMA;
+ * a tile loads 2 key vectors per 16 FMAs. The order of operations per output lane is the per-row path's (scores: FMA
+ * over the head dimension then × scale; values: FMA over keys then × 1/sum), so results are the same.
+ * Reached through {@link CpuAttention} only on AVX-512 ({@link PackedMatmul#TILE8}) and head sizes that are a multiple
+ * of NR.
+ */
+final class AttentionTiles {
+    static final VectorSpecies<Float> F = CpuMatmul.F;
+    static final int L = F.length();
+    static final int NR = 2 * L;
+    /** Query rows per tile. */
+    static final int ROWS = 8;
+
+    private AttentionTiles() {}
+
+    static boolean supports(int d) {
+        return PackedMatmul.TILE8 && d % NR == 0;
+    }
+
+    /** Number of key panels (NR keys each) covering n keys. */
+    static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    /** Keys 0..n-1 of (b, kh) into kp[(p·d + e)·NR + j%NR], p = j / NR; padding keys and the tail are zero. */
+    static void packKeys(float[] k, KvView kv, int b, int kh, int d, int n, boolean[] valid, float[] kp) {
+        int panels = panels(n);
+        java.util.Arrays.fill(kp, 0, panels * d * NR, 0f);
+        for (int j = 0; j < n; j++) {
+            if (valid != null && !valid[j]) continue;
+            int ko = (int) kv.offset(b, kh, j), base = (j / NR) * d * NR + j % NR;
+            for (int e = 0; e < d; e++) kp[base + e * NR] = k[ko + e];
+        }
+    }
+
+    /**
+     * s[r·stride + j] = scale · q_r · k_j for ROWS query rows (row r at q[qo[r]]) and every key of the first
+     * {@code panels} panels.
+     */
+    static void scores(float[] q, int[] qo, float[] kp, int d, int panels, float scale, float[] s, int stride) {
+        int q0 = qo[0], q1 = qo[1], q2 = qo[2], q3 = qo[3], q4 = qo[4], q5 = qo[5], q6 = qo[6], q7 = qo[7];
+        for (int p = 0; p < panels; p++) {
+            FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+            for (int e = 0, o = p * d * NR; e < d; e++, o += NR) {
+                FloatVector w0 = FloatVector.fromArray(F, kp, o), w1 = FloatVector.fromArray(F, kp, o + L);
+                FloatVector x = FloatVector.broadcast(F, q[q0 + e]);
+                c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+                x = FloatVector.broadcast(F, q[q1 + e]);
+                c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+                x = FloatVector.broadcast(F, q[q2 + e]);
+                c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+                x = FloatVector.broadcast(F, q[q3 + e]);
+                c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+                x = FloatVector.broadcast(F, q[q4 + e]);
+                c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+                x = FloatVector.broadcast(F, q[q5 + e]);
+                c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+                x = FloatVector.broadcast(F, q[q6 + e]);
+                c60 = w0.fma(x, c60); c61 = w1.fma(x, c61);
+                x = FloatVector.broadcast(F, q[q7 + e]);
+                c70 = w0.fma(x, c70); c71 = w1.fma(x, c71);
+            }
+            int j = p * NR;
+            c00.mul(scale).intoArray(s, j); c01.mul(scale).intoArray(s, j + L);
+            c10.mul(scale).intoArray(s, stride + j); c11.mul(scale).intoArray(s, stride + j + L);
+            c20.mul(scale).intoArray(s, 2 * stride + j); c21.mul(scale).intoArray(s, 2 * stride + j + L);
+            c30.mul(scale).intoArray(s, 3 * stride + j); c31.mul(scale).intoArray(s, 3 * stride + j + L);
+            c40.mul(scale).intoArray(s, 4 * stride + j); c41.mul(scale).intoArray(s, 4 * stride + j + L);
+            c50.mul(scale).intoArray(s, 5 * stride + j); c51.mul(scale).intoArray(s, 5 * stride + j + L);
+            c60.mul(scale).intoArray(s, 6 * stride + j); c61.mul(scale).intoArray(s, 6 * stride + j + L);
+            c70.mul(scale).intoArray(s, 7 * stride + j); c71.mul(scale).intoArray(s, 7 * stride + j + L);
+        }
+    }
+
+    /**
+     * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · V[j][c] for the first {@code rows} rows (the others are
+     * computed and dropped); keys with valid[j] false are skipped (their weights are 0).
+     */
+    static void weightedSum(float[] s, int stride, int n, float[] v, KvView vv, int b, int kh, boolean[] valid, int d,
+                            float[] inv, float[] out, int[] oo, int rows) {
+        long vBase = vv.isPaged() ? -1 : vv.offset(b, kh, 0), vStep = vv.posStride();
+        for (int c = 0; c < d; c += NR) {
+            FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+            for (int j = 0; j < n; j++) {
+                if (valid != null && !valid[j]) continue;
+                int vo = (int) (vBase >= 0 ? vBase + vStep * j : vv.offset(b, kh, j)) + c;
+                FloatVector w0 = FloatVector.fromArray(F, v, vo), w1 = FloatVector.fromArray(F, v, vo + L);
+                FloatVector x = FloatVector.broadcast(F, s[j]);
+                c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+                x = FloatVector.broadcast(F, s[stride + j]);
+                c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+                x = FloatVector.broadcast(F, s[2 * stride + j]);
+                c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+                x = FloatVector.broadcast(F, s[3 * stride + j]);
+                c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+                x = FloatVector.broadcast(F, s[4 * stride + j]);
+                c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+                x = FloatVector.broadcast(F, s[5 * stride + j]);
+                c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+                x = FloatVector.broadcast(F, s[6 * stride + j]);
+                c60 = w0.fma(x, c60); c61 = w1.fma(x, c61);
+                x = FloatVector.broadcast(F, s[7 * stride + j]);
+                c70 = w0.fma(x, c70); c71 = w1.fma(x, c71);
+            }
+            store(c00, c01, inv[0], out, oo[0] + c);
+            if (rows > 1) store(c10, c11, inv[1], out, oo[1] + c);
+            if (rows > 2) store(c20, c21, inv[2], out, oo[2] + c);
+            if (rows > 3) store(c30, c31, inv[3], out, oo[3] + c);
+            if (rows > 4) store(c40, c41, inv[4], out, oo[4] + c);
+            if (rows > 5) store(c50, c51, inv[5], out, oo[5] + c);
+            if (rows > 6) store(c60, c61, inv[6], out, oo[6] + c);
+            if (rows > 7) store(c70, c71, inv[7], out, oo[7] + c);
+        }
+    }
+
+    private static void store(FloatVector a, FloatVector b, float inv, float[] out, int o) {
+        a.mul(inv).intoArray(out, o);
+        b.mul(inv).intoArray(out, o + L);
+    }
+}
