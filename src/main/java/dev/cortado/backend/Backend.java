@@ -14,6 +14,21 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled activation tensor owned by this backend. */
     Tensor allocate(DType dtype, long... shape);
 
+    /**
+     * An activation tensor whose contents are unspecified: the caller overwrites every element (a GEMM's or a norm's
+     * output). The CPU backend then hands out a {@link #release released} array without zeroing it.
+     */
+    default Tensor allocateOutput(DType dtype, long... shape) {
+        return allocate(dtype, shape);
+    }
+
+    /**
+     * The caller will never read or write {@code t} again (a layer's temporary): the backend may reuse its memory for
+     * a later allocation. The CPU backend recycles the array (a forward pass then allocates from a few buffers instead
+     * of hundreds of MB of garbage per batch); the default does nothing (the tensor dies with its scope).
+     */
+    default void release(Tensor t) {}
+
     /** Makes a host weight usable by this backend (copy/convert/upload once). */
     Tensor weight(Tensor host);
 

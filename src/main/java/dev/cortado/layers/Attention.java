@@ -36,7 +36,14 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
     }
 
     private Tensor context(Backend be, Tensor x) {
-        return be.allocate(x.dtype(), x.dim(0), x.dim(1), (long) heads * headDim);
+        return be.allocateOutput(x.dtype(), x.dim(0), x.dim(1), (long) heads * headDim); // every row written
+    }
+
+    /** The output projection of the context, which is released (a temporary) afterwards. */
+    private Tensor project(Backend be, Tensor ctx) {
+        Tensor y = o.forward(be, ctx);
+        be.release(ctx);
+        return y;
     }
 
     /** Bidirectional or causal self-attention without a cache (an encoder). x: [B, S, D]. */
@@ -46,22 +53,29 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
             // keys and values to contiguous [B, S, H·D] (one KV-write op; attention reads position-major K/V)
             Tensor t = fusedProjection(be, x, step);
             int qw = heads * headDim, kw = kvHeads * headDim;
-            Tensor kc = be.allocate(x.dtype(), x.dim(0), seq, kw), vc = be.allocate(x.dtype(), x.dim(0), seq, kw);
+            // (every row of kc/vc is written by writeKv)
+            Tensor kc = be.allocateOutput(x.dtype(), x.dim(0), seq, kw), vc = be.allocateOutput(x.dtype(), x.dim(0), seq, kw);
             KvView kv = KvView.ofRows(kc, seq, kvHeads, headDim), vv = KvView.ofRows(vc, seq, kvHeads, headDim);
             be.writeKv(t, qw, t, qw + kw, kv, vv, step);
             Tensor ctx = context(be, x);
             be.attention(t, heads, headDim, kv, vv, step, false, scale, bias, ctx);
-            return o.forward(be, ctx);
+            be.release(t);
+            be.release(kc);
+            be.release(vc);
+            return project(be, ctx);
         }
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);
         if (rotary != null) {
             rotary.apply(be, qs, heads, headDim, step);
             rotary.apply(be, ks, kvHeads, headDim, step);
         }
-        Tensor ctx = be.allocate(x.dtype(), qs.shape());
+        Tensor ctx = be.allocateOutput(x.dtype(), qs.shape());
         be.attention(qs, heads, headDim, KvView.ofRows(ks, seq, kvHeads, headDim), KvView.ofRows(vs, seq, kvHeads, headDim),
                 step, false, scale, bias, ctx);
-        return o.forward(be, ctx);
+        be.release(qs);
+        be.release(ks);
+        be.release(vs);
+        return project(be, ctx);
     }
 
     /**

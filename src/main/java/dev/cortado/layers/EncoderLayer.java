@@ -11,16 +11,24 @@ import dev.cortado.tensor.Tensor;
 public record EncoderLayer(Attention attention, Norm attentionNorm, Mlp mlp, Norm mlpNorm, boolean preNorm) {
 
     public Tensor forward(Backend be, Tensor x, Step step, Tensor bias) {
+        // temporaries made here go back to the backend once read (be.release): the next layer reuses their memory
         if (preNorm) {
-            Tensor a = attention.forward(be, attentionNorm.forward(be, x), step, bias);
-            Tensor m = mlp.forward(be, mlpNorm.addForward(be, x, a));
+            Tensor n1 = attentionNorm.forward(be, x);
+            Tensor a = attention.forward(be, n1, step, bias);
+            be.release(n1);
+            Tensor n2 = mlpNorm.addForward(be, x, a);
+            be.release(a);
+            Tensor m = mlp.forward(be, n2);
+            be.release(n2);
             be.add(x, m, x);
+            be.release(m);
             return x;
         }
         Tensor a = attention.forward(be, x, step, bias);
         attentionNorm.addApply(be, a, x);
         Tensor m = mlp.forward(be, a);
         mlpNorm.addApply(be, m, a);
+        be.release(a);
         return m;
     }
 }

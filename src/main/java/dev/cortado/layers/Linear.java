@@ -22,7 +22,7 @@ public record Linear(Tensor weight, Tensor bias) {
     public Tensor forward(Backend be, Tensor x, Backend.Activation act) {
         long[] shape = x.shape();
         shape[shape.length - 1] = out();
-        Tensor y = be.allocate(x.dtype(), shape);
+        Tensor y = be.allocateOutput(x.dtype(), shape); // every element written by the GEMM
         be.linear(x, weight, bias, act, y);
         return y;
     }

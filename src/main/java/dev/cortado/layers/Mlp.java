@@ -26,12 +26,21 @@ public record Mlp(Linear up, Linear gate, Linear down, Activation activation, Li
             shape[shape.length - 1] = gateUp.out() / 2;
             Tensor h = be.allocate(x.dtype(), shape);
             be.gatedActivate(t, activation, h);
-            return down.forward(be, h);
+            be.release(t);
+            return downReleasing(be, h);
         }
-        if (gate == null) return down.forward(be, up.forward(be, x, activation)); // activation in the GEMM epilogue
+        if (gate == null) return downReleasing(be, up.forward(be, x, activation)); // activation in the GEMM epilogue
         Tensor u = up.forward(be, x);
         Tensor g = gate.forward(be, x);
         be.gatedActivate(g, u, activation);
-        return down.forward(be, g);
+        be.release(u);
+        return downReleasing(be, g);
+    }
+
+    /** down(h), then h (a temporary of this block) goes back to the backend. */
+    private Tensor downReleasing(Backend be, Tensor h) {
+        Tensor y = down.forward(be, h);
+        be.release(h);
+        return y;
     }
 }

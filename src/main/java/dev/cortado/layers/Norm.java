@@ -15,7 +15,7 @@ public record Norm(Kind kind, Tensor gamma, Tensor beta, float eps) {
 
     /** Into a new tensor. */
     public Tensor forward(Backend be, Tensor x) {
-        Tensor y = be.allocate(x.dtype(), x.shape());
+        Tensor y = be.allocateOutput(x.dtype(), x.shape());
         if (kind == Kind.LAYER) be.layerNorm(x, gamma, beta, eps, y);
         else be.rmsNorm(x, gamma, eps, y);
         return y;
@@ -23,7 +23,7 @@ public record Norm(Kind kind, Tensor gamma, Tensor beta, float eps) {
 
     /** residual += x, then a new tensor norm(residual): the residual add inside the norm (pre-norm blocks). */
     public Tensor addForward(Backend be, Tensor residual, Tensor x) {
-        Tensor y = be.allocate(residual.dtype(), residual.shape());
+        Tensor y = be.allocateOutput(residual.dtype(), residual.shape());
         if (kind == Kind.LAYER) be.addLayerNorm(residual, x, gamma, beta, eps, y);
         else be.addRmsNorm(residual, x, gamma, eps, y);
         return y;

@@ -59,8 +59,14 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         if (meta == null && !layers.isEmpty()) meta = metadata(b, s, null, null, valid, positions);
         Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
         try (Step step = meta == null ? null : be.beginStep(meta)) {
+            boolean owned = x == null; // x embedded here (not the caller's): a temporary like each layer's output
             if (x == null) x = embeddings.forward(be, step);
-            for (EncoderLayer layer : layers) x = layer.forward(be, x, step, bias);
+            for (EncoderLayer layer : layers) {
+                Tensor y = layer.forward(be, x, step, bias);
+                if (y != x && owned) be.release(x);
+                x = y;
+                owned = true;
+            }
         }
         if (finalNorm != null) finalNorm.apply(be, x);
         return x;

@@ -72,6 +72,24 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, shape, MemorySegment.ofArray(new float[(int) n]));
     }
 
+    @Override
+    public Tensor allocateOutput(DType dtype, long... shape) {
+        if (dtype != DType.F32) throw new IllegalArgumentException("CPU activations are float32, not " + dtype);
+        long n = Tensor.numel(shape);
+        float[] a = n >= RecycledArrays.MIN && n <= Integer.MAX_VALUE - 8 ? recycled.take((int) n) : null;
+        return a == null ? allocate(dtype, shape) : new Tensor(DType.F32, shape, MemorySegment.ofArray(a));
+    }
+
+    @Override
+    public void release(Tensor t) {
+        if (t != null && t.dtype() == DType.F32 && t.data().heapBase().orElse(null) instanceof float[] a
+                && t.data().address() == 0 && a.length >= RecycledArrays.MIN) {
+            recycled.give(a);
+        }
+    }
+
+    private final RecycledArrays recycled = new RecycledArrays();
+
     static float[] f(Tensor t) {
         MemorySegment s = t.data();
         if (t.dtype() == DType.F32 && s.heapBase().orElse(null) instanceof float[] a && s.address() == 0) return a;
@@ -144,7 +162,7 @@ public final class CpuBackend implements Backend {
                 else d.setAtIndex(Tensor.I16_LE, i, PackedWeight.toBf16(v));
             }
         }
-        release(host);
+        unloadMapped(host);
         return t;
     }
 
@@ -153,7 +171,7 @@ public final class CpuBackend implements Backend {
      * the loader), so that a load never holds the file and the packed weights in RAM at once: peak RSS ≈ packed bytes.
      * The pages stay in the page cache; a later read (a tied table packed twice) faults them back in.
      */
-    private static void release(Tensor host) {
+    private static void unloadMapped(Tensor host) {
         MemorySegment d = host.data();
         if (d.isNative() && d.isMapped()) {
             try {
@@ -183,7 +201,7 @@ public final class CpuBackend implements Backend {
     public Tensor quantizedWeight(QuantizedMatrix q) {
         Tensor t = register(PackedWeight.pack(q, arena));
         for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {
-            if (m != null) release(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
+            if (m != null) unloadMapped(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
         }
         return t;
     }
@@ -206,7 +224,7 @@ public final class CpuBackend implements Backend {
             };
             t = register(PackedWeight.pack(host, transposed, target, arena));
         }
-        release(host);
+        unloadMapped(host);
         return t;
     }
 
