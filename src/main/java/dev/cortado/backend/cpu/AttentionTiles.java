@@ -85,48 +85,55 @@ final class AttentionTiles {
 
     /**
      * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · V[j][c] for the first {@code rows} rows (the others are
-     * computed and dropped); keys with valid[j] false are skipped (their weights are 0).
+     * computed and dropped). Keys with valid[j] false have weight 0 in every row; the loop stops after the last valid key.
      */
     static void weightedSum(float[] s, int stride, int n, float[] v, KvView vv, int b, int kh, boolean[] valid, int d,
                             float[] inv, float[] out, int[] oo, int rows) {
-        long vBase = vv.isPaged() ? -1 : vv.offset(b, kh, 0), vStep = vv.posStride();
+        if (valid != null) while (n > 0 && !valid[n - 1]) n--;
         for (int c = 0; c < d; c += NR) {
-            FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-            FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-            for (int j = 0; j < n; j++) {
-                if (valid != null && !valid[j]) continue;
-                int vo = (int) (vBase >= 0 ? vBase + vStep * j : vv.offset(b, kh, j)) + c;
-                FloatVector w0 = FloatVector.fromArray(F, v, vo), w1 = FloatVector.fromArray(F, v, vo + L);
-                FloatVector x = FloatVector.broadcast(F, s[j]);
-                c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
-                x = FloatVector.broadcast(F, s[stride + j]);
-                c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
-                x = FloatVector.broadcast(F, s[2 * stride + j]);
-                c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
-                x = FloatVector.broadcast(F, s[3 * stride + j]);
-                c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
-                x = FloatVector.broadcast(F, s[4 * stride + j]);
-                c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
-                x = FloatVector.broadcast(F, s[5 * stride + j]);
-                c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
-                x = FloatVector.broadcast(F, s[6 * stride + j]);
-                c60 = w0.fma(x, c60); c61 = w1.fma(x, c61);
-                x = FloatVector.broadcast(F, s[7 * stride + j]);
-                c70 = w0.fma(x, c70); c71 = w1.fma(x, c71);
+            if (vv.isPaged()) {
+                int[] vo = new int[n];
+                for (int j = 0; j < n; j++) vo[j] = (int) vv.offset(b, kh, j) + c;
+                sumTile(s, stride, n, v, vo, 0, 0, inv, out, oo, rows, c);
+            } else {
+                sumTile(s, stride, n, v, null, (int) vv.offset(b, kh, 0) + c, (int) vv.posStride(), inv, out, oo, rows, c);
             }
-            store(c00, c01, inv[0], out, oo[0] + c);
-            if (rows > 1) store(c10, c11, inv[1], out, oo[1] + c);
-            if (rows > 2) store(c20, c21, inv[2], out, oo[2] + c);
-            if (rows > 3) store(c30, c31, inv[3], out, oo[3] + c);
-            if (rows > 4) store(c40, c41, inv[4], out, oo[4] + c);
-            if (rows > 5) store(c50, c51, inv[5], out, oo[5] + c);
-            if (rows > 6) store(c60, c61, inv[6], out, oo[6] + c);
-            if (rows > 7) store(c70, c71, inv[7], out, oo[7] + c);
         }
     }
 
-    private static void store(FloatVector a, FloatVector b, float inv, float[] out, int o) {
-        a.mul(inv).intoArray(out, o);
-        b.mul(inv).intoArray(out, o + L);
+    /** One NR-wide column block of {@link #weightedSum}: value row j at vo[j], or at base + j·step when vo is null. */
+    private static void sumTile(float[] s, int stride, int n, float[] v, int[] vo, int base, int step, float[] inv,
+                                float[] out, int[] oo, int rows, int c) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int s1 = stride, s2 = 2 * stride, s3 = 3 * stride, s4 = 4 * stride, s5 = 5 * stride, s6 = 6 * stride, s7 = 7 * stride;
+        for (int j = 0, o = base; j < n; j++, o += step) {
+            int p = vo == null ? o : vo[j];
+            FloatVector w0 = FloatVector.fromArray(F, v, p), w1 = FloatVector.fromArray(F, v, p + L);
+            FloatVector x = FloatVector.broadcast(F, s[j]);
+            c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
+            x = FloatVector.broadcast(F, s[s1 + j]);
+            c10 = w0.fma(x, c10); c11 = w1.fma(x, c11);
+            x = FloatVector.broadcast(F, s[s2 + j]);
+            c20 = w0.fma(x, c20); c21 = w1.fma(x, c21);
+            x = FloatVector.broadcast(F, s[s3 + j]);
+            c30 = w0.fma(x, c30); c31 = w1.fma(x, c31);
+            x = FloatVector.broadcast(F, s[s4 + j]);
+            c40 = w0.fma(x, c40); c41 = w1.fma(x, c41);
+            x = FloatVector.broadcast(F, s[s5 + j]);
+            c50 = w0.fma(x, c50); c51 = w1.fma(x, c51);
+            x = FloatVector.broadcast(F, s[s6 + j]);
+            c60 = w0.fma(x, c60); c61 = w1.fma(x, c61);
+            x = FloatVector.broadcast(F, s[s7 + j]);
+            c70 = w0.fma(x, c70); c71 = w1.fma(x, c71);
+        }
+        c00.mul(inv[0]).intoArray(out, oo[0] + c); c01.mul(inv[0]).intoArray(out, oo[0] + c + L);
+        if (rows > 1) { c10.mul(inv[1]).intoArray(out, oo[1] + c); c11.mul(inv[1]).intoArray(out, oo[1] + c + L); }
+        if (rows > 2) { c20.mul(inv[2]).intoArray(out, oo[2] + c); c21.mul(inv[2]).intoArray(out, oo[2] + c + L); }
+        if (rows > 3) { c30.mul(inv[3]).intoArray(out, oo[3] + c); c31.mul(inv[3]).intoArray(out, oo[3] + c + L); }
+        if (rows > 4) { c40.mul(inv[4]).intoArray(out, oo[4] + c); c41.mul(inv[4]).intoArray(out, oo[4] + c + L); }
+        if (rows > 5) { c50.mul(inv[5]).intoArray(out, oo[5] + c); c51.mul(inv[5]).intoArray(out, oo[5] + c + L); }
+        if (rows > 6) { c60.mul(inv[6]).intoArray(out, oo[6] + c); c61.mul(inv[6]).intoArray(out, oo[6] + c + L); }
+        if (rows > 7) { c70.mul(inv[7]).intoArray(out, oo[7] + c); c71.mul(inv[7]).intoArray(out, oo[7] + c + L); }
     }
 }

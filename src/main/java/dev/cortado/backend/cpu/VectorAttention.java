@@ -19,8 +19,13 @@ final class VectorAttention {
     /** As above over s[from, from + n). */
     static float softmaxInPlace(float[] s, int from, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        int end = from + n;
-        for (int j = from; j < end; j++) if (s[j] > max) max = s[j];
+        int end = from + n, m = from;
+        if (n >= L) {
+            FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; m <= end - L; m += L) mx = mx.max(FloatVector.fromArray(F, s, m));
+            max = mx.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        }
+        for (int j = m; j < end; j++) if (s[j] > max) max = s[j];
         if (max == Float.NEGATIVE_INFINITY) return 0f;
         FloatVector mv = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
         int j = from;
