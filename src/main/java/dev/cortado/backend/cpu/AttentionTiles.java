@@ -83,33 +83,30 @@ final class AttentionTiles {
         }
     }
 
-    /**
-     * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · V[j][c] for the first {@code rows} rows (the others are
-     * computed and dropped). Keys with valid[j] false have weight 0 in every row; the loop stops after the last valid key.
-     */
-    static void weightedSum(float[] s, int stride, int n, float[] v, KvView vv, int b, int kh, boolean[] valid, int d,
-                            float[] inv, float[] out, int[] oo, int rows) {
-        if (valid != null) while (n > 0 && !valid[n - 1]) n--;
-        for (int c = 0; c < d; c += NR) {
-            if (vv.isPaged()) {
-                int[] vo = new int[n];
-                for (int j = 0; j < n; j++) vo[j] = (int) vv.offset(b, kh, j) + c;
-                sumTile(s, stride, n, v, vo, 0, 0, inv, out, oo, rows, c);
-            } else {
-                sumTile(s, stride, n, v, null, (int) vv.offset(b, kh, 0) + c, (int) vv.posStride(), inv, out, oo, rows, c);
-            }
-        }
+    /** Values 0..n-1 of (b, kh) into contiguous rows vp[j·d + e] (read 8 query rows at a time, index-linear). */
+    static void packValues(float[] v, KvView vv, int b, int kh, int d, int n, float[] vp) {
+        for (int j = 0; j < n; j++) System.arraycopy(v, (int) vv.offset(b, kh, j), vp, j * d, d);
     }
 
-    /** One NR-wide column block of {@link #weightedSum}: value row j at vo[j], or at base + j·step when vo is null. */
-    private static void sumTile(float[] s, int stride, int n, float[] v, int[] vo, int base, int step, float[] inv,
+    /**
+     * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · vp[j·d + c] for the first {@code rows} rows (the others
+     * are computed and dropped). Keys with valid[j] false have weight 0 in every row; the loop stops after the last
+     * valid key.
+     */
+    static void weightedSum(float[] s, int stride, int n, float[] vp, boolean[] valid, int d, float[] inv, float[] out,
+                            int[] oo, int rows) {
+        if (valid != null) while (n > 0 && !valid[n - 1]) n--;
+        for (int c = 0; c < d; c += NR) sumTile(s, stride, n, vp, c, d, inv, out, oo, rows, c);
+    }
+
+    /** One NR-wide column block of {@link #weightedSum}: value row j at v[base + j·step]. */
+    private static void sumTile(float[] s, int stride, int n, float[] v, int base, int step, float[] inv,
                                 float[] out, int[] oo, int rows, int c) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int s1 = stride, s2 = 2 * stride, s3 = 3 * stride, s4 = 4 * stride, s5 = 5 * stride, s6 = 6 * stride, s7 = 7 * stride;
         for (int j = 0, o = base; j < n; j++, o += step) {
-            int p = vo == null ? o : vo[j];
-            FloatVector w0 = FloatVector.fromArray(F, v, p), w1 = FloatVector.fromArray(F, v, p + L);
+            FloatVector w0 = FloatVector.fromArray(F, v, o), w1 = FloatVector.fromArray(F, v, o + L);
             FloatVector x = FloatVector.broadcast(F, s[j]);
             c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);
             x = FloatVector.broadcast(F, s[s1 + j]);

@@ -88,7 +88,7 @@ final class CpuAttention {
                               int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int sq, int t0, int t1) {
         final int rowsPerTile = AttentionTiles.ROWS;
         int stride = AttentionTiles.panels(kvLen) * AttentionTiles.NR;
-        float[] kp = new float[stride * d], st = new float[rowsPerTile * stride], inv = new float[rowsPerTile];
+        float[] kp = new float[stride * d], vp = new float[kvLen * d], st = new float[rowsPerTile * stride], inv = new float[rowsPerTile];
         int[] qo = new int[rowsPerTile], oo = new int[rowsPerTile], vis = new int[rowsPerTile];
         int lastKey = -1;
         for (int t = t0; t < t1; t++) {
@@ -96,6 +96,7 @@ final class CpuAttention {
             boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
             if (key != lastKey) {
                 AttentionTiles.packKeys(k, kv, b, kh, d, kvLen, valid, kp);
+                AttentionTiles.packValues(v, vv, b, kh, d, kvLen, vp);
                 lastKey = key;
             }
             for (int i0 = 0; i0 < sq; i0 += rowsPerTile) {
@@ -123,7 +124,7 @@ final class CpuAttention {
                     inv[r] = VectorAttention.softmaxInPlace(st, so, visible);
                     java.util.Arrays.fill(st, inv[r] > 0 ? so + visible : so, so + n, 0f);
                 }
-                AttentionTiles.weightedSum(st, stride, n, v, vv, b, kh, valid, d, inv, out, oo, rows);
+                AttentionTiles.weightedSum(st, stride, n, vp, valid, d, inv, out, oo, rows);
             }
         }
     }
