@@ -136,7 +136,25 @@ final class PackedMatmul {
         }
     }
 
+    /**
+     * A tile row into y: + bias, then act, in registers for a full panel (the same float adds and activation formula
+     * as {@link #store} followed by {@link CpuActivations#apply}); the last, narrower panel takes the scalar route.
+     */
     static void store(float[] tmp, int from, float[] y, int to, int width, float[] bias, int j0, Activation act) {
+        if (width == NR) {
+            FloatVector a = FloatVector.fromArray(F, tmp, from), b = FloatVector.fromArray(F, tmp, from + L);
+            if (bias != null) {
+                a = a.add(FloatVector.fromArray(F, bias, j0));
+                b = b.add(FloatVector.fromArray(F, bias, j0 + L));
+            }
+            if (act != null) {
+                a = VectorActivations.vector(a, act);
+                b = VectorActivations.vector(b, act);
+            }
+            a.intoArray(y, to);
+            b.intoArray(y, to + L);
+            return;
+        }
         store(tmp, from, y, to, width, bias, j0);
         if (act != null) CpuActivations.apply(y, to, to + width, act);
     }
