@@ -30,6 +30,8 @@ final class PackedMatmul {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows per GEMM task (a multiple of the register tiles). */
     static final int ROWS = 64;
+    /** Inputs up to this size (bytes) take the row-block-fastest task order (see matmul). */
+    static final long X_IN_L2 = 512 << 10;
     /**
      * 8 rows × 2 vectors: 16 accumulators + 2 weight vectors + a broadcast fit AVX-512's 32 registers (on 16-register
      * AVX2 they would spill, so the 4-row tile is used there): twice the FMAs per weight load of tile4.
@@ -75,12 +77,17 @@ final class PackedMatmul {
         }
         int k = w.k, n = w.n, panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
         boolean inPlace = w.format == PackedWeight.Format.F32;
+        // task order: panel-fastest keeps a row block in L2 while the weights stream past (large M); when all of x fits
+        // in L2 (an encoder at batch 1: M = 128), row-block-fastest instead runs every row block on a panel while that
+        // panel is in L2, so the weights are read from memory once per call instead of once per row block
+        boolean rowsFastest = blocks > 1 && (long) m * k * 4 <= X_IN_L2;
         pool.parallelFor(blocks * panels, (t0, t1) -> {
             float[] tmp = new float[8 * NR];
             float[] scratch = inPlace ? null : scratch(k * NR);
             int decoded = -1;
             for (int t = t0; t < t1; t++) {
-                int p = t % panels, r0 = (t / panels) * ROWS, r1 = Math.min(m, r0 + ROWS);
+                int p = rowsFastest ? t / blocks : t % panels, r0 = (rowsFastest ? t % blocks : t / panels) * ROWS;
+                int r1 = Math.min(m, r0 + ROWS);
                 int j0 = p * NR, width = Math.min(NR, n - j0);
                 int i = r0;
                 if (inPlace) {
