@@ -210,6 +210,15 @@ public interface Backend extends AutoCloseable {
         return out;
     }
 
+    /**
+     * The two column halves of x [..., 2·width]: {columns [0, width), columns [width, 2·width)}, each a new
+     * activation (a fused k|v projection split into keys and values).
+     */
+    default Tensor[] splitColumns(Tensor x, int width) {
+        if (x.dim(-1) != 2L * width) throw new IllegalArgumentException("splitColumns: rows of " + x.dim(-1) + ", not 2 × " + width);
+        return new Tensor[] {columns(x, 0, width), columns(x, width, width)};
+    }
+
     /** Writes part's rows into columns [col, col + part.dim(-1)) of x's rows (the inverse of {@link #columns}). */
     default void putColumns(Tensor part, Tensor x, int col) {
         long width = part.dim(-1), cols = x.dim(-1), rows = x.numel() / cols, eb = elementBytes(x.dtype());

@@ -19,6 +19,7 @@ final class CudaAttention {
     private final CudaMemory mem;
     private final Kernels kernels;
     private final IdentityHashMap<float[], DeviceMemory> invFreqs = new IdentityHashMap<>();
+    private DeviceMemory iota;   // int64 0, 1, 2, … (the slots of a contiguous destination), grown on demand
 
     CudaAttention(CudaMemory mem, Kernels kernels) {
         this.mem = mem;
@@ -215,7 +216,34 @@ final class CudaAttention {
                 step.at(step.plan.self().slots()), n, k.dim(-1), v.dim(-1), null);
     }
 
+    /** Device slots 0 .. n-1, uploaded once and grown by doubling (one upload per growth, not per call). */
+    private synchronized long iota(int n) {
+        if (iota == null || iota.byteSize() < 8L * n) {
+            if (iota != null) iota.close();
+            iota = null;
+            long[] v = new long[Math.max(1024, Integer.highestOneBit(Math.max(n, 1)) << 1)];
+            for (int i = 0; i < v.length; i++) v[i] = i;
+            iota = mem.uploadLongs(v);
+        }
+        return iota.address();
+    }
+
+    /** x [..., 2·width] into its two column halves, one kernel (the KV write with slots 0 .. rows-1). */
+    dev.cortado.tensor.Tensor[] splitColumns(Tensor x, int width) {
+        if (x.dim(-1) != 2L * width) throw new IllegalArgumentException("splitColumns: rows of " + x.dim(-1) + ", not 2 × " + width);
+        long[] shape = x.shape();
+        shape[shape.length - 1] = width;
+        int rows = Math.toIntExact(x.numel() / x.dim(-1));
+        Tensor a = mem.allocate(x.dtype(), shape), b = mem.allocate(x.dtype(), shape);
+        long p = mem.ptr(x);
+        KvCacheView view = new KvCacheView(mem.ptr(a), mem.ptr(b), 0, 1, 1, 1, width);
+        kernels.kvCacheWrite(mem.compute, view, p, p + (long) width * mem.esize, iota(rows), rows, 2L * width, 2L * width, null);
+        return new Tensor[] {a, b};
+    }
+
     synchronized void close() {
         invFreqs.clear();
+        if (iota != null) iota.close();
+        iota = null;
     }
 }

@@ -282,6 +282,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor[] splitColumns(Tensor x, int width) {
+        return attention.splitColumns(x, width);
+    }
+
+    @Override
     public Greedy greedy(Tensor logits) {
         return sampling.greedy(logits);
     }
