@@ -200,6 +200,18 @@ public interface Backend extends AutoCloseable {
         attention(qc, heads, headDim, k, v, a.kvLen(), a.mask(), scale, bias, out);
     }
 
+    /**
+     * Binds {@code meta} and runs one forward step's ops ({@code body}: the bound step → the step's output, e.g.
+     * logits). A device backend may capture the ops of a {@code graphable} step once (CUDA graphs) and replay them for
+     * later steps of the same shape: the body then must issue only ops on the bound step and its activations (no
+     * host-computed tensors), and must not depend on running each time. This default binds and runs it.
+     */
+    default Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {
+        try (Step st = beginStep(meta)) {
+            return body.apply(st);
+        }
+    }
+
     /** A new activation holding columns [col, col + width) of every row of x (row copies through {@link #copy}). */
     default Tensor columns(Tensor x, int col, int width) {
         long[] shape = x.shape();

@@ -150,8 +150,9 @@ final class CudaAttention {
         StepPlan.Section s = step.plan.section(cross);
         List<DeviceMemory> temps = new ArrayList<>();
         try {
+            // s.kvLen(): the step's key length, or its graph bucket's (padded; the kernels stop at each row's lens)
             run(q, heads, headDim, k, v, step.at(s.table()), s.blockSize(), s.maxBlocks(), step.at(s.lens()),
-                    step.at(s.keyMask()), a.kvLen(), a.mask().causal(), scale, bias, out, temps);
+                    step.at(s.keyMask()), s.kvLen(), a.mask().causal(), scale, bias, out, temps);
         } finally {
             for (DeviceMemory t : temps) t.close();
         }

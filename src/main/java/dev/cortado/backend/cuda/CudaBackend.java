@@ -55,6 +55,7 @@ public final class CudaBackend implements Backend {
     private final CudaEmbeddings embeddings;
     private final CudaAttention attention;
     private final CudaSampling sampling;
+    private final CudaStepGraphs graphs;
     private boolean closed;
 
     /** fp32 on device {@code ordinal}. */
@@ -85,6 +86,7 @@ public final class CudaBackend implements Backend {
         this.embeddings = new CudaEmbeddings(mem, kernels);
         this.attention = new CudaAttention(mem, kernels);
         this.sampling = new CudaSampling(mem, kernels);
+        this.graphs = new CudaStepGraphs(mem);
     }
 
     private static DType checked(DType compute) {
@@ -132,6 +134,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void free(Tensor t) {
+        graphs.forget(t);
         mem.free(t);
     }
 
@@ -253,6 +256,17 @@ public final class CudaBackend implements Backend {
         return new CudaStep(mem, meta);
     }
 
+    /** A one-token decode step runs as its shape bucket's CUDA graph ({@link CudaStepGraphs}) after the first. */
+    @Override
+    public Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {
+        return graphs.run(meta, graphable, body);
+    }
+
+    /** {buckets captured, steps replayed, steps run eagerly} by {@link #decodeStep}. */
+    public long[] graphStats() {
+        return graphs.stats();
+    }
+
     @Override
     public void embedding(Tensor table, Step step, StepIds which, Tensor out) {
         if (step instanceof CudaStep cs && cs.owner == mem) embeddings.embedding(table, cs, which, out);
@@ -300,6 +314,7 @@ public final class CudaBackend implements Backend {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        graphs.close();
         mem.close();
         weights.close();
         attention.close();
