@@ -201,6 +201,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A T5 relative position bias fp32 [heads, qLen, kLen] computed on the backend from the bucket table
+     * ({@code table} [numBuckets, heads], transformers' {@code _relative_position_bucket}) for the step's queries
+     * (row 0's positions from its self-attention start; keys 0 .. kLen-1 with kLen the step's key length as the
+     * backend's attention reads it), or null when this backend leaves it to the host (the default).
+     */
+    default Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional,
+                                        int qLen, Step step) {
+        return null;
+    }
+
+    /**
      * Binds {@code meta} and runs one forward step's ops ({@code body}: the bound step → the step's output, e.g.
      * logits). A device backend may capture the ops of a {@code graphable} step once (CUDA graphs) and replay them for
      * later steps of the same shape: the body then must issue only ops on the bound step and its activations (no

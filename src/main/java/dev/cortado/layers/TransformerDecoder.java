@@ -55,8 +55,9 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
             }
             return null;
         }
-        // a one-token decode step with the head on every row and no host-computed bias (T5's) may be replayed as a graph
-        boolean graphable = n == 1 && logitRows == null && positionBias == null;
+        // a one-token decode step with the head on every row may be replayed as a graph (T5's bias is computed on the
+        // device where the backend can; a host-computed one makes the capture fail and the step run eagerly)
+        boolean graphable = n == 1 && logitRows == null;
         return be.decodeStep(meta, graphable, st -> {
             Tensor x = layers(be, st, n, start, cache, cross);
             Tensor last = logitRows != null ? gatherRows(be, x, logitRows) : lastPositions(be, x, rows, n);
@@ -69,7 +70,7 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
     /** Embeddings and every layer over the bound step: the last hidden state [B, S, D]. */
     private Tensor layers(Backend be, Step st, int n, int start, KvSource cache, List<DecoderLayer.Cross> cross) {
         Tensor x = embeddings.forward(be, st);
-        Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
+        Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start, st);
         DecoderLayer.Residual r = new DecoderLayer.Residual(x, null);
         for (int l = 0; l < layers.size(); l++) {
             r = layers.get(l).forward(be, r, cache.keys(l), cache.values(l), st, bias, cross == null ? null : cross.get(l));

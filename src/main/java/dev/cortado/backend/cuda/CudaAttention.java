@@ -26,7 +26,7 @@ final class CudaAttention {
         this.kernels = kernels;
     }
 
-    /** The device copy of a rotary inverse-frequency table, uploaded on first use (tables are per model). */
+    /** The device copy of a model's fp32 table (rotary inverse frequencies, T5 bias buckets), uploaded on first use. */
     private synchronized long invFreq(float[] invFreq) {
         DeviceMemory m = invFreqs.get(invFreq);
         if (m == null) invFreqs.put(invFreq, m = mem.upload(invFreq, DType.F32));
@@ -215,6 +215,18 @@ final class CudaAttention {
         KvCacheView view = new KvCacheView(mem.ptr(kDst.data()), mem.ptr(vDst.data()), 0, 1, 1, kDst.heads(), kDst.headDim());
         kernels.kvCacheWrite(mem.compute, view, mem.ptr(k) + kCol * mem.esize, mem.ptr(v) + vCol * mem.esize,
                 step.at(step.plan.self().slots()), n, k.dim(-1), v.dim(-1), null);
+    }
+
+    /** T5's relative position bias for the step's queries, fp32 [heads, qLen, kLen = the step's (bucket) key length]. */
+    Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional, int qLen,
+                                CudaStep step) {
+        if (table.length != numBuckets * heads) throw new IllegalArgumentException("bias table of " + table.length + " for " + numBuckets + " × " + heads);
+        int kLen = step.plan.self().kvLen();
+        Tensor out = mem.track(mem.raw(4L * heads * qLen * kLen), DType.F32, new long[] {heads, qLen, kLen});
+        // batch 1: every row shares the bias (T5 steps are not ragged), row 0's query start
+        kernels.attention().t5Bias(DType.F32, mem.ptr(out), invFreq(table), step.at(step.plan.queryStarts()), 1, heads, qLen,
+                kLen, bidirectional, numBuckets, maxDistance, null);
+        return out;
     }
 
     /** Device slots 0 .. n-1, uploaded once and grown by doubling (one upload per growth, not per call). */

@@ -256,6 +256,13 @@ public final class CudaBackend implements Backend {
         return new CudaStep(mem, meta);
     }
 
+    @Override
+    public Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional,
+                                      int qLen, Step step) {
+        if (!(step instanceof CudaStep cs) || cs.owner != mem) return null;
+        return attention.relativePositionBias(table, numBuckets, maxDistance, heads, bidirectional, qLen, cs);
+    }
+
     /** A one-token decode step runs as its shape bucket's CUDA graph ({@link CudaStepGraphs}) after the first. */
     @Override
     public Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {

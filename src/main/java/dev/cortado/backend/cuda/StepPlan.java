@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * without a device.
  *
  * <pre>
- * int32 tokenIds[B·S] | int32 embedPositions[B·S] | int32 ropePositions[B·S]
+ * int32 tokenIds[B·S] | int32 embedPositions[B·S] | int32 ropePositions[B·S] | int32 queryStarts[B]
  * self:  int64 slots[B·S] | int32 blockTable[B, maxBlocks] | int32 lens[B] | uint8 keyMask[B, kvLen]
  * cross: int32 blockTable[B, maxBlocks] | int32 lens[B] | uint8 keyMask[B, kvLen]
  * </pre>
@@ -30,7 +30,7 @@ final class StepPlan {
     record Shape(int selfKvLen, int selfBlocks, int crossKvLen) {}
 
     private final StepMetadata meta;
-    private final long tokenIds, embedPositions, ropePositions;
+    private final long tokenIds, embedPositions, ropePositions, queryStarts;
     private final Section self, cross;
     private final Shape shape;
     private final long bytes;
@@ -43,6 +43,7 @@ final class StepPlan {
         tokenIds = m.tokenIds() == null ? -1 : take(4L * n);
         embedPositions = m.embedPositions() == null ? -1 : take(4L * n);
         ropePositions = m.ropePositions() == null ? -1 : take(4L * n);
+        queryStarts = take(4L * m.rows());
         self = section(m.self(), true, shape == null ? 0 : shape.selfKvLen(), shape == null ? 0 : shape.selfBlocks());
         cross = m.cross() == null ? null : section(m.cross(), false, shape == null ? 0 : shape.crossKvLen(), 0);
         bytes = Math.max(cursor, 16);
@@ -105,6 +106,9 @@ final class StepPlan {
 
     long ropePositions() { return ropePositions; }
 
+    /** int32 [B]: cache position of each row's first query (relative position biases computed on the device). */
+    long queryStarts() { return queryStarts; }
+
     Section self() { return self; }
 
     Section cross() { return cross; }
@@ -117,6 +121,7 @@ final class StepPlan {
         ints(host, tokenIds, meta.tokenIds(), n);
         ints(host, embedPositions, meta.embedPositions(), n);
         ints(host, ropePositions, meta.ropePositions(), n);
+        for (int r = 0; r < meta.rows(); r++) host.set(Tensor.I32_LE, queryStarts + 4L * r, meta.self().position(r, 0));
         fill(host, self, meta.self());
         if (cross != null) fill(host, cross, meta.cross());
     }

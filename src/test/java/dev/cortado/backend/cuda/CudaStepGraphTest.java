@@ -120,6 +120,40 @@ class CudaStepGraphTest {
         }
     }
 
+    /** A T5-shaped decoder: the seq2seq test decoder with a causal relative position bias shared by its layers. */
+    static TransformerDecoder t5(CudaBackend be, int layers) {
+        TransformerDecoder d = CudaStepPlanTest.decoder(be, layers, true, true);
+        float[] table = new float[32 * CudaStepPlanTest.HEADS];
+        for (int i = 0; i < table.length; i++) table[i] = (i % 7) * 0.1f;
+        return new TransformerDecoder(d.embeddings(), d.layers(), d.finalNorm(), d.lmHead(), d.hiddenScaleBeforeHead(),
+                d.kvHeads(), d.headDim(), d.maxPositions(), new dev.cortado.layers.RelativePositionBias(table, 32, 128,
+                CudaStepPlanTest.HEADS, false));
+    }
+
+    @Test
+    void aT5DecodeStepComputesItsBiasOnTheDeviceWithOneUpload() {
+        int layers = 3;
+        for (RecordingDevice.Capture mode : new RecordingDevice.Capture[] {RecordingDevice.Capture.NONE, RecordingDevice.Capture.RECORD}) {
+            RecordingDevice dev = new RecordingDevice(mode);
+            try (CudaBackend be = new CudaBackend(dev, DType.F32)) {
+                TransformerDecoder dec = t5(be, layers);
+                int mark = dev.launches.size();
+                List<StepCost> c = run(be, dev, dec, layers, 2, 4, true);
+                for (StepCost s : c.subList(1, c.size())) {
+                    assertEquals(1, s.hostToDevice(), mode + ": one host → device copy per T5 decode step (no bias upload): " + s);
+                    assertTrue(s.hasLogits());
+                }
+                if (mode == RecordingDevice.Capture.NONE) {
+                    assertEquals(c.size(), dev.count("t5_bias", mark), "one bias kernel per step, shared by the layers");
+                } else {
+                    assertEquals(1, be.graphStats()[0], "the T5 decode step is captured");
+                    assertEquals(1, dev.captured.stream().filter(n -> n.startsWith("t5_bias")).count(), "the bias is part of the graph");
+                    for (StepCost s : c.subList(2, c.size())) assertEquals(1, s.graphLaunches(), s.toString());
+                }
+            }
+        }
+    }
+
     @Test
     void bucketsRoundTheKeyLengthUp() {
         assertEquals(1, CudaStepGraphs.roundUpPow2(1));
