@@ -55,16 +55,24 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
             }
             return null;
         }
+        if (logitRows != null && n == 1 && isIdentity(logitRows, rows)) logitRows = null;   // the head on every row, in order
         // a one-token decode step with the head on every row may be replayed as a graph (T5's bias is computed on the
         // device where the backend can; a host-computed one makes the capture fail and the step run eagerly)
         boolean graphable = n == 1 && logitRows == null;
+        int[] heads = logitRows;
         return be.decodeStep(meta, graphable, st -> {
             Tensor x = layers(be, st, n, start, cache, cross);
-            Tensor last = logitRows != null ? gatherRows(be, x, logitRows) : lastPositions(be, x, rows, n);
+            Tensor last = heads != null ? gatherRows(be, x, heads) : lastPositions(be, x, rows, n);
             if (finalNorm != null) finalNorm.apply(be, last);
             if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
             return lmHead.forward(be, last);
         });
+    }
+
+    private static boolean isIdentity(int[] rows, int n) {
+        if (rows.length != n) return false;
+        for (int i = 0; i < n; i++) if (rows[i] != i) return false;
+        return true;
     }
 
     /** Embeddings and every layer over the bound step: the last hidden state [B, S, D]. */

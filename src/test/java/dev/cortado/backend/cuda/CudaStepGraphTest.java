@@ -121,7 +121,7 @@ class CudaStepGraphTest {
     }
 
     /** A T5-shaped decoder: the seq2seq test decoder with a causal relative position bias shared by its layers. */
-    static TransformerDecoder t5(CudaBackend be, int layers) {
+    static TransformerDecoder t5(Backend be, int layers) {
         TransformerDecoder d = CudaStepPlanTest.decoder(be, layers, true, true);
         float[] table = new float[32 * CudaStepPlanTest.HEADS];
         for (int i = 0; i < table.length; i++) table[i] = (i % 7) * 0.1f;
