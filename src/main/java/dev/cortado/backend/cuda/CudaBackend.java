@@ -31,7 +31,10 @@ import dev.cortado.tensor.Tensor;
  *
  * <p><b>Ordering.</b> Everything runs on the legacy default stream: kernels, synchronous copies and pool reuse are
  * ordered with each other, so a temporary buffer (ids, positions, block tables, masks) can go back to the pool
- * right after its launch. CUDA graphs and a private stream are later optimizations.
+ * right after its launch. One-token decode steps are the exception: {@link #decodeStep} captures each shape
+ * bucket's step once as a CUDA graph on a blocking stream (ordered with the legacy stream) and replays it with one
+ * upload and one launch ({@link CudaStepGraphs}; {@code -Dcortado.cudaGraphs=false} turns it off). A backend runs
+ * one decode step at a time (a replayed bucket's step buffer and activations are shared by its steps).
  */
 public final class CudaBackend implements Backend {
     /**

@@ -155,6 +155,47 @@ class CudaStepGraphTest {
     }
 
     @Test
+    void raggedPagedServingStepsReplay() {
+        int layers = 2, rows = 2, steps = 8;
+        RecordingDevice dev = new RecordingDevice(RecordingDevice.Capture.RECORD);
+        try (CudaBackend be = new CudaBackend(dev, DType.F32);
+             dev.cortado.kv.KvPool pool = new dev.cortado.kv.KvPool(be, layers, CudaStepPlanTest.KV_HEADS, CudaStepPlanTest.HD, 8)) {
+            TransformerDecoder dec = CudaStepPlanTest.decoder(be, layers, false, true);
+            int[][] tables = {{pool.allocate(), pool.allocate()}, {pool.allocate(), pool.allocate()}};
+            dev.cortado.kv.KvSource kv = new dev.cortado.kv.KvSource() {
+                @Override public KvView keys(int layer) { return pool.keys(layer, tables); }
+
+                @Override public KvView values(int layer) { return pool.values(layer, tables); }
+            };
+            int[] len = {5, 9};
+            for (int i = 0; i < steps; i++) {
+                int longest = Math.max(len[0], len[1]);
+                int[][] tokens = {{3 + i}, {7 + i}}, pos = {{len[0]}, {len[1]}};
+                int[] flat = {len[0], len[1]};
+                boolean[][] valid = new boolean[rows][longest + 1];
+                for (int r = 0; r < rows; r++) java.util.Arrays.fill(valid[r], 0, len[r] + 1, true);
+                CudaBackend.Transfers before = be.transfers();
+                int mark = dev.launches.size();
+                try (Backend.Scope s = be.scope()) {
+                    Tensor out = dec.step(be, tokens, pos, flat, kv, longest, flat.clone(), new AttentionMask(valid, false, 0), null,
+                            new int[] {0, 1});
+                    assertEquals(rows, out.dim(0));
+                }
+                CudaBackend.Transfers t = be.transfers().minus(before);
+                if (i > 0) {   // the first step also uploads the model's rotary table once
+                    assertEquals(1, t.hostToDevice(), "step " + i + ": " + t);
+                    assertEquals(1, dev.count("graph_launch", mark), "step " + i + " replays");
+                    assertEquals(1, dev.launches.size() - mark, "and launches nothing else");
+                }
+                len[0]++;
+                len[1]++;
+            }
+            assertEquals(1, be.graphStats()[0], "one bucket: 2 rows, 2 blocks");
+            assertEquals(steps - 1, be.graphStats()[1]);
+        }
+    }
+
+    @Test
     void bucketsRoundTheKeyLengthUp() {
         assertEquals(1, CudaStepGraphs.roundUpPow2(1));
         assertEquals(4, CudaStepGraphs.roundUpPow2(3));
