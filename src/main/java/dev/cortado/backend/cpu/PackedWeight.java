@@ -170,6 +170,47 @@ final class PackedWeight {
         }
     }
 
+    /**
+     * Output column {@code col} of W (all K inputs) widened into {@code dst[off, off + k)}: the row of a tied
+     * embedding table read from its vocabulary head (the table is W transposed). Decodes exactly as
+     * {@link #decodePanel} does, so the values equal what an embedding table quantized/rounded the same way holds.
+     */
+    void column(int col, float[] dst, int off) {
+        if (col < 0 || col >= n) throw new IllegalArgumentException("column " + col + " outside " + this);
+        int pi = col / NR, j = col % NR;
+        long base = pi * panelBytes;
+        switch (format) {
+            case F32 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = data.get(Tensor.F32_LE, base + ((long) kk * NR + j) * 4);
+            }
+            case BF16 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = bf16(data.get(Tensor.I16_LE, base + ((long) kk * NR + j) * 2));
+            }
+            case F16 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = Float.float16ToFloat(data.get(Tensor.I16_LE, base + ((long) kk * NR + j) * 2));
+            }
+            case Q8, Q4 -> {
+                int bs = blockSize;
+                long codeBytes = format == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+                for (int b = 0; b < blocks(); b++) {
+                    long o = base + b * blockBytes;
+                    float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
+                    float offset = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
+                    for (int kk = 0; kk < bs; kk++) {
+                        int code;
+                        if (format == Format.Q8) {
+                            code = data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
+                        } else {
+                            int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
+                            code = (kk & 1) == 0 ? v & 0x0f : v >>> 4;
+                        }
+                        dst[off + b * bs + kk] = s * code + offset;
+                    }
+                }
+            }
+        }
+    }
+
     static float bf16(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
