@@ -141,15 +141,14 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         }
         if (quantizedCount == n) {
             // quantized rows are row-major per output feature: stacked when bits and block size agree
-            QuantizedMatrix all = Fusion.concatRows(qs);
-            if (all == null) return null;
+            if (!Fusion.stackable(qs)) return null;
             for (int i = 0; i < n; i++) {
                 outs[i] = qs[i].rows();
                 Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
                 bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
             }
             Tensor bias = Fusion.concatBiases(bs, outs);
-            return new Linear(be.quantizedWeight(all), bias == null ? null : be.weight(bias));
+            return new Linear(Fusion.bindQuantized(be, qs), bias == null ? null : be.weight(bias));
         }
         if (quantizedCount != 0) return null;
         int inOutCount = 0;
@@ -166,7 +165,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
             bs.add(b == null ? null : TensorCheck.vector(source, prefix + ".bias", b, outs[i]));
         }
         if (inOutCount != 0 && inOutCount != n) return null;
-        Tensor w = inOutCount == n ? be.linearWeight(Fusion.concatColumns(ws)) : be.weightTransposed(Fusion.concatRows(ws));
+        Tensor w = Fusion.bind(be, ws, inOutCount == n);
         Tensor bias = Fusion.concatBiases(bs, outs);
         return new Linear(w, bias == null ? null : be.weight(bias));
     }
