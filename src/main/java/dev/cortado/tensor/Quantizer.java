@@ -45,7 +45,11 @@ public final class Quantizer {
         MemorySegment offsets = bits == 4 ? arena.allocate((long) rows * nb * 4, 64) : null;
         float[] v = new float[bs];
         int[] qa = new int[bs], qs = new int[bs];
+        MemorySegment src = w.data();
+        boolean unloadRows = transposed && src.isNative() && src.isMapped();   // [out, in]: rows are read in order
+        long rowBytes = (long) cols * w.dtype().byteSize(), released = 0;
         for (int r = 0; r < rows; r++) {
+            if (unloadRows && (r & 1023) == 0 && r > 0) released = unloadUpTo(src, released, r * rowBytes);
             for (int b = 0; b < nb; b++) {
                 for (int i = 0; i < bs; i++) {
                     int c = b * bs + i;
@@ -142,5 +146,20 @@ public final class Quantizer {
             }
         }
         return new QuantizedMatrix(rows, cols, 4, BLOCK, values, scales, offsets);
+    }
+
+    /**
+     * Drops the resident pages of mapped segment {@code s} in [from, to) that a pass over it has finished reading (whole
+     * pages only; best effort), so that quantizing a large mapped weight does not keep all of it resident; the new mark.
+     */
+    static long unloadUpTo(MemorySegment s, long from, long to) {
+        long page = 4096, a = (s.address() + from + page - 1) / page * page - s.address(), b = (s.address() + to) / page * page - s.address();
+        if (b <= a) return from;
+        try {
+            s.asSlice(a, b - a).unload();
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return from;
+        }
+        return b;
     }
 }
