@@ -48,6 +48,12 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
     }
 
+    /** Whether {@code a} and {@code b} are one quantized matrix (a GGUF embedding that also serves as the lm_head). */
+    public boolean sameQuantized(String a, String b) {
+        QuantizedMatrix q = quantized.get(a);
+        return q != null && q == quantized.get(b);
+    }
+
     /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
     public Tensor headWeight(String name, long out, long in) {
         QuantizedMatrix q = quantized.get(name);
