@@ -51,15 +51,25 @@ public final class Int4Onnx {
      * from the float model's weights under {@code root} (which is materialized first).
      */
     public static Path materialize(String name, Path root, Options o) {
-        Path base = SyntheticModels.materialize(name, root);
+        return materialize(SyntheticModels.spec(name), root, o);
+    }
+
+    static Path materialize(Spec s, Path root, Options o) {
+        String name = s.name();
+        Path base = SyntheticModels.materialize(s, root);
         Path dir = root.resolve(name + o.suffix());
         Path marker = dir.resolve(".complete");
-        String stamp = "cortado synthetic int4 v1 from " + base + " " + o;
+        String stamp;
+        try {
+            stamp = "cortado synthetic int4 v1 " + o + " from " + Files.readString(base.resolve(".complete"));
+        } catch (IOException e) {
+            throw new CortadoException("cannot read " + base.resolve(".complete") + ": " + e.getMessage(), e);
+        }
         try {
             if (Files.isRegularFile(marker) && Files.readString(marker).equals(stamp)) return dir;
             Files.createDirectories(dir);
             Files.deleteIfExists(marker);
-            write(SyntheticModels.spec(name), base, dir, o);
+            write(s, base, dir, o);
             Files.copy(base.resolve("config.json"), dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
             Files.writeString(marker, stamp);
             return dir;
