@@ -38,6 +38,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The token-embedding table of a model whose embeddings are tied to its vocabulary head, served from the head's
+     * storage so that the weights are held once: {@code head} is what {@link #headWeight} (or
+     * {@link #quantizedWeight}) returned for the [vocab, hidden] matrix, and the result is a [vocab, hidden] table
+     * for {@link #embedding} whose rows are the head's output columns, as the head holds them (16-bit or quantized).
+     * Null when this backend cannot read that head as a table: the caller then binds the table with {@link #weight}.
+     */
+    default Tensor tiedEmbedding(Tensor head) {
+        return null;
+    }
+
+    /**
      * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
      * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
      * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight

@@ -168,6 +168,12 @@ public final class CudaBackend implements Backend {
         return weights.weightTransposed(hostOutIn);
     }
 
+    /** The tied table shares the head's [N, K] device copy (one copy of the weights). */
+    @Override
+    public Tensor tiedEmbedding(Tensor head) {
+        return head != null && head.isOnDevice() ? weights.tiedEmbedding(head) : null;
+    }
+
     /** Kept quantized on the device; linear() runs the dequantizing GEMV (kernels/qgemv.cu). */
     @Override
     public Tensor quantizedWeight(dev.cortado.tensor.QuantizedMatrix q) {
