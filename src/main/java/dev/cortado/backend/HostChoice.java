@@ -54,7 +54,7 @@ public final class HostChoice {
         int groups = rows / beams;
         int[] ids = new int[groups * k], sources = new int[groups * k];
         float[] scores = new float[groups * k], lps = new float[groups * k];
-        float[] cand = new float[beams * vocab];
+        float[] cand = new float[beams * vocab], lp = new float[vocab];   // scratch, reused across groups and beams
         for (int g = 0; g < groups; g++) {
             if (!c.isActive(g * beams)) {
                 java.util.Arrays.fill(ids, g * k, (g + 1) * k, -1);
@@ -65,7 +65,7 @@ public final class HostChoice {
             }
             for (int b = 0; b < beams; b++) {
                 int r = g * beams + b;
-                float[] lp = logSoftmax(logits, r * vocab, vocab);
+                logSoftmax(logits, r * vocab, vocab, lp);
                 if (c.processors() != null) c.processors().process(r, lp);
                 float run = c.beamScores()[r];
                 for (int v = 0; v < vocab; v++) cand[b * vocab + v] = lp[v] + run;
@@ -114,8 +114,12 @@ public final class HostChoice {
 
     /** log-softmax of x[from, from + n): max and Σ exp(x − max) in double, each value (float) (x − (max + log Σ)). */
     public static float[] logSoftmax(float[] x, int from, int n) {
+        return logSoftmax(x, from, n, new float[n]);
+    }
+
+    /** {@link #logSoftmax(float[], int, int)} into out (length ≥ n); returns out. */
+    public static float[] logSoftmax(float[] x, int from, int n, float[] out) {
         double lse = lse(x, from, n);
-        float[] out = new float[n];
         for (int i = 0; i < n; i++) out[i] = (float) (x[from + i] - lse);
         return out;
     }

@@ -66,6 +66,23 @@ public record TokenChoice(Mode mode, RowProcessor processors, IntFunction<Device
         return new TokenChoice(Mode.BEAM, processors, device, null, active, beams, candidates, beamScores, topLogprobs);
     }
 
+    /**
+     * This choice for a subset of its rows (GREEDY / SAMPLE only): row j of the result is row {@code rows[j]} of this
+     * one (an engine pass holds rows of several requests).
+     */
+    public TokenChoice forRows(int[] rows) {
+        if (mode == Mode.BEAM) throw new IllegalArgumentException("beam groups cannot be split into rows");
+        RowProcessor p = processors == null ? null : (j, s) -> processors.process(rows[j], s);
+        IntFunction<DeviceRow> d = device == null ? null : j -> device.apply(rows[j]);
+        IntFunction<DoubleSupplier> u = uniforms == null ? null : j -> uniforms.apply(rows[j]);
+        boolean[] a = null;
+        if (active != null) {
+            a = new boolean[rows.length];
+            for (int j = 0; j < rows.length; j++) a[j] = active[rows[j]];
+        }
+        return new TokenChoice(mode, p, d, u, a, 1, 1, null, topLogprobs);
+    }
+
     public boolean isActive(int row) {
         return active == null || active[row];
     }

@@ -40,7 +40,7 @@ final class Logprobs {
     }
 
     static float of(float[] rawLogits, int chosen) {
-        return Warpers.logSoftmax(rawLogits)[chosen];
+        return dev.cortado.backend.HostChoice.logprob(rawLogits, 0, rawLogits.length, chosen);
     }
 
     private static String text(Tokenizer tokenizer, int id) {
