@@ -200,6 +200,29 @@ public interface Backend extends AutoCloseable {
         attention(qc, heads, headDim, k, v, a.kvLen(), a.mask(), scale, bias, out);
     }
 
+    /**
+     * A T5 relative position bias fp32 [heads, qLen, kLen] computed on the backend from the bucket table
+     * ({@code table} [numBuckets, heads], transformers' {@code _relative_position_bucket}) for the step's queries
+     * (row 0's positions from its self-attention start; keys 0 .. kLen-1 with kLen the step's key length as the
+     * backend's attention reads it), or null when this backend leaves it to the host (the default).
+     */
+    default Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional,
+                                        int qLen, Step step) {
+        return null;
+    }
+
+    /**
+     * Binds {@code meta} and runs one forward step's ops ({@code body}: the bound step → the step's output, e.g.
+     * logits). A device backend may capture the ops of a {@code graphable} step once (CUDA graphs) and replay them for
+     * later steps of the same shape: the body then must issue only ops on the bound step and its activations (no
+     * host-computed tensors), and must not depend on running each time. This default binds and runs it.
+     */
+    default Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {
+        try (Step st = beginStep(meta)) {
+            return body.apply(st);
+        }
+    }
+
     /** A new activation holding columns [col, col + width) of every row of x (row copies through {@link #copy}). */
     default Tensor columns(Tensor x, int col, int width) {
         long[] shape = x.shape();
@@ -208,6 +231,15 @@ public interface Backend extends AutoCloseable {
         Tensor out = allocate(x.dtype(), shape);
         for (long r = 0; r < rows; r++) copy(x, (r * cols + col) * eb, out, r * width * eb, width * eb);
         return out;
+    }
+
+    /**
+     * The two column halves of x [..., 2·width]: {columns [0, width), columns [width, 2·width)}, each a new
+     * activation (a fused k|v projection split into keys and values).
+     */
+    default Tensor[] splitColumns(Tensor x, int width) {
+        if (x.dim(-1) != 2L * width) throw new IllegalArgumentException("splitColumns: rows of " + x.dim(-1) + ", not 2 × " + width);
+        return new Tensor[] {columns(x, 0, width), columns(x, width, width)};
     }
 
     /** Writes part's rows into columns [col, col + part.dim(-1)) of x's rows (the inverse of {@link #columns}). */

@@ -316,8 +316,9 @@ final class Scheduler implements Runnable {
                 throw new IllegalStateException("encoded source has shape " + java.util.Arrays.toString(hidden.shape()) + ", expected [1, " + len + ", d]");
             for (int l = 0; l < decoder.layers().size(); l++) {
                 Attention a = decoder.layers().get(l).crossAttention();
-                backend.writeKv(a.k().forward(backend, hidden), pool.keys(l, tables), 0);
-                backend.writeKv(a.v().forward(backend, hidden), pool.values(l, tables), 0);
+                Tensor[] kv = a.crossKv(backend, hidden);
+                backend.writeKv(kv[0], pool.keys(l, tables), 0);
+                backend.writeKv(kv[1], pool.values(l, tables), 0);
             }
             written = true;
         } finally {

@@ -120,6 +120,15 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return dev.cortado.layers.Attention.fused(qkv, linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
     }
 
+    /** BART-style cross-attention with k|v concatenated at load (one GEMM over the encoder output). */
+    public dev.cortado.layers.Attention fusedCrossProjections(String prefix, int heads, int d) {
+        int hd = d / heads;
+        Linear kv = fusedLinear(d, prefix + ".k_proj", d, prefix + ".v_proj", d);
+        if (kv == null) return mhaProjections(prefix, heads, d);
+        return dev.cortado.layers.Attention.crossFused(linear(prefix + ".q_proj", d, d), kv, linear(prefix + ".out_proj", d, d),
+                heads, heads, hd, (float) Math.pow(hd, -0.5));
+    }
+
     /**
      * Projections reading the same input (q|k|v, gate|up), given as prefix, out, prefix, out, …, concatenated at load
      * into one Linear [in, Σ out] (output columns in the order given; missing biases are zeros). Null when the parts
