@@ -268,6 +268,25 @@ public interface Backend extends AutoCloseable {
         return Greedy.ofHost(toHost(logits), (int) (logits.numel() / vocab), vocab);
     }
 
+    /**
+     * One step's token choice on the backend ({@link TokenChoice}: processors, then greedy / seeded sampling / beam
+     * top-k); only {@link Choices} come back. This default is the CPU implementation ({@link HostChoice}) on a host
+     * copy of the logits, except a plain greedy pick, which goes through {@link #greedy}.
+     */
+    default Choices choose(Tensor logits, TokenChoice choice) {
+        int vocab = (int) logits.dim(-1), rows = (int) (logits.numel() / vocab);
+        if (choice.mode() == TokenChoice.Mode.GREEDY && choice.processors() == null && choice.topLogprobs() < 0) {
+            Choices g = Choices.of(greedy(logits));
+            for (int r = 0; r < rows; r++) {
+                if (choice.isActive(r)) continue;
+                g.ids()[r] = -1;
+                g.logprobs()[r] = Float.NaN;
+            }
+            return g;
+        }
+        return HostChoice.choose(toHost(logits), rows, vocab, choice);
+    }
+
     // ---- moving data: the only ways generic code touches tensor memory (device tensors are not host-readable) ----
 
     /** A float32 host copy of all elements of a tensor this backend owns (logits, hidden states). */

@@ -321,6 +321,12 @@ public final class CudaBackend implements Backend {
         return sampling.greedy(logits);
     }
 
+    /** On the device when the choice allows it ({@link CudaSampling#supports}); otherwise on a host copy. */
+    @Override
+    public dev.cortado.backend.Choices choose(Tensor logits, dev.cortado.backend.TokenChoice choice) {
+        return sampling.supports(logits, choice) ? sampling.choose(logits, choice) : Backend.super.choose(logits, choice);
+    }
+
     /** {free, total} device memory in bytes right now. */
     public long[] memoryInfo() {
         return device.memoryInfo();

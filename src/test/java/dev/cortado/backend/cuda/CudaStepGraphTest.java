@@ -68,8 +68,9 @@ class CudaStepGraphTest {
             }
             CudaBackend.Transfers t = be.transfers().minus(before);
             long graphLaunches = dev.count("graph_launch", mark);
-            // the greedy pick after the step launches argmax + log_softmax
-            long kernels = dev.launches.size() - mark - graphLaunches - dev.count("argmax", mark) - dev.count("log_softmax", mark);
+            // the greedy pick after the step launches argmax + chosen_logprob
+            long kernels = dev.launches.size() - mark - graphLaunches - dev.count("argmax", mark)
+                    - dev.count("chosen_logprob", mark);
             costs.add(new StepCost(t.hostToDevice(), t.steps(), kernels, graphLaunches, logits));
             length += n;
         }

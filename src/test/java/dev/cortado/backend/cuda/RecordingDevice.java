@@ -100,7 +100,13 @@ final class RecordingDevice implements CudaDevice {
         };
     }
 
-    @Override public void download(MemorySegment dst, long src, long bytes) { dst.asSlice(0, bytes).fill((byte) 0); }
+    /** Bytes copied device → host so far. */
+    long downloadedBytes;
+
+    @Override public synchronized void download(MemorySegment dst, long src, long bytes) {
+        downloadedBytes += bytes;
+        dst.asSlice(0, bytes).fill((byte) 0);
+    }
 
     @Override public void copy(long dst, long src, long bytes) {}
 
