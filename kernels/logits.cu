@@ -9,6 +9,10 @@
 //   (may be null: penalty), exactly once per token however often it occurred (HF's gather / scatter semantics).
 // suppress_tokens_*: logits[r, ids[i]] = -inf for i < n (same ids for every row: min_new_tokens EOS suppression,
 //   bad words of length 1, suppress_tokens).
+// repetition_penalty_ids_*: the same penalty for per-row id lists: ids[r * stride + i] for i < n (distinct within a row;
+//   -1 pads), p = penalties[r] (rows with p == 1 untouched). No presence mask to keep: the host sends each row's ids.
+// ban_tokens_*: logits[r, ids[r * stride + i]] = -inf for i < n (per-row lists, -1 pads): no-repeat n-gram, bad words,
+//   min_new_tokens, each row its own.
 // Launch: 1-D grid-stride, blockDim 256.
 #include "common.cuh"
 
@@ -49,7 +53,39 @@ CORTADO_DEVICE void suppress_tokens_impl(T* logits, const int* ids, int n, int r
     }
 }
 
+template <typename T>
+CORTADO_DEVICE void repetition_penalty_ids_impl(T* logits, const int* ids, const float* penalties, int rows, int vocab,
+                                                int n, long long stride) {
+    long long total = (long long)rows * n;
+    for (long long e = gtid(); e < total; e += gstride()) {
+        int r = (int)(e / n);
+        int id = ids[(long long)r * stride + (e - (long long)r * n)];
+        float p = penalties[r];
+        if (id < 0 || id >= vocab || p == 1.f) continue;
+        long long at = (long long)r * vocab + id;
+        float v = to_f(logits[at]);
+        logits[at] = from_f<T>(v < 0.f ? v * p : v / p);
+    }
+}
+
+template <typename T>
+CORTADO_DEVICE void ban_tokens_impl(T* logits, const int* ids, int rows, int vocab, int n, long long stride) {
+    long long total = (long long)rows * n;
+    for (long long e = gtid(); e < total; e += gstride()) {
+        int r = (int)(e / n);
+        int id = ids[(long long)r * stride + (e - (long long)r * n)];
+        if (id >= 0 && id < vocab) logits[(long long)r * vocab + id] = from_f<T>(-INFINITY);
+    }
+}
+
 }  // namespace
+
+#define P_REPIDS(T) (T * logits, const int* ids, const float* penalties, int rows, int vocab, int n, long long stride)
+CORTADO_EXPORT3(repetition_penalty_ids, repetition_penalty_ids_impl, P_REPIDS,
+                (logits, ids, penalties, rows, vocab, n, stride))
+
+#define P_BAN(T) (T * logits, const int* ids, int rows, int vocab, int n, long long stride)
+CORTADO_EXPORT3(ban_tokens, ban_tokens_impl, P_BAN, (logits, ids, rows, vocab, n, stride))
 
 #define P_TEMP(T) (T * logits, const float* temps, int rows, int vocab, float temperature)
 CORTADO_EXPORT3(temperature, temperature_impl, P_TEMP, (logits, temps, rows, vocab, temperature))

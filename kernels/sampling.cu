@@ -12,6 +12,15 @@
 // thresholds are found by a bitwise binary search over order-preserving 32-bit keys (32 passes each,
 // deterministic block reductions). The token is drawn by inverse CDF in vocabulary order with u = uniforms[row]
 // in [0, 1).
+//
+// chosen_logprob_*: out[r] = log_softmax(logits[r, :])[ids[r]] (fp32 max and sum of exp; NaN for ids[r] < 0), so a
+// step returns one log-probability per row instead of a rows x vocab log-softmax. One block per row.
+//
+// beam_topk: per group g of `beams` rows of processed log-probabilities lp [rows, vocab] (fp32), the k best
+// candidates lp[b, v] + scores[g * beams + b] over beams x vocab, best first, the lower flat index b * vocab + v first
+// among equal values (the host reference's order): out_ids[g * k + j] = v, out_src = b, out_scores = the value.
+// k rounds of a block arg-max over what ranks after the previous pick (k is 2..3 x beams, small). NaN is skipped.
+// One block per group.
 #include "common.cuh"
 
 using namespace cortado;
@@ -196,7 +205,107 @@ CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms
     if (threadIdx.x == 0) out[row] = chosen < vocab ? chosen : 0;  // nothing kept (all -inf / NaN): token 0
 }
 
+template <typename T>
+CORTADO_DEVICE void chosen_logprob_impl(float* out, const T* logits, const int* ids, int rows, int vocab) {
+    __shared__ float scratch[33];
+    const int row = blockIdx.x;
+    if (row >= rows) return;
+    const T* x = logits + (long long)row * vocab;
+    float m = -INFINITY;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) m = fmaxf(m, to_f(x[c]));
+    m = block_max(m, scratch);
+    float z = 0.f;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) z += expf(to_f(x[c]) - m);
+    z = block_sum(z, scratch);
+    if (threadIdx.x == 0) {
+        int id = ids[row];
+        out[row] = (id < 0 || id >= vocab) ? NAN : to_f(x[id]) - (m + logf(z));
+    }
+}
+
+// (v, i) ranks before (ov, oi): larger value, then lower index.
+CORTADO_DEVICE bool ranks_before(float v, long long i, float ov, long long oi) {
+    return v > ov || (v == ov && i < oi);
+}
+
 }  // namespace
+
+extern "C" __global__ void __launch_bounds__(1024) beam_topk(int* out_ids, int* out_src, float* out_scores,
+                                                           const float* lp, const float* scores, int beams,
+                                                           int vocab, int k) {
+    __shared__ float sv[32];
+    __shared__ long long si[32];
+    __shared__ float prev_v;
+    __shared__ long long prev_i;
+    const int g = blockIdx.x;
+    const long long n = (long long)beams * vocab;
+    const float* x = lp + (long long)g * n;
+    const float* run = scores + (long long)g * beams;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    if (threadIdx.x == 0) {
+        prev_v = INFINITY;
+        prev_i = -1;
+    }
+    __syncthreads();
+    for (int j = 0; j < k; j++) {
+        const float pv = prev_v;
+        const long long pi = prev_i;
+        float bv = -INFINITY;
+        long long bi = n;  // "none yet"
+        for (long long e = threadIdx.x; e < n; e += blockDim.x) {
+            float v = x[e] + run[e / vocab];
+            if (v != v) continue;
+            bool after = v < pv || (v == pv && e > pi);
+            if (after && (bi == n || ranks_before(v, e, bv, bi))) {
+                bv = v;
+                bi = e;
+            }
+        }
+        for (int o = 16; o > 0; o >>= 1) {
+            float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+            long long oi = __shfl_xor_sync(0xffffffffu, bi, o);
+            if (oi != n && (bi == n || ranks_before(ov, oi, bv, bi))) {
+                bv = ov;
+                bi = oi;
+            }
+        }
+        if (lane == 0) {
+            sv[warp] = bv;
+            si[warp] = bi;
+        }
+        __syncthreads();
+        if (warp == 0) {
+            bv = lane < nwarps ? sv[lane] : -INFINITY;
+            bi = lane < nwarps ? si[lane] : n;
+            for (int o = 16; o > 0; o >>= 1) {
+                float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+                long long oi = __shfl_xor_sync(0xffffffffu, bi, o);
+                if (oi != n && (bi == n || ranks_before(ov, oi, bv, bi))) {
+                    bv = ov;
+                    bi = oi;
+                }
+            }
+            if (lane == 0) {
+                const long long at = (long long)g * k + j;
+                if (bi == n) {  // fewer than k non-NaN candidates
+                    out_ids[at] = -1;
+                    out_src[at] = -1;
+                    out_scores[at] = NAN;
+                } else {
+                    out_ids[at] = (int)(bi % vocab);
+                    out_src[at] = (int)(bi / vocab);
+                    out_scores[at] = bv;
+                    prev_v = bv;
+                    prev_i = bi;
+                }
+            }
+        }
+        __syncthreads();
+    }
+}
+
+#define P_CHOSEN(T) (float* out, const T* logits, const int* ids, int rows, int vocab)
+CORTADO_EXPORT3_LB(chosen_logprob, chosen_logprob_impl, P_CHOSEN, (out, logits, ids, rows, vocab), 1024)
 
 #define P_ARGMAX(T) (int* out, const T* logits, int rows, int vocab)
 CORTADO_EXPORT3_LB(argmax, argmax_impl, P_ARGMAX, (out, logits, rows, vocab), 1024)

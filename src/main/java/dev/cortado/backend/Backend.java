@@ -53,6 +53,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The token-embedding table of a model whose embeddings are tied to its vocabulary head, served from the head's
+     * storage so that the weights are held once: {@code head} is what {@link #headWeight} (or
+     * {@link #quantizedWeight}) returned for the [vocab, hidden] matrix, and the result is a [vocab, hidden] table
+     * for {@link #embedding} whose rows are the head's output columns, as the head holds them (16-bit or quantized).
+     * Null when this backend cannot read that head as a table: the caller then binds the table with {@link #weight}.
+     */
+    default Tensor tiedEmbedding(Tensor head) {
+        return null;
+    }
+
+    /**
      * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
      * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
      * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight
@@ -224,6 +235,29 @@ public interface Backend extends AutoCloseable {
         attention(qc, heads, headDim, k, v, a.kvLen(), a.mask(), scale, bias, out);
     }
 
+    /**
+     * A T5 relative position bias fp32 [heads, qLen, kLen] computed on the backend from the bucket table
+     * ({@code table} [numBuckets, heads], transformers' {@code _relative_position_bucket}) for the step's queries
+     * (row 0's positions from its self-attention start; keys 0 .. kLen-1 with kLen the step's key length as the
+     * backend's attention reads it), or null when this backend leaves it to the host (the default).
+     */
+    default Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional,
+                                        int qLen, Step step) {
+        return null;
+    }
+
+    /**
+     * Binds {@code meta} and runs one forward step's ops ({@code body}: the bound step → the step's output, e.g.
+     * logits). A device backend may capture the ops of a {@code graphable} step once (CUDA graphs) and replay them for
+     * later steps of the same shape: the body then must issue only ops on the bound step and its activations (no
+     * host-computed tensors), and must not depend on running each time. This default binds and runs it.
+     */
+    default Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {
+        try (Step st = beginStep(meta)) {
+            return body.apply(st);
+        }
+    }
+
     /** A new activation holding columns [col, col + width) of every row of x (row copies through {@link #copy}). */
     default Tensor columns(Tensor x, int col, int width) {
         long[] shape = x.shape();
@@ -232,6 +266,15 @@ public interface Backend extends AutoCloseable {
         Tensor out = allocate(x.dtype(), shape);
         for (long r = 0; r < rows; r++) copy(x, (r * cols + col) * eb, out, r * width * eb, width * eb);
         return out;
+    }
+
+    /**
+     * The two column halves of x [..., 2·width]: {columns [0, width), columns [width, 2·width)}, each a new
+     * activation (a fused k|v projection split into keys and values).
+     */
+    default Tensor[] splitColumns(Tensor x, int width) {
+        if (x.dim(-1) != 2L * width) throw new IllegalArgumentException("splitColumns: rows of " + x.dim(-1) + ", not 2 × " + width);
+        return new Tensor[] {columns(x, 0, width), columns(x, width, width)};
     }
 
     /** Writes part's rows into columns [col, col + part.dim(-1)) of x's rows (the inverse of {@link #columns}). */
@@ -247,6 +290,25 @@ public interface Backend extends AutoCloseable {
     default Greedy greedy(Tensor logits) {
         int vocab = (int) logits.dim(-1);
         return Greedy.ofHost(toHost(logits), (int) (logits.numel() / vocab), vocab);
+    }
+
+    /**
+     * One step's token choice on the backend ({@link TokenChoice}: processors, then greedy / seeded sampling / beam
+     * top-k); only {@link Choices} come back. This default is the CPU implementation ({@link HostChoice}) on a host
+     * copy of the logits, except a plain greedy pick, which goes through {@link #greedy}.
+     */
+    default Choices choose(Tensor logits, TokenChoice choice) {
+        int vocab = (int) logits.dim(-1), rows = (int) (logits.numel() / vocab);
+        if (choice.mode() == TokenChoice.Mode.GREEDY && choice.processors() == null && choice.topLogprobs() < 0) {
+            Choices g = Choices.of(greedy(logits));
+            for (int r = 0; r < rows; r++) {
+                if (choice.isActive(r)) continue;
+                g.ids()[r] = -1;
+                g.logprobs()[r] = Float.NaN;
+            }
+            return g;
+        }
+        return HostChoice.choose(toHost(logits), rows, vocab, choice);
     }
 
     // ---- moving data: the only ways generic code touches tensor memory (device tensors are not host-readable) ----

@@ -21,14 +21,31 @@ import java.util.Map;
 final class DecoderOnnx {
     private DecoderOnnx() {}
 
+    /**
+     * How a linear layer is written: {@code x · W} for the weight named {@code name}, stored [in, out] ({@code inOut},
+     * GPT-2's Conv1D) or [out, in] (HF Linear). The float graph uses MatMul (through a Transpose for [out, in]);
+     * {@link Int4Onnx} writes com.microsoft MatMulNBits nodes instead.
+     */
+    interface Linears {
+        String matmul(OnnxWriter g, String x, String name, boolean inOut, String tag);
+    }
+
     static byte[] build(Spec s, List<Entry> entries, Map<String, Location> where, String location) {
         OnnxWriter g = new OnnxWriter();
         Map<String, long[]> shapes = new HashMap<>();
         for (Entry e : entries) shapes.put(e.name(), e.shape());
-        java.util.function.Function<String, String> w = name -> {
-            Location loc = where.get(name);
-            return g.external(name, shapes.get(name), location, loc.offset(), loc.length());
-        };
+        Map<String, String> bound = new HashMap<>();   // each initializer once (the tied table feeds Gather and lm_head)
+        java.util.function.Function<String, String> w = name -> bound.computeIfAbsent(name, n -> {
+            Location loc = where.get(n);
+            return g.external(n, shapes.get(n), location, loc.offset(), loc.length());
+        });
+        Linears lin = (gr, x, name, inOut, tag) -> inOut ? gr.node("MatMul", tag, new String[] {x, w.apply(name)})
+                : gr.node("MatMul", tag, new String[] {x, gr.node("Transpose", tag + "_wT", new String[] {w.apply(name)}, a("perm", new long[] {1, 0}))});
+        return build(s, g, w, lin, "built by dev.cortado.bench.DecoderOnnx");
+    }
+
+    /** The graph with float initializers from {@code w} and linears written by {@code lin}. */
+    static byte[] build(Spec s, OnnxWriter g, java.util.function.Function<String, String> w, Linears lin, String provenance) {
         int nh = s.heads(), nkv = s.kvHeads(), hs = s.headDim(), dim = s.hidden(), layers = s.layers();
         g.input("input_ids", OnnxWriter.INT64, "batch_size", "sequence_length");
         g.input("attention_mask", OnnxWriter.INT64, "batch_size", "total_sequence_length");
@@ -101,13 +118,13 @@ final class DecoderOnnx {
                     : rmsNorm(g, x, w.apply(p + "input_layernorm.weight"), eps, two, tg + "_ln1");
             if (gpt2) {
                 String qkv = g.node("Add", tg + "_qkv_b", new String[] {
-                        g.node("MatMul", tg + "_qkv", new String[] {hN, w.apply(p + "attn.c_attn.weight")}), w.apply(p + "attn.c_attn.bias")});
+                        lin.matmul(g, hN, p + "attn.c_attn.weight", true, tg + "_qkv"), w.apply(p + "attn.c_attn.bias")});
                 String[] parts = g.nodeMulti("Split", tg + "_split", new String[] {qkv, splitSizes}, 3, a("axis", -1));
                 q = parts[0]; k = parts[1]; v = parts[2];
             } else {
-                q = linearT(g, w, hN, p + "self_attn.q_proj", s.family() == Family.QWEN2, tg + "_q");
-                k = linearT(g, w, hN, p + "self_attn.k_proj", s.family() == Family.QWEN2, tg + "_k");
-                v = linearT(g, w, hN, p + "self_attn.v_proj", s.family() == Family.QWEN2, tg + "_v");
+                q = linearT(g, w, lin, hN, p + "self_attn.q_proj", s.family() == Family.QWEN2, tg + "_q");
+                k = linearT(g, w, lin, hN, p + "self_attn.k_proj", s.family() == Family.QWEN2, tg + "_k");
+                v = linearT(g, w, lin, hN, p + "self_attn.v_proj", s.family() == Family.QWEN2, tg + "_v");
             }
             q = g.node("Transpose", tg + "_q_t", new String[] {g.node("Reshape", tg + "_q_r", new String[] {q, shpQ})}, a("perm", new long[] {0, 2, 1, 3}));
             k = g.node("Transpose", tg + "_k_t", new String[] {g.node("Reshape", tg + "_k_r", new String[] {k, shpKv})}, a("perm", new long[] {0, 2, 1, 3}));
@@ -131,41 +148,40 @@ final class DecoderOnnx {
             o = g.node("Transpose", tg + "_attn_t", new String[] {o}, a("perm", new long[] {0, 2, 1, 3}));
             o = g.node("Reshape", tg + "_attn_flat", new String[] {o, shpO});
             if (gpt2) {
-                o = g.node("Add", tg + "_o_b", new String[] {g.node("MatMul", tg + "_o", new String[] {o, w.apply(p + "attn.c_proj.weight")}), w.apply(p + "attn.c_proj.bias")});
+                o = g.node("Add", tg + "_o_b", new String[] {lin.matmul(g, o, p + "attn.c_proj.weight", true, tg + "_o"), w.apply(p + "attn.c_proj.bias")});
             } else {
-                o = linearT(g, w, o, p + "self_attn.o_proj", false, tg + "_o");
+                o = linearT(g, w, lin, o, p + "self_attn.o_proj", false, tg + "_o");
             }
             x = g.node("Add", tg + "_resid1", new String[] {x, o});
             String m;
             if (gpt2) {
                 hN = layerNorm(g, x, w.apply(p + "ln_2.weight"), w.apply(p + "ln_2.bias"), s.eps(), tg + "_ln2");
-                String fc = g.node("Add", tg + "_fc_b", new String[] {g.node("MatMul", tg + "_fc", new String[] {hN, w.apply(p + "mlp.c_fc.weight")}), w.apply(p + "mlp.c_fc.bias")});
+                String fc = g.node("Add", tg + "_fc_b", new String[] {lin.matmul(g, hN, p + "mlp.c_fc.weight", true, tg + "_fc"), w.apply(p + "mlp.c_fc.bias")});
                 // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
                 String cube = g.node("Mul", tg + "_g3", new String[] {g.node("Pow", tg + "_gpow", new String[] {fc, c3}), cGelu});
                 String inner = g.node("Mul", tg + "_gin", new String[] {g.node("Add", tg + "_gadd", new String[] {fc, cube}), cSqrt});
                 String th = g.node("Add", tg + "_g1p", new String[] {g.node("Tanh", tg + "_gtanh", new String[] {inner}), cOne});
                 String act = g.node("Mul", tg + "_gelu", new String[] {g.node("Mul", tg + "_ghalf", new String[] {fc, cHalf}), th});
-                m = g.node("Add", tg + "_down_b", new String[] {g.node("MatMul", tg + "_down", new String[] {act, w.apply(p + "mlp.c_proj.weight")}), w.apply(p + "mlp.c_proj.bias")});
+                m = g.node("Add", tg + "_down_b", new String[] {lin.matmul(g, act, p + "mlp.c_proj.weight", true, tg + "_down"), w.apply(p + "mlp.c_proj.bias")});
             } else {
                 hN = rmsNorm(g, x, w.apply(p + "post_attention_layernorm.weight"), eps, two, tg + "_ln2");
-                String gate = linearT(g, w, hN, p + "mlp.gate_proj", false, tg + "_gate");
-                String up = linearT(g, w, hN, p + "mlp.up_proj", false, tg + "_up");
+                String gate = linearT(g, w, lin, hN, p + "mlp.gate_proj", false, tg + "_gate");
+                String up = linearT(g, w, lin, hN, p + "mlp.up_proj", false, tg + "_up");
                 String act = g.node("Mul", tg + "_silu", new String[] {gate, g.node("Sigmoid", tg + "_sigmoid", new String[] {gate})});
-                m = linearT(g, w, g.node("Mul", tg + "_gated", new String[] {act, up}), p + "mlp.down_proj", false, tg + "_down");
+                m = linearT(g, w, lin, g.node("Mul", tg + "_gated", new String[] {act, up}), p + "mlp.down_proj", false, tg + "_down");
             }
             x = g.node("Add", tg + "_resid2", new String[] {x, m});
         }
         x = gpt2 ? layerNorm(g, x, w.apply("ln_f.weight"), w.apply("ln_f.bias"), s.eps(), "final_norm")
                 : rmsNorm(g, x, w.apply("model.norm.weight"), eps, two, "final_norm");
-        String headT = g.node("Transpose", "lm_head_weight_T", new String[] {emb}, a("perm", new long[] {1, 0}));
-        g.nodeTo("MatMul", new String[] {x, headT}, new String[] {"logits"});
+        // the tied lm_head: x · embᵀ (float: MatMul over a Transpose of the table; int4: its own MatMulNBits weight)
+        g.nodeTo("Identity", new String[] {lin.matmul(g, x, embName, false, "lm_head")}, new String[] {"logits"});
         return g.model(s.name() + "_decoder_with_past", "cortado-bench", "cortado synthetic " + s.name()
-                + " (seeded random weights), Optimum decoder layout, built by dev.cortado.bench.DecoderOnnx");
+                + " (seeded random weights), Optimum decoder layout, " + provenance);
     }
 
-    private static String linearT(OnnxWriter g, java.util.function.Function<String, String> w, String x, String p, boolean bias, String tg) {
-        String wt = g.node("Transpose", tg + "_wT", new String[] {w.apply(p + ".weight")}, a("perm", new long[] {1, 0}));
-        String y = g.node("MatMul", tg, new String[] {x, wt});
+    private static String linearT(OnnxWriter g, java.util.function.Function<String, String> w, Linears lin, String x, String p, boolean bias, String tg) {
+        String y = lin.matmul(g, x, p + ".weight", false, tg);
         return bias ? g.node("Add", tg + "_b", new String[] {y, w.apply(p + ".bias")}) : y;
     }
 

@@ -31,11 +31,17 @@ public final class GenerateBench {
 
     public record Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
                           boolean quick, Path outDir, String python, List<String> engines, dev.cortado.device.Device device,
-                          dev.cortado.tensor.DType dtype) {
+                          dev.cortado.tensor.DType dtype, Int4Onnx.Options int4Onnx) {
         public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
                        boolean quick, Path outDir, String python, List<String> engines) {
             this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines,
                     dev.cortado.device.Device.cpu(), dev.cortado.tensor.DType.F32);
+        }
+
+        public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
+                       boolean quick, Path outDir, String python, List<String> engines, dev.cortado.device.Device device,
+                       dev.cortado.tensor.DType dtype) {
+            this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines, device, dtype, null);
         }
 
         boolean cuda() {
@@ -95,6 +101,10 @@ public final class GenerateBench {
                 "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke(),
                 "device", o.device().toString(), "dtype", o.dtype().toString(),
                 "quantize", o.device().quantization().toString()));
+        rep.meta.put("onnx_int4", o.int4Onnx() == null ? "off" : o.int4Onnx().toString());
+        if (o.int4Onnx() != null) rep.notes.add("every engine runs the int4 MatMulNBits ONNX file " + mi.dir().resolve("model.onnx")
+                + " (written by dev.cortado.bench.Int4Onnx from Cortado's quantizer: block 32, " + (o.int4Onnx().zeroPoints() ? "zero points" : "symmetric")
+                + ", accuracy_level " + o.int4Onnx().accuracyLevel() + "; Cortado reads it through its MatMulNBits tracer)");
         if (o.cuda()) rep.notes.add("device " + o.device() + ", " + o.dtype() + ": the roofline column uses the host's read "
                 + "bandwidth, not the GPU's; compare tok/s across engines instead");
         int threads = WorkerPool.shared().threads();
@@ -328,6 +338,21 @@ public final class GenerateBench {
             String name = m.substring("synthetic:".length());
             if (o.smoke() && !name.endsWith("-smoke")) name += "-smoke";
             SyntheticModels.Spec s = SyntheticModels.spec(name);
+            if (o.int4Onnx() != null) {
+                if (!s.decoderOnly()) throw new CortadoException("synthetic:" + name + " is not a decoder-only model (bench generate needs one)");
+                if (o.device().quantization().enabled()) throw new CortadoException("--onnx-int4 runs the int4 ONNX file as it is; drop --quantize");
+                Path root = SyntheticModels.cacheRoot();
+                System.err.println("int4 MatMulNBits ONNX of " + name + " under " + root + " (written once) ...");
+                Path dir = Int4Onnx.materialize(name, root, o.int4Onnx());
+                long bytes = 0;
+                try (dev.cortado.onnx.OnnxModel om = dev.cortado.onnx.OnnxModel.open(dir.resolve("model.onnx"))) {
+                    for (var e : om.graph().initializers().entrySet()) {
+                        if (!e.getKey().equals("wpe.weight")) bytes += e.getValue().numel() * e.getValue().dtype().byteSize();
+                    }
+                }
+                return new ModelInfo(dir, "synthetic:" + name + " (int4 MatMulNBits ONNX)", s.layers(), s.kvHeads(), s.headDim(), s.vocab(),
+                        bytes, SyntheticModels.parameters(s));
+            }
             Path root = SyntheticModels.cacheRoot();
             if (!Files.isRegularFile(root.resolve(name).resolve(".complete"))) {
                 System.err.println("generating synthetic model " + name + " (" + String.format("%,d", SyntheticModels.parameters(s))

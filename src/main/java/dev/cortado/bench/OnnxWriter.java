@@ -12,11 +12,12 @@ import java.util.List;
  * to build decoder graphs in Java, with initializers inline (raw_data) or as external data in another file.
  */
 public final class OnnxWriter {
-    public static final int FLOAT = 1, INT64 = 7, BOOL = 9;
+    public static final int FLOAT = 1, UINT8 = 2, INT64 = 7, BOOL = 9;
 
     private final List<byte[]> nodes = new ArrayList<>(), inits = new ArrayList<>(), inputs = new ArrayList<>(),
             outputs = new ArrayList<>();
     private int counter;
+    private boolean microsoft;
 
     /** Protobuf message under construction. */
     static final class Msg {
@@ -65,6 +66,18 @@ public final class OnnxWriter {
     }
 
     public void nodeTo(String op, String[] ins, String[] outs, Attr... attrs) {
+        nodeTo("", op, ins, outs, attrs);
+    }
+
+    /** A node of the {@code com.microsoft} contrib domain (MatMulNBits); the model then imports that opset too. */
+    public String msNode(String op, String tag, String[] ins, Attr... attrs) {
+        String out = tag + "_" + (++counter);
+        microsoft = true;
+        nodeTo("com.microsoft", op, ins, new String[] {out}, attrs);
+        return out;
+    }
+
+    private void nodeTo(String domain, String op, String[] ins, String[] outs, Attr... attrs) {
         Msg n = new Msg();
         for (String i : ins) n.str(1, i);
         for (String o : outs) n.str(2, o);
@@ -85,6 +98,7 @@ public final class OnnxWriter {
             }
             n.msg(5, m);
         }
+        if (!domain.isEmpty()) n.str(7, domain);
         nodes.add(n.bytes());
     }
 
@@ -117,7 +131,12 @@ public final class OnnxWriter {
 
     /** A float32 initializer whose bytes lie in {@code location} (relative to the model file) at offset/length. */
     public String external(String name, long[] dims, String location, long offset, long length) {
-        Msg t = tensorHeader(name, FLOAT, dims);
+        return external(name, FLOAT, dims, location, offset, length);
+    }
+
+    /** An initializer of element {@code type} (FLOAT, UINT8, …) whose bytes lie in {@code location} at offset/length. */
+    public String external(String name, int type, long[] dims, String location, long offset, long length) {
+        Msg t = tensorHeader(name, type, dims);
         t.msg(13, new Msg().str(1, "location").str(2, location));
         t.msg(13, new Msg().str(1, "offset").str(2, Long.toString(offset)));
         t.msg(13, new Msg().str(1, "length").str(2, Long.toString(length)));
@@ -152,6 +171,7 @@ public final class OnnxWriter {
         for (byte[] v : outputs) g.bytes(12, v);
         Msg m = new Msg().i64(1, 8).str(2, producer).str(3, "0.1");
         m.msg(8, new Msg().str(1, "").i64(2, 17));
+        if (microsoft) m.msg(8, new Msg().str(1, "com.microsoft").i64(2, 1));
         m.str(6, doc);
         m.msg(7, g);
         return m.bytes();

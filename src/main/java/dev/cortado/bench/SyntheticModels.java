@@ -77,7 +77,12 @@ public final class SyntheticModels {
 
     /** The model's folder, generated on first use (or when the generator version changed). */
     public static Path materialize(String name, Path root) {
-        Spec s = spec(name);
+        return materialize(spec(name), root);
+    }
+
+    /** The folder of any spec (tests: shapes of their own), named after it, generated on first use. */
+    static Path materialize(Spec s, Path root) {
+        String name = s.name();
         Path dir = root.resolve(name);
         Path marker = dir.resolve(".complete");
         String stamp = "cortado synthetic v" + VERSION + " seed " + SEED + " " + s;

@@ -49,6 +49,15 @@ public final class BenchCommand implements Callable<Integer> {
     String dtype;
     @picocli.CommandLine.Mixin QuantizeOptions quantizeOptions = new QuantizeOptions();
 
+    @Option(names = "--onnx-int4", description = "generate, synthetic models: write the model's int4 MatMulNBits ONNX file once (Cortado's "
+            + "quantizer, block 32, symmetric as ORT-GenAI's builder) and run every engine on that one file (Cortado through its MatMulNBits tracer)")
+    boolean onnxInt4;
+    @Option(names = "--onnx-int4-zero-points", description = "with --onnx-int4: asymmetric blocks with zero points")
+    boolean onnxInt4ZeroPoints;
+    @Option(names = "--onnx-int4-accuracy-level", defaultValue = "4", description = "with --onnx-int4: MatMulNBits accuracy_level (default 4, "
+            + "ORT-GenAI's CPU builder: int8 activations in ONNX Runtime; 0: float activations)")
+    int onnxInt4AccuracyLevel;
+
     @Option(names = "--batch", split = ",", description = "batch sizes (generate: 1,4,16; embed: 1,32)")
     int[] batches;
 
@@ -173,6 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
         return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
-                smoke && engines == null ? "off" : python, e, quantizeOptions.apply(Devices.parse(device)), Devices.dtype(dtype)), pw);
+                smoke && engines == null ? "off" : python, e, quantizeOptions.apply(Devices.parse(device)), Devices.dtype(dtype),
+                onnxInt4 ? new dev.cortado.bench.Int4Onnx.Options(onnxInt4ZeroPoints, onnxInt4AccuracyLevel) : null), pw);
     }
 }

@@ -108,8 +108,24 @@ public final class DecoderModel implements LanguageModel {
             return g[0];
         }
 
-        /** One step; the logits on the host, or (greedy[0] set) only the greedy picks. */
+        /** The step's token choice on the backend ({@link Backend#choose}): only the choices come back. */
+        @Override
+        public dev.cortado.backend.Choices choose(int[][] tokens, boolean[][] validIn,
+                                                  dev.cortado.backend.TokenChoice choice) {
+            Object[] out = new Object[1];
+            run(tokens, validIn, out, choice);
+            return (dev.cortado.backend.Choices) out[0];
+        }
+
         private float[] run(int[][] tokens, boolean[][] validIn, dev.cortado.backend.Greedy[] greedy) {
+            Object[] out = greedy == null ? null : new Object[1];
+            float[] all = run(tokens, validIn, out, null);
+            if (greedy != null) greedy[0] = (dev.cortado.backend.Greedy) out[0];
+            return all;
+        }
+
+        /** One step; the logits on the host, or (picked set) the greedy picks or (choice set) the choices. */
+        private float[] run(int[][] tokens, boolean[][] validIn, Object[] picked, dev.cortado.backend.TokenChoice choice) {
             if (tokens.length != rows) throw new IllegalArgumentException("expected " + rows + " rows, got " + tokens.length);
             int n = tokens[0].length;
             if (length + n > cache.capacity()) {
@@ -131,8 +147,8 @@ public final class DecoderModel implements LanguageModel {
             float[] all;
             try (Backend.Scope scope = backend.scope()) {
                 Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
-                if (greedy != null) {
-                    greedy[0] = backend.greedy(logits);
+                if (picked != null) {
+                    picked[0] = choice != null ? backend.choose(logits, choice) : backend.greedy(logits);
                     all = null;
                 } else {
                     all = backend.toHost(logits);

@@ -1,6 +1,8 @@
 package dev.cortado.engine;
 
 import dev.cortado.CortadoException;
+import dev.cortado.backend.Choices;
+import dev.cortado.backend.TokenChoice;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.kv.KvPool;
 import java.util.Arrays;
@@ -78,13 +80,22 @@ final class EngineSession implements DecoderSession {
     static final class Pending {
         final float[][] logits;
         final boolean greedy;
+        /** The step's token choice (GREEDY / SAMPLE, rows of this session), made on the backend; null: logits. */
+        final TokenChoice choice;
         final int[] ids;
         final float[] logprobs;
         final CompletableFuture<float[][]> done = new CompletableFuture<>();
+        /** A processor of {@link #choice} failed on the scheduler thread (bad input): thrown to the requester. */
+        volatile RuntimeException error;
 
         Pending(int rows, boolean greedy) {
+            this(rows, greedy ? TokenChoice.greedy(null, null, null, -1) : null);
+        }
+
+        Pending(int rows, TokenChoice choice) {
             logits = new float[rows][];
-            this.greedy = greedy;
+            this.choice = choice;
+            this.greedy = choice != null;
             ids = greedy ? new int[rows] : null;
             logprobs = greedy ? new float[rows] : null;
         }
@@ -132,7 +143,30 @@ final class EngineSession implements DecoderSession {
         return new dev.cortado.backend.Greedy(p.ids, p.logprobs);
     }
 
+    /**
+     * The scheduler makes the step's token choice on the backend (greedy or sampled rows; each pass's rows of this
+     * session): ids and log-probabilities come back. Beam groups and top alternatives are chosen on the host from
+     * the step's logits (a group's rows may finish in different passes).
+     */
+    @Override
+    public Choices choose(int[][] tokens, boolean[][] valid, TokenChoice choice) {
+        if (choice.mode() == TokenChoice.Mode.BEAM || choice.topLogprobs() >= 0)
+            return DecoderSession.super.choose(tokens, valid, choice);
+        Pending p = submit(tokens, valid, choice);
+        if (p.error != null) throw p.error;
+        for (int r = 0; r < rows.length; r++) {
+            if (choice.isActive(r)) continue;
+            p.ids[r] = -1;
+            p.logprobs[r] = Float.NaN;
+        }
+        return new Choices(p.ids, p.logprobs, null, null, null, null);
+    }
+
     private Pending submit(int[][] tokens, boolean[][] valid, boolean greedy) {
+        return submit(tokens, valid, greedy ? TokenChoice.greedy(null, null, null, -1) : null);
+    }
+
+    private Pending submit(int[][] tokens, boolean[][] valid, TokenChoice choice) {
         if (tokens.length != rows.length) throw new IllegalArgumentException("expected " + rows.length + " rows, got " + tokens.length);
         if (closed) throw new IllegalStateException("session is closed");
         ctx.check();
@@ -148,7 +182,7 @@ final class EngineSession implements DecoderSession {
         for (int r = 0; r < rows.length; r++)
             for (int j = 0; j < n; j++) if (valid == null || valid[r][j]) rows[r].append(tokens[r][j]);
         length += n;
-        Pending p = new Pending(rows.length, greedy);
+        Pending p = new Pending(rows.length, choice);
         pending = p;
         scheduler.submit(this);
         try {

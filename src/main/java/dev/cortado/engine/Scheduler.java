@@ -221,10 +221,20 @@ final class Scheduler implements Runnable {
         for (int k = 0; k < total; k++) java.util.Arrays.fill(valid[k], 0, flat[k] + 1, true);
         int[] heads = logitRows.stream().mapToInt(Integer::intValue).toArray();
         // each token row appends at its own position, so the positions are also the rows' cache starts
-        boolean allGreedy = true;
-        for (int h : heads) allGreedy &= owners.get(h).pending.greedy;
+        // every head row choosing on the backend: the choices come back instead of logits
+        int[] headRows = new int[heads.length];
+        List<EngineSession> headOwners = new ArrayList<>(heads.length);
+        for (Item it : items) {
+            EngineSession.Row row = it.session().rows[it.r()];
+            if (it.from() + it.n() == row.len) {
+                headRows[headOwners.size()] = it.r();
+                headOwners.add(it.session());
+            }
+        }
+        boolean allChoose = true;
+        for (EngineSession s : headOwners) allChoose &= s.pending.choice != null;
         Heads logits = forward(tokens, pos, flat, tables, longest, flat, new AttentionMask(valid, false, 0),
-                cross(owners), heads, allGreedy);
+                cross(owners), heads, allChoose ? headOwners : null, headRows);
         int out = 0;
         for (Item it : items) {
             EngineSession.Row row = it.session().rows[it.r()];
@@ -306,8 +316,9 @@ final class Scheduler implements Runnable {
                 throw new IllegalStateException("encoded source has shape " + java.util.Arrays.toString(hidden.shape()) + ", expected [1, " + len + ", d]");
             for (int l = 0; l < decoder.layers().size(); l++) {
                 Attention a = decoder.layers().get(l).crossAttention();
-                backend.writeKv(a.k().forward(backend, hidden), pool.keys(l, tables), 0);
-                backend.writeKv(a.v().forward(backend, hidden), pool.values(l, tables), 0);
+                Tensor[] kv = a.crossKv(backend, hidden);
+                backend.writeKv(kv[0], pool.keys(l, tables), 0);
+                backend.writeKv(kv[1], pool.values(l, tables), 0);
             }
             written = true;
         } finally {
@@ -342,8 +353,45 @@ final class Scheduler implements Runnable {
      */
     private record Heads(float[] logits, Greedy greedy) {}
 
+    /**
+     * Each session's token choice over its head rows of {@code out} [heads, vocab] on the backend (one
+     * {@link Backend#choose} per session: a session's rows are gathered device-side when they are not all the rows).
+     */
+    private Greedy choose(Tensor out, List<EngineSession> headOwners, int[] headRows) {
+        int n = headOwners.size();
+        int[] ids = new int[n];
+        float[] lps = new float[n];
+        java.util.Map<EngineSession, List<Integer>> bySession = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) bySession.computeIfAbsent(headOwners.get(i), k -> new ArrayList<>()).add(i);
+        long eb = backend.elementBytes(out.dtype()), row = vocab * eb;
+        for (var e : bySession.entrySet()) {
+            List<Integer> at = e.getValue();
+            int m = at.size();
+            int[] rows = new int[m];
+            for (int j = 0; j < m; j++) rows[j] = headRows[at.get(j)];
+            Tensor part = out;
+            if (m != n) {
+                part = backend.allocate(out.dtype(), m, vocab);
+                for (int j = 0; j < m; j++) backend.copy(out, at.get(j) * row, part, j * row, row);
+            }
+            EngineSession.Pending p = e.getKey().pending;
+            try {
+                dev.cortado.backend.Choices c = backend.choose(part, p.choice.forRows(rows));
+                for (int j = 0; j < m; j++) {
+                    ids[at.get(j)] = c.ids()[j];
+                    lps[at.get(j)] = c.logprobs()[j];
+                }
+            } catch (RuntimeException ex) {   // a processor refused this request's state: fail it, not the pass
+                p.error = ex;
+                for (int j : at) ids[j] = -1;
+            }
+        }
+        return new Greedy(ids, lps);
+    }
+
     private Heads forward(int[][] tokens, int[][] pos, int[] flat, int[][] tables, int start, int[] rowStarts,
-                          AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows, boolean greedy) {
+                          AttentionMask mask, List<DecoderLayer.Cross> cross, int[] logitRows,
+                          List<EngineSession> headOwners, int[] headRows) {
         KvSource kv = new KvSource() {
             @Override
             public KvView keys(int layer) {
@@ -358,7 +406,8 @@ final class Scheduler implements Runnable {
         try (Backend.Scope scope = backend.scope()) {
             Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross, logitRows);
             if (out == null) return new Heads(new float[0], null);
-            return greedy ? new Heads(null, backend.greedy(out)) : new Heads(backend.toHost(out), null);
+            return headOwners != null ? new Heads(null, choose(out, headOwners, headRows))
+                    : new Heads(backend.toHost(out), null);
         }
     }
 
@@ -376,12 +425,22 @@ final class Scheduler implements Runnable {
 
     private void deliver(EngineSession s, int r, Heads heads, int i) {
         EngineSession.Pending p = s.pending;
-        if (p.greedy) {
-            Greedy g = heads.greedy() != null ? heads.greedy()
-                    : Greedy.ofHost(java.util.Arrays.copyOfRange(heads.logits(), i * vocab, (i + 1) * vocab), 1, vocab);
-            int at = heads.greedy() != null ? i : 0;
-            p.ids[r] = g.ids()[at];
-            p.logprobs[r] = g.logprobs()[at];
+        if (p.choice != null) {
+            if (heads.greedy() != null) {
+                p.ids[r] = heads.greedy().ids()[i];
+                p.logprobs[r] = heads.greedy().logprobs()[i];
+            } else {   // a pass mixing requests that want logits: this row's choice on its host logits
+                try {
+                    dev.cortado.backend.Choices c = dev.cortado.backend.HostChoice.choose(
+                            java.util.Arrays.copyOfRange(heads.logits(), i * vocab, (i + 1) * vocab), 1, vocab,
+                            p.choice.forRows(new int[] {r}));
+                    p.ids[r] = c.ids()[0];
+                    p.logprobs[r] = c.logprobs()[0];
+                } catch (RuntimeException ex) {
+                    p.error = ex;
+                    p.ids[r] = -1;
+                }
+            }
             return;
         }
         float[] out = new float[vocab];

@@ -77,8 +77,9 @@ public final class Seq2SeqModel implements Seq2Seq {
             Attention a = layer.crossAttention();
             Tensor k, v;
             try (Backend.Scope scope = backend.scope()) {
-                k = scope.keep(expand(a.k().forward(backend, e.hidden()), per));
-                v = scope.keep(expand(a.v().forward(backend, e.hidden()), per));
+                Tensor[] kv = a.crossKv(backend, e.hidden());
+                k = scope.keep(expand(kv[0], per));
+                v = scope.keep(expand(kv[1], per));
             }
             out.add(new DecoderLayer.Cross(KvView.ofRows(k, s, a.kvHeads(), a.headDim()), KvView.ofRows(v, s, a.kvHeads(), a.headDim()),
                     s, mask, null));

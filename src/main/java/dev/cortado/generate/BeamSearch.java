@@ -1,10 +1,14 @@
 package dev.cortado.generate;
 
 import dev.cortado.CortadoException;
+import dev.cortado.backend.Choices;
+import dev.cortado.backend.Selection;
+import dev.cortado.backend.TokenChoice;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Beam search with the semantics of Hugging Face transformers 5.x {@code GenerationMixin._beam_search}: beam
@@ -89,15 +93,29 @@ final class BeamSearch {
         int rows = items.length * beams;
         int[] promptOf = new int[rows];
         for (int r = 0; r < rows; r++) promptOf[r] = r / beams;
+        int top = cfg.logprobs() == null ? -1 : cfg.logprobs();
+        TokenChoice.RowProcessor processors = chain.isEmpty() ? null
+                : (r, lp) -> chain.process(items[r / beams].running[r % beams], lp);
+        IntFunction<TokenChoice.DeviceRow> device = DeviceRows.of(chain, r -> items[r / beams].running[r % beams]);
         try (DecoderSession session = job.model().newSession(rows)) {
             Object[] padded = job.leftPadded(promptOf);
-            float[][] logits = session.step((int[][]) padded[0], (boolean[][]) padded[1]);
+            int[][] tokens = (int[][]) padded[0];
+            boolean[][] valid = (boolean[][]) padded[1];
             while (true) {
+                // a. the backend: processed log-softmax + running score, the top k of beams × vocab per prompt
+                boolean[] active = new boolean[rows];
+                float[] runScores = new float[rows];
+                for (int r = 0; r < rows; r++) {
+                    active[r] = !items[r / beams].done;
+                    runScores[r] = items[r / beams].runScores[r % beams];
+                }
+                Choices choices = session.choose(tokens, valid,
+                        TokenChoice.beam(processors, device, active, beams, k, runScores, top));
                 int[] sources = new int[rows];
                 int[][] next = new int[rows][1];
                 for (int i = 0; i < items.length; i++) {
                     Item it = items[i];
-                    int[] src = it.done ? null : step(job, chain, it, logits, i * beams, k, vocab);
+                    int[] src = it.done ? null : step(job, it, choices, i, k, vocab);
                     for (int b = 0; b < beams; b++) {
                         sources[i * beams + b] = i * beams + (src == null ? b : src[b]);
                         next[i * beams + b][0] = src == null ? job.pad() : it.running[b].last();
@@ -105,27 +123,16 @@ final class BeamSearch {
                 }
                 if (Arrays.stream(items).allMatch(it -> it.done)) return;
                 session.reorder(sources);
-                logits = session.step(next, null);
+                tokens = next;
+                valid = null;
             }
         }
     }
 
-    /** One step of one prompt; returns the source beam of each new running beam. */
-    private static int[] step(Job job, LogitsProcessorChain chain, Item it, float[][] logits, int row0, int k,
-                              int vocab) {
+    /** One step of prompt {@code group} from its k candidates; returns the source beam of each new running beam. */
+    private static int[] step(Job job, Item it, Choices choices, int group, int k, int vocab) {
         GenerationConfig cfg = job.config();
         int beams = it.running.length;
-        float[] cand = new float[beams * vocab];
-        float[][] raw = new float[beams][];
-        for (int b = 0; b < beams; b++) {
-            raw[b] = logits[row0 + b];
-            if (raw[b].length != vocab)
-                throw new CortadoException("model returned " + raw[b].length + " logits, vocabulary is " + vocab);
-            float[] lp = Warpers.logSoftmax(raw[b]);
-            chain.process(it.running[b], lp);
-            for (int v = 0; v < vocab; v++) cand[b * vocab + v] = lp[v] + it.runScores[b];
-        }
-        int[] top = topK(cand, k);
         TokenHistory[] hist = new TokenHistory[k];
         List<TokenLogprob>[] lps = new List[k];
         boolean[] hits = new boolean[k];
@@ -133,13 +140,17 @@ final class BeamSearch {
         int[] srcBeam = new int[k];
         boolean allHit = true;
         for (int c = 0; c < k; c++) {
-            int beam = top[c] / vocab, tok = top[c] % vocab;
+            int at = group * k + c, beam = choices.sources()[at], tok = choices.ids()[at];
+            if (beam < 0 || beam >= beams || tok < 0 || tok >= vocab)
+                throw new CortadoException("backend returned beam candidate " + tok + " of beam " + beam
+                        + " (vocabulary " + vocab + ", " + beams + " beams)");
             srcBeam[c] = beam;
-            score[c] = cand[top[c]];
+            score[c] = choices.scores()[at];
             hist[c] = it.running[beam].copy();
             hist[c].append(tok);
             lps[c] = new ArrayList<>(it.runLogprobs[beam]);
-            if (cfg.logprobs() != null) lps[c].add(Logprobs.of(raw[beam], tok, cfg.logprobs(), job.tokenizer()));
+            if (cfg.logprobs() != null)
+                lps[c].add(Logprobs.of(choices, group * beams + beam, tok, choices.logprobs()[at], job.tokenizer()));
             hits[c] = job.eos().contains(tok) || hist[c].length() >= it.maxLength || hitsStop(job, hist[c]);
             allHit &= hits[c];
         }
@@ -204,14 +215,9 @@ final class BeamSearch {
         return false;
     }
 
-    /** Indices of the k largest values, largest first; ties: lower index first. */
+    /** Indices of the k largest values, largest first; ties: lower index first (a primitive heap selection). */
     static int[] topK(float[] v, int k) {
-        Integer[] idx = new Integer[v.length];
-        for (int i = 0; i < v.length; i++) idx[i] = i;
-        Arrays.sort(idx, (a, b) -> v[a] != v[b] ? Float.compare(v[b], v[a]) : Integer.compare(a, b));
-        int[] out = new int[k];
-        for (int i = 0; i < k; i++) out[i] = idx[i];
-        return out;
+        return Selection.topK(v, k);
     }
 
     private static GenerationResult result(Job job, Item it, int j, int index) {

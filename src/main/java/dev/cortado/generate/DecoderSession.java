@@ -22,6 +22,24 @@ public interface DecoderSession extends AutoCloseable {
         return dev.cortado.backend.Greedy.ofHost(flat, logits.length, vocab);
     }
 
+    /**
+     * {@link #step} followed by the step's token choice ({@link dev.cortado.backend.TokenChoice}: processors, then
+     * greedy / sampling / beam top-k) on the model's backend; only the choices come back. This default chooses on
+     * {@link #step}'s host logits with the CPU reference ({@link dev.cortado.backend.HostChoice}).
+     */
+    default dev.cortado.backend.Choices choose(int[][] tokens, boolean[][] valid, dev.cortado.backend.TokenChoice choice) {
+        float[][] logits = step(tokens, valid);
+        int vocab = logits.length == 0 ? 0 : logits[0].length;
+        float[] flat = new float[logits.length * vocab];
+        for (int r = 0; r < logits.length; r++) {
+            if (logits[r].length != vocab)
+                throw new dev.cortado.CortadoException("model returned " + logits[r].length + " logits in row " + r
+                        + " but " + vocab + " in row 0");
+            System.arraycopy(logits[r], 0, flat, r * vocab, vocab);
+        }
+        return dev.cortado.backend.HostChoice.choose(flat, logits.length, vocab, choice);
+    }
+
     /** Beam search: afterwards row i continues what row {@code sources[i]} was (rows may be duplicated). */
     void reorder(int[] sources);
 

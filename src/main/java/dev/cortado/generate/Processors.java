@@ -52,17 +52,21 @@ public final class Processors {
     public record NoRepeatNgram(int n) implements LogitsProcessor {
         @Override
         public void process(TokenHistory h, float[] scores) {
+            for (int banned : banned(h)) if (banned >= 0 && banned < scores.length) scores[banned] = NEG_INF;
+        }
+
+        /** The ids that would repeat an n-gram of the history (they depend on the history alone). */
+        public List<Integer> banned(TokenHistory h) {
+            List<Integer> out = new ArrayList<>();
             int len = h.length();
-            if (len < n) return;
+            if (len < n) return out;
             int prefixStart = len + 1 - n; // the last n-1 tokens
             for (int start = 0; start + n <= len; start++) {
                 boolean match = true;
                 for (int j = 0; j < n - 1 && match; j++) match = h.get(start + j) == h.get(prefixStart + j);
-                if (match) {
-                    int banned = h.get(start + n - 1);
-                    if (banned >= 0 && banned < scores.length) scores[banned] = NEG_INF;
-                }
+                if (match) out.add(h.get(start + n - 1));
             }
+            return out;
         }
     }
 
@@ -96,6 +100,25 @@ public final class Processors {
                 m.put(w, NEG_INF);
             }
             return m.isEmpty() ? null : new SequenceBias(m);
+        }
+
+        /** Whether every bias is -inf (bad words): the processor only bans ids. */
+        public boolean bansOnly() {
+            for (float b : biases) if (b != NEG_INF) return false;
+            return true;
+        }
+
+        /** The last ids of the sequences whose other ids end the history (those the processor biases now). */
+        public List<Integer> banned(TokenHistory h) {
+            List<Integer> out = new ArrayList<>();
+            for (int[] seq : sequences) {
+                int prefix = seq.length - 1;
+                if (prefix > h.length()) continue;
+                boolean match = true;
+                for (int j = 0; j < prefix && match; j++) match = h.get(h.length() - prefix + j) == seq[j];
+                if (match) out.add(seq[prefix]);
+            }
+            return out;
         }
 
         @Override

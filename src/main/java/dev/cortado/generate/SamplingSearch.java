@@ -1,9 +1,12 @@
 package dev.cortado.generate;
 
 import dev.cortado.CortadoException;
+import dev.cortado.backend.Choices;
+import dev.cortado.backend.TokenChoice;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Greedy decoding and seeded sampling for a batch of prompts (left-padded into one session), streaming each token.
@@ -54,79 +57,56 @@ final class SamplingSearch {
         return out;
     }
 
+    /**
+     * Every pass goes through the backend's token choice ({@link DecoderSession#choose}): the processors, the argmax
+     * or the seeded draw run there, and only ids and log-probabilities (the top alternatives when asked) come back.
+     */
     private static void decode(Job job, Row[] state, int[] promptOf) {
         GenerationConfig cfg = job.config();
         LogitsProcessorChain chain = LogitsProcessorChain.of(cfg, job.tokenizer(), job.model().logitsProcessors());
-        boolean sampling = cfg.sampling();
         int vocab = job.model().vocabSize();
-        // greedy with nothing to process: the backend picks, only ids and their log-probabilities reach the host
-        boolean onBackend = !sampling && chain.isEmpty() && cfg.logprobs() == null;
+        int top = cfg.logprobs() == null ? -1 : cfg.logprobs();
+        TokenChoice.RowProcessor processors = chain.isEmpty() ? null : (r, s) -> chain.process(state[r].history, s);
+        IntFunction<TokenChoice.DeviceRow> device = DeviceRows.of(chain, r -> state[r].history);
         try (DecoderSession session = job.model().newSession(state.length)) {
             Object[] padded = job.leftPadded(promptOf);
-            if (onBackend) {
-                greedy(job, state, session, session.stepGreedy((int[][]) padded[0], (boolean[][]) padded[1]));
-                return;
-            }
-            float[][] logits = session.step((int[][]) padded[0], (boolean[][]) padded[1]);
+            int[][] tokens = (int[][]) padded[0];
+            boolean[][] valid = (boolean[][]) padded[1];
             while (true) {
+                boolean[] active = new boolean[state.length];
+                for (int r = 0; r < state.length; r++) active[r] = state[r].finish == null;
+                TokenChoice choice = cfg.sampling()
+                        ? TokenChoice.sample(processors, device, r -> state[r].rng::nextDouble, active, top)
+                        : TokenChoice.greedy(processors, device, active, top);
+                Choices picks = session.choose(tokens, valid, choice);
                 int[][] next = new int[state.length][1];
                 for (int r = 0; r < state.length; r++) {
-                    Row row = state[r];
-                    if (row.finish != null) {
+                    if (!active[r]) {
                         next[r][0] = job.pad();
                         continue;
                     }
-                    float[] raw = logits[r];
-                    if (raw.length != vocab)
-                        throw new CortadoException("model returned " + raw.length + " logits, vocabulary is " + vocab);
-                    float[] scores = raw.clone();
-                    chain.process(row.history, scores);
-                    int id = sampling ? Sampler.sample(scores, row.rng) : Sampler.argmax(scores);
+                    int id = picks.ids()[r];
+                    if (id < 0 || id >= vocab)
+                        throw new CortadoException("model picked token " + id + ", vocabulary is " + vocab);
                     next[r][0] = id;
-                    accept(job, row, id, raw);
+                    TokenLogprob lp = top < 0 ? null : Logprobs.of(picks, r, id, job.tokenizer());
+                    accept(job, state[r], id, lp, picks.logprobs()[r]);
                 }
                 if (!anyRunning(state)) return;
-                logits = session.step(next, null);
+                tokens = next;
+                valid = null;
             }
         }
     }
 
-    /** The greedy loop over backend picks ({@link DecoderSession#stepGreedy}); rows finish as in {@link #decode}. */
-    private static void greedy(Job job, Row[] state, DecoderSession session, dev.cortado.backend.Greedy picks) {
-        while (true) {
-            int[][] next = new int[state.length][1];
-            for (int r = 0; r < state.length; r++) {
-                Row row = state[r];
-                if (row.finish != null) {
-                    next[r][0] = job.pad();
-                    continue;
-                }
-                int id = picks.ids()[r];
-                if (id < 0 || id >= job.model().vocabSize())
-                    throw new CortadoException("model picked token " + id + ", vocabulary is " + job.model().vocabSize());
-                next[r][0] = id;
-                accept(job, row, id, null, picks.logprobs()[r]);
-            }
-            if (!anyRunning(state)) return;
-            picks = session.stepGreedy(next, null);
-        }
-    }
-
-    private static void accept(Job job, Row row, int id, float[] raw) {
-        accept(job, row, id, raw, Float.NaN);
-    }
-
-    /** raw null: {@code logprob} is the chosen token's log-probability (a backend greedy pick). */
-    private static void accept(Job job, Row row, int id, float[] raw, float logprob) {
-        GenerationConfig cfg = job.config();
+    /** {@code lp}: the logprobs entry when asked (null otherwise); {@code logprob}: the token's raw log-probability. */
+    private static void accept(Job job, Row row, int id, TokenLogprob lp, float logprob) {
         row.history.append(id);
-        TokenLogprob lp = null;
-        if (cfg.logprobs() != null) {
-            lp = Logprobs.of(raw, id, cfg.logprobs(), job.tokenizer());
+        if (lp != null) {
             row.logprobs.add(lp);
             row.score += lp.logprob();
         } else {
-            row.score += raw == null ? logprob : Logprobs.of(raw, id);
+            row.score += logprob;
         }
         if (job.eos().contains(id)) {
             finish(job, row, id, lp, FinishReason.EOS);

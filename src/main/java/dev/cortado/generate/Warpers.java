@@ -1,8 +1,6 @@
 package dev.cortado.generate;
 
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.stream.IntStream;
 
 /**
  * Sampling warpers of Hugging Face transformers (applied only when sampling, after the processors, in this order:
@@ -38,7 +36,7 @@ public final class Warpers {
     public record TopP(float topP, int minKeep) implements LogitsProcessor {
         @Override
         public void process(TokenHistory h, float[] scores) {
-            Integer[] order = ascending(scores);
+            int[] order = ascending(scores);
             float[] sortedScores = new float[scores.length];
             for (int i = 0; i < order.length; i++) sortedScores[i] = scores[order[i]];
             float[] cum = cumsum(softmax(sortedScores));
@@ -57,7 +55,7 @@ public final class Warpers {
             float top = 0f;
             for (float p : probs) top = Math.max(top, p);
             float threshold = minP * top;
-            Integer[] order = ascending(probs);
+            int[] order = ascending(probs);
             boolean[] keep = new boolean[scores.length];
             for (int i = 0; i < Math.min(minKeep, scores.length); i++) keep[order[order.length - 1 - i]] = true;
             for (int i = 0; i < scores.length; i++) if (probs[i] < threshold && !keep[i]) scores[i] = NEG_INF;
@@ -77,7 +75,7 @@ public final class Warpers {
             float entropy = (float) ent;
             float[] shifted = new float[scores.length];
             for (int i = 0; i < scores.length; i++) shifted[i] = Math.abs(-logp[i] - entropy);
-            Integer[] order = ascending(shifted);
+            int[] order = ascending(shifted);
             float[] sortedLogits = new float[scores.length];
             for (int i = 0; i < order.length; i++) sortedLogits[i] = scores[order[i]];
             float[] cum = cumsum(softmax(sortedLogits));
@@ -96,11 +94,9 @@ public final class Warpers {
         return Double.parseDouble(Float.toString(f));
     }
 
-    /** Indices sorted by ascending value, ties by index. */
-    static Integer[] ascending(float[] v) {
-        return IntStream.range(0, v.length).boxed()
-                .sorted(Comparator.<Integer>comparingDouble(i -> v[i]).thenComparingInt(i -> i))
-                .toArray(Integer[]::new);
+    /** Indices sorted by ascending value, ties by index (a primitive sort of packed keys, no boxing). */
+    static int[] ascending(float[] v) {
+        return dev.cortado.backend.Selection.ascending(v);
     }
 
     public static float[] softmax(float[] x) {
@@ -115,14 +111,7 @@ public final class Warpers {
     }
 
     public static float[] logSoftmax(float[] x) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : x) max = Math.max(max, v);
-        double sum = 0;
-        for (float v : x) sum += Math.exp(v - max);
-        double lse = max + Math.log(sum);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = (float) (x[i] - lse);
-        return out;
+        return dev.cortado.backend.HostChoice.logSoftmax(x, 0, x.length);
     }
 
     static float[] cumsum(float[] x) {

@@ -230,13 +230,28 @@ public final class GgufModel implements AutoCloseable {
     public float[] ropeFreqFactors() { return ropeFreqFactors == null ? null : ropeFreqFactors.clone(); }
 
     /** Frees the converted weights and unmaps the file. */
-    private boolean closed;
+    private boolean closed, released;
+
+    /**
+     * Frees the converted copies (quantized matrices in the canonical layout, dequantized and un-permuted tensors) once a
+     * backend has bound every weight: {@code Backend} binds by copying, packing or uploading ({@code weight},
+     * {@code weightTransposed}, {@code linearWeight}, {@code headWeight}, {@code quantizedWeight}), so nothing refers to them
+     * afterwards. The maps are emptied (a late reader finds no weight rather than freed memory); the file stays mapped
+     * (its metadata and tokenizer) until {@link #close}.
+     */
+    public synchronized void releaseConverted() {
+        if (closed || released) return;
+        released = true;
+        tensors.clear();
+        quantized.clear();
+        arena.close();
+    }
 
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        arena.close();
+        if (!released) arena.close();
         file.close();
     }
 }

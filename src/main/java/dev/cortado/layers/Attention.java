@@ -14,10 +14,35 @@ import dev.cortado.tensor.Tensor;
  * written to the cache straight from its columns.
  */
 public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, int headDim, float scale,
-                        Rotary rotary, Linear qkv) {
+                        Rotary rotary, Linear qkv, Linear kv) {
 
     public Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, int headDim, float scale, Rotary rotary) {
-        this(q, k, v, o, heads, kvHeads, headDim, scale, rotary, null);
+        this(q, k, v, o, heads, kvHeads, headDim, scale, rotary, null, null);
+    }
+
+    public Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, int headDim, float scale, Rotary rotary,
+                     Linear qkv) {
+        this(q, k, v, o, heads, kvHeads, headDim, scale, rotary, qkv, null);
+    }
+
+    /**
+     * Cross-attention with keys and values from one fused k|v projection [in, 2·kvHeads·headDim] (k columns, then v),
+     * concatenated at load: the encoder output is read by one GEMM per layer ({@link #crossKv}); k and v are then null.
+     */
+    public static Attention crossFused(Linear q, Linear kv, Linear o, int heads, int kvHeads, int headDim, float scale) {
+        if (kv.out() != 2 * kvHeads * headDim) {
+            throw new IllegalArgumentException("fused k|v projection has " + kv.out() + " outputs, expected " + 2 * kvHeads * headDim);
+        }
+        return new Attention(q, null, null, o, heads, kvHeads, headDim, scale, null, null, kv);
+    }
+
+    /**
+     * Cross-attention keys and values of an encoder output [B, S, D]: {k, v}, each [B, S, kvHeads·headDim]. With a
+     * fused k|v projection: one GEMM, then its two column halves split on the backend.
+     */
+    public Tensor[] crossKv(Backend be, Tensor encoded) {
+        if (kv == null) return new Tensor[] {k.forward(be, encoded), v.forward(be, encoded)};
+        return be.splitColumns(kv.forward(be, encoded), kvHeads * headDim);
     }
 
     /** Self-attention with one fused q|k|v projection. */
@@ -25,7 +50,7 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
         if (qkv.out() != (heads + 2 * kvHeads) * headDim) {
             throw new IllegalArgumentException("fused qkv projection has " + qkv.out() + " outputs, expected " + (heads + 2 * kvHeads) * headDim);
         }
-        return new Attention(null, null, null, o, heads, kvHeads, headDim, scale, rotary, qkv);
+        return new Attention(null, null, null, o, heads, kvHeads, headDim, scale, rotary, qkv, null);
     }
 
     /** The fused projection with rotary applied: [B, S, (heads + 2·kvHeads)·headDim]. */

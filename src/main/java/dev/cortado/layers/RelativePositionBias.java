@@ -27,7 +27,16 @@ public record RelativePositionBias(float[] table, int numBuckets, int maxDistanc
         return ret + Math.min(large, numBuckets - 1);
     }
 
-    /** Bias [heads, qLen, kLen] for queries at positions qOffset.. and keys at 0..kLen-1. */
+    /**
+     * Bias [heads, qLen, kLen] for the bound step's queries (positions qOffset..) and keys 0..kLen-1: on the backend
+     * when it computes it there (no upload; a CUDA step's key length may be its graph bucket's), else on the host.
+     */
+    public Tensor compute(Backend be, int qLen, int kLen, int qOffset, dev.cortado.backend.Step step) {
+        Tensor t = be.relativePositionBias(table, numBuckets, maxDistance, heads, bidirectional, qLen, step);
+        return t != null ? t : compute(be, qLen, kLen, qOffset);
+    }
+
+    /** Bias [heads, qLen, kLen] for queries at positions qOffset.. and keys at 0..kLen-1, computed on the host. */
     public Tensor compute(Backend be, int qLen, int kLen, int qOffset) {
         float[] out = new float[heads * qLen * kLen];
         for (int i = 0; i < qLen; i++) {

@@ -49,21 +49,41 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
             throw new IllegalArgumentException("ragged rows with a relative position bias (T5) are not supported");
         if (rowStarts != null && n != 1) throw new IllegalArgumentException("ragged rows append one token each, not " + n);
         StepMetadata meta = metadata(tokens, positions, flatPositions, cache, start, rowStarts, mask, cross);
-        Tensor x;
-        try (Step st = be.beginStep(meta)) {
-            x = embeddings.forward(be, st);
-            Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start);
-            DecoderLayer.Residual r = new DecoderLayer.Residual(x, null);
-            for (int l = 0; l < layers.size(); l++) {
-                r = layers.get(l).forward(be, r, cache.keys(l), cache.values(l), st, bias, cross == null ? null : cross.get(l));
+        if (logitRows != null && logitRows.length == 0) {
+            try (Step st = be.beginStep(meta)) {
+                layers(be, st, n, start, cache, cross);
             }
-            x = r.settle(be);
+            return null;
         }
-        if (logitRows != null && logitRows.length == 0) return null;
-        Tensor last = logitRows != null ? gatherRows(be, x, logitRows) : lastPositions(be, x, rows, n);
-        if (finalNorm != null) finalNorm.apply(be, last);
-        if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
-        return lmHead.forward(be, last);
+        if (logitRows != null && n == 1 && isIdentity(logitRows, rows)) logitRows = null;   // the head on every row, in order
+        // a one-token decode step with the head on every row may be replayed as a graph (T5's bias is computed on the
+        // device where the backend can; a host-computed one makes the capture fail and the step run eagerly)
+        boolean graphable = n == 1 && logitRows == null;
+        int[] heads = logitRows;
+        return be.decodeStep(meta, graphable, st -> {
+            Tensor x = layers(be, st, n, start, cache, cross);
+            Tensor last = heads != null ? gatherRows(be, x, heads) : lastPositions(be, x, rows, n);
+            if (finalNorm != null) finalNorm.apply(be, last);
+            if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
+            return lmHead.forward(be, last);
+        });
+    }
+
+    private static boolean isIdentity(int[] rows, int n) {
+        if (rows.length != n) return false;
+        for (int i = 0; i < n; i++) if (rows[i] != i) return false;
+        return true;
+    }
+
+    /** Embeddings and every layer over the bound step: the last hidden state [B, S, D]. */
+    private Tensor layers(Backend be, Step st, int n, int start, KvSource cache, List<DecoderLayer.Cross> cross) {
+        Tensor x = embeddings.forward(be, st);
+        Tensor bias = positionBias == null ? null : positionBias.compute(be, n, start + n, start, st);
+        DecoderLayer.Residual r = new DecoderLayer.Residual(x, null);
+        for (int l = 0; l < layers.size(); l++) {
+            r = layers.get(l).forward(be, r, cache.keys(l), cache.values(l), st, bias, cross == null ? null : cross.get(l));
+        }
+        return r.settle(be);
     }
 
     /** The step's metadata, built once: ids, position rows, rotary positions, self- and cross-attention keys. */

@@ -57,8 +57,9 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
     private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions, StepMetadata meta) {
         int b = x != null ? (int) x.dim(0) : meta.rows(), s = x != null ? (int) x.dim(1) : meta.queries();
         if (meta == null && !layers.isEmpty()) meta = metadata(b, s, null, null, valid, positions);
-        Tensor bias = positionBias == null ? null : positionBias.compute(be, s, s, 0);
         try (Step step = meta == null ? null : be.beginStep(meta)) {
+            Tensor bias = positionBias == null ? null
+                    : step == null ? positionBias.compute(be, s, s, 0) : positionBias.compute(be, s, s, 0, step);
             boolean owned = x == null; // x embedded here (not the caller's): a temporary like each layer's output
             if (x == null) x = embeddings.forward(be, step);
             for (EncoderLayer layer : layers) {

@@ -29,6 +29,11 @@ public final class Fusion {
 
     /** [out_i, in] parts (PyTorch layout) stacked into [Σ out_i, in]. */
     public static Tensor concatRows(List<Tensor> parts) {
+        return concatRows(parts, Arena.ofAuto());
+    }
+
+    /** {@link #concatRows(List)} into {@code arena}. */
+    public static Tensor concatRows(List<Tensor> parts, Arena arena) {
         long in = parts.getFirst().dim(1), rows = 0;
         for (Tensor p : parts) {
             if (p.rank() != 2 || p.dim(1) != in) throw new IllegalArgumentException("row concatenation needs [out, " + in + "] parts: " + p);
@@ -36,7 +41,7 @@ public final class Fusion {
         }
         DType t = common(parts);
         long eb = t.byteSize();
-        MemorySegment out = Arena.ofAuto().allocate(rows * in * eb, 16);
+        MemorySegment out = arena.allocate(rows * in * eb, 16);
         long at = 0;
         for (Tensor p : parts) {
             long n = p.numel() * eb;
@@ -48,6 +53,11 @@ public final class Fusion {
 
     /** [in, out_i] parts (ONNX MatMul layout) side by side into [in, Σ out_i]. */
     public static Tensor concatColumns(List<Tensor> parts) {
+        return concatColumns(parts, Arena.ofAuto());
+    }
+
+    /** {@link #concatColumns(List)} into {@code arena}. */
+    public static Tensor concatColumns(List<Tensor> parts, Arena arena) {
         long in = parts.getFirst().dim(0), cols = 0;
         for (Tensor p : parts) {
             if (p.rank() != 2 || p.dim(0) != in) throw new IllegalArgumentException("column concatenation needs [" + in + ", out] parts: " + p);
@@ -55,7 +65,7 @@ public final class Fusion {
         }
         DType t = common(parts);
         long eb = t.byteSize();
-        MemorySegment out = Arena.ofAuto().allocate(in * cols * eb, 16);
+        MemorySegment out = arena.allocate(in * cols * eb, 16);
         long col = 0;
         for (Tensor p : parts) {
             MemorySegment src = bytesOf(p, t);
@@ -86,6 +96,19 @@ public final class Fusion {
      * null when they differ in bits, block size or input width (then they stay separate projections).
      */
     public static QuantizedMatrix concatRows(QuantizedMatrix... parts) {
+        return concatRows(Arena.ofAuto(), parts);
+    }
+
+    /** Whether quantized parts can be stacked row-wise: same bits, block size and input width. */
+    public static boolean stackable(QuantizedMatrix... parts) {
+        for (QuantizedMatrix q : parts) {
+            if (q.bits() != parts[0].bits() || q.blockSize() != parts[0].blockSize() || q.cols() != parts[0].cols()) return false;
+        }
+        return true;
+    }
+
+    /** {@link #concatRows(QuantizedMatrix...)} into {@code a}. */
+    public static QuantizedMatrix concatRows(Arena a, QuantizedMatrix... parts) {
         QuantizedMatrix f = parts[0];
         int rows = 0;
         boolean offsets = false;
@@ -95,7 +118,6 @@ public final class Fusion {
             offsets |= q.offsets() != null;
         }
         long rowBytes = (long) f.cols() * f.bits() / 8, rowScales = 4L * f.blocksPerRow();
-        Arena a = Arena.ofAuto();
         MemorySegment values = a.allocate(rows * rowBytes, 16), scales = a.allocate(rows * rowScales, 16);
         MemorySegment offs = offsets ? a.allocate(rows * rowScales, 16) : null;   // zero-filled where a part has none
         long r = 0;
@@ -106,5 +128,38 @@ public final class Fusion {
             r += q.rows();
         }
         return new QuantizedMatrix(rows, f.cols(), f.bits(), f.blockSize(), values, scales, offs);
+    }
+
+    /**
+     * Binds the concatenation of float parts ({@code columns}: [in, out_i] side by side, else [out_i, in] stacked) as one
+     * Linear weight. The host concatenation lives only until the backend has bound it (not until a GC), and the parts'
+     * memory-mapped pages are let go afterwards: the load never holds the file, the copy and the packed weight at once.
+     */
+    public static Tensor bind(dev.cortado.backend.Backend be, List<Tensor> parts, boolean columns) {
+        Tensor w;
+        try (Arena tmp = Arena.ofShared()) {
+            w = columns ? be.linearWeight(concatColumns(parts, tmp)) : be.weightTransposed(concatRows(parts, tmp));
+        }
+        for (Tensor p : parts) unload(p.data());
+        return w;
+    }
+
+    /** Binds stacked quantized parts (see {@link #concatRows(QuantizedMatrix...)}); null when they cannot be stacked. */
+    public static Tensor bindQuantized(dev.cortado.backend.Backend be, QuantizedMatrix... parts) {
+        try (Arena tmp = Arena.ofShared()) {
+            QuantizedMatrix all = concatRows(tmp, parts);
+            return all == null ? null : be.quantizedWeight(all);
+        }
+    }
+
+    /** Drops the resident pages of a memory-mapped segment (best effort; they come back from the file if read again). */
+    static void unload(MemorySegment m) {
+        if (m.isNative() && m.isMapped()) {
+            try {
+                m.unload();
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                // only the peak RSS is affected
+            }
+        }
     }
 }

@@ -68,6 +68,28 @@ public final class QuantizedLinears {
         if (bits == 4 && (K & 1) != 0) throw bad(n, "K = " + K + " is odd, which 4-bit rows cannot hold (block_size " + B + " does not divide it)");
         int cb = K / g, per = B / g;
         MemorySegment src = codes.data();
+        if (bits == 4 && g == B) {
+            // the file's [N, blocks, blob] codes are the canonical row-major layout byte for byte: read them in place (no
+            // heap copy; the backend packs them once and lets the mapped pages go), and float32 scales likewise
+            long count = (long) N * blocks;
+            MemorySegment scaleSeg = scales.dtype() == DType.F32 ? scales.data().asSlice(0, count * 4) : null;
+            float[] off = new float[(int) count];
+            float[] sc = scaleSeg == null ? new float[(int) count] : null;
+            boolean anyOffset = false;
+            for (int r = 0; r < N; r++) {
+                for (int b = 0; b < blocks; b++) {
+                    long i = (long) r * blocks + b;
+                    float sv = scales.getFloat(i);
+                    float z = zp == null ? 8 : zp.dtype().isFloat() ? zp.getFloat(i) : zeroPoint(zp, r, zpRow, b, 4);
+                    float o = -z * sv;
+                    if (sc != null) sc[(int) i] = sv;
+                    off[(int) i] = o;
+                    anyOffset |= o != 0f;
+                }
+            }
+            return new QuantizedMatrix(N, K, 4, B, src.asSlice(0, (long) N * K / 2), scaleSeg != null ? scaleSeg : le(sc),
+                    anyOffset ? le(off) : null);
+        }
         byte[] vals = new byte[(int) ((long) N * K * bits / 8)];
         int rowBytes = (int) ((long) K * bits / 8), srcRow = blocks * blob;
         float[] sc = new float[N * cb], off = new float[N * cb];

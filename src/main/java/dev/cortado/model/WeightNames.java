@@ -48,6 +48,12 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return be.weightTransposed(TensorCheck.shape(source, name, t, out, in));
     }
 
+    /** Whether {@code a} and {@code b} are one quantized matrix (a GGUF embedding that also serves as the lm_head). */
+    public boolean sameQuantized(String a, String b) {
+        QuantizedMatrix q = quantized.get(a);
+        return q != null && q == quantized.get(b);
+    }
+
     /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
     public Tensor headWeight(String name, long out, long in) {
         QuantizedMatrix q = quantized.get(name);
@@ -120,6 +126,15 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return dev.cortado.layers.Attention.fused(qkv, linear(prefix + ".out_proj", d, d), heads, heads, hd, (float) Math.pow(hd, -0.5), null);
     }
 
+    /** BART-style cross-attention with k|v concatenated at load (one GEMM over the encoder output). */
+    public dev.cortado.layers.Attention fusedCrossProjections(String prefix, int heads, int d) {
+        int hd = d / heads;
+        Linear kv = fusedLinear(d, prefix + ".k_proj", d, prefix + ".v_proj", d);
+        if (kv == null) return mhaProjections(prefix, heads, d);
+        return dev.cortado.layers.Attention.crossFused(linear(prefix + ".q_proj", d, d), kv, linear(prefix + ".out_proj", d, d),
+                heads, heads, hd, (float) Math.pow(hd, -0.5));
+    }
+
     /**
      * Projections reading the same input (q|k|v, gate|up), given as prefix, out, prefix, out, …, concatenated at load
      * into one Linear [in, Σ out] (output columns in the order given; missing biases are zeros). Null when the parts
@@ -141,15 +156,14 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         }
         if (quantizedCount == n) {
             // quantized rows are row-major per output feature: stacked when bits and block size agree
-            QuantizedMatrix all = Fusion.concatRows(qs);
-            if (all == null) return null;
+            if (!Fusion.stackable(qs)) return null;
             for (int i = 0; i < n; i++) {
                 outs[i] = qs[i].rows();
                 Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
                 bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
             }
             Tensor bias = Fusion.concatBiases(bs, outs);
-            return new Linear(be.quantizedWeight(all), bias == null ? null : be.weight(bias));
+            return new Linear(Fusion.bindQuantized(be, qs), bias == null ? null : be.weight(bias));
         }
         if (quantizedCount != 0) return null;
         int inOutCount = 0;
@@ -166,7 +180,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
             bs.add(b == null ? null : TensorCheck.vector(source, prefix + ".bias", b, outs[i]));
         }
         if (inOutCount != 0 && inOutCount != n) return null;
-        Tensor w = inOutCount == n ? be.linearWeight(Fusion.concatColumns(ws)) : be.weightTransposed(Fusion.concatRows(ws));
+        Tensor w = Fusion.bind(be, ws, inOutCount == n);
         Tensor bias = Fusion.concatBiases(bs, outs);
         return new Linear(w, bias == null ? null : be.weight(bias));
     }

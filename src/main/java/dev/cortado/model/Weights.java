@@ -44,7 +44,7 @@ public final class Weights {
             bs.add(b == null ? null : TensorCheck.vector(source, b.name(), b.tensor(), got[i]));
         }
         if (transposed != 0 && transposed != ops.size()) return null;
-        dev.cortado.tensor.Tensor w = transposed == 0 ? be.linearWeight(Fusion.concatColumns(ws)) : be.weightTransposed(Fusion.concatRows(ws));
+        dev.cortado.tensor.Tensor w = Fusion.bind(be, ws, transposed == 0);
         dev.cortado.tensor.Tensor bias = Fusion.concatBiases(bs, got);
         return new Linear(w, bias == null ? null : be.weight(bias));
     }

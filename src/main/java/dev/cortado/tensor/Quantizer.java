@@ -45,7 +45,11 @@ public final class Quantizer {
         MemorySegment offsets = bits == 4 ? arena.allocate((long) rows * nb * 4, 64) : null;
         float[] v = new float[bs];
         int[] qa = new int[bs], qs = new int[bs];
+        MemorySegment src = w.data();
+        boolean unloadRows = transposed && src.isNative() && src.isMapped();   // [out, in]: rows are read in order
+        long rowBytes = (long) cols * w.dtype().byteSize(), released = 0;
         for (int r = 0; r < rows; r++) {
+            if (unloadRows && (r & 1023) == 0 && r > 0) released = unloadUpTo(src, released, r * rowBytes);
             for (int b = 0; b < nb; b++) {
                 for (int i = 0; i < bs; i++) {
                     int c = b * bs + i;
@@ -93,5 +97,69 @@ public final class Quantizer {
             }
         }
         return new QuantizedMatrix(rows, cols, bits, bs, values, scales, offsets);
+    }
+
+    /**
+     * int4 in the form ONNX {@code MatMulNBits} stores (what onnxruntime's MatMulNBitsQuantizer and ORT-GenAI's builder
+     * write with RTN): blocks of {@link #BLOCK} inputs (32 must divide the input count), {@code w ≈ scale·(q − z)} with an
+     * integer zero point {@code z}. {@code zeroPoints} false (the builder's default, symmetric): z = 8 and
+     * {@code scale = signed absmax / −8}, this class's symmetric int4; true: {@code scale = (max − min) / 15} over the block's
+     * range extended to 0, {@code z = round(−min / scale)}. Offsets are {@code −z·scale} (as Cortado's MatMulNBits reader
+     * computes them), so {@code z = −offset / scale} exactly.
+     */
+    public static QuantizedMatrix quantizeNBits(Tensor w, boolean transposed, boolean zeroPoints, Arena arena) {
+        if (w.rank() != 2) throw new CortadoException("cannot quantize a " + w.rank() + "-D tensor " + w + " (linear weights are 2-D)");
+        int rows = (int) w.dim(transposed ? 0 : 1), cols = (int) w.dim(transposed ? 1 : 0);
+        if (cols % BLOCK != 0) throw new CortadoException("MatMulNBits int4: block size " + BLOCK + " does not divide the " + cols + " inputs of " + w);
+        int nb = cols / BLOCK;
+        MemorySegment values = arena.allocate((long) rows * cols / 2, 64);
+        MemorySegment scales = arena.allocate((long) rows * nb * 4, 64), offsets = arena.allocate((long) rows * nb * 4, 64);
+        float[] v = new float[BLOCK];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < nb; b++) {
+                float min = 0, max = 0, signedMax = 0;
+                for (int i = 0; i < BLOCK; i++) {
+                    int c = b * BLOCK + i;
+                    float x = w.getFloat(transposed ? (long) r * cols + c : (long) c * rows + r);
+                    v[i] = x;
+                    min = Math.min(min, x);
+                    max = Math.max(max, x);
+                    if (Math.abs(x) > Math.abs(signedMax)) signedMax = x;
+                }
+                float scale;
+                int z;
+                if (zeroPoints) {
+                    scale = (max - min) / 15f;
+                    z = scale == 0 ? 8 : Math.clamp(Math.round(-min / scale), 0, 15);
+                } else {
+                    scale = signedMax / -8f;
+                    z = 8;
+                }
+                float inv = scale == 0 ? 0 : 1f / scale;
+                for (int i = 0; i < BLOCK; i += 2) {
+                    int q0 = Math.clamp(Math.round(v[i] * inv) + z, 0, 15), q1 = Math.clamp(Math.round(v[i + 1] * inv) + z, 0, 15);
+                    values.set(ValueLayout.JAVA_BYTE, ((long) r * cols + b * BLOCK + i) >> 1, (byte) (q0 | q1 << 4));
+                }
+                long si = ((long) r * nb + b) * 4;
+                scales.set(Tensor.F32_LE, si, scale);
+                offsets.set(Tensor.F32_LE, si, -z * scale);
+            }
+        }
+        return new QuantizedMatrix(rows, cols, 4, BLOCK, values, scales, offsets);
+    }
+
+    /**
+     * Drops the resident pages of mapped segment {@code s} in [from, to) that a pass over it has finished reading (whole
+     * pages only; best effort), so that quantizing a large mapped weight does not keep all of it resident; the new mark.
+     */
+    static long unloadUpTo(MemorySegment s, long from, long to) {
+        long page = 4096, a = (s.address() + from + page - 1) / page * page - s.address(), b = (s.address() + to) / page * page - s.address();
+        if (b <= a) return from;
+        try {
+            s.asSlice(a, b - a).unload();
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return from;
+        }
+        return b;
     }
 }

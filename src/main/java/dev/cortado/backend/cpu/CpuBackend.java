@@ -123,6 +123,8 @@ public final class CpuBackend implements Backend {
     private final Map<Object, PackedWeight> packedLater = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
     /** Quantized embedding tables (--quantize-all) by the address of their opaque tensor. */
     private final Map<Long, QuantizedMatrix> quantTables = new ConcurrentHashMap<>();
+    /** Tied embedding tables read from a packed vocabulary head ({@link #tiedEmbedding}), by their key's address. */
+    private final Map<Long, PackedWeight> headTables = new ConcurrentHashMap<>();
     /** Tables at least this large (elements) go to native memory; smaller weights stay float32 arrays for the elementwise ops. */
     static final long NATIVE_TABLE = 1L << 22;
 
@@ -228,6 +230,27 @@ public final class CpuBackend implements Backend {
         return t;
     }
 
+    /**
+     * A tied table [vocab, hidden] whose row {@code id} is output column {@code id} of the packed head (widened as the
+     * head's GEMV widens it): the head is the only copy. Its key is a distinct small allocation of this arena.
+     */
+    @Override
+    public Tensor tiedEmbedding(Tensor head) {
+        if (head == null || !head.isOnDevice()) return null;
+        PackedWeight p = packed.get(head.data().address());
+        if (p == null) return null;
+        long key = arena.allocate(8, 8).address();
+        headTables.put(key, p);
+        DType dt = switch (p.format) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case F16 -> DType.F16;
+            case Q8 -> DType.I8;
+            case Q4 -> DType.U8;
+        };
+        return handle(new long[] {p.n, p.k}, dt, key);
+    }
+
     /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
     private Tensor register(PackedWeight p) {
         packed.put(p.data.address(), p);
@@ -284,6 +307,7 @@ public final class CpuBackend implements Backend {
         packed.clear();
         packedLater.clear();
         quantTables.clear();
+        headTables.clear();
         arena.close();
     }
 
@@ -381,6 +405,15 @@ public final class CpuBackend implements Backend {
         int rows = (int) table.dim(0), d = (int) table.dim(1);
         float[] o = f(out);
         QuantizedMatrix q = table.isOnDevice() ? quantTables.get(table.data().address()) : null;
+        PackedWeight head = table.isOnDevice() && q == null ? headTables.get(table.data().address()) : null;
+        if (head != null) {
+            for (int i = 0; i < ids.length; i++) {
+                int id = ids[i];
+                if (id < 0 || id >= rows) throw new CortadoException("token id " + id + " outside the embedding table (size " + rows + ")");
+                head.column(id, o, i * d);
+            }
+            return;
+        }
         if (table.isOnDevice() && q == null) throw new IllegalArgumentException("not an embedding table of this CPU backend: " + table);
         Object w = q != null ? null : table.data().heapBase().orElse(null);
         MemorySegment seg = table.data();

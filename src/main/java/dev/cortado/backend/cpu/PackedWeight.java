@@ -85,8 +85,13 @@ final class PackedWeight {
         MemorySegment s = src.data(), d = p.data;
         DType sd = src.dtype();
         boolean raw16 = (sd == DType.BF16 && f == Format.BF16) || (sd == DType.F16 && f == Format.F16);
+        // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them, so
+        // that packing a large table (a tied vocabulary head) never holds the whole source and the packed copy at once
+        boolean unloadRows = transposed && s.isNative() && s.isMapped();
+        long rowBytes = (long) k * sd.byteSize(), released = 0;
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
+            if (unloadRows && (pi & 63) == 0 && pi > 0) released = unloadUpTo(s, released, j0 * rowBytes);
             long base = pi * p.panelBytes;
             for (int kk = 0; kk < k; kk++) {
                 long o = base + (long) kk * NR * (f == Format.F32 ? 4 : 2);
@@ -104,6 +109,20 @@ final class PackedWeight {
             }
         }
         return p;
+    }
+
+    /** Drops the resident pages of mapped segment {@code s} in [from, to) (whole pages inside it); returns the new mark. */
+    static long unloadUpTo(MemorySegment s, long from, long to) {
+        long page = 4096, a = (s.address() + from + page - 1) / page * page - s.address(), b = (s.address() + to) / page * page - s.address();
+        if (b > a) {
+            try {
+                s.asSlice(a, b - a).unload();
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                return from; // best effort: only the peak RSS is affected
+            }
+            return b;
+        }
+        return from;
     }
 
     /** Packs a quantized weight ([out, in] = [N, K]) keeping its codes: 4-bit stays 4-bit (odd block sizes: as 8-bit codes). */
@@ -164,6 +183,47 @@ final class PackedWeight {
                             }
                             dst[(b * bs + kk) * NR + j] = s * code + off;
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Output column {@code col} of W (all K inputs) widened into {@code dst[off, off + k)}: the row of a tied
+     * embedding table read from its vocabulary head (the table is W transposed). Decodes exactly as
+     * {@link #decodePanel} does, so the values equal what an embedding table quantized/rounded the same way holds.
+     */
+    void column(int col, float[] dst, int off) {
+        if (col < 0 || col >= n) throw new IllegalArgumentException("column " + col + " outside " + this);
+        int pi = col / NR, j = col % NR;
+        long base = pi * panelBytes;
+        switch (format) {
+            case F32 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = data.get(Tensor.F32_LE, base + ((long) kk * NR + j) * 4);
+            }
+            case BF16 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = bf16(data.get(Tensor.I16_LE, base + ((long) kk * NR + j) * 2));
+            }
+            case F16 -> {
+                for (int kk = 0; kk < k; kk++) dst[off + kk] = Float.float16ToFloat(data.get(Tensor.I16_LE, base + ((long) kk * NR + j) * 2));
+            }
+            case Q8, Q4 -> {
+                int bs = blockSize;
+                long codeBytes = format == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+                for (int b = 0; b < blocks(); b++) {
+                    long o = base + b * blockBytes;
+                    float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
+                    float offset = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
+                    for (int kk = 0; kk < bs; kk++) {
+                        int code;
+                        if (format == Format.Q8) {
+                            code = data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
+                        } else {
+                            int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
+                            code = (kk & 1) == 0 ? v & 0x0f : v >>> 4;
+                        }
+                        dst[off + b * bs + kk] = s * code + offset;
                     }
                 }
             }

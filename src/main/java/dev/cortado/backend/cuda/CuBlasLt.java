@@ -283,7 +283,7 @@ public final class CuBlasLt implements AutoCloseable {
             beta.set(JAVA_FLOAT, 0, 0f);
             synchronized (p) {
                 if (bias != 0) setLong(descSet, p.desc(), DESC_BIAS_POINTER, bias);
-                MemorySegment s = stream == null ? MemorySegment.NULL : stream.handle();
+                MemorySegment s = CaptureStream.handle(stream);
                 int r = call(matmul, handle, p.desc(), alpha, MemorySegment.ofAddress(w), p.a(),
                         MemorySegment.ofAddress(x), p.b(), beta, MemorySegment.ofAddress(y), p.d(),
                         MemorySegment.ofAddress(y), p.d(), p.algo(), MemorySegment.ofAddress(workspace.address()),

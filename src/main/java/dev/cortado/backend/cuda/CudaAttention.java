@@ -19,13 +19,14 @@ final class CudaAttention {
     private final CudaMemory mem;
     private final Kernels kernels;
     private final IdentityHashMap<float[], DeviceMemory> invFreqs = new IdentityHashMap<>();
+    private DeviceMemory iota;   // int64 0, 1, 2, … (the slots of a contiguous destination), grown on demand
 
     CudaAttention(CudaMemory mem, Kernels kernels) {
         this.mem = mem;
         this.kernels = kernels;
     }
 
-    /** The device copy of a rotary inverse-frequency table, uploaded on first use (tables are per model). */
+    /** The device copy of a model's fp32 table (rotary inverse frequencies, T5 bias buckets), uploaded on first use. */
     private synchronized long invFreq(float[] invFreq) {
         DeviceMemory m = invFreqs.get(invFreq);
         if (m == null) invFreqs.put(invFreq, m = mem.upload(invFreq, DType.F32));
@@ -149,8 +150,9 @@ final class CudaAttention {
         StepPlan.Section s = step.plan.section(cross);
         List<DeviceMemory> temps = new ArrayList<>();
         try {
+            // s.kvLen(): the step's key length, or its graph bucket's (padded; the kernels stop at each row's lens)
             run(q, heads, headDim, k, v, step.at(s.table()), s.blockSize(), s.maxBlocks(), step.at(s.lens()),
-                    step.at(s.keyMask()), a.kvLen(), a.mask().causal(), scale, bias, out, temps);
+                    step.at(s.keyMask()), s.kvLen(), a.mask().causal(), scale, bias, out, temps);
         } finally {
             for (DeviceMemory t : temps) t.close();
         }
@@ -215,7 +217,46 @@ final class CudaAttention {
                 step.at(step.plan.self().slots()), n, k.dim(-1), v.dim(-1), null);
     }
 
+    /** T5's relative position bias for the step's queries, fp32 [heads, qLen, kLen = the step's (bucket) key length]. */
+    Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional, int qLen,
+                                CudaStep step) {
+        if (table.length != numBuckets * heads) throw new IllegalArgumentException("bias table of " + table.length + " for " + numBuckets + " × " + heads);
+        int kLen = step.plan.self().kvLen();
+        Tensor out = mem.track(mem.raw(4L * heads * qLen * kLen), DType.F32, new long[] {heads, qLen, kLen});
+        // batch 1: every row shares the bias (T5 steps are not ragged), row 0's query start
+        kernels.attention().t5Bias(DType.F32, mem.ptr(out), invFreq(table), step.at(step.plan.queryStarts()), 1, heads, qLen,
+                kLen, bidirectional, numBuckets, maxDistance, null);
+        return out;
+    }
+
+    /** Device slots 0 .. n-1, uploaded once and grown by doubling (one upload per growth, not per call). */
+    private synchronized long iota(int n) {
+        if (iota == null || iota.byteSize() < 8L * n) {
+            if (iota != null) iota.close();
+            iota = null;
+            long[] v = new long[Math.max(1024, Integer.highestOneBit(Math.max(n, 1)) << 1)];
+            for (int i = 0; i < v.length; i++) v[i] = i;
+            iota = mem.uploadLongs(v);
+        }
+        return iota.address();
+    }
+
+    /** x [..., 2·width] into its two column halves, one kernel (the KV write with slots 0 .. rows-1). */
+    dev.cortado.tensor.Tensor[] splitColumns(Tensor x, int width) {
+        if (x.dim(-1) != 2L * width) throw new IllegalArgumentException("splitColumns: rows of " + x.dim(-1) + ", not 2 × " + width);
+        long[] shape = x.shape();
+        shape[shape.length - 1] = width;
+        int rows = Math.toIntExact(x.numel() / x.dim(-1));
+        Tensor a = mem.allocate(x.dtype(), shape), b = mem.allocate(x.dtype(), shape);
+        long p = mem.ptr(x);
+        KvCacheView view = new KvCacheView(mem.ptr(a), mem.ptr(b), 0, 1, 1, 1, width);
+        kernels.kvCacheWrite(mem.compute, view, p, p + (long) width * mem.esize, iota(rows), rows, 2L * width, 2L * width, null);
+        return new Tensor[] {a, b};
+    }
+
     synchronized void close() {
         invFreqs.clear();
+        if (iota != null) iota.close();
+        iota = null;
     }
 }

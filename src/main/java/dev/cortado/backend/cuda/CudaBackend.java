@@ -31,7 +31,10 @@ import dev.cortado.tensor.Tensor;
  *
  * <p><b>Ordering.</b> Everything runs on the legacy default stream: kernels, synchronous copies and pool reuse are
  * ordered with each other, so a temporary buffer (ids, positions, block tables, masks) can go back to the pool
- * right after its launch. CUDA graphs and a private stream are later optimizations.
+ * right after its launch. One-token decode steps are the exception: {@link #decodeStep} captures each shape
+ * bucket's step once as a CUDA graph on a blocking stream (ordered with the legacy stream) and replays it with one
+ * upload and one launch ({@link CudaStepGraphs}; {@code -Dcortado.cudaGraphs=false} turns it off). A backend runs
+ * one decode step at a time (a replayed bucket's step buffer and activations are shared by its steps).
  */
 public final class CudaBackend implements Backend {
     /**
@@ -55,6 +58,7 @@ public final class CudaBackend implements Backend {
     private final CudaEmbeddings embeddings;
     private final CudaAttention attention;
     private final CudaSampling sampling;
+    private final CudaStepGraphs graphs;
     private boolean closed;
 
     /** fp32 on device {@code ordinal}. */
@@ -85,6 +89,7 @@ public final class CudaBackend implements Backend {
         this.embeddings = new CudaEmbeddings(mem, kernels);
         this.attention = new CudaAttention(mem, kernels);
         this.sampling = new CudaSampling(mem, kernels);
+        this.graphs = new CudaStepGraphs(mem);
     }
 
     private static DType checked(DType compute) {
@@ -132,6 +137,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void free(Tensor t) {
+        graphs.forget(t);
         mem.free(t);
     }
 
@@ -160,6 +166,12 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor weightTransposed(Tensor hostOutIn) {
         return weights.weightTransposed(hostOutIn);
+    }
+
+    /** The tied table shares the head's [N, K] device copy (one copy of the weights). */
+    @Override
+    public Tensor tiedEmbedding(Tensor head) {
+        return head != null && head.isOnDevice() ? weights.tiedEmbedding(head) : null;
     }
 
     /** Kept quantized on the device; linear() runs the dequantizing GEMV (kernels/qgemv.cu). */
@@ -254,6 +266,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor relativePositionBias(float[] table, int numBuckets, int maxDistance, int heads, boolean bidirectional,
+                                      int qLen, Step step) {
+        if (!(step instanceof CudaStep cs) || cs.owner != mem) return null;
+        return attention.relativePositionBias(table, numBuckets, maxDistance, heads, bidirectional, qLen, cs);
+    }
+
+    /** A one-token decode step runs as its shape bucket's CUDA graph ({@link CudaStepGraphs}) after the first. */
+    @Override
+    public Tensor decodeStep(StepMetadata meta, boolean graphable, java.util.function.Function<Step, Tensor> body) {
+        return graphs.run(meta, graphable, body);
+    }
+
+    /** {buckets captured, steps replayed, steps run eagerly} by {@link #decodeStep}. */
+    public long[] graphStats() {
+        return graphs.stats();
+    }
+
+    @Override
     public void embedding(Tensor table, Step step, StepIds which, Tensor out) {
         if (step instanceof CudaStep cs && cs.owner == mem) embeddings.embedding(table, cs, which, out);
         else Backend.super.embedding(table, step, which, out);
@@ -282,8 +312,19 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor[] splitColumns(Tensor x, int width) {
+        return attention.splitColumns(x, width);
+    }
+
+    @Override
     public Greedy greedy(Tensor logits) {
         return sampling.greedy(logits);
+    }
+
+    /** On the device when the choice allows it ({@link CudaSampling#supports}); otherwise on a host copy. */
+    @Override
+    public dev.cortado.backend.Choices choose(Tensor logits, dev.cortado.backend.TokenChoice choice) {
+        return sampling.supports(logits, choice) ? sampling.choose(logits, choice) : Backend.super.choose(logits, choice);
     }
 
     /** {free, total} device memory in bytes right now. */
@@ -295,6 +336,7 @@ public final class CudaBackend implements Backend {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        graphs.close();
         mem.close();
         weights.close();
         attention.close();

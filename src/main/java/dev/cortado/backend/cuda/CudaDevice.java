@@ -37,6 +37,23 @@ interface CudaDevice {
 
     Kernels kernels();
 
+    /**
+     * Captures what {@code work} enqueues (kernels, memsets, device copies — no host transfers, no allocations) into
+     * a graph replayed with {@link Graph#launch}, ordered with the legacy stream. Throws when this device cannot
+     * capture or the driver refuses (the caller then runs the step eagerly).
+     */
+    default Graph capture(Runnable work) {
+        throw new UnsupportedOperationException("CUDA graph capture is not available on " + name());
+    }
+
+    /** A captured step: one launch replays it. */
+    interface Graph extends AutoCloseable {
+        void launch();
+
+        @Override
+        void close();
+    }
+
     /** {free, total} device memory in bytes. */
     long[] memoryInfo();
 

@@ -61,8 +61,48 @@ final class CudaMemory {
 
     DeviceMemory raw(long bytes) {
         ensureOpen();
+        StepArena a = arena.get();
+        if (a != null) return a.take(Math.max(bytes, 1));
         return device.allocate(Math.max(bytes, 1));
     }
+
+    /**
+     * Where a graph-captured step's allocations come from: while measuring (the bucket's first, eager step) from the
+     * pool as usual, summing their sizes; while capturing, bumped from one block allocated before capture, so every
+     * replay finds its activations and scratch at the addresses the graph froze (none goes back to the pool).
+     */
+    static final class StepArena {
+        private final CudaDevice device;
+        private final DeviceMemory block;   // null: measuring
+        private long used;
+
+        StepArena(CudaDevice device, DeviceMemory block) {
+            this.device = device;
+            this.block = block;
+        }
+
+        DeviceMemory take(long bytes) {
+            long at = used;
+            used += (bytes + 255) & ~255L;
+            if (block == null) return device.allocate(bytes);
+            if (used > block.byteSize()) throw new IllegalStateException("a captured step allocates more than its measured " + block.byteSize() + " bytes");
+            return block.slice(at, bytes);
+        }
+
+        long used() { return used; }
+    }
+
+    private final ThreadLocal<StepArena> arena = new ThreadLocal<>();
+
+    /** Routes this thread's allocations to {@code a} (null: back to the pool); returns the previous arena. */
+    StepArena arena(StepArena a) {
+        StepArena before = arena.get();
+        if (a == null) arena.remove();
+        else arena.set(a);
+        return before;
+    }
+
+    CudaDevice device() { return device; }
 
     void ensureOpen() {
         if (closed) throw new IllegalStateException("the CUDA backend is closed");
@@ -294,6 +334,18 @@ final class CudaMemory {
     DeviceMemory uploadStep(StepPlan plan) {
         DeviceMemory m = raw(plan.bytes());
         try {
+            uploadStep(plan, m);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /** A step's packed metadata into {@code m} (at least {@link StepPlan#bytes()} long), one host → device copy. */
+    void uploadStep(StepPlan plan, DeviceMemory m) {
+        if (m.byteSize() < plan.bytes()) throw new IllegalArgumentException("step buffer of " + m.byteSize() + " bytes for " + plan.bytes());
+        {
             synchronized (stagingLock) {
                 if (staging == null || staging.byteSize() < plan.bytes()) {
                     if (staging != null) device.freePinned(staging);
@@ -303,12 +355,8 @@ final class CudaMemory {
                 plan.fill(staging);
                 upload(m.address(), staging, plan.bytes());
             }
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
         }
         synchronized (this) { steps++; }
-        return m;
     }
 
     /** The transfers so far (host → device copies and bytes, device → host and device → device copies, steps bound). */

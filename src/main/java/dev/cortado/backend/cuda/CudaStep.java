@@ -8,12 +8,23 @@ final class CudaStep extends Step {
     final CudaMemory owner;
     final StepPlan plan;
     private final DeviceMemory buffer;
+    private final boolean owns;
 
     CudaStep(CudaMemory owner, StepMetadata meta) {
         super(meta);
         this.owner = owner;
         this.plan = StepPlan.of(meta);
         this.buffer = owner.uploadStep(plan);
+        this.owns = true;
+    }
+
+    /** Over a plan already uploaded into {@code buffer} (a graph bucket's stable step buffer, not closed here). */
+    CudaStep(CudaMemory owner, StepPlan plan, DeviceMemory buffer) {
+        super(plan.meta());
+        this.owner = owner;
+        this.plan = plan;
+        this.buffer = buffer;
+        this.owns = false;
     }
 
     /** Device address of a section at byte {@code offset} of the plan (0 when absent). */
@@ -23,6 +34,6 @@ final class CudaStep extends Step {
 
     @Override
     public void close() {
-        buffer.close();
+        if (owns) buffer.close();
     }
 }

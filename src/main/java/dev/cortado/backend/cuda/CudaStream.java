@@ -2,16 +2,21 @@ package dev.cortado.backend.cuda;
 
 import java.lang.foreign.MemorySegment;
 
-/** A non-blocking CUDA stream (does not synchronize with the legacy default stream). */
+/** A CUDA stream: non-blocking (does not synchronize with the legacy default stream) unless made with flags 0. */
 public final class CudaStream implements AutoCloseable {
     private final CudaContext ctx;
     private final MemorySegment handle;
     private volatile boolean closed;
 
     CudaStream(CudaContext ctx) {
+        this(ctx, CudaDriver.STREAM_NON_BLOCKING);
+    }
+
+    /** With {@code flags} 0: a blocking stream, ordered with the legacy default stream (graph capture and replay). */
+    CudaStream(CudaContext ctx, int flags) {
         this.ctx = ctx;
         ctx.makeCurrent();
-        this.handle = ctx.driver().streamCreate(CudaDriver.STREAM_NON_BLOCKING);
+        this.handle = ctx.driver().streamCreate(flags);
     }
 
     public CudaContext context() { return ctx; }

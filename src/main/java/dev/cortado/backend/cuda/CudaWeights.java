@@ -113,6 +113,19 @@ final class CudaWeights {
         return t;
     }
 
+    /**
+     * A tied embedding table [vocab, hidden] read from the vocabulary head's [N, K] copy (the same device memory: the
+     * head's [N, K] is the table's row-major layout); null for a quantized head or one not yet in [N, K] form.
+     */
+    synchronized Tensor tiedEmbedding(Tensor head) {
+        DeviceWeight h = weights.get(head.data().address());
+        if (h == null || h.quant != null || h.nk == null || h.shape.length != 2) return null;
+        DeviceWeight w = new DeviceWeight(new long[] {h.shape[1], h.shape[0]});
+        w.rowMajor = h.nk;
+        w.rowMajorUsed = true;
+        return weightTensor(w);
+    }
+
     /** The [N, K] copy of a 2-D weight whose logical shape is [K, N]. */
     synchronized long nk(Tensor t) {
         DeviceWeight w = weightOf(t);

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 final class DriverDevice implements CudaDevice {
     private final CudaContext ctx;
     private final Kernels kernels;
+    private CudaStream graphStream;   // blocking: captures and replays are ordered with the legacy stream
 
     private DriverDevice(CudaContext ctx, Kernels kernels) {
         this.ctx = ctx;
@@ -31,7 +32,12 @@ final class DriverDevice implements CudaDevice {
 
     @Override public DeviceMemory allocate(long bytes) { return ctx.allocate(bytes); }
 
-    @Override public void zero(DeviceMemory m) { m.zero(); }
+    @Override
+    public void zero(DeviceMemory m) {
+        CudaStream c = CaptureStream.current();
+        if (c != null) m.zero(c);
+        else m.zero();
+    }
 
     @Override
     public void upload(long dst, MemorySegment src, long bytes) {
@@ -48,7 +54,27 @@ final class DriverDevice implements CudaDevice {
     @Override
     public void copy(long dst, long src, long bytes) {
         ctx.makeCurrent();
-        ctx.driver().memcpyDtoD(dst, src, bytes);
+        CudaStream c = CaptureStream.current();
+        if (c != null) ctx.driver().memcpyDtoDAsync(dst, src, bytes, c.handle());
+        else ctx.driver().memcpyDtoD(dst, src, bytes);
+    }
+
+    @Override
+    public synchronized Graph capture(Runnable work) {
+        if (graphStream == null) graphStream = new CudaStream(ctx, 0);
+        CudaStream s = graphStream;
+        CudaGraph g;
+        CaptureStream.set(s);
+        try {
+            g = CudaGraph.capture(s, work);
+        } finally {
+            CaptureStream.set(null);
+        }
+        return new Graph() {
+            @Override public void launch() { g.launch(s); }
+
+            @Override public void close() { g.close(); }
+        };
     }
 
     @Override
@@ -68,5 +94,12 @@ final class DriverDevice implements CudaDevice {
 
     @Override public long[] memoryInfo() { return ctx.memoryInfo(); }
 
-    @Override public void close() { ctx.close(); }
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (graphStream != null && !ctx.isClosed()) graphStream.close();
+            graphStream = null;
+        }
+        ctx.close();
+    }
 }

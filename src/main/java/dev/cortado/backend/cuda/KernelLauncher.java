@@ -93,7 +93,7 @@ class KernelLauncher {
         if (sharedBytes > CudaModule.DEFAULT_SHARED_LIMIT) m.requireSharedMemory(name, sharedBytes);
         ctx.makeCurrent();
         ctx.driver().launchKernel(f, gx, gy, gz, threads, 1, 1, sharedBytes,
-                stream == null ? MemorySegment.NULL : stream.handle(), a.pointers, name);
+                CaptureStream.handle(stream), a.pointers, name);
     }
 
     // ---- helpers shared by the typed wrappers ------------------------------------------------------------------

@@ -59,4 +59,33 @@ public final class SamplingKernels {
         launcher.launch("suppress_tokens_" + suffix(t), launcher.gridFor((long) rows * n), 1, 1, 256, 0, s,
                 args().ptr(logits).ptr(ids).i32(n).i32(rows).i32(vocab));
     }
+
+    /** out[r] = log_softmax(logits[r, :])[ids[r]] in fp32 (NaN for ids[r] < 0): one value per row comes back. */
+    public void chosenLogprob(DType t, long outF32, long logits, long idsI32, int rows, int vocab, CudaStream s) {
+        launcher.launch("chosen_logprob_" + suffix(t), rows, 1, 1, 1024, 0, s,
+                args().ptr(outF32).ptr(logits).ptr(idsI32).i32(rows).i32(vocab));
+    }
+
+    /** Repetition penalty for per-row id lists ids[r * stride + i], i < n (distinct per row, -1 pads), p = penalties[r]. */
+    public void repetitionPenaltyIds(DType t, long logits, long ids, long penalties, int rows, int vocab, int n,
+                                     long stride, CudaStream s) {
+        launcher.launch("repetition_penalty_ids_" + suffix(t), launcher.gridFor((long) rows * n), 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(ids).ptr(penalties).i32(rows).i32(vocab).i32(n).i64(stride));
+    }
+
+    /** logits[r, ids[r * stride + i]] = -inf for i < n (per-row lists, -1 pads). */
+    public void banTokens(DType t, long logits, long ids, int rows, int vocab, int n, long stride, CudaStream s) {
+        launcher.launch("ban_tokens_" + suffix(t), launcher.gridFor((long) rows * n), 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(ids).i32(rows).i32(vocab).i32(n).i64(stride));
+    }
+
+    /**
+     * Beam top-k: per group of {@code beams} rows of fp32 log-probabilities lp, the k best lp[b, v] + scores[row],
+     * best first (lower b · vocab + v first among equals) into ids / src (int32) and values (f32), [groups, k] each.
+     */
+    public void beamTopK(long outIds, long outSrc, long outScores, long lpF32, long scoresF32, int groups, int beams,
+                         int vocab, int k, CudaStream s) {
+        launcher.launch("beam_topk", groups, 1, 1, 1024, 0, s, args().ptr(outIds).ptr(outSrc).ptr(outScores)
+                .ptr(lpF32).ptr(scoresF32).i32(beams).i32(vocab).i32(k));
+    }
 }

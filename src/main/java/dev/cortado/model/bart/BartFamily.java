@@ -87,7 +87,7 @@ public final class BartFamily {
             for (int l = 0; l < s.decLayers; l++) {
                 String p = "model.decoder.layers." + l + ".";
                 dec.add(new DecoderLayer(w.fusedMhaProjections(p + "self_attn", decH, d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
-                        w.mhaProjections(p + "encoder_attn", decH, d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
+                        w.fusedCrossProjections(p + "encoder_attn", decH, d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                         new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), false));
             }
             var encNorm = w.opt("model.encoder.layernorm_embedding.weight") != null ? w.layerNorm("model.encoder.layernorm_embedding", eps, d) : null;

@@ -66,7 +66,9 @@ public final class Gpt2Family {
     /** From a GGUF file of architecture gpt2 (linears [out, in], possibly quantized); the model owns {@code g}. */
     public static DecoderModel fromGguf(GgufModel g, Backend be) {
         ModelConfig c = ModelConfig.of(g.config(), g.file().path());
-        return build(c, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+        DecoderModel m = build(c, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+        g.releaseConverted(); // every weight is bound (copied/packed/uploaded): the converted copies can go
+        return m;
     }
 
     /** The decoder from HF-named weights (safetensors or GGUF), written once. */
@@ -91,8 +93,10 @@ public final class Gpt2Family {
             layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
         }
         Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
-        Linear head = new Linear(w.has("lm_head.weight") ? w.headWeight("lm_head.weight", wte.dim(0), d) : be.headWeight(wte, false), null);
-        TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(wte), be.weight(wpe), 0, null, null, 1f),
+        boolean tied = !w.has("lm_head.weight");
+        Linear head = new Linear(tied ? be.headWeight(wte, false) : w.headWeight("lm_head.weight", wte.dim(0), d), null);
+        Tensor table = tied || w.sameQuantized("lm_head.weight", "wte.weight") ? be.tiedEmbedding(head.weight()) : null; // wte held once: the head serves the lookups
+        TransformerDecoder dec = new TransformerDecoder(new Embeddings(table != null ? table : be.weight(wte), be.weight(wpe), 0, null, null, 1f),
                 layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
         return new DecoderModel(be, dec, describe(s, source), resources);
     }

@@ -152,7 +152,9 @@ public final class LlamaFamily {
             s = new Spec(s.hidden, s.layers, s.heads, s.kvHeads, s.headDim, s.intermediate, s.vocab, s.maxPositions, s.eps, s.act,
                     new Attention.Rotary(inv, s.headDim, false), s.tied);
         }
-        return build(c, s, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+        DecoderModel m = build(c, s, WeightNames.withQuantized(be, g.tensors(), g.quantized(), g.file().path().toString()), be, "gguf", g);
+        g.releaseConverted(); // every weight is bound (copied/packed/uploaded): the converted copies can go
+        return m;
     }
 
     /** The decoder from HF-named weights (safetensors or GGUF), written once. */
@@ -179,8 +181,10 @@ public final class LlamaFamily {
             layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
                     w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
         }
-        Linear lmHead = new Linear(w.has("lm_head.weight") ? w.headWeight("lm_head.weight", vocab, d) : be.headWeight(embed, false), null);
-        TransformerDecoder dec = new TransformerDecoder(new Embeddings(be.weight(embed), null, 0, null, null, 1f), layers,
+        boolean tied = !w.has("lm_head.weight");
+        Linear lmHead = new Linear(tied ? be.headWeight(embed, false) : w.headWeight("lm_head.weight", vocab, d), null);
+        Tensor table = tied || w.sameQuantized("lm_head.weight", "model.embed_tokens.weight") ? be.tiedEmbedding(lmHead.weight()) : null; // the embeddings held once: the head serves the lookups
+        TransformerDecoder dec = new TransformerDecoder(new Embeddings(table != null ? table : be.weight(embed), null, 0, null, null, 1f), layers,
                 w.rmsNorm("model.norm.weight", s.eps, d), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
         return new DecoderModel(be, dec, describe(c, s, source), resources);
     }

@@ -88,7 +88,7 @@ public final class T5Family {
             for (int l = 0; l < s.decLayers; l++) {
                 String p = "decoder.block." + l + ".layer.";
                 dec.add(new DecoderLayer(selfAttention(w, p + "0.SelfAttention", s), w.rmsNorm(p + "0.layer_norm.weight", eps, d),
-                        attention(w, p + "1.EncDecAttention", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d),
+                        crossAttention(w, p + "1.EncDecAttention", s), w.rmsNorm(p + "1.layer_norm.weight", eps, d),
                         mlp(w, p + "2.DenseReluDense", s), w.rmsNorm(p + "2.layer_norm.weight", eps, d), true));
             }
             RelativePositionBias decBias = bias(w, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", s, false);
@@ -109,6 +109,14 @@ public final class T5Family {
         Linear qkv = w.fusedLinear(s.d, p + ".q", inner, p + ".k", inner, p + ".v", inner);
         if (qkv == null) return attention(w, p, s);
         return Attention.fused(qkv, w.linear(p + ".o", s.d, inner), s.heads, s.heads, s.dkv, 1f, null);
+    }
+
+    /** Cross-attention: k|v concatenated at load (one GEMM over the encoder output). */
+    private static Attention crossAttention(WeightNames w, String p, Spec s) {
+        int inner = s.heads * s.dkv;
+        Linear kv = w.fusedLinear(s.d, p + ".k", inner, p + ".v", inner);
+        if (kv == null) return attention(w, p, s);
+        return Attention.crossFused(w.linear(p + ".q", inner, s.d), kv, w.linear(p + ".o", s.d, inner), s.heads, s.heads, s.dkv, 1f);
     }
 
     private static Attention attention(WeightNames w, String p, Spec s) {

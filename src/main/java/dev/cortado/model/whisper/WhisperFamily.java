@@ -88,7 +88,7 @@ public final class WhisperFamily {
         for (int l = 0; l < c.decoderLayers(); l++) {
             String p = dp + "layers." + l + ".";
             dec.add(new DecoderLayer(w.fusedMhaProjections(p + "self_attn", c.decoderHeads(), d), w.layerNorm(p + "self_attn_layer_norm", eps, d),
-                    w.mhaProjections(p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
+                    w.fusedCrossProjections(p + "encoder_attn", c.decoderHeads(), d), w.layerNorm(p + "encoder_attn_layer_norm", eps, d),
                     new Mlp(w.linear(p + "fc1", decFfn, d), null, w.linear(p + "fc2", d, decFfn), act), w.layerNorm(p + "final_layer_norm", eps, d), true));
         }
         Tensor tok = w.need(dp + "embed_tokens.weight", vocab, d);

@@ -211,9 +211,10 @@ class CudaStepPlanTest {
             CudaBackend.Transfers t = be.transfers().minus(before);
             assertEquals(3, g.ids().length);
             assertEquals(0, t.hostToDevice());
-            assertEquals(1 + 3, t.deviceToHost(), "the ids, then one float per row: " + t);
+            assertEquals(1, t.deviceToHost(), "the ids and one float per row, in one copy: " + t);
             assertEquals(1, dev.count("argmax", mark));
-            assertEquals(1, dev.count("log_softmax", mark));
+            assertEquals(1, dev.count("chosen_logprob", mark), "the chosen log-probability, not a rows × vocab log-softmax");
+            assertEquals(0, dev.count("log_softmax", mark));
         }
     }
 

@@ -12,13 +12,28 @@ import java.util.Optional;
  * transfer bookkeeping ({@link CudaBackend#transfers()}) shows what a step would upload on a device.
  */
 final class RecordingDevice implements CudaDevice {
+    /** How {@link #capture} behaves: not offered (the default), captures, or refused by the "driver". */
+    enum Capture { NONE, RECORD, REFUSE }
+
     final List<String> launches = new ArrayList<>();
+    /** Kernels enqueued while capturing (into a graph, not launched). */
+    final List<String> captured = new ArrayList<>();
+    private final Capture capture;
+    private volatile boolean capturing;
+
+    RecordingDevice() {
+        this(Capture.NONE);
+    }
+
+    RecordingDevice(Capture capture) {
+        this.capture = capture;
+    }
     private long next = 0x10_0000_0000L;
     private final Kernels kernels = new Kernels(new KernelLauncher(null) {
         @Override
         void launch(String name, int gx, int gy, int gz, int threads, int sharedBytes, CudaStream stream, Args a) {
             synchronized (launches) {
-                launches.add(name);
+                (capturing ? captured : launches).add(name);
             }
         }
 
@@ -48,9 +63,50 @@ final class RecordingDevice implements CudaDevice {
 
     @Override public void zero(DeviceMemory m) {}
 
-    @Override public void upload(long dst, MemorySegment src, long bytes) {}
+    @Override
+    public void upload(long dst, MemorySegment src, long bytes) {
+        // as the driver: a synchronous copy on the legacy stream invalidates a capture
+        if (capturing) throw new CudaException("host → device copy during stream capture (CUDA_ERROR_STREAM_CAPTURE_IMPLICIT)");
+    }
 
-    @Override public void download(MemorySegment dst, long src, long bytes) { dst.asSlice(0, bytes).fill((byte) 0); }
+    @Override
+    public Graph capture(Runnable work) {
+        if (capture == Capture.NONE) return CudaDevice.super.capture(work);
+        if (capture == Capture.REFUSE) throw new CudaException("cuStreamBeginCapture: CUDA_ERROR_NOT_SUPPORTED (stand-in)");
+        int from;
+        synchronized (launches) {
+            from = captured.size();
+        }
+        capturing = true;
+        try {
+            work.run();
+        } finally {
+            capturing = false;
+        }
+        List<String> kernels;
+        synchronized (launches) {
+            kernels = List.copyOf(captured.subList(from, captured.size()));
+        }
+        return new Graph() {
+            @Override
+            public void launch() {
+                synchronized (launches) {
+                    launches.add("graph_launch[" + kernels.size() + "]");
+                }
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    /** Bytes copied device → host so far. */
+    long downloadedBytes;
+
+    @Override public synchronized void download(MemorySegment dst, long src, long bytes) {
+        downloadedBytes += bytes;
+        dst.asSlice(0, bytes).fill((byte) 0);
+    }
 
     @Override public void copy(long dst, long src, long bytes) {}
 
