@@ -55,16 +55,24 @@ final class QuantMatmul {
     }
 
     static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
-        int n = w.n;
+        int n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
         float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize) : null;
-        boolean q4 = w.format == PackedWeight.Format.Q4;
+        boolean q4 = w.format == PackedWeight.Format.Q4, four = !q4;
         float[] xq = q4 ? q4Pairs(x, w.k) : x;
-        pool.parallelFor(w.panels(), (p0, p1) -> {
-            float[] tmp = new float[NR];
-            for (int p = p0; p < p1; p++) {
-                if (q4) panelQ4(xq, sums, w, p, tmp);
-                else panelQ8(x, sums, w, p, tmp);
-                PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+        pool.parallelFor(quads, (q0, q1) -> {
+            float[] tmp = new float[4 * NR];
+            for (int q = q0; q < q1; q++) {
+                int p = 4 * q;
+                if (four && p + 3 < panels) {
+                    GemvKernels.q8x4(x, sums, w, p, tmp);
+                    for (int r = 0; r < 4; r++, p++) PackedMatmul.store(tmp, r * NR, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+                } else {
+                    for (int e = Math.min(panels, p + 4); p < e; p++) {
+                        if (q4) panelQ4(xq, sums, w, p, tmp);
+                        else panelQ8(xq, sums, w, p, tmp);
+                        PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+                    }
+                }
             }
         });
     }
