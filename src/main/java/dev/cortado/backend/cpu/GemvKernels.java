@@ -31,6 +31,13 @@ final class GemvKernels {
     private static final VectorSpecies<Byte> B = QuantMatmul.SUPPORTED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
     private static final int HI = 0xFFFF0000;
 
+    /**
+     * The bf16 int-lane kernel is off by default: on the Zen 4 test host it ran 1.13× faster than the widening kernel
+     * on a cache-resident 768×3072 panel set but 1.3-1.8× slower streaming the 77 MB GPT-2 head from DRAM (in-process
+     * A/B, single thread), and decode streams. -Dcortado.gemv.bf16lanes=true turns it on for measurements.
+     */
+    static final boolean BF16_LANES = Boolean.getBoolean("cortado.gemv.bf16lanes");
+
     private GemvKernels() {}
 
     /** Four bf16 panels starting at byte {@code base}, {@code stride} bytes apart (stride = k·NR·2), into out[0, 4·NR). */

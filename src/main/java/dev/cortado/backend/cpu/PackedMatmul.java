@@ -136,7 +136,7 @@ final class PackedMatmul {
     private static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
         int k = w.k, n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
         boolean f32 = w.format == PackedWeight.Format.F32, f16 = w.format == PackedWeight.Format.F16;
-        boolean bf16 = w.format == PackedWeight.Format.BF16 && 4 * w.panelBytes <= Integer.MAX_VALUE;
+        boolean bf16 = w.format == PackedWeight.Format.BF16 && GemvKernels.BF16_LANES;
         pool.parallelFor(quads, (q0, q1) -> {
             float[] tmp = new float[4 * NR];
             for (int q = q0; q < q1; q++) {
