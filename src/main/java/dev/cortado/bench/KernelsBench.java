@@ -42,6 +42,9 @@ public final class KernelsBench {
         ks.add(gemvFormat(be, 4096 / s, 4096 / s, "bf16"));
         ks.add(gemvFormat(be, 4096 / s, 4096 / s, "int8"));
         ks.add(gemvFormat(be, 4096 / s, 4096 / s, "int4"));
+        // decode linears at GPT-2-124M shapes (768 → 3072 MLP up; the 768 → 50257 head stays bf16 under --quantize)
+        for (String f : new String[] {"bf16", "int8", "int4"}) ks.add(gemvFormat(be, 768 / s, 3072 / s, f));
+        ks.add(gemvFormat(be, 768 / s, 50257 / s, "bf16"));
         ks.add(gemm(be, 128 / s, 2048 / s, 2048 / s));
         ks.add(gemm(be, 512 / s, 768 / s, 3072 / s));
         ks.add(attnDecode(be, 4, 32, 8, 64, 4096 / s));

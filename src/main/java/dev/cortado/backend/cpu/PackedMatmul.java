@@ -177,17 +177,20 @@ final class PackedMatmul {
     private static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
         int k = w.k, n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
         boolean f32 = w.format == PackedWeight.Format.F32, f16 = w.format == PackedWeight.Format.F16;
+        boolean bf16 = w.format == PackedWeight.Format.BF16 && GemvKernels.BF16_LANES;
         pool.parallelFor(quads, (q0, q1) -> {
             float[] tmp = new float[4 * NR];
             for (int q = q0; q < q1; q++) {
                 int p = 4 * q;
                 if (p + 3 < panels) {
                     if (f32) gemv4(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
+                    else if (bf16) GemvKernels.bf16x4(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
                     else gemv4Wide(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp, f16);
                     for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (p + r) * NR, Math.min(NR, n - (p + r) * NR), bias, (p + r) * NR);
                 } else {
                     for (; p < panels; p++) {
                         if (f32) TileKernels.row1(x, w.data, p * w.panelBytes, 0, k, tmp);
+                        else if (bf16) GemvKernels.bf16x1(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
                         else row1Wide(x, w.data, p * w.panelBytes, k, tmp, f16);
                         store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                     }

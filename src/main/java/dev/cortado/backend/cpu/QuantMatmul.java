@@ -31,8 +31,12 @@ final class QuantMatmul {
 
     /** Σ x over each block of row 0 (the offsets' multiplier); null when the weight has no offsets. */
     static float[] blockSums(float[] x, int xo, int k, int bs) {
-        float[] s = new float[k / bs];
-        for (int b = 0; b < s.length; b++) {
+        return blockSums(x, xo, k, bs, new float[k / bs]);
+    }
+
+    /** {@link #blockSums} into s (length ≥ k / bs). */
+    static float[] blockSums(float[] x, int xo, int k, int bs, float[] s) {
+        for (int b = 0, nb = k / bs; b < nb; b++) {
             float a = 0;
             for (int i = xo + b * bs, e = i + bs; i < e; i++) a += x[i];
             s[b] = a;
@@ -41,12 +45,28 @@ final class QuantMatmul {
     }
 
     /**
+     * Per-thread buffers of the GEMV's caller (block sums, Q4 pairs) and of every pool thread (a quad's outputs), kept
+     * between calls instead of fresh arrays per call and chunk; a GEMV never runs inside another on one thread.
+     */
+    private static final ThreadLocal<float[]> SUMS = new ThreadLocal<>(), PAIRS = new ThreadLocal<>(), OUT = new ThreadLocal<>();
+
+    private static float[] buffer(ThreadLocal<float[]> tl, int n) {
+        float[] a = tl.get();
+        if (a == null || a.length < n) tl.set(a = new float[n]);
+        return a;
+    }
+
+    /**
      * The Q4 GEMV's activation pairs: for each input pair (x₂ᵢ, x₂ᵢ₊₁) it holds (x₂ᵢ, x₂ᵢ₊₁ − 16·x₂ᵢ), because a code
      * byte b = lo + 16·hi zero-extended gives {@code x₂ᵢ·lo + x₂ᵢ₊₁·hi = x₂ᵢ·b + (x₂ᵢ₊₁ − 16·x₂ᵢ)·(b >>> 4)}: one
      * shift per byte and no mask, instead of splitting the nibbles.
      */
     static float[] q4Pairs(float[] x, int k) {
-        float[] t = new float[k];
+        return q4Pairs(x, k, new float[k]);
+    }
+
+    /** {@link #q4Pairs} into t (length ≥ k). */
+    static float[] q4Pairs(float[] x, int k, float[] t) {
         for (int i = 0; i + 1 < k; i += 2) {
             t[i] = x[i];
             t[i + 1] = x[i + 1] - 16f * x[i];
@@ -55,16 +75,24 @@ final class QuantMatmul {
     }
 
     static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
-        int n = w.n;
-        float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize) : null;
-        boolean q4 = w.format == PackedWeight.Format.Q4;
-        float[] xq = q4 ? q4Pairs(x, w.k) : x;
-        pool.parallelFor(w.panels(), (p0, p1) -> {
-            float[] tmp = new float[NR];
-            for (int p = p0; p < p1; p++) {
-                if (q4) panelQ4(xq, sums, w, p, tmp);
-                else panelQ8(x, sums, w, p, tmp);
-                PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+        int n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
+        float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize, buffer(SUMS, w.blocks())) : null;
+        boolean q4 = w.format == PackedWeight.Format.Q4, four = !q4;
+        float[] xq = q4 ? q4Pairs(x, w.k, buffer(PAIRS, w.k)) : x;
+        pool.parallelFor(quads, (q0, q1) -> {
+            float[] tmp = buffer(OUT, 4 * NR);
+            for (int q = q0; q < q1; q++) {
+                int p = 4 * q;
+                if (four && p + 3 < panels) {
+                    GemvKernels.q8x4(x, sums, w, p, tmp);
+                    for (int r = 0; r < 4; r++, p++) PackedMatmul.store(tmp, r * NR, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+                } else {
+                    for (int e = Math.min(panels, p + 4); p < e; p++) {
+                        if (q4) panelQ4(xq, sums, w, p, tmp);
+                        else panelQ8(xq, sums, w, p, tmp);
+                        PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
+                    }
+                }
             }
         });
     }
