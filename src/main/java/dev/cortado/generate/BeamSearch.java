@@ -204,14 +204,36 @@ final class BeamSearch {
         return false;
     }
 
-    /** Indices of the k largest values, largest first; ties: lower index first. */
+    /**
+     * Indices of the k largest values, largest first; ties: lower index first. One pass keeping the best k in order
+     * (insertion into a k-long list, most values rejected by one compare against the k-th): O(n + k²) with no boxing,
+     * the same order as a stable sort by (value descending, index ascending).
+     */
     static int[] topK(float[] v, int k) {
-        Integer[] idx = new Integer[v.length];
-        for (int i = 0; i < v.length; i++) idx[i] = i;
-        Arrays.sort(idx, (a, b) -> v[a] != v[b] ? Float.compare(v[b], v[a]) : Integer.compare(a, b));
+        int n = v.length;
+        if (k > n) throw new IllegalArgumentException("top " + k + " of " + n + " values");
         int[] out = new int[k];
-        for (int i = 0; i < k; i++) out[i] = idx[i];
+        int size = 0;
+        for (int i = 0; i < n; i++) {
+            float x = v[i];
+            if (size == k) {
+                float kth = v[out[k - 1]];
+                // i comes after every kept index, so it wins only on a strictly better value
+                if (!(x > kth) && (x == kth || Float.compare(x, kth) <= 0)) continue;
+            }
+            int j = size < k ? size++ : k - 1;
+            while (j > 0 && better(v, i, out[j - 1])) {
+                out[j] = out[j - 1];
+                j--;
+            }
+            out[j] = i;
+        }
         return out;
+    }
+
+    /** The sort order of {@link #topK}: a before b when its value is larger, or equal (==) with a lower index. */
+    private static boolean better(float[] v, int a, int b) {
+        return v[a] != v[b] ? Float.compare(v[a], v[b]) > 0 : a < b;
     }
 
     private static GenerationResult result(Job job, Item it, int j, int index) {
