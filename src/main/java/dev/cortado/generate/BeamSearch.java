@@ -89,6 +89,7 @@ final class BeamSearch {
         int rows = items.length * beams;
         int[] promptOf = new int[rows];
         for (int r = 0; r < rows; r++) promptOf[r] = r / beams;
+        float[] cand = new float[beams * vocab], lp = new float[vocab];   // per-step scratch, reused
         try (DecoderSession session = job.model().newSession(rows)) {
             Object[] padded = job.leftPadded(promptOf);
             float[][] logits = session.step((int[][]) padded[0], (boolean[][]) padded[1]);
@@ -97,7 +98,7 @@ final class BeamSearch {
                 int[][] next = new int[rows][1];
                 for (int i = 0; i < items.length; i++) {
                     Item it = items[i];
-                    int[] src = it.done ? null : step(job, chain, it, logits, i * beams, k, vocab);
+                    int[] src = it.done ? null : step(job, chain, it, logits, i * beams, k, vocab, cand, lp);
                     for (int b = 0; b < beams; b++) {
                         sources[i * beams + b] = i * beams + (src == null ? b : src[b]);
                         next[i * beams + b][0] = src == null ? job.pad() : it.running[b].last();
@@ -112,18 +113,18 @@ final class BeamSearch {
 
     /** One step of one prompt; returns the source beam of each new running beam. */
     private static int[] step(Job job, LogitsProcessorChain chain, Item it, float[][] logits, int row0, int k,
-                              int vocab) {
+                              int vocab, float[] cand, float[] lp) {
         GenerationConfig cfg = job.config();
         int beams = it.running.length;
-        float[] cand = new float[beams * vocab];
         float[][] raw = new float[beams][];
         for (int b = 0; b < beams; b++) {
             raw[b] = logits[row0 + b];
             if (raw[b].length != vocab)
                 throw new CortadoException("model returned " + raw[b].length + " logits, vocabulary is " + vocab);
-            float[] lp = Warpers.logSoftmax(raw[b]);
+            Warpers.logSoftmax(raw[b], lp);
             chain.process(it.running[b], lp);
-            for (int v = 0; v < vocab; v++) cand[b * vocab + v] = lp[v] + it.runScores[b];
+            float run = it.runScores[b];
+            for (int v = 0, o = b * vocab; v < vocab; v++) cand[o + v] = lp[v] + run;
         }
         int[] top = topK(cand, k);
         TokenHistory[] hist = new TokenHistory[k];
@@ -219,6 +220,7 @@ final class BeamSearch {
             if (size == k) {
                 float kth = v[out[k - 1]];
                 // i comes after every kept index, so it wins only on a strictly better value
+                if (x < kth) continue;
                 if (!(x > kth) && (x == kth || Float.compare(x, kth) <= 0)) continue;
             }
             int j = size < k ? size++ : k - 1;

@@ -27,8 +27,9 @@ final class Logprobs {
         return new TokenLogprob(chosen, text(tokenizer, chosen), lp[chosen], top);
     }
 
+    /** {@code Warpers.logSoftmax(rawLogits)[chosen]}, the same arithmetic without the vocabulary-sized array. */
     static float of(float[] rawLogits, int chosen) {
-        return Warpers.logSoftmax(rawLogits)[chosen];
+        return (float) (rawLogits[chosen] - Warpers.logSumExp(rawLogits));
     }
 
     private static String text(Tokenizer tokenizer, int id) {

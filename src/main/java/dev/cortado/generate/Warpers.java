@@ -115,14 +115,23 @@ public final class Warpers {
     }
 
     public static float[] logSoftmax(float[] x) {
+        return logSoftmax(x, new float[x.length]);
+    }
+
+    /** {@link #logSoftmax(float[])} into {@code out} (length ≥ x.length; may be x itself); returns out. */
+    static float[] logSoftmax(float[] x, float[] out) {
+        double lse = logSumExp(x);
+        for (int i = 0; i < x.length; i++) out[i] = (float) (x[i] - lse);
+        return out;
+    }
+
+    /** max + log Σ exp(x − max), in double: the shift every log-softmax here subtracts. */
+    static double logSumExp(float[] x) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : x) max = Math.max(max, v);
         double sum = 0;
         for (float v : x) sum += Math.exp(v - max);
-        double lse = max + Math.log(sum);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = (float) (x[i] - lse);
-        return out;
+        return max + Math.log(sum);
     }
 
     static float[] cumsum(float[] x) {
