@@ -37,6 +37,12 @@ public final class TranslateBench {
     /** As above, each engine and setting warmed up for at least {@code warmupSeconds} (≥ 1 full pass; 0: one batch). */
     public static Report run(Path model, int[] batches, int[] beams, int maxNew, double warmupSeconds, int repeats,
                              boolean smoke, PrintWriter out) {
+        return run(model, batches, beams, maxNew, warmupSeconds, repeats, smoke, false, out);
+    }
+
+    /** As above; {@code opProfile}: Cortado's timed passes also print where their time goes, op by op ({@link OpTimer}). */
+    public static Report run(Path model, int[] batches, int[] beams, int maxNew, double warmupSeconds, int repeats,
+                             boolean smoke, boolean opProfile, PrintWriter out) {
         Tokenizer tok = Tokenizer.fromFile(model.resolve("tokenizer.json"));
         List<String> pool = sources(smoke ? 2 : 64);
         Report rep = new Report("translate");
@@ -62,9 +68,12 @@ public final class TranslateBench {
                     double[] secs = new double[repeats];
                     long tokens = 0;
                     List<int[]> ids = new ArrayList<>();
-                    try (Seq2Seq m = Families.openSeq2Seq(model, new CpuBackend(), engine)) {
+                    OpTimer timer = opProfile && engine == Families.Engine.CORTADO ? new OpTimer() : null;
+                    try (Seq2Seq m = Families.openSeq2Seq(model, timer != null ? timer.wrap(new CpuBackend()) : new CpuBackend(), engine)) {
                         Seq2SeqRunner runner = new Seq2SeqRunner(m, tok, cfg, true, w -> { });
                         warmUp(runner, src, b, warmupSeconds);
+                        if (timer != null) timer.start();
+                        long timed0 = System.nanoTime();
                         for (int r = 0; r < repeats; r++) {
                             long t0 = System.nanoTime();
                             tokens = 0;
@@ -76,6 +85,10 @@ public final class TranslateBench {
                                 }
                             }
                             secs[r] = (System.nanoTime() - t0) / 1e9;
+                        }
+                        if (timer != null) {
+                            timer.stop();
+                            timer.print(out, name + " beam " + beam + " batch " + b, System.nanoTime() - timed0, repeats);
                         }
                     }
                     Arrays.sort(secs);

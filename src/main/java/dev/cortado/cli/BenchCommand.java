@@ -67,6 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "shorter run: 1 warm-up, 2 repeats, gen-len ≤ 16, no torch.compile competitor")
     boolean quick;
 
+    @Option(names = "--op-profile", description = "translate: also print where Cortado's timed passes spend their time, op by op "
+            + "(each op timed through a reflective wrapper, so the sentences/s of that run read low)")
+    boolean opProfile;
+
     @Option(names = "--smoke", description = "tiny shapes, 1 run: checks the scenario works (no meaningful timing)")
     boolean smoke;
 
@@ -144,7 +148,7 @@ public final class BenchCommand implements Callable<Integer> {
         int[] beams = smoke ? new int[] {1, 2} : new int[] {1, 4};
         int r = smoke ? 1 : or(repeats, 3);
         double warm = smoke ? 0 : warmup != null ? warmup : quick ? 2 : 4;
-        return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, warm, r, smoke, pw);
+        return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, warm, r, smoke, opProfile, pw);
     }
 
     private Report transcribe(PrintWriter pw) {
