@@ -70,11 +70,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "embed: threads per engine, Cortado and ONNX Runtime alike (default: all cores)")
     Integer threads;
 
-    @Option(names = "--warmup", description = "warm-up runs (generate 1, embed 3, kernels 1)") Integer warmup;
+    @Option(names = "--warmup", description = "warm-up runs (generate 1, embed 3, kernels 1); translate: seconds per engine and setting (2 with --quick, else 4)") Integer warmup;
     @Option(names = "--repeats", description = "timed runs (generate 3, embed 10, kernels 5)") Integer repeats;
 
     @Option(names = "--quick", description = "shorter run: 1 warm-up, 2 repeats, gen-len ≤ 16, no torch.compile competitor")
     boolean quick;
+
+    @Option(names = "--op-profile", description = "translate: also print where Cortado's timed passes spend their time, op by op "
+            + "(each op timed through a reflective wrapper, so the sentences/s of that run read low)")
+    boolean opProfile;
 
     @Option(names = "--smoke", description = "tiny shapes, 1 run: checks the scenario works (no meaningful timing)")
     boolean smoke;
@@ -151,8 +155,9 @@ public final class BenchCommand implements Callable<Integer> {
         Path m = model != null ? Path.of(model) : DefaultModels.shipped("cortado-en-de", "translation");
         int[] b = batches != null ? batches : smoke ? new int[] {1, 2} : new int[] {1, 32};
         int[] beams = smoke ? new int[] {1, 2} : new int[] {1, 4};
-        int r = smoke ? 1 : or(repeats, quick ? 1 : 3);
-        return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, r, smoke, pw);
+        int r = smoke ? 1 : or(repeats, 3);
+        double warm = smoke ? 0 : warmup != null ? warmup : quick ? 2 : 4;
+        return TranslateBench.run(m, b, beams, smoke ? 4 : quick ? 16 : 32, warm, r, smoke, opProfile, pw);
     }
 
     private Report transcribe(PrintWriter pw) {

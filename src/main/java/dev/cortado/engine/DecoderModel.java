@@ -95,6 +95,7 @@ public final class DecoderModel implements LanguageModel {
         @Override
         public float[][] step(int[][] tokens, boolean[][] validIn) {
             float[] all = run(tokens, validIn, null);
+            if (rows == 1 && all.length == vocab) return new float[][] {all};   // the host copy is the row
             float[][] out = new float[rows][vocab];
             for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
             return out;

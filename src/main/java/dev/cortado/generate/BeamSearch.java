@@ -220,6 +220,11 @@ final class BeamSearch {
         return Selection.topK(v, k);
     }
 
+    /** The sort order of {@link #topK}: a before b when its value is larger, or equal (==) with a lower index. */
+    private static boolean better(float[] v, int a, int b) {
+        return v[a] != v[b] ? Float.compare(v[a], v[b]) > 0 : a < b;
+    }
+
     private static GenerationResult result(Job job, Item it, int j, int index) {
         Hyp h = it.finished[j];
         int[] ids = it.promptLength >= it.maxLength ? new int[0] : h.history.generated();

@@ -40,6 +40,7 @@ class BenchSmokeTest {
         String[] w = what.split(" ");
         List<String> args = new java.util.ArrayList<>(List.of("bench", w[0], "--smoke", "--out", out.toString()));
         if (w.length > 1) args.addAll(List.of("--model", w[1]));
+        if (w[0].equals("translate")) args.add("--op-profile");   // the op timer wraps Cortado's backend: same tokens
         StringWriter so = new StringWriter(), se = new StringWriter();
         int rc = Main.run(args.toArray(String[]::new), new PrintWriter(so, true), new PrintWriter(se, true));
         assertEquals(0, rc, "stdout: " + so + "\nstderr: " + se);
@@ -63,6 +64,8 @@ class BenchSmokeTest {
             assertTrue(img.getWidth() >= 600 && img.getHeight() >= 300);
         }
         if (w[0].equals("translate")) {
+            assertTrue(so.toString().contains("op profile, cortado beam 1 batch 1") && so.toString().contains("linear m=1 k192 n8000"),
+                    "op profile table expected in: " + so);
             for (JsonNode r : root.get("rows")) {
                 String t = r.get("tokens").asText();
                 assertTrue(t.equals("reference") || t.equals("same"), r.get("engine") + " " + r + ": " + t);

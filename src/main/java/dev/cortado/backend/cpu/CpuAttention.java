@@ -32,6 +32,7 @@ final class CpuAttention {
     static void run(WorkerPool pool, float[] q, int qStride, int heads, int d, KvView kv, float[] k, KvView vv, float[] v,
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq, boolean vector) {
         int group = heads / kv.heads();
+        int pad = vector ? VectorAttention.PAD : 0;   // VectorAttention is loaded only with the Vector API
         pool.parallelFor(batch * heads, (t0, t1) -> {
             // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
             // decode (few queries): dot products straight over the cached key rows, no transpose
@@ -41,8 +42,8 @@ final class CpuAttention {
                 tiled(q, qStride, heads, d, group, kv, k, vv, v, kvLen, mask, scale, bias, out, sq, t0, t1);
                 return;
             }
-            float[] kt = direct ? null : new float[d * kvLen];
-            float[] s = new float[kvLen];
+            float[] kt = direct ? null : new float[d * kvLen + pad];
+            float[] s = new float[kvLen + pad];
             float[] acc = new float[d];
             int lastKey = -1;
             for (int t = t0; t < t1; t++) {

@@ -62,6 +62,11 @@ final class VectorAttention {
         }
     }
 
+    /**
+     * Scores of one query against keys transposed into kt [d, kvLen]. Keys past the last full vector: one more vector
+     * of separate multiply and add (the scalar tail's arithmetic, lane by lane) when kt and s have room for a whole
+     * vector there ({@link CpuAttention} pads them by {@link #PAD}; the extra lanes are never read), else scalar.
+     */
     static void scores(float[] q, int qo, float[] kt, float[] s, int d, int kvLen, int n, float scale) {
         int j = 0;
         for (; j <= n - L; j += L) {
@@ -69,12 +74,21 @@ final class VectorAttention {
             for (int e = 0; e < d; e++) a = FloatVector.fromArray(F, kt, e * kvLen + j).fma(FloatVector.broadcast(F, q[qo + e]), a);
             a.mul(scale).intoArray(s, j);
         }
+        if (j < n && (long) (d - 1) * kvLen + j + L <= kt.length && j + L <= s.length) {
+            FloatVector a = FloatVector.zero(F);
+            for (int e = 0; e < d; e++) a = a.add(FloatVector.fromArray(F, kt, e * kvLen + j).mul(q[qo + e]));
+            a.mul(scale).intoArray(s, j);
+            return;
+        }
         for (; j < n; j++) {
             float dot = 0;
             for (int e = 0; e < d; e++) dot += q[qo + e] * kt[e * kvLen + j];
             s[j] = dot * scale;
         }
     }
+
+    /** Elements of slack after the transposed keys and the scores, so that {@link #scores} ends on a whole vector. */
+    static final int PAD = L;
 
     /** acc = inv · Σ_j s[j] · V[j]; register accumulators for head sizes of 1, 2, 4 or 8 vectors. */
     static void weightedSum(float[] s, float inv, int n, float[] v, KvView vv, int b, int kh, float[] acc, int d) {
@@ -103,9 +117,50 @@ final class VectorAttention {
             }
             return;
         }
+        if (d >= L) {
+            weightedSumScaled(s, inv, n, v, vv, b, kh, acc, d);
+            return;
+        }
         for (int j = 0; j < n; j++) {
             float p = s[j] * inv;
             if (p != 0f) axpy(p, v, (int) vv.offset(b, kh, j), acc, d);
+        }
+    }
+
+    /**
+     * The {@link #axpy} loop (acc += (s[j]·inv) · V[j], fused per lane, keys in order) with up to four vectors of acc
+     * held in registers across the keys instead of loaded and stored per key: the same operations per element.
+     */
+    private static void weightedSumScaled(float[] s, float inv, int n, float[] v, KvView vv, int b, int kh, float[] acc, int d) {
+        int full = d - d % L;
+        for (int c = 0; c < full; c += 4 * L) {
+            int w = Math.min(4, (full - c) / L);
+            FloatVector a0 = FloatVector.fromArray(F, acc, c);
+            FloatVector a1 = w > 1 ? FloatVector.fromArray(F, acc, c + L) : a0;
+            FloatVector a2 = w > 2 ? FloatVector.fromArray(F, acc, c + 2 * L) : a0;
+            FloatVector a3 = w > 3 ? FloatVector.fromArray(F, acc, c + 3 * L) : a0;
+            for (int j = 0; j < n; j++) {
+                float p = s[j] * inv;
+                if (p == 0f) continue;
+                FloatVector pv = FloatVector.broadcast(F, p);
+                int o = (int) vv.offset(b, kh, j) + c;
+                a0 = FloatVector.fromArray(F, v, o).fma(pv, a0);
+                if (w > 1) a1 = FloatVector.fromArray(F, v, o + L).fma(pv, a1);
+                if (w > 2) a2 = FloatVector.fromArray(F, v, o + 2 * L).fma(pv, a2);
+                if (w > 3) a3 = FloatVector.fromArray(F, v, o + 3 * L).fma(pv, a3);
+            }
+            a0.intoArray(acc, c);
+            if (w > 1) a1.intoArray(acc, c + L);
+            if (w > 2) a2.intoArray(acc, c + 2 * L);
+            if (w > 3) a3.intoArray(acc, c + 3 * L);
+        }
+        if (full < d) {
+            for (int j = 0; j < n; j++) {
+                float p = s[j] * inv;
+                if (p == 0f) continue;
+                int vo = (int) vv.offset(b, kh, j);
+                for (int e = full; e < d; e++) acc[e] += p * v[vo + e];
+            }
         }
     }
 
