@@ -261,26 +261,25 @@ public final class CpuBackend implements Backend {
         if (p == null) return null;
         long key = arena.allocate(8, 8).address();
         headTables.put(key, p);
-        DType dt = switch (p.format) {
+        DType dt = dtypeOf(p.format);
+        return handle(new long[] {p.n, p.k}, dt, key);
+    }
+
+    /** The element type a handle of a packed weight in this format reports. */
+    private static DType dtypeOf(PackedWeight.Format f) {
+        return switch (f) {
             case F32 -> DType.F32;
             case BF16 -> DType.BF16;
             case F16 -> DType.F16;
             case Q8 -> DType.I8;
             case Q4 -> DType.U8;
         };
-        return handle(new long[] {p.n, p.k}, dt, key);
     }
 
     /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
     private Tensor register(PackedWeight p) {
         packed.put(p.data.address(), p);
-        DType dt = switch (p.format) {
-            case F32 -> DType.F32;
-            case BF16 -> DType.BF16;
-            case F16 -> DType.F16;
-            case Q8 -> DType.I8;
-            case Q4 -> DType.U8;
-        };
+        DType dt = dtypeOf(p.format);
         return handle(new long[] {p.k, p.n}, dt, p.data.address());
     }
 
