@@ -173,20 +173,18 @@ final class PackedWeight {
                     for (int j = 0; j < NR; j++) {
                         float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
                         float off = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
-                        for (int kk = 0; kk < bs; kk++) {
-                            int code;
-                            if (format == Format.Q8) {
-                                code = data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
-                            } else {
-                                int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
-                                code = (kk & 1) == 0 ? v & 0x0f : v >>> 4;
-                            }
-                            dst[(b * bs + kk) * NR + j] = s * code + off;
-                        }
+                        for (int kk = 0; kk < bs; kk++) dst[(b * bs + kk) * NR + j] = s * code(o, kk, j) + off;
                     }
                 }
             }
         }
+    }
+
+    /** The code of input {@code kk} of a Q8/Q4 block at byte offset {@code o}, panel column {@code j} (Q4: low nibble first). */
+    private int code(long o, int kk, int j) {
+        if (format == Format.Q8) return data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
+        int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
+        return (kk & 1) == 0 ? v & 0x0f : v >>> 4;
     }
 
     /**
@@ -215,16 +213,7 @@ final class PackedWeight {
                     long o = base + b * blockBytes;
                     float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
                     float offset = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
-                    for (int kk = 0; kk < bs; kk++) {
-                        int code;
-                        if (format == Format.Q8) {
-                            code = data.get(ValueLayout.JAVA_BYTE, o + (long) kk * NR + j);
-                        } else {
-                            int v = data.get(ValueLayout.JAVA_BYTE, o + (long) (kk >> 1) * NR + j) & 0xff;
-                            code = (kk & 1) == 0 ? v & 0x0f : v >>> 4;
-                        }
-                        dst[off + b * bs + kk] = s * code + offset;
-                    }
+                    for (int kk = 0; kk < bs; kk++) dst[off + b * bs + kk] = s * code(o, kk, j) + offset;
                 }
             }
         }
