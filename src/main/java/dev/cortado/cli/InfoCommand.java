@@ -135,7 +135,9 @@ public final class InfoCommand implements Callable<Integer> {
                 out.println("file:       " + f);
                 out.println("  producer: " + o.producerName() + " (IR " + o.irVersion() + ", opset " + o.opsetImports() + "), "
                         + o.graph().nodes().size() + " nodes");
-                out.println("  inputs:   " + o.graph().inputNames());
+                int backed = o.graph().inputs().size() - o.graph().runtimeInputs().size();
+                out.println("  inputs:   " + o.graph().runtimeInputNames()
+                        + (backed > 0 ? " (+" + backed + " graph inputs with an initializer, not listed)" : ""));
                 out.println("  outputs:  " + o.graph().outputNames());
                 out.println("  weights:  " + parameters(o.graph().initializers().values()));
             }

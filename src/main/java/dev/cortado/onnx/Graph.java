@@ -74,6 +74,19 @@ public final class Graph {
         return inputs.stream().map(ValueInfo::name).toList();
     }
 
+    /**
+     * The inputs a caller feeds: graph inputs without an initializer of the same name. Before IR version 4 every
+     * initializer also had to be listed as a graph input; from IR 4 on such an input is an overridable default. ONNX
+     * Runtime lists neither among a session's inputs, and neither do these.
+     */
+    public List<ValueInfo> runtimeInputs() {
+        return inputs.stream().filter(v -> !initializers.containsKey(v.name())).toList();
+    }
+
+    public List<String> runtimeInputNames() {
+        return runtimeInputs().stream().map(ValueInfo::name).toList();
+    }
+
     public List<String> outputNames() {
         return outputs.stream().map(ValueInfo::name).toList();
     }
