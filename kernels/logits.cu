@@ -13,7 +13,12 @@
 //   -1 pads), p = penalties[r] (rows with p == 1 untouched). No presence mask to keep: the host sends each row's ids.
 // ban_tokens_*: logits[r, ids[r * stride + i]] = -inf for i < n (per-row lists, -1 pads): no-repeat n-gram, bad words,
 //   min_new_tokens, each row its own.
-// Launch: 1-D grid-stride, blockDim 256.
+// logit_bias_*: logits[r, ids[r * stride + i]] += values[r * stride + i] for i < n (per-row lists of distinct ids,
+//   -1 pads; the host sums the biases per id in its own order, so the result is its x + bias bit for bit).
+// count_penalty_*: OpenAI presence / frequency penalties over per-row (id, count) lists (distinct ids, -1 pads):
+//   logit -= presences[r] + frequencies[r] * count, rounded as the host's float expression (no FMA contraction);
+//   rows with both knobs 0 untouched.
+// Launch: 1-D grid-stride, blockDim 256; logit_bias and count_penalty: one block per row (grid.x = rows).
 #include "common.cuh"
 
 using namespace cortado;
@@ -78,7 +83,47 @@ CORTADO_DEVICE void ban_tokens_impl(T* logits, const int* ids, int rows, int voc
     }
 }
 
+template <typename T>
+CORTADO_DEVICE void logit_bias_impl(T* logits, const int* ids, const float* values, int rows, int vocab, int n,
+                                    long long stride) {
+    const int r = blockIdx.x;
+    if (r >= rows) return;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const long long at = (long long)r * stride + i;
+        const int id = ids[at];
+        if (id < 0 || id >= vocab) continue;
+        T* l = logits + (long long)r * vocab + id;
+        *l = from_f<T>(__fadd_rn(to_f(*l), values[at]));
+    }
+}
+
+template <typename T>
+CORTADO_DEVICE void count_penalty_impl(T* logits, const int* ids, const int* counts, const float* presences,
+                                       const float* frequencies, int rows, int vocab, int n, long long stride) {
+    const int r = blockIdx.x;
+    if (r >= rows) return;
+    const float pres = presences[r], freq = frequencies[r];
+    if (pres == 0.f && freq == 0.f) return;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const long long at = (long long)r * stride + i;
+        const int id = ids[at];
+        if (id < 0 || id >= vocab) continue;
+        const float d = __fadd_rn(pres, __fmul_rn(freq, (float)counts[at]));
+        T* l = logits + (long long)r * vocab + id;
+        *l = from_f<T>(__fsub_rn(to_f(*l), d));
+    }
+}
+
 }  // namespace
+
+#define P_LOGIT_BIAS(T) (T * logits, const int* ids, const float* values, int rows, int vocab, int n, long long stride)
+CORTADO_EXPORT3(logit_bias, logit_bias_impl, P_LOGIT_BIAS, (logits, ids, values, rows, vocab, n, stride))
+
+#define P_COUNTS(T)                                                                                         \
+    (T * logits, const int* ids, const int* counts, const float* presences, const float* frequencies, int rows, \
+     int vocab, int n, long long stride)
+CORTADO_EXPORT3(count_penalty, count_penalty_impl, P_COUNTS,
+                (logits, ids, counts, presences, frequencies, rows, vocab, n, stride))
 
 #define P_REPIDS(T) (T * logits, const int* ids, const float* penalties, int rows, int vocab, int n, long long stride)
 CORTADO_EXPORT3(repetition_penalty_ids, repetition_penalty_ids_impl, P_REPIDS,

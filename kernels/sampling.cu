@@ -13,6 +13,11 @@
 // deterministic block reductions). The token is drawn by inverse CDF in vocabulary order with u = uniforms[row]
 // in [0, 1).
 //
+// Then (per row, 0 / null: off) min-p keeps tokens with exp(x - max) >= min_p (p >= min_p * p_max), and typical-p
+// keeps the tokens whose |-log p - entropy| is at most the value where the mass in ascending order reaches
+// typical_p (HF's TypicalLogitsWarper, min_tokens_to_keep = 1; a binary search over the shifted values' bits,
+// deterministic block sums). With both off, the draw is bit for bit the top-k / top-p draw.
+//
 // chosen_logprob_*: out[r] = log_softmax(logits[r, :])[ids[r]] (fp32 max and sum of exp; NaN for ids[r] < 0), so a
 // step returns one log-probability per row instead of a rows x vocab log-softmax. One block per row.
 //
@@ -95,7 +100,8 @@ CORTADO_DEVICE float block_inclusive_scan(float v, float* warp_tot) {
 
 template <typename T>
 CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms, const int* top_ks,
-                                const float* top_ps, int rows, int vocab, int top_k, float top_p) {
+                                const float* top_ps, const float* min_ps, const float* typical_ps, int rows,
+                                int vocab, int top_k, float top_p) {
     __shared__ float scratch[33];
     __shared__ float scan_tot[32];
     __shared__ float incl_s[1024];
@@ -162,6 +168,52 @@ CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms
         }
     }
 
+    // Min-p (after top-k / top-p, as HF's MinPLogitsWarper): p < min_p · p_max  <=>  exp(x - max) < min_p, a test
+    // on the token alone (the max survives top-k / top-p), so it needs no pass of its own.
+    const float mp = min_ps ? min_ps[row] : 0.f;
+    // Typical-p (HF's TypicalLogitsWarper, after min-p) over the kept set S with p = e / Z, log p = (x - max) - log Z:
+    // entropy H = -sum p log p, shifted = |-log p - H|; keep shifted <= s*, s* the smallest shifted value whose
+    // mass(shifted <= s*) reaches typical_p (HF: the shifted value where the cumulative mass in ascending shifted
+    // order first reaches the mass; everything kept when rounding leaves the total short). Binary search on keys.
+    const float tp_mass = typical_ps ? typical_ps[row] : 1.f;
+    const bool typical = tp_mass < 1.f && m != -INFINITY;
+    float log_z = 0.f, entropy = 0.f;
+    uint32_t typical_lim = 0x7f800000u;  // +inf: keeps every finite shifted value
+    auto kept = [&](int c) -> float {
+        float e = prob(c, thr);
+        return (mp > 0.f && e < mp) ? 0.f : e;
+    };
+    auto shifted = [&](int c) -> float { return fabsf(-((to_f(x[c]) - m) - log_z) - entropy); };
+    if (typical) {
+        float z = 0.f;
+        for (int c = threadIdx.x; c < vocab; c += blockDim.x) z += kept(c);
+        z = block_sum(z, scratch);
+        log_z = logf(z);
+        float h = 0.f;
+        for (int c = threadIdx.x; c < vocab; c += blockDim.x) {
+            float e = kept(c);
+            if (e > 0.f) h -= (e / z) * ((to_f(x[c]) - m) - log_z);
+        }
+        entropy = block_sum(h, scratch);
+        const float target = tp_mass * z;
+        uint32_t lo = 0u, hi = 0x7f800000u;
+        while (lo < hi) {  // uniform across the block: every thread sees the same sums
+            const uint32_t mid = lo + ((hi - lo) >> 1);
+            float mass = 0.f;
+            for (int c = threadIdx.x; c < vocab; c += blockDim.x) {
+                float e = kept(c);
+                if (e > 0.f && __float_as_uint(shifted(c)) <= mid) mass += e;
+            }
+            if (block_sum(mass, scratch) >= target) hi = mid;
+            else lo = mid + 1u;
+        }
+        typical_lim = lo;
+    }
+    auto final_prob = [&](int c) -> float {
+        float e = kept(c);
+        return (typical && e > 0.f && __float_as_uint(shifted(c)) > typical_lim) ? 0.f : e;
+    };
+
     // Inverse CDF in index order: thread t owns the contiguous chunk [t * chunk, (t + 1) * chunk) and the interval
     // [incl(t - 1), incl(t)) of the inclusive scan, so the intervals partition [0, total) exactly.
     const int chunk = (vocab + blockDim.x - 1) / blockDim.x;
@@ -169,7 +221,7 @@ CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms
     float local = 0.f;
     int last_kept = -1;
     for (int c = c0; c < c1; c++) {
-        float e = prob(c, thr);
+        float e = final_prob(c);
         if (e > 0.f) last_kept = c;
         local += e;
     }
@@ -191,7 +243,7 @@ CORTADO_DEVICE void sample_impl(int* out, const T* logits, const float* uniforms
         float acc = lo;
         int pick = last_kept;
         for (int c = c0; c < c1; c++) {
-            float e = prob(c, thr);
+            float e = final_prob(c);
             if (e == 0.f) continue;
             acc += e;
             if (acc > target) {
@@ -311,7 +363,7 @@ CORTADO_EXPORT3_LB(chosen_logprob, chosen_logprob_impl, P_CHOSEN, (out, logits, 
 CORTADO_EXPORT3_LB(argmax, argmax_impl, P_ARGMAX, (out, logits, rows, vocab), 1024)
 
 #define P_SAMPLE(T)                                                                                        \
-    (int* out, const T* logits, const float* uniforms, const int* top_ks, const float* top_ps, int rows,   \
-     int vocab, int top_k, float top_p)
-CORTADO_EXPORT3_LB(sample, sample_impl, P_SAMPLE, (out, logits, uniforms, top_ks, top_ps, rows, vocab, top_k, top_p),
-                   1024)
+    (int* out, const T* logits, const float* uniforms, const int* top_ks, const float* top_ps,             \
+     const float* min_ps, const float* typical_ps, int rows, int vocab, int top_k, float top_p)
+CORTADO_EXPORT3_LB(sample, sample_impl, P_SAMPLE,
+                   (out, logits, uniforms, top_ks, top_ps, min_ps, typical_ps, rows, vocab, top_k, top_p), 1024)

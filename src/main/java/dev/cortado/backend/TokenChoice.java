@@ -10,8 +10,9 @@ import java.util.function.IntFunction;
  * {@code candidates} continuations of each group with their source beam.
  *
  * <p>Processors come in two forms. {@code processors} is the host form (any processor, the reference): it changes
- * one row's scores in place. {@code device} describes the same processing declaratively (penalty, bans,
- * temperature, top-k, top-p) for a backend that runs it in kernels; it is null when the chain holds a processor
+ * one row's scores in place. {@code device} describes the same processing declaratively ({@link DeviceRow}: logit
+ * bias, repetition / presence / frequency penalties, bans, temperature, top-k, top-p, min-p, typical-p) for a backend
+ * that runs it in kernels; it is null when the chain holds a processor
  * that has no declarative form, and a device backend then runs the host form on a host copy of the logits.
  *
  * @param mode        greedy, seeded sampling or beam top-k
@@ -37,12 +38,47 @@ public record TokenChoice(Mode mode, RowProcessor processors, IntFunction<Device
     }
 
     /**
-     * One row's processors in declarative form, applied in transformers' order: repetition penalty over {@code seen}
-     * (each id once), -inf for {@code banned}, then (sampling only) temperature, top-k, top-p. A field at its neutral
-     * value (penalty 1, temperature 1, topK 0, topP 1, empty arrays) is off.
+     * One row's processors in declarative form, applied in the host chain's order ({@code LogitsProcessorChain}):
+     * logit bias ({@code biasValues[i]} added to {@code biasIds[i]}: the per-id sums of the biases that apply now,
+     * distinct ids), repetition penalty over {@code seen} (each id once), OpenAI presence/frequency penalties
+     * ({@code score -= presence + frequency · counts[i]} for {@code countIds[i]}: the generated ids and how often each
+     * occurred, distinct ids), -inf for {@code banned}, then (sampling only) the warpers temperature, top-k, top-p,
+     * min-p, typical-p, each with min_tokens_to_keep 1. A field at its neutral value (penalty 1, presence and frequency
+     * 0, temperature 1, topK 0, topP 1, minP 0, typicalP 1, empty arrays) is off.
+     *
+     * <p>Two processors have no declarative form and stay on the host: structured-output constraints (a row's mask
+     * is the automaton state of its generated text walked over the tokenizer's strings, built lazily per state on
+     * the host: uploading it would be a rows × vocab mask per step, more than the logits themselves) and Whisper's
+     * timestamp rules (model-specific branching on the history plus a log-sum-exp comparison of the timestamp block
+     * against the best text token, run a handful of times per 30 s window; not worth a kernel of their own).
      */
-    public record DeviceRow(float repetitionPenalty, int[] seen, int[] banned, float temperature, int topK, float topP) {
-        public static final DeviceRow NONE = new DeviceRow(1f, new int[0], new int[0], 1f, 0, 1f);
+    public record DeviceRow(int[] biasIds, float[] biasValues, float repetitionPenalty, int[] seen, float presence,
+                            float frequency, int[] countIds, int[] counts, int[] banned, float temperature, int topK,
+                            float topP, float minP, float typicalP) {
+        private static final int[] NO_IDS = new int[0];
+
+        public static final DeviceRow NONE = new DeviceRow(1f, NO_IDS, NO_IDS, 1f, 0, 1f);
+
+        public DeviceRow {
+            if (biasIds.length != biasValues.length) throw new IllegalArgumentException("one bias per id");
+            if (countIds.length != counts.length) throw new IllegalArgumentException("one count per id");
+        }
+
+        /** Repetition penalty, bans, temperature, top-k, top-p only. */
+        public DeviceRow(float repetitionPenalty, int[] seen, int[] banned, float temperature, int topK, float topP) {
+            this(NO_IDS, new float[0], repetitionPenalty, seen, 0f, 0f, NO_IDS, NO_IDS, banned, temperature, topK, topP,
+                    0f, 1f);
+        }
+
+        /** Whether presence/frequency penalties apply (a nonzero knob and a generated id). */
+        public boolean penalizesCounts() {
+            return (presence != 0f || frequency != 0f) && countIds.length > 0;
+        }
+
+        /** Whether a warper (temperature, top-k, top-p, min-p, typical-p) is on: sampling only. */
+        public boolean warps() {
+            return temperature != 1f || topK != 0 || topP < 1f || minP > 0f || typicalP < 1f;
+        }
     }
 
     public TokenChoice {

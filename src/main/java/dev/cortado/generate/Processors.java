@@ -46,6 +46,22 @@ public final class Processors {
                 scores[id] -= presence + frequency * e.getValue();
             }
         }
+
+        /**
+         * The generated ids (distinct, in first-occurrence order) and how often each occurred: what {@link #process}
+         * subtracts {@code presence + frequency · count} for. {@code [0]}: ids, {@code [1]}: counts.
+         */
+        public int[][] counts(TokenHistory h) {
+            Map<Integer, Integer> counts = new java.util.LinkedHashMap<>();
+            for (int i = h.promptLength(); i < h.length(); i++) counts.merge(h.get(i), 1, Integer::sum);
+            int[] ids = new int[counts.size()], n = new int[counts.size()];
+            int j = 0;
+            for (var e : counts.entrySet()) {
+                ids[j] = e.getKey();
+                n[j++] = e.getValue();
+            }
+            return new int[][] {ids, n};
+        }
     }
 
     /** transformers' NoRepeatNGramLogitsProcessor: bans a token that would repeat an n-gram of the history. */
@@ -120,6 +136,34 @@ public final class Processors {
             }
             return out;
         }
+
+        /**
+         * The biases that apply after this history, summed per id in sequence order as {@link #process} sums them:
+         * {@code ids} distinct, {@code values[i]} the total added to {@code ids[i]} (an id ≥ the vocabulary is kept:
+         * the backend reports it as {@link #process} does).
+         */
+        public Matched matched(TokenHistory h) {
+            Map<Integer, Float> sums = new java.util.LinkedHashMap<>();
+            for (int s = 0; s < sequences.size(); s++) {
+                int[] seq = sequences.get(s);
+                int prefix = seq.length - 1;
+                if (prefix > h.length()) continue;
+                boolean match = true;
+                for (int j = 0; j < prefix && match; j++) match = h.get(h.length() - prefix + j) == seq[j];
+                if (match) sums.merge(seq[prefix], biases.get(s), (a, b) -> 0f + a + b);
+            }
+            int[] ids = new int[sums.size()];
+            float[] values = new float[sums.size()];
+            int j = 0;
+            for (var e : sums.entrySet()) {
+                ids[j] = e.getKey();
+                values[j++] = 0f + e.getValue();
+            }
+            return new Matched(ids, values);
+        }
+
+        /** Per-id bias sums ({@link #matched}). */
+        public record Matched(int[] ids, float[] values) {}
 
         @Override
         public void process(TokenHistory h, float[] scores) {

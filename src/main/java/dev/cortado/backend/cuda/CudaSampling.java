@@ -6,15 +6,15 @@ import static dev.cortado.backend.cuda.CudaMemory.rows;
 import dev.cortado.backend.Choices;
 import dev.cortado.backend.Greedy;
 import dev.cortado.backend.TokenChoice;
-import dev.cortado.backend.TokenChoice.DeviceRow;
 import dev.cortado.tensor.DType;
 import dev.cortado.tensor.Tensor;
 
 /**
- * Token choice on the CUDA backend (kernels/sampling.cu, logits.cu, softmax.cu): the declarative processors
- * (repetition penalty, bans, temperature), then argmax, a top-k / top-p draw or beam top-k, and each pick's raw
- * log-probability, all on the device. Per step one host → device copy (the rows' parameters and id lists, packed)
- * and one device → host copy: 2 · rows values (ids, log-probabilities), or 3 · groups · k for beams (ids, source
+ * Token choice on the CUDA backend (kernels/sampling.cu, logits.cu, softmax.cu): the declarative processors in
+ * the host chain's order (logit bias, repetition penalty, presence/frequency penalties, bans, temperature), then
+ * argmax, a top-k / top-p / min-p / typical-p draw or beam top-k, and each pick's raw log-probability, all on the
+ * device. Per step one host → device copy (the rows' parameters and id lists, packed: {@link SamplingParams}) and
+ * one device → host copy: 2 · rows values (ids, log-probabilities), or 3 · groups · k for beams (ids, source
  * beams, scores), never rows × vocab logits. Choices the device cannot make (host-only processors, top
  * alternatives, warpers inside beam search) are {@link #supports rejected}; the backend then chooses on the host.
  */
@@ -49,9 +49,7 @@ final class CudaSampling {
         if (!c.onDevice() || logits.dtype() != mem.compute) return false;
         if (c.mode() != TokenChoice.Mode.BEAM || c.processors() == null) return true;
         for (int r = 0; r < rows(logits); r++) {   // beam search with warpers (sampling beams): the host does it
-            if (!c.isActive(r)) continue;
-            DeviceRow d = c.device().apply(r);
-            if (d.temperature() != 1f || d.topK() != 0 || d.topP() < 1f) return false;
+            if (c.isActive(r) && c.device().apply(r).warps()) return false;
         }
         return true;
     }
@@ -67,61 +65,47 @@ final class CudaSampling {
             }
             return g;
         }
-        DeviceRow[] dr = new DeviceRow[rows];
-        int seenW = 0, banW = 0;
-        for (int r = 0; r < rows; r++) {
-            dr[r] = c.processors() == null || !c.isActive(r) ? DeviceRow.NONE : c.device().apply(r);
-            if (dr[r].repetitionPenalty() != 1f) seenW = Math.max(seenW, dr[r].seen().length);
-            banW = Math.max(banW, dr[r].banned().length);
-        }
-        boolean beam = c.mode() == TokenChoice.Mode.BEAM;
-        // one packed upload: [penalties][temps | beam scores][topPs][uniforms][topKs][seen rows×seenW][banned rows×banW]
-        int fields = beam ? 2 : 5;
-        int[] packed = new int[rows * (fields + seenW + banW)];
-        java.util.Arrays.fill(packed, rows * fields, packed.length, -1);
-        for (int r = 0; r < rows; r++) {
-            DeviceRow d = dr[r];
-            packed[r] = Float.floatToRawIntBits(d.repetitionPenalty());
-            if (beam) {
-                packed[rows + r] = Float.floatToRawIntBits(c.beamScores()[r]);
-            } else {
-                packed[rows + r] = Float.floatToRawIntBits(d.temperature());
-                packed[2 * rows + r] = Float.floatToRawIntBits(d.topP());
-                float u = c.mode() == TokenChoice.Mode.SAMPLE && c.isActive(r)
-                        ? (float) c.uniforms().apply(r).getAsDouble() : 0f;
-                packed[3 * rows + r] = Float.floatToRawIntBits(u);
-                packed[4 * rows + r] = d.topK();
-            }
-            if (d.repetitionPenalty() != 1f) System.arraycopy(d.seen(), 0, packed, rows * fields + r * seenW, d.seen().length);
-            System.arraycopy(d.banned(), 0, packed, rows * (fields + seenW) + r * banW, d.banned().length);
-        }
-        try (DeviceMemory params = mem.uploadInts(packed)) {
-            long p = params.address(), seen = p + 4L * rows * fields, banned = seen + 4L * rows * seenW;
-            return beam ? perGroup(logits, c, rows, vocab, p, seen, seenW, banned, banW)
-                    : perRow(logits, c, rows, vocab, p, seen, seenW, banned, banW, dr);
+        SamplingParams sp = SamplingParams.pack(c, SamplingParams.rows(c, rows), vocab);
+        try (DeviceMemory params = mem.uploadInts(sp.packed)) {   // the step's one upload
+            return c.mode() == TokenChoice.Mode.BEAM ? perGroup(logits, c, rows, vocab, sp, params.address())
+                    : perRow(logits, c, rows, vocab, sp, params.address());
         }
     }
 
-    private Choices perRow(Tensor logits, TokenChoice c, int rows, int vocab, long p, long seen, int seenW, long banned,
-                         int banW, DeviceRow[] dr) {
+    /**
+     * The processors in the host chain's order on scores w (fp32 log-softmax for beams, a copy of the logits
+     * otherwise): logit bias, repetition penalty, presence/frequency, bans; temperature is the caller's.
+     */
+    private void process(DType t, long w, SamplingParams sp, long p, int rows, int vocab) {
+        SamplingKernels k = kernels.sampling();
+        if (sp.biasW > 0) k.logitBias(t, w, p + 4L * sp.biasIds(), p + 4L * sp.biasValues(), rows, vocab, sp.biasW,
+                sp.biasW, null);
+        if (sp.seenW > 0) k.repetitionPenaltyIds(t, w, p + 4L * sp.seen(), p + sp.column(SamplingParams.PENALTY), rows,
+                vocab, sp.seenW, sp.seenW, null);
+        if (sp.counts) k.countPenalty(t, w, p + 4L * sp.countIds(), p + 4L * sp.counts(),
+                p + sp.column(SamplingParams.PRESENCE), p + sp.column(SamplingParams.FREQUENCY), rows, vocab, sp.countW,
+                sp.countW, null);
+        if (sp.banW > 0) k.banTokens(t, w, p + 4L * sp.banned(), rows, vocab, sp.banW, sp.banW, null);
+    }
+
+    private Choices perRow(Tensor logits, TokenChoice c, int rows, int vocab, SamplingParams sp, long p) {
         DType t = logits.dtype();
         long l = mem.ptr(logits);
-        boolean temps = false;
-        for (DeviceRow d : dr) temps |= d.temperature() != 1f;
-        boolean edit = seenW > 0 || banW > 0 || temps;
-        Tensor work = edit ? mem.allocate(t, rows, vocab) : null;
+        Tensor work = sp.edits() ? mem.allocate(t, rows, vocab) : null;
         try (DeviceMemory out = mem.raw(8L * rows)) {
             long w = l;
             if (work != null) {
                 mem.copy(logits, 0, work, 0, (long) rows * vocab * mem.esize);
                 w = mem.ptr(work);
             }
-            if (seenW > 0) kernels.sampling().repetitionPenaltyIds(t, w, seen, p, rows, vocab, seenW, seenW, null);
-            if (banW > 0) kernels.sampling().banTokens(t, w, banned, rows, vocab, banW, banW, null);
+            process(t, w, sp, p, rows, vocab);
             if (c.mode() == TokenChoice.Mode.SAMPLE) {
-                if (temps) kernels.sampling().temperature(t, w, p + 4L * rows, rows, vocab, 1f, null);
-                kernels.sampling().sample(t, out.address(), w, p + 12L * rows, p + 16L * rows, p + 8L * rows, rows,
-                        vocab, 0, 1f, null);
+                if (sp.temperatures) kernels.sampling().temperature(t, w, p + sp.column(SamplingParams.TEMPERATURE),
+                        rows, vocab, 1f, null);
+                kernels.sampling().sample(t, out.address(), w, p + sp.column(SamplingParams.UNIFORM),
+                        p + sp.column(SamplingParams.TOP_K), p + sp.column(SamplingParams.TOP_P),
+                        sp.minP ? p + sp.column(SamplingParams.MIN_P) : 0,
+                        sp.typicalP ? p + sp.column(SamplingParams.TYPICAL_P) : 0, rows, vocab, 0, 1f, null);
             } else {
                 kernels.sampling().argmax(t, out.address(), w, rows, vocab, null);
             }
@@ -143,8 +127,7 @@ final class CudaSampling {
         }
     }
 
-    private Choices perGroup(Tensor logits, TokenChoice c, int rows, int vocab, long p, long seen, int seenW,
-                          long banned, int banW) {
+    private Choices perGroup(Tensor logits, TokenChoice c, int rows, int vocab, SamplingParams sp, long p) {
         int beams = c.beams(), k = c.candidates();
         if (rows % beams != 0) throw new IllegalArgumentException(rows + " rows are not groups of " + beams + " beams");
         if (k > beams * vocab) throw new IllegalArgumentException(k + " candidates of " + beams * vocab);
@@ -152,9 +135,9 @@ final class CudaSampling {
         try (DeviceMemory lp = mem.raw(4L * rows * vocab); DeviceMemory out = mem.raw(12L * n)) {
             long a = lp.address(), o = out.address();
             kernels.logSoftmax(logits.dtype(), a, mem.ptr(logits), rows, vocab, null);
-            if (seenW > 0) kernels.sampling().repetitionPenaltyIds(DType.F32, a, seen, p, rows, vocab, seenW, seenW, null);
-            if (banW > 0) kernels.sampling().banTokens(DType.F32, a, banned, rows, vocab, banW, banW, null);
-            kernels.sampling().beamTopK(o, o + 4L * n, o + 8L * n, a, p + 4L * rows, groups, beams, vocab, k, null);
+            process(DType.F32, a, sp, p, rows, vocab);
+            kernels.sampling().beamTopK(o, o + 4L * n, o + 8L * n, a, p + sp.column(SamplingParams.BEAM_SCORE), groups,
+                    beams, vocab, k, null);
             int[] all = mem.downloadInts(o, 3 * n);
             int[] ids = java.util.Arrays.copyOf(all, n), src = java.util.Arrays.copyOfRange(all, n, 2 * n);
             float[] scores = new float[n], lps = new float[n];

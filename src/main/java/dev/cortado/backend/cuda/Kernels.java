@@ -256,7 +256,8 @@ public final class Kernels {
                 "silu_mul", "gelu_tanh_mul", "gelu_erf_mul", "rmsnorm", "add_rmsnorm", "layernorm", "add_layernorm",
                 "rope", "softmax", "log_softmax", "gemv", "qgemv8", "qgemv4", "gemm", "kv_cache_write", "attn_decode",
                 "attn_decode_reduce", "attn_prefill", "t5_bias", "argmax", "sample", "temperature",
-                "repetition_penalty", "suppress_tokens", "chosen_logprob", "repetition_penalty_ids", "ban_tokens"};
+                "repetition_penalty", "suppress_tokens", "chosen_logprob", "repetition_penalty_ids", "ban_tokens",
+                "logit_bias", "count_penalty"};
         for (String n : typed) for (String sfx : new String[] {"f32", "f16", "bf16"}) names.add(n + "_" + sfx);
         names.addAll(List.of("gemm_tc_f16", "gemm_tc_bf16", "cast_f32_to_f16", "cast_f32_to_bf16", "cast_f16_to_f32",
                 "cast_bf16_to_f32", "mark_tokens", "beam_topk"));

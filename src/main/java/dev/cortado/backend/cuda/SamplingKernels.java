@@ -7,8 +7,8 @@ import dev.cortado.tensor.DType;
 
 /**
  * Token selection and logits processors on the device (kernels/sampling.cu, logits.cu); logits are [rows, vocab].
- * HF order: {@link #repetitionPenalty} / {@link #suppressTokens}, then {@link #temperature}, then {@link #sample}
- * (top-k, then top-p) or {@link #argmax}.
+ * Host chain order: {@link #logitBias}, {@link #repetitionPenalty}, {@link #countPenalty}, bans / {@link #suppressTokens},
+ * then {@link #temperature}, then {@link #sample} (top-k, top-p, min-p, typical-p) or {@link #argmax}.
  */
 public final class SamplingKernels {
     private final KernelLauncher launcher;
@@ -31,8 +31,36 @@ public final class SamplingKernels {
      */
     public void sample(DType t, long outI32, long logits, long uniforms, long topKs, long topPs, int rows, int vocab,
                        int topK, float topP, CudaStream s) {
+        sample(t, outI32, logits, uniforms, topKs, topPs, 0, 0, rows, vocab, topK, topP, s);
+    }
+
+    /**
+     * {@link #sample} with min-p and typical-p after top-p (HF order), min_tokens_to_keep 1.
+     *
+     * @param minPs     f32 [rows] per-row min-p (0 pointer or value 0: off): keeps p ≥ min_p · p_max
+     * @param typicalPs f32 [rows] per-row typical-p mass (0 pointer or value ≥ 1: off)
+     */
+    public void sample(DType t, long outI32, long logits, long uniforms, long topKs, long topPs, long minPs,
+                       long typicalPs, int rows, int vocab, int topK, float topP, CudaStream s) {
         launcher.launch("sample_" + suffix(t), rows, 1, 1, 1024, 0, s, args().ptr(outI32).ptr(logits).ptr(uniforms)
-                .ptr(topKs).ptr(topPs).i32(rows).i32(vocab).i32(topK).f32(topP));
+                .ptr(topKs).ptr(topPs).ptr(minPs).ptr(typicalPs).i32(rows).i32(vocab).i32(topK).f32(topP));
+    }
+
+    /** logits[r, ids[r * stride + i]] += values[r * stride + i] for i < n (per-row distinct ids, -1 pads); block per row. */
+    public void logitBias(DType t, long logits, long ids, long valuesF32, int rows, int vocab, int n, long stride,
+                          CudaStream s) {
+        launcher.launch("logit_bias_" + suffix(t), rows, 1, 1, 256, 0, s,
+                args().ptr(logits).ptr(ids).ptr(valuesF32).i32(rows).i32(vocab).i32(n).i64(stride));
+    }
+
+    /**
+     * OpenAI presence / frequency penalties: logits[r, ids[r * stride + i]] -= presences[r] + frequencies[r] ·
+     * counts[r * stride + i] for i < n (per-row distinct ids, -1 pads); one block per row.
+     */
+    public void countPenalty(DType t, long logits, long ids, long countsI32, long presencesF32, long frequenciesF32,
+                             int rows, int vocab, int n, long stride, CudaStream s) {
+        launcher.launch("count_penalty_" + suffix(t), rows, 1, 1, 256, 0, s, args().ptr(logits).ptr(ids)
+                .ptr(countsI32).ptr(presencesF32).ptr(frequenciesF32).i32(rows).i32(vocab).i32(n).i64(stride));
     }
 
     /** logits[r, :] /= temps[r] (temps 0: temperature for every row); rows with t <= 0 or t == 1 unchanged. */
