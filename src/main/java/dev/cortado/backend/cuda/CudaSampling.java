@@ -13,7 +13,7 @@ import dev.cortado.tensor.Tensor;
  * Token choice on the CUDA backend (kernels/sampling.cu, logits.cu, softmax.cu): the declarative processors in
  * the host chain's order (logit bias, repetition penalty, presence/frequency penalties, bans, temperature), then
  * argmax, a top-k / top-p / min-p / typical-p draw or beam top-k, and each pick's raw log-probability, all on the
- * device. Per step one host → device copy (the rows' parameters and id lists, packed: {@link SamplingParams}) and
+ * device. Per step one host → device copy (the rows' parameters and id lists, packed: {@link CudaSamplingParams}) and
  * one device → host copy: 2 · rows values (ids, log-probabilities), or 3 · groups · k for beams (ids, source
  * beams, scores), never rows × vocab logits. Choices the device cannot make (host-only processors, top
  * alternatives, warpers inside beam search) are {@link #supports rejected}; the backend then chooses on the host.
@@ -65,7 +65,7 @@ final class CudaSampling {
             }
             return g;
         }
-        SamplingParams sp = SamplingParams.pack(c, SamplingParams.rows(c, rows), vocab);
+        CudaSamplingParams sp = CudaSamplingParams.pack(c, CudaSamplingParams.rows(c, rows), vocab);
         try (DeviceMemory params = mem.uploadInts(sp.packed)) {   // the step's one upload
             return c.mode() == TokenChoice.Mode.BEAM ? perGroup(logits, c, rows, vocab, sp, params.address())
                     : perRow(logits, c, rows, vocab, sp, params.address());
@@ -76,19 +76,19 @@ final class CudaSampling {
      * The processors in the host chain's order on scores w (fp32 log-softmax for beams, a copy of the logits
      * otherwise): logit bias, repetition penalty, presence/frequency, bans; temperature is the caller's.
      */
-    private void process(DType t, long w, SamplingParams sp, long p, int rows, int vocab) {
+    private void process(DType t, long w, CudaSamplingParams sp, long p, int rows, int vocab) {
         SamplingKernels k = kernels.sampling();
         if (sp.biasW > 0) k.logitBias(t, w, p + 4L * sp.biasIds(), p + 4L * sp.biasValues(), rows, vocab, sp.biasW,
                 sp.biasW, null);
-        if (sp.seenW > 0) k.repetitionPenaltyIds(t, w, p + 4L * sp.seen(), p + sp.column(SamplingParams.PENALTY), rows,
+        if (sp.seenW > 0) k.repetitionPenaltyIds(t, w, p + 4L * sp.seen(), p + sp.column(CudaSamplingParams.PENALTY), rows,
                 vocab, sp.seenW, sp.seenW, null);
         if (sp.counts) k.countPenalty(t, w, p + 4L * sp.countIds(), p + 4L * sp.counts(),
-                p + sp.column(SamplingParams.PRESENCE), p + sp.column(SamplingParams.FREQUENCY), rows, vocab, sp.countW,
+                p + sp.column(CudaSamplingParams.PRESENCE), p + sp.column(CudaSamplingParams.FREQUENCY), rows, vocab, sp.countW,
                 sp.countW, null);
         if (sp.banW > 0) k.banTokens(t, w, p + 4L * sp.banned(), rows, vocab, sp.banW, sp.banW, null);
     }
 
-    private Choices perRow(Tensor logits, TokenChoice c, int rows, int vocab, SamplingParams sp, long p) {
+    private Choices perRow(Tensor logits, TokenChoice c, int rows, int vocab, CudaSamplingParams sp, long p) {
         DType t = logits.dtype();
         long l = mem.ptr(logits);
         Tensor work = sp.edits() ? mem.allocate(t, rows, vocab) : null;
@@ -100,12 +100,12 @@ final class CudaSampling {
             }
             process(t, w, sp, p, rows, vocab);
             if (c.mode() == TokenChoice.Mode.SAMPLE) {
-                if (sp.temperatures) kernels.sampling().temperature(t, w, p + sp.column(SamplingParams.TEMPERATURE),
+                if (sp.temperatures) kernels.sampling().temperature(t, w, p + sp.column(CudaSamplingParams.TEMPERATURE),
                         rows, vocab, 1f, null);
-                kernels.sampling().sample(t, out.address(), w, p + sp.column(SamplingParams.UNIFORM),
-                        p + sp.column(SamplingParams.TOP_K), p + sp.column(SamplingParams.TOP_P),
-                        sp.minP ? p + sp.column(SamplingParams.MIN_P) : 0,
-                        sp.typicalP ? p + sp.column(SamplingParams.TYPICAL_P) : 0, rows, vocab, 0, 1f, null);
+                kernels.sampling().sample(t, out.address(), w, p + sp.column(CudaSamplingParams.UNIFORM),
+                        p + sp.column(CudaSamplingParams.TOP_K), p + sp.column(CudaSamplingParams.TOP_P),
+                        sp.minP ? p + sp.column(CudaSamplingParams.MIN_P) : 0,
+                        sp.typicalP ? p + sp.column(CudaSamplingParams.TYPICAL_P) : 0, rows, vocab, 0, 1f, null);
             } else {
                 kernels.sampling().argmax(t, out.address(), w, rows, vocab, null);
             }
@@ -127,7 +127,7 @@ final class CudaSampling {
         }
     }
 
-    private Choices perGroup(Tensor logits, TokenChoice c, int rows, int vocab, SamplingParams sp, long p) {
+    private Choices perGroup(Tensor logits, TokenChoice c, int rows, int vocab, CudaSamplingParams sp, long p) {
         int beams = c.beams(), k = c.candidates();
         if (rows % beams != 0) throw new IllegalArgumentException(rows + " rows are not groups of " + beams + " beams");
         if (k > beams * vocab) throw new IllegalArgumentException(k + " candidates of " + beams * vocab);
@@ -136,7 +136,7 @@ final class CudaSampling {
             long a = lp.address(), o = out.address();
             kernels.logSoftmax(logits.dtype(), a, mem.ptr(logits), rows, vocab, null);
             process(DType.F32, a, sp, p, rows, vocab);
-            kernels.sampling().beamTopK(o, o + 4L * n, o + 8L * n, a, p + sp.column(SamplingParams.BEAM_SCORE), groups,
+            kernels.sampling().beamTopK(o, o + 4L * n, o + 8L * n, a, p + sp.column(CudaSamplingParams.BEAM_SCORE), groups,
                     beams, vocab, k, null);
             int[] all = mem.downloadInts(o, 3 * n);
             int[] ids = java.util.Arrays.copyOf(all, n), src = java.util.Arrays.copyOfRange(all, n, 2 * n);

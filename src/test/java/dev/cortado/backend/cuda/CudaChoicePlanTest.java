@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * The CUDA token choice's transfers, checked without a device ({@link RecordingDevice}): a sampled step with
  * processors (every processor with a device form: logit bias, repetition / presence / frequency penalties, bans,
  * temperature, top-k, top-p, min-p, typical-p), a greedy and a beam step each make one host → device copy (the
- * packed row parameters, {@link SamplingParams}, whose size is checked) and one device → host copy of 2 · rows
+ * packed row parameters, {@link CudaSamplingParams}, whose size is checked) and one device → host copy of 2 · rows
  * values (ids, log-probabilities) or 3 · groups · 2·beams values (candidates, source beams, scores), never rows ×
  * vocab logits; the processors, the draw and the top-k run as kernels.
  */
@@ -96,7 +96,7 @@ class CudaChoicePlanTest {
             CudaBackend.Transfers t = be.transfers().minus(before);
             assertEquals(1, t.hostToDevice(), "one packed upload of the rows' parameters");
             int seenW = 3, banW = 2, biasW = 2, countW = rows;   // the widest row's lists
-            assertEquals(4L * rows * (SamplingParams.COLUMNS + seenW + banW + 2 * biasW + 2 * countW),
+            assertEquals(4L * rows * (CudaSamplingParams.COLUMNS + seenW + banW + 2 * biasW + 2 * countW),
                     t.hostToDeviceBytes(), "9 columns + seen + banned + (id, bias) + (id, count) pairs per row");
             assertEquals(1, t.deviceToHost(), "one download");
             assertEquals(2L * rows * 4, dev.downloadedBytes - bytes, "ids and log-probabilities: 2 · rows values");
@@ -112,18 +112,18 @@ class CudaChoicePlanTest {
     void packedParametersFollowTheDocumentedLayout() {
         int rows = 3;
         TokenChoice c = TokenChoice.sample((r, s) -> {}, CudaChoicePlanTest::everything, r -> () -> 0.25, null, -1);
-        SamplingParams p = SamplingParams.pack(c, SamplingParams.rows(c, rows), VOCAB);
+        CudaSamplingParams p = CudaSamplingParams.pack(c, CudaSamplingParams.rows(c, rows), VOCAB);
         int[] a = p.packed;
         for (int r = 0; r < rows; r++) {
             DeviceRow d = everything(r);
-            assertEquals(1.3f, Float.intBitsToFloat(a[SamplingParams.PENALTY * rows + r]));
-            assertEquals(0.7f, Float.intBitsToFloat(a[SamplingParams.TEMPERATURE * rows + r]));
-            assertEquals(0.25f, Float.intBitsToFloat(a[SamplingParams.UNIFORM * rows + r]));
-            assertEquals(40, a[SamplingParams.TOP_K * rows + r]);
-            assertEquals(0.4f, Float.intBitsToFloat(a[SamplingParams.PRESENCE * rows + r]));
-            assertEquals(0.25f, Float.intBitsToFloat(a[SamplingParams.FREQUENCY * rows + r]));
-            assertEquals(0.05f, Float.intBitsToFloat(a[SamplingParams.MIN_P * rows + r]));
-            assertEquals(0.95f, Float.intBitsToFloat(a[SamplingParams.TYPICAL_P * rows + r]));
+            assertEquals(1.3f, Float.intBitsToFloat(a[CudaSamplingParams.PENALTY * rows + r]));
+            assertEquals(0.7f, Float.intBitsToFloat(a[CudaSamplingParams.TEMPERATURE * rows + r]));
+            assertEquals(0.25f, Float.intBitsToFloat(a[CudaSamplingParams.UNIFORM * rows + r]));
+            assertEquals(40, a[CudaSamplingParams.TOP_K * rows + r]);
+            assertEquals(0.4f, Float.intBitsToFloat(a[CudaSamplingParams.PRESENCE * rows + r]));
+            assertEquals(0.25f, Float.intBitsToFloat(a[CudaSamplingParams.FREQUENCY * rows + r]));
+            assertEquals(0.05f, Float.intBitsToFloat(a[CudaSamplingParams.MIN_P * rows + r]));
+            assertEquals(0.95f, Float.intBitsToFloat(a[CudaSamplingParams.TYPICAL_P * rows + r]));
             assertEquals(44_000, a[p.biasIds() + r * p.biasW + 1]);
             assertEquals(-1f, Float.intBitsToFloat(a[p.biasValues() + r * p.biasW + 1]));
             for (int i = 0; i < p.countW; i++) {
@@ -150,7 +150,7 @@ class CudaChoicePlanTest {
             be.choose(logits, c);
             CudaBackend.Transfers t = be.transfers().minus(before);
             assertEquals(1, t.hostToDevice());
-            assertEquals(4L * rows * (SamplingParams.COLUMNS + 2 + 2 * 2), t.hostToDeviceBytes());
+            assertEquals(4L * rows * (CudaSamplingParams.COLUMNS + 2 + 2 * 2), t.hostToDeviceBytes());
             assertEquals(1, t.deviceToHost());
             assertEquals(2L * rows * 4, dev.downloadedBytes - bytes);
             for (String k : new String[] {"logit_bias_f32", "count_penalty_f32", "argmax_f32", "chosen_logprob_f32"})

@@ -17,7 +17,7 @@ import java.util.Arrays;
  * so a step uploads 4 · rows · (9 + seenW + banW + 2 · biasW + 2 · countW) bytes: the presence/frequency penalties go
  * as sparse (id, count) pairs of the generated tokens, the logit bias as (id, bias) pairs, never a vocab-wide array.
  */
-final class SamplingParams {
+final class CudaSamplingParams {
     static final int COLUMNS = 9;
     static final int PENALTY = 0, TEMPERATURE = 1, BEAM_SCORE = 1, TOP_P = 2, UNIFORM = 3, TOP_K = 4, PRESENCE = 5,
             FREQUENCY = 6, MIN_P = 7, TYPICAL_P = 8;
@@ -26,7 +26,7 @@ final class SamplingParams {
     final int[] packed;
     final boolean temperatures, counts, minP, typicalP;
 
-    private SamplingParams(int rows, int seenW, int banW, int biasW, int countW, boolean temperatures, boolean counts,
+    private CudaSamplingParams(int rows, int seenW, int banW, int biasW, int countW, boolean temperatures, boolean counts,
                            boolean minP, boolean typicalP) {
         this.rows = rows;
         this.seenW = seenW;
@@ -48,7 +48,7 @@ final class SamplingParams {
         return dr;
     }
 
-    static SamplingParams pack(TokenChoice c, DeviceRow[] dr, int vocab) {
+    static CudaSamplingParams pack(TokenChoice c, DeviceRow[] dr, int vocab) {
         int rows = dr.length, seenW = 0, banW = 0, biasW = 0, countW = 0;
         boolean temps = false, counts = false, minP = false, typical = false;
         for (DeviceRow d : dr) {
@@ -66,7 +66,7 @@ final class SamplingParams {
                 if (id >= vocab) throw new CortadoException("bias for token " + id + " but the model's vocabulary has "
                         + vocab + " tokens");
         }
-        SamplingParams p = new SamplingParams(rows, seenW, banW, biasW, countW, temps, counts, minP, typical);
+        CudaSamplingParams p = new CudaSamplingParams(rows, seenW, banW, biasW, countW, temps, counts, minP, typical);
         int[] a = p.packed;
         Arrays.fill(a, rows * COLUMNS, a.length, -1);
         boolean beam = c.mode() == TokenChoice.Mode.BEAM;
