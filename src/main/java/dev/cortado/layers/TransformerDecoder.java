@@ -62,7 +62,8 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
         int[] heads = logitRows;
         return be.decodeStep(meta, graphable, st -> {
             Tensor x = layers(be, st, n, start, cache, cross);
-            Tensor last = heads != null ? gatherRows(be, x, heads) : lastPositions(be, x, rows, n);
+            // the bound step's rows: a device backend may pad a decode step's rows up to a graph bucket
+            Tensor last = heads != null ? gatherRows(be, x, heads) : lastPositions(be, x, st.meta().rows(), n);
             if (finalNorm != null) finalNorm.apply(be, last);
             if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
             return lmHead.forward(be, last);

@@ -20,6 +20,11 @@ import java.util.function.Function;
  * (one launch, no kernel launches from the host). Capture refused by the device or the driver (or a step that uploads
  * mid-way, e.g. a host-computed bias) is one debug line and the bucket runs eagerly from then on;
  * {@code -Dcortado.cudaGraphs=false} turns graphs off.
+ *
+ * <p>Rows: a paged self-attention step (the serving engine's ragged batches, whose size changes as requests come and
+ * go) is padded up to its bucket's rows ({@link #bucketRows}: 1, 2, 4, 8, 16, 24, …) with inert rows
+ * ({@link #padRows}), so a batch of 3 replays the graph of 4 instead of capturing a graph per size; the caller gets
+ * the real rows' logits (a prefix of the bucket's). Contiguous caches are sized to their batch and are not padded.
  */
 final class CudaStepGraphs implements AutoCloseable {
     static final String PROPERTY = "cortado.cudaGraphs";
@@ -86,6 +91,39 @@ final class CudaStepGraphs implements AutoCloseable {
         return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
     }
 
+    /** A bucket's rows for a step of {@code rows}: 1, 2, 4, 8, then multiples of 8 (vLLM's capture sizes). */
+    static int bucketRows(int rows) {
+        return rows <= 8 ? roundUpPow2(rows) : Math.ceilDiv(rows, 8) * 8;
+    }
+
+    /**
+     * {@code m} with inert rows appended up to {@code rows} (a paged, self-attention-only decode step): token 0 at
+     * position 0, no key written (StepPlan gives a row beyond the layout's block tables slot -1 and a table of block
+     * 0), one valid key. The layout object is kept, so the layers' views still bind the step; every op is row-wise, so
+     * the real rows compute what they compute unpadded, and the padding rows' outputs are dropped.
+     */
+    static StepMetadata padRows(StepMetadata m, int rows) {
+        StepMetadata.Attn a = m.self();
+        int real = m.rows();
+        int[] starts = a.rowStarts() == null ? null : java.util.Arrays.copyOf(a.rowStarts(), rows);
+        boolean[][] valid = a.mask().keyValid();
+        if (valid != null) {
+            valid = java.util.Arrays.copyOf(valid, rows);
+            for (int r = real; r < rows; r++) {
+                valid[r] = new boolean[Math.max(a.kvLen(), 1)];
+                valid[r][0] = true;
+            }
+        }
+        dev.cortado.backend.AttentionMask mask = new dev.cortado.backend.AttentionMask(valid, a.mask().causal(),
+                a.mask().queryOffset());
+        return new StepMetadata(rows, 1, pad(m.tokenIds(), rows), pad(m.embedPositions(), rows),
+                pad(m.ropePositions(), rows), new StepMetadata.Attn(a.layout(), a.start(), starts, a.kvLen(), mask), null);
+    }
+
+    private static int[] pad(int[] v, int rows) {
+        return v == null ? null : java.util.Arrays.copyOf(v, rows);
+    }
+
     /** The step's bucket, or null when it cannot be graphed (not a one-token decode step). */
     static Bucket bucket(StepMetadata m) {
         if (m.queries() != 1) return null;
@@ -105,7 +143,9 @@ final class CudaStepGraphs implements AutoCloseable {
         StepMetadata.Attn cross = m.cross();
         if (cross != null && cross.layout().data() == null) return null;
         StepPlan.Shape shape = new StepPlan.Shape(kvLen, blocks, cross == null ? 0 : cross.kvLen());
-        return new Bucket(m.rows(), shape, m.tokenIds() != null, m.embedPositions() != null, m.ropePositions() != null,
+        // ragged serving batches (paged, no cross-attention) round their rows up: one graph serves several sizes
+        int rows = l.isPaged() && cross == null && l.blocks().length == m.rows() ? bucketRows(m.rows()) : m.rows();
+        return new Bucket(rows, shape, m.tokenIds() != null, m.embedPositions() != null, m.ropePositions() != null,
                 self.mask().keyValid() != null, cross != null, cross != null && cross.mask().keyValid() != null,
                 l.data(), cross == null ? null : cross.layout().data());
     }
@@ -119,14 +159,23 @@ final class CudaStepGraphs implements AutoCloseable {
             e = entries.get(key);
         }
         if (e != null && e.failed) return eager(meta, body);
-        StepPlan plan = StepPlan.of(meta, key.shape());
+        int rows = meta.rows();
+        StepPlan plan = StepPlan.of(key.rows() == rows ? meta : padRows(meta, key.rows()), key.shape());
         if (e != null) {
             mem.uploadStep(plan, e.stepBuffer);
             e.graph.launch();
             synchronized (this) { replays++; }
-            return mem.track(e.arena.slice(e.logitsOffset, Tensor.numel(e.logitsShape) * mem.esize), e.logitsType, e.logitsShape.clone());
+            long[] shape = e.logitsShape.clone();
+            if (shape[0] == key.rows()) shape[0] = rows;   // the real rows: a prefix of the padded logits
+            return mem.track(e.arena.slice(e.logitsOffset, Tensor.numel(shape) * mem.esize), e.logitsType, shape);
         }
-        return captureNew(key, plan, body);
+        Tensor out = captureNew(key, plan, body);
+        if (rows == key.rows() || out.dim(0) != key.rows()) return out;
+        long[] shape = out.shape();
+        shape[0] = rows;
+        Tensor real = mem.allocate(out.dtype(), shape);   // the bucket's first step: copy out the real rows once
+        mem.copy(out, 0, real, 0, Tensor.numel(shape) * mem.esize);
+        return real;
     }
 
     private Tensor eager(StepMetadata meta, Function<Step, Tensor> body) {

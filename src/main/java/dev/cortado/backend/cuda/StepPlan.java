@@ -75,7 +75,7 @@ final class StepPlan {
         if (l.isPaged()) {
             blockSize = l.blockSize();
             maxBlocks = 1;
-            for (int r = 0; r < b; r++) maxBlocks = Math.max(maxBlocks, l.blocks()[r].length);
+            for (int r = 0; r < Math.min(b, l.blocks().length); r++) maxBlocks = Math.max(maxBlocks, l.blocks()[r].length);
             if (padBlocks > 0) {
                 if (padBlocks < maxBlocks) throw new IllegalArgumentException("bucket of " + padBlocks + " blocks for a table of " + maxBlocks);
                 maxBlocks = padBlocks;
@@ -126,6 +126,14 @@ final class StepPlan {
         if (cross != null) fill(host, cross, meta.cross());
     }
 
+    /**
+     * Whether row r is a padding row of a graph bucket (rows beyond the paged layout's block tables,
+     * {@link CudaStepGraphs#padRows}): it writes no key (slot -1) and its table reads block 0.
+     */
+    private static boolean inert(KvView l, int r) {
+        return l.isPaged() && r >= l.blocks().length;
+    }
+
     private static void ints(MemorySegment host, long at, int[] v, int n) {
         if (at >= 0) MemorySegment.copy(v, 0, host, Tensor.I32_LE, at, n);
     }
@@ -138,14 +146,15 @@ final class StepPlan {
             for (int r = 0; r < b; r++) {
                 for (int p = 0; p < q; p++) {
                     int pos = a.position(r, p);
-                    long slot = l.isPaged() && l.blocks()[r][pos / l.blockSize()] < 0 ? -1 : l.offset(r, 0, pos) / rowElems;
+                    long slot = inert(l, r) || l.isPaged() && l.blocks()[r][pos / l.blockSize()] < 0 ? -1
+                            : l.offset(r, 0, pos) / rowElems;
                     host.set(Tensor.I64_LE, s.slots() + 8L * (r * q + p), slot);
                 }
             }
         }
         if (s.table() >= 0) {
             for (int r = 0; r < b; r++) {
-                int[] row = l.blocks()[r];
+                int[] row = inert(l, r) ? new int[0] : l.blocks()[r];
                 for (int j = 0; j < s.maxBlocks(); j++) {
                     host.set(Tensor.I32_LE, s.table() + 4L * (r * s.maxBlocks() + j), j < row.length ? Math.max(row[j], 0) : 0);
                 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Decode steps as CUDA graphs, checked without a GPU on the {@link RecordingDevice}: the first one-token step of a
  * bucket runs eagerly and is captured; later steps of the bucket upload their metadata once and launch the graph —
- * no kernel launches from the host; a new bucket (other rows, another cache) captures once; a refused capture and
+ * no kernel launches from the host; a new bucket (other rows, another cache) captures once; ragged paged batches of
+ * 3 and 4 rows share the 4-row graph (inert padding rows: no key written, block 0 read); a refused capture and
  * {@code -Dcortado.cudaGraphs=false} run every step eagerly.
  */
 class CudaStepGraphTest {
@@ -194,6 +195,145 @@ class CudaStepGraphTest {
             assertEquals(1, be.graphStats()[0], "one bucket: 2 rows, 2 blocks");
             assertEquals(steps - 1, be.graphStats()[1]);
         }
+    }
+
+    /** A paged ragged decode step over {@code rows} rows of the pool's first tables, as the serving engine runs it. */
+    static Tensor raggedStep(CudaBackend be, TransformerDecoder dec, dev.cortado.kv.KvPool pool, int[][] tables, int[] len,
+                             int i) {
+        int rows = len.length, longest = 0;
+        for (int l : len) longest = Math.max(longest, l);
+        int[][] tokens = new int[rows][1], pos = new int[rows][1];
+        boolean[][] valid = new boolean[rows][longest + 1];
+        for (int r = 0; r < rows; r++) {
+            tokens[r][0] = 3 + r + i;
+            pos[r][0] = len[r];
+            java.util.Arrays.fill(valid[r], 0, len[r] + 1, true);
+        }
+        int[] flat = len.clone(), logitRows = new int[rows];
+        for (int r = 0; r < rows; r++) logitRows[r] = r;
+        dev.cortado.kv.KvSource kv = new dev.cortado.kv.KvSource() {
+            @Override public KvView keys(int layer) { return pool.keys(layer, tables); }
+
+            @Override public KvView values(int layer) { return pool.values(layer, tables); }
+        };
+        return dec.step(be, tokens, pos, flat, kv, longest, flat.clone(), new AttentionMask(valid, false, 0), null,
+                logitRows);
+    }
+
+    @Test
+    void raggedBatchSizesPadIntoOneBucketGraph() {
+        raggedSizes(new int[] {4, 3, 4, 3, 4});   // requests finish and join: 4, then 3, then 4 rows ...
+        raggedSizes(new int[] {3, 4, 3, 3, 4});   // the bucket captured from a padded step
+    }
+
+    private static void raggedSizes(int[] sizes) {
+        int layers = 2;
+        RecordingDevice dev = new RecordingDevice(RecordingDevice.Capture.RECORD);
+        try (CudaBackend be = new CudaBackend(dev, DType.F32);
+             dev.cortado.kv.KvPool pool = new dev.cortado.kv.KvPool(be, layers, CudaStepPlanTest.KV_HEADS, CudaStepPlanTest.HD, 8)) {
+            TransformerDecoder dec = CudaStepPlanTest.decoder(be, layers, false, true);
+            int[][] all = new int[4][];
+            for (int r = 0; r < 4; r++) all[r] = new int[] {pool.allocate(), pool.allocate()};
+            int[] len = {5, 9, 7, 6};
+            for (int i = 0; i < sizes.length; i++) {
+                int rows = sizes[i];
+                CudaBackend.Transfers before = be.transfers();
+                int mark = dev.launches.size();
+                try (Backend.Scope s = be.scope()) {
+                    Tensor out = raggedStep(be, dec, pool, java.util.Arrays.copyOf(all, rows),
+                            java.util.Arrays.copyOf(len, rows), i);
+                    assertEquals(rows, out.dim(0), "the real rows' logits");
+                    assertEquals(CudaStepPlanTest.VOCAB, out.dim(1));
+                }
+                CudaBackend.Transfers t = be.transfers().minus(before);
+                if (i > 0) {
+                    assertEquals(1, t.hostToDevice(), "step " + i + " (" + rows + " rows): " + t);
+                    assertEquals(1, dev.count("graph_launch", mark), "step " + i + " (" + rows + " rows) replays the 4-row graph");
+                    assertEquals(1, dev.launches.size() - mark, "and launches nothing else");
+                }
+                for (int r = 0; r < 4; r++) len[r]++;
+            }
+            assertEquals(1, be.graphStats()[0], "3 and 4 rows share one bucket: captured once");
+            assertEquals(sizes.length - 1, be.graphStats()[1]);
+        }
+    }
+
+    /** The logits of ragged paged steps of {@code sizes} rows on a device, graphs on or off. */
+    private static float[][] raggedLogitsOnTheDevice(boolean graphs, int[] sizes) {
+        String before = System.getProperty(CudaStepGraphs.PROPERTY);
+        System.setProperty(CudaStepGraphs.PROPERTY, Boolean.toString(graphs));
+        int layers = 2;
+        try (CudaBackend be = new CudaBackend(0);
+             dev.cortado.kv.KvPool pool = new dev.cortado.kv.KvPool(be, layers, CudaStepPlanTest.KV_HEADS, CudaStepPlanTest.HD, 8)) {
+            TransformerDecoder dec = CudaStepPlanTest.decoder(be, layers, false, true);
+            int[][] all = new int[4][];
+            for (int r = 0; r < 4; r++) all[r] = new int[] {pool.allocate(), pool.allocate()};
+            int[] len = {5, 9, 7, 6};
+            float[][] out = new float[sizes.length][];
+            for (int i = 0; i < sizes.length; i++) {
+                try (Backend.Scope s = be.scope()) {
+                    out[i] = be.toHost(raggedStep(be, dec, pool, java.util.Arrays.copyOf(all, sizes[i]),
+                            java.util.Arrays.copyOf(len, sizes[i]), i));
+                }
+                for (int r = 0; r < 4; r++) len[r]++;
+            }
+            if (graphs) assertEquals(1, be.graphStats()[0], "one bucket for 3 and 4 rows");
+            return out;
+        } finally {
+            if (before == null) System.clearProperty(CudaStepGraphs.PROPERTY);
+            else System.setProperty(CudaStepGraphs.PROPERTY, before);
+        }
+    }
+
+    /** On a device: padded replays give the real rows the logits of the unpadded eager steps. */
+    @Test
+    @org.junit.jupiter.api.Tag("gpu")
+    void paddedReplaysGiveTheEagerLogitsOnTheDevice() {
+        CudaBackendGpuTest.requireGpu();
+        int[] sizes = {3, 4, 3, 3, 4, 3};
+        float[][] eager = raggedLogitsOnTheDevice(false, sizes), graph = raggedLogitsOnTheDevice(true, sizes);
+        for (int i = 0; i < sizes.length; i++) {
+            assertEquals(eager[i].length, graph[i].length, "step " + i);
+            for (int j = 0; j < eager[i].length; j++) assertEquals(eager[i][j], graph[i][j], 1e-5f, "step " + i + " logit " + j);
+        }
+    }
+
+    @Test
+    void paddingRowsAreInert() {
+        int[][] blocks = {{3, 1}, {0, 2}, {5, 4}};
+        KvView paged = KvView.paged(Tensor.of(new float[16], 16), 2, 16, 8, blocks);
+        boolean[][] valid = new boolean[3][20];
+        for (boolean[] v : valid) java.util.Arrays.fill(v, 0, 18, true);
+        var meta = new dev.cortado.backend.StepMetadata(3, 1, new int[] {1, 2, 3}, null, new int[] {17, 12, 9},
+                new dev.cortado.backend.StepMetadata.Attn(paged, 17, new int[] {17, 12, 9}, 18, new AttentionMask(valid, false, 0)), null);
+        CudaStepGraphs.Bucket b = CudaStepGraphs.bucket(meta);
+        assertEquals(4, b.rows(), "3 rows → the 4-row bucket");
+        assertEquals(8, CudaStepGraphs.bucketRows(7));
+        assertEquals(16, CudaStepGraphs.bucketRows(9));
+        assertEquals(24, CudaStepGraphs.bucketRows(17));
+        StepPlan padded = StepPlan.of(CudaStepGraphs.padRows(meta, 4), b.shape()), own = StepPlan.of(meta, b.shape());
+        java.lang.foreign.MemorySegment p = java.lang.foreign.MemorySegment.ofArray(new byte[(int) padded.bytes()]);
+        java.lang.foreign.MemorySegment o = java.lang.foreign.MemorySegment.ofArray(new byte[(int) own.bytes()]);
+        padded.fill(p);
+        own.fill(o);
+        var I32 = Tensor.I32_LE;
+        var I64 = Tensor.I64_LE;
+        StepPlan.Section ps = padded.self(), os = own.self();
+        for (int r = 0; r < 3; r++) {   // the real rows pack as they do unpadded
+            assertEquals(o.get(I32, own.tokenIds() + 4L * r), p.get(I32, padded.tokenIds() + 4L * r));
+            assertEquals(o.get(I32, own.ropePositions() + 4L * r), p.get(I32, padded.ropePositions() + 4L * r));
+            assertEquals(o.get(I64, os.slots() + 8L * r), p.get(I64, ps.slots() + 8L * r));
+            for (int j = 0; j < ps.maxBlocks(); j++)
+                assertEquals(o.get(I32, os.table() + 4L * (r * os.maxBlocks() + j)), p.get(I32, ps.table() + 4L * (r * ps.maxBlocks() + j)));
+            for (int j = 0; j < ps.kvLen(); j++)
+                assertEquals(o.get(java.lang.foreign.ValueLayout.JAVA_BYTE, os.keyMask() + (long) r * os.kvLen() + j),
+                        p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ps.keyMask() + (long) r * ps.kvLen() + j));
+        }
+        assertEquals(-1L, p.get(I64, ps.slots() + 8L * 3), "the padding row writes no key");
+        for (int j = 0; j < ps.maxBlocks(); j++) assertEquals(0, p.get(I32, ps.table() + 4L * (3 * ps.maxBlocks() + j)), "reads block 0");
+        assertEquals(0, p.get(I32, padded.tokenIds() + 12));
+        assertEquals(1, p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ps.keyMask() + 3L * ps.kvLen()), "one valid key");
+        for (int j = 1; j < ps.kvLen(); j++) assertEquals(0, p.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ps.keyMask() + 3L * ps.kvLen() + j));
     }
 
     @Test
