@@ -141,9 +141,10 @@ CORTADO_DEVICE int t5_bucket(int rel, int bidirectional, int num_buckets, int ma
     int max_exact = nb / 2;
     if (rel < max_exact) return bucket + rel;
     // HF: log(rel.float() / max_exact) / math.log(max_distance / max_exact) * (nb - max_exact), in fp32 with the
-    // Python-double constant rounded to fp32.
+    // Python-double constant rounded to fp32. The log is taken in double and rounded to fp32 (correctly rounded), as
+    // the host's RelativePositionBias.bucket does: logf's up-to-1-ulp error could move a value across a bucket edge.
     const float denom = (float)log((double)max_distance / (double)max_exact);
-    float r = logf((float)rel / (float)max_exact) / denom * (float)(nb - max_exact);
+    float r = (float)log((double)((float)rel / (float)max_exact)) / denom * (float)(nb - max_exact);
     int large = max_exact + (int)r;  // truncation toward zero, as .to(torch.long)
     return bucket + min(large, nb - 1);
 }
