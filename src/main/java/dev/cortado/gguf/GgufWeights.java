@@ -26,9 +26,10 @@ import java.util.regex.Pattern;
  * own arena, and the mapped pages it read are dropped at once (they stay in the page cache).
  *
  * <p>Lifetimes: the backends copy, pack or upload a weight when it is bound, so a converted copy is garbage once its
- * layer is bound. Reading a tensor of layer {@code L} frees the converted copies of every other layer (families bind
- * layer by layer); copies of tensors outside the layers (embeddings, head) live until {@link #release}. A copy read
- * after it was freed fails with the arena's IllegalStateException, never with a crash.
+ * group is bound. The groups are the layers and the tensors outside them (embeddings, head, final norm); families bind
+ * group by group (head and embeddings first, then layer by layer), so reading a tensor of another group frees every
+ * converted copy of the others, and {@link #release} the rest. A copy used after it was freed fails with the arena's
+ * IllegalStateException, never with a crash.
  */
 final class GgufWeights {
     private static final Pattern LAYER = Pattern.compile("^(?:model\\.layers|h)\\.(\\d{1,6})\\.");
@@ -39,7 +40,7 @@ final class GgufWeights {
     private final Map<String, Converted> cache = new HashMap<>();
     private final Map<String, Tensor> tensorView;
     private final Map<String, QuantizedMatrix> quantizedView;
-    private int layer = -1;
+    private int layer = Integer.MIN_VALUE;
     private boolean released;
 
     private record Converted(Object value, Arena arena, int layer) {}
@@ -118,14 +119,17 @@ final class GgufWeights {
         return v;
     }
 
-    /** Notes that layer {@code layerOf(name)} is being bound: the converted copies of the other layers go. */
+    /**
+     * Notes that group {@code layerOf(name)} (a layer, or −1: the tensors outside the layers) is being bound: the
+     * converted copies of the other groups go.
+     */
     private int enter(String name) {
         int l = layerOf(name);
-        if (l >= 0 && l != layer) {
+        if (l != layer) {
             layer = l;
             for (Iterator<Converted> it = cache.values().iterator(); it.hasNext(); ) {
                 Converted c = it.next();
-                if (c.layer >= 0 && c.layer != l) {
+                if (c.layer != l) {
                     c.arena.close();
                     it.remove();
                 }
