@@ -66,8 +66,8 @@ def tokenizer(w, vocab_size):
         tokens[i] = t
     types = [1] * len(tokens)
     types[50256] = 3
-    while len(tokens) < vocab_size:
-        types.append(3)
+    while len(tokens) < vocab_size:  # normal tokens no merge makes (Llama 3 has ~256 control tokens, not 78,000)
+        types.append(1)
         tokens.append(f"<|pad_{len(tokens)}|>")
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("gpt-2")

@@ -17,8 +17,9 @@ import java.util.Set;
  * convert_hf_to_gguf.py mapping reversed), llama.cpp's Q/K row permutation undone (llama, mistral), and linear
  * weights that are quantized kept as {@link QuantizedMatrix} (lossless: K-quants too — Q4_K as 4-bit codes, Q5_K and
  * Q6_K as 8-bit codes, each with its exact float32 block scales and offsets) for {@code Backend.quantizedWeight}.
- * Other quantized tensors (an untied embedding) are dequantized to float32; float tensors stay in the mapping (F32,
- * F16, BF16). Llama 3 rope scaling comes as llama.cpp writes it: the {@code rope_freqs.weight} factors.
+ * A quantized token embedding is offered both ways: quantized (for {@code Backend.quantizedTable}, or as the tied
+ * head) and dequantized to float32 (read only by a backend that cannot hold it quantized); float tensors stay in the
+ * mapping (F32, F16, BF16). Llama 3 rope scaling comes as llama.cpp writes it: the {@code rope_freqs.weight} factors.
  *
  * <p>Nothing is converted up front: {@link #tensors()} and {@link #quantized()} convert a tensor when it is read,
  * right before a backend binds it, and free it once the next layer is read ({@link GgufWeights}), so the peak RSS of a
@@ -65,11 +66,11 @@ public final class GgufModel implements AutoCloseable {
                 permute.put(hf, heads);
             }
             boolean linear = hf.endsWith("_proj.weight") || hf.equals("lm_head.weight") || hf.matches(".*\\.(c_attn|c_proj|c_fc)\\.weight");
-            boolean tiedEmbedding = hf.equals(embedName()) && !f.tensors().containsKey("output.weight");
-            if (GgufTensors.isQuantized(t.type()) && (linear || tiedEmbedding)) {
+            boolean embedding = hf.equals(embedName());
+            if (GgufTensors.isQuantized(t.type()) && (linear || embedding)) {
                 if (t.rows() > Integer.MAX_VALUE || t.cols() > Integer.MAX_VALUE) throw new CortadoException(f.path() + ": tensor '" + GgufFile.shown(t.name()) + "' is too large");
-                quants.put(hf, t); // a tied embedding also serves as the (quantized) lm_head
-                if (!linear) floats.put(hf, t); // dequantized only if a backend cannot read the head as the table
+                quants.put(hf, t); // an embedding is held quantized (and, tied, serves as the lm_head)
+                if (!linear) floats.put(hf, t); // dequantized only if a backend cannot hold it quantized
             } else {
                 floats.put(hf, t);
             }
@@ -187,7 +188,7 @@ public final class GgufModel implements AutoCloseable {
      */
     public Map<String, Tensor> tensors() { return weights.tensors(); }
 
-    /** Quantized linear weights by HF name ([out, in], rows un-permuted), converted when read. */
+    /** Quantized linear weights and token embeddings by HF name ([out, in], rows un-permuted), converted when read. */
     public Map<String, QuantizedMatrix> quantized() { return weights.quantized(); }
 
     /** Bytes of converted copies alive now (one layer's while a family binds; 0 after {@link #releaseConverted}). */

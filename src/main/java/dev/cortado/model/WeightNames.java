@@ -113,6 +113,16 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         return TensorCheck.dims(source, name, s, expected);
     }
 
+    /**
+     * The embedding table {@code name} bound for lookups: held quantized where the file has it quantized and the backend
+     * can ({@link Backend#quantizedTable}; an untied GGUF token_embd), else bound as floats with {@link Backend#weight}.
+     */
+    public Tensor table(String name) {
+        QuantizedMatrix q = quantized.get(name);
+        Tensor t = q == null ? null : be.quantizedTable(q);
+        return t != null ? t : be.weight(need(name));
+    }
+
     public Tensor opt(String name) {
         return tensors.get(name);
     }

@@ -88,7 +88,7 @@ public final class Gpt2Family {
         boolean tied = !w.has("lm_head.weight");
         Linear head = new Linear(tied ? be.headWeight(w.need("wte.weight"), false) : w.headWeight("lm_head.weight", vocab, d), null);
         Tensor table = tied || w.sameQuantized("lm_head.weight", "wte.weight") ? be.tiedEmbedding(head.weight()) : null; // wte held once: the head serves the lookups
-        Embeddings embeddings = new Embeddings(table != null ? table : be.weight(w.need("wte.weight")), be.weight(wpe), 0, null, null, 1f);
+        Embeddings embeddings = new Embeddings(table != null ? table : w.table("wte.weight"), be.weight(wpe), 0, null, null, 1f);
         for (int l = 0; l < s.layers; l++) {
             String p = "h." + l + ".";
             Tensor qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);

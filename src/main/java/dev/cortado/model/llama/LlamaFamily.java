@@ -172,7 +172,7 @@ public final class LlamaFamily {
         boolean tied = !w.has("lm_head.weight");
         Linear lmHead = new Linear(tied ? be.headWeight(w.need(embed), false) : w.headWeight("lm_head.weight", vocab, d), null);
         Tensor table = tied || w.sameQuantized("lm_head.weight", "model.embed_tokens.weight") ? be.tiedEmbedding(lmHead.weight()) : null; // the embeddings held once: the head serves the lookups
-        Embeddings embeddings = new Embeddings(table != null ? table : be.weight(w.need(embed)), null, 0, null, null, 1f);
+        Embeddings embeddings = new Embeddings(table != null ? table : w.table(embed), null, 0, null, null, 1f);
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < s.layers; l++) {
             String p = "model.layers." + l + ".";
