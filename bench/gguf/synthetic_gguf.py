@@ -8,7 +8,8 @@ convert_hf_to_gguf.py writes a Llama (tensor names from gguf.get_tensor_name_map
 Llama 3 rope scaling as rope_freqs.weight, 1-D tensors F32, tied embeddings: no output.weight):
 - q8_0 / q4_0: every 2-D tensor quantized by gguf-py (gguf.quants.quantize), token_embd included;
 - q4_k_m: a llama.cpp Q4_K_M-like type mix (token_embd Q6_K as llama.cpp does for a tied head, attn_v and half of
-  ffn_down Q6_K, the rest Q4_K). gguf-py has no K-quant quantizer, so these blocks are random with sane fp16 d/dmin
+  ffn_down Q6_K, the rest Q4_K); q4_k_m_untied: the same with an untied head (output.weight Q6_K, token_embd Q4_K),
+  as Llama 3.1 8B, Mistral 7B or Qwen2.5 7B files have. gguf-py has no K-quant quantizer, so these blocks are random with sane fp16 d/dmin
   (the weights are random anyway: the file is for load time and peak RSS, not for text).
 A byte-level tokenizer (../shared/models/tokenizers/gpt2, padded with control tokens to the model's vocabulary) makes
 the files runnable by `cortado generate`.
@@ -44,9 +45,9 @@ def random_kquant(rng, shape, qt):
 
 
 def kind(name, mix, layers):
-    if mix != "q4_k_m":
+    if not mix.startswith("q4_k_m"):
         return {"q8_0": T.Q8_0, "q4_0": T.Q4_0}[mix]
-    if name == "token_embd.weight" or name == "output.weight":
+    if name == "output.weight" or (name == "token_embd.weight" and mix == "q4_k_m"):
         return T.Q6_K
     if ".attn_v." in name:
         return T.Q6_K
@@ -99,7 +100,7 @@ def write(src, out, mix):
     w.add_rope_freq_base(theta)
     w.add_rope_dimension_count(head_dim)
     w.add_vocab_size(cfg["vocab_size"])
-    w.add_file_type({"q8_0": 7, "q4_0": 2, "q4_k_m": 15}[mix])
+    w.add_file_type({"q8_0": 7, "q4_0": 2, "q4_k_m": 15, "q4_k_m_untied": 15}[mix])
     rs = cfg.get("rope_scaling") or {}
     if rs.get("rope_type") == "llama3":  # convert_hf_to_gguf.py LlamaModel.generate_extra_tensors
         freqs = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float32) / head_dim))
@@ -134,6 +135,10 @@ def write(src, out, mix):
             q = random_kquant(rng, a.shape, qt) if qt in (T.Q4_K, T.Q5_K, T.Q6_K) else gguf.quants.quantize(np.ascontiguousarray(a, dtype=np.float32), qt)
             w.add_tensor(new, q, raw_shape=q.shape, raw_dtype=qt)
             types[qt.name] = types.get(qt.name, 0) + 1
+            if new == "token_embd.weight" and mix.endswith("_untied"):  # an untied head (Llama 3.1 8B, Mistral, Qwen2.5 7B)
+                q = random_kquant(rng, a.shape, T.Q6_K)
+                w.add_tensor("output.weight", q, raw_shape=q.shape, raw_dtype=T.Q6_K)
+                types["Q6_K"] = types.get("Q6_K", 0) + 1
             del a
     tokenizer(w, cfg["vocab_size"])
     w.write_header_to_file()
