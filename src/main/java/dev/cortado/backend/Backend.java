@@ -64,6 +64,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * An embedding table [vocab, hidden] given quantized (an untied GGUF {@code token_embd}) held quantized, as a table
+     * for {@link #embedding} whose rows equal {@code q}'s rows exactly. Null when this backend cannot hold a quantized
+     * table: the caller then binds the dequantized table with {@link #weight}.
+     */
+    default Tensor quantizedTable(dev.cortado.tensor.QuantizedMatrix q) {
+        return null;
+    }
+
+    /**
      * The weight of an ONNX {@code MatMulInteger} linear ({@link dev.cortado.tensor.Int8Matrix}): {@link #linear} with
      * the returned tensor computes what ONNX Runtime computes (the activation quantized per tensor to uint8, exact
      * integer accumulation, then × activation scale · weight scale). This default binds the dequantized float32 weight

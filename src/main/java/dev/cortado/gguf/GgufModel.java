@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.CortadoException;
 import dev.cortado.gguf.GgufFile.TensorInfo;
-import dev.cortado.tensor.DType;
 import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -17,9 +15,15 @@ import java.util.Set;
  * A GGUF model seen as a Hugging Face one, so the families read it with the code they use for safetensors: a
  * config.json built from {@code <arch>.*} metadata, tensors renamed to HF parameter names (llama.cpp's
  * convert_hf_to_gguf.py mapping reversed), llama.cpp's Q/K row permutation undone (llama, mistral), and linear
- * weights that are quantized kept as {@link QuantizedMatrix} (lossless) for {@code Backend.quantizedWeight}. Other
- * quantized tensors (embeddings) are dequantized to float32; float tensors stay in the mapping (F32, F16, BF16).
- * Llama 3 rope scaling comes as llama.cpp writes it: the {@code rope_freqs.weight} factors.
+ * weights that are quantized kept as {@link QuantizedMatrix} (lossless: K-quants too — Q4_K as 4-bit codes, Q5_K and
+ * Q6_K as 8-bit codes, each with its exact float32 block scales and offsets) for {@code Backend.quantizedWeight}.
+ * A quantized token embedding is offered both ways: quantized (for {@code Backend.quantizedTable}, or as the tied
+ * head) and dequantized to float32 (read only by a backend that cannot hold it quantized); float tensors stay in the
+ * mapping (F32, F16, BF16). Llama 3 rope scaling comes as llama.cpp writes it: the {@code rope_freqs.weight} factors.
+ *
+ * <p>Nothing is converted up front: {@link #tensors()} and {@link #quantized()} convert a tensor when it is read,
+ * right before a backend binds it, and free it once the next layer is read ({@link GgufWeights}), so the peak RSS of a
+ * load is about the packed weights plus one layer, not the file plus every converted copy.
  */
 public final class GgufModel implements AutoCloseable {
     public static final Set<String> ARCHITECTURES = Set.of("llama", "mistral", "qwen2", "gpt2");
@@ -27,10 +31,8 @@ public final class GgufModel implements AutoCloseable {
     private final GgufFile file;
     private final String arch;
     private final ObjectNode config;
-    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
-    private final Map<String, QuantizedMatrix> quantized = new LinkedHashMap<>();
+    private final GgufWeights weights;
     private final float[] ropeFreqFactors;
-    private final Arena arena = Arena.ofShared();
 
     private GgufModel(GgufFile f) {
         this.file = f;
@@ -49,24 +51,38 @@ public final class GgufModel implements AutoCloseable {
         if (embd == null || embd.ne().length != 2) throw new CortadoException(f.path() + ": no 2-D tensor 'token_embd.weight' (the token embeddings)");
         config = arch.equals("gpt2") ? gpt2Config(m, embd) : llamaConfig(m, embd);
         TensorInfo rf = f.tensor("rope_freqs.weight");
-        ropeFreqFactors = rf == null ? null : GgufTensors.tensor(rf, arena).toFloatArray();
-        try {
-            for (TensorInfo t : f.tensors().values()) {
-                if (t.name().equals("rope_freqs.weight")) continue;
-                String hf = hfName(t.name());
-                if (hf == null) continue; // not part of the families' weights
-                bind(hf, t);
-            }
-            if (!f.tensors().containsKey("output.weight") && quantized.containsKey(embedName())) {
-                quantized.put("lm_head.weight", quantized.get(embedName())); // tied: the same quantized matrix, as llama.cpp does
-            }
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
+            ropeFreqFactors = rf == null ? null : GgufTensors.tensor(rf, tmp).toFloatArray();
         }
+        Map<String, TensorInfo> floats = new LinkedHashMap<>(), quants = new LinkedHashMap<>();
+        Map<String, Integer> permute = new HashMap<>();
+        for (TensorInfo t : f.tensors().values()) {
+            if (t.name().equals("rope_freqs.weight")) continue;
+            String hf = hfName(t.name());
+            if (hf == null) continue; // not part of the families' weights
+            int heads = permuteHeads(hf);
+            if (heads > 0) {
+                GgufWeights.checkHeads(t.rows(), heads, t.name());
+                permute.put(hf, heads);
+            }
+            boolean linear = hf.endsWith("_proj.weight") || hf.equals("lm_head.weight") || hf.matches(".*\\.(c_attn|c_proj|c_fc)\\.weight");
+            boolean embedding = hf.equals(embedName());
+            if (GgufTensors.isQuantized(t.type()) && (linear || embedding)) {
+                if (t.rows() > Integer.MAX_VALUE || t.cols() > Integer.MAX_VALUE) throw new CortadoException(f.path() + ": tensor '" + GgufFile.shown(t.name()) + "' is too large");
+                quants.put(hf, t); // an embedding is held quantized (and, tied, serves as the lm_head)
+                if (!linear) floats.put(hf, t); // dequantized only if a backend cannot hold it quantized
+            } else {
+                floats.put(hf, t);
+            }
+        }
+        if (!f.tensors().containsKey("output.weight") && quants.containsKey(embedName())) {
+            quants.put("lm_head.weight", quants.get(embedName())); // tied: the same quantized matrix, as llama.cpp does
+            if (permute.containsKey(embedName())) permute.put("lm_head.weight", permute.get(embedName()));
+        }
+        weights = new GgufWeights(floats, quants, permute);
     }
 
-    /** Reads the file's architecture, config and weights; the model keeps the file mapped until closed. */
+    /** Reads the file's architecture and config; weights are converted as they are read. The model keeps the file mapped until closed. */
     public static GgufModel load(GgufFile f) {
         return new GgufModel(f);
     }
@@ -75,65 +91,11 @@ public final class GgufModel implements AutoCloseable {
         return arch.equals("gpt2") ? "wte.weight" : "model.embed_tokens.weight";
     }
 
-    private void bind(String hf, TensorInfo t) {
-        boolean linear = hf.endsWith("_proj.weight") || hf.equals("lm_head.weight") || hf.matches(".*\\.(c_attn|c_proj|c_fc)\\.weight");
-        boolean permute = !arch.equals("gpt2") && !arch.equals("qwen2");
+    /** Heads whose rows llama.cpp permuted in HF tensor {@code hf} (llama, mistral q/k), or 0. */
+    private int permuteHeads(String hf) {
+        if (arch.equals("gpt2") || arch.equals("qwen2")) return 0;
         int heads = config.path("num_attention_heads").asInt(), kv = config.path("num_key_value_heads").asInt(heads);
-        int permHeads = !permute ? 0 : hf.matches(".*q_proj\\.(weight|bias)") ? heads : hf.matches(".*k_proj\\.(weight|bias)") ? kv : 0;
-        boolean tiedEmbedding = hf.equals(embedName()) && !file.tensors().containsKey("output.weight");
-        if (GgufTensors.isQuantized(t.type()) && (linear || tiedEmbedding)) {
-            QuantizedMatrix q = GgufTensors.quantized(t, arena);
-            if (permHeads > 0) q = unpermute(q, permHeads, t.name());
-            quantized.put(hf, q); // a tied embedding also serves as the (quantized) lm_head
-            if (!linear) tensors.put(hf, dequantized(q));
-            return;
-        }
-        Tensor x = GgufTensors.tensor(t, arena);
-        tensors.put(hf, permHeads > 0 ? unpermute(x, permHeads, t.name()) : x);
-    }
-
-    private Tensor dequantized(QuantizedMatrix q) {
-        Tensor out = Tensor.allocate(arena, DType.F32, q.rows(), q.cols());
-        long i = 0;
-        for (int r = 0; r < q.rows(); r++) for (int c = 0; c < q.cols(); c++) out.data().setAtIndex(Tensor.F32_LE, i++, q.get(r, c));
-        return out;
-    }
-
-    /** HF row of GGUF row {@code g}: llama.cpp stores each head's rows interleaved (LlamaModel.permute); this undoes it. */
-    static int hfRow(int g, int headDim) {
-        int h = g / headDim, k = g % headDim, half = headDim / 2;
-        return h * headDim + (k & 1) * half + (k >> 1);
-    }
-
-    private static void checkHeads(long rows, int heads, String name) {
-        if (heads <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0) {
-            throw new CortadoException("tensor '" + GgufFile.shown(name) + "' has " + rows + " rows, which " + heads + " heads of even size do not divide");
-        }
-    }
-
-    private QuantizedMatrix unpermute(QuantizedMatrix q, int heads, String name) {
-        checkHeads(q.rows(), heads, name);
-        int hd = q.rows() / heads;
-        long rowBytes = (long) q.cols() * q.bits() / 8, rowScales = q.blocksPerRow() * 4L;
-        MemorySegment v = arena.allocate(q.values().byteSize(), 64), s = arena.allocate(q.scales().byteSize(), 64);
-        MemorySegment o = q.offsets() == null ? null : arena.allocate(q.offsets().byteSize(), 64);
-        for (int g = 0; g < q.rows(); g++) {
-            int r = hfRow(g, hd);
-            MemorySegment.copy(q.values(), g * rowBytes, v, r * rowBytes, rowBytes);
-            MemorySegment.copy(q.scales(), g * rowScales, s, r * rowScales, rowScales);
-            if (o != null) MemorySegment.copy(q.offsets(), g * rowScales, o, r * rowScales, rowScales);
-        }
-        return new QuantizedMatrix(q.rows(), q.cols(), q.bits(), q.blockSize(), v, s, o);
-    }
-
-    private Tensor unpermute(Tensor t, int heads, String name) {
-        long rows = t.dim(0), cols = t.rank() == 1 ? 1 : t.dim(1);
-        checkHeads(rows, heads, name);
-        int hd = (int) (rows / heads);
-        long rowBytes = cols * t.dtype().byteSize();
-        MemorySegment out = arena.allocate(t.data().byteSize(), 64);
-        for (int g = 0; g < rows; g++) MemorySegment.copy(t.data(), g * rowBytes, out, hfRow(g, hd) * rowBytes, rowBytes);
-        return new Tensor(t.dtype(), t.shape(), out);
+        return hf.matches(".*q_proj\\.(weight|bias)") ? heads : hf.matches(".*k_proj\\.(weight|bias)") ? kv : 0;
     }
 
     private static final Map<String, String> LLAMA = Map.of("attn_norm", "input_layernorm", "attn_q", "self_attn.q_proj",
@@ -220,38 +182,39 @@ public final class GgufModel implements AutoCloseable {
     /** The Hugging Face config.json this file's metadata amounts to. */
     public ObjectNode config() { return config; }
 
-    /** Float tensors by HF name (F32/F16/BF16 in the mapping; quantized embeddings dequantized). */
-    public Map<String, Tensor> tensors() { return tensors; }
+    /**
+     * Float tensors by HF name (F32/F16/BF16 in the mapping; quantized untied embeddings dequantized), converted when
+     * read; the map is a {@link dev.cortado.tensor.WeightShapes} (shapes without converting).
+     */
+    public Map<String, Tensor> tensors() { return weights.tensors(); }
 
-    /** Quantized linear weights by HF name ([out, in], rows un-permuted). */
-    public Map<String, QuantizedMatrix> quantized() { return quantized; }
+    /** Quantized linear weights and token embeddings by HF name ([out, in], rows un-permuted), converted when read. */
+    public Map<String, QuantizedMatrix> quantized() { return weights.quantized(); }
+
+    /** Bytes of converted copies alive now (one layer's while a family binds; 0 after {@link #releaseConverted}). */
+    public long convertedBytes() { return weights.liveBytes(); }
 
     /** llama.cpp's rope_freqs factors (Llama 3 scaling: inv_freq[i] / factor[i]), or null. */
     public float[] ropeFreqFactors() { return ropeFreqFactors == null ? null : ropeFreqFactors.clone(); }
 
-    /** Frees the converted weights and unmaps the file. */
-    private boolean closed, released;
+    private boolean closed;
 
     /**
-     * Frees the converted copies (quantized matrices in the canonical layout, dequantized and un-permuted tensors) once a
-     * backend has bound every weight: {@code Backend} binds by copying, packing or uploading ({@code weight},
-     * {@code weightTransposed}, {@code linearWeight}, {@code headWeight}, {@code quantizedWeight}), so nothing refers to them
-     * afterwards. The maps are emptied (a late reader finds no weight rather than freed memory); the file stays mapped
-     * (its metadata and tokenizer) until {@link #close}.
+     * Frees the converted copies still alive once a backend has bound every weight: {@code Backend} binds by copying,
+     * packing or uploading ({@code weight}, {@code weightTransposed}, {@code linearWeight}, {@code headWeight},
+     * {@code quantizedWeight}), so nothing refers to them afterwards. The maps are emptied (a late reader finds no weight
+     * rather than freed memory); the file stays mapped (its metadata and tokenizer) until {@link #close}.
      */
     public synchronized void releaseConverted() {
-        if (closed || released) return;
-        released = true;
-        tensors.clear();
-        quantized.clear();
-        arena.close();
+        weights.release();
     }
 
+    /** Frees the converted weights and unmaps the file. */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        if (!released) arena.close();
+        weights.release();
         file.close();
     }
 }

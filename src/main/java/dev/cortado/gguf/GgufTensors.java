@@ -21,12 +21,20 @@ public final class GgufTensors {
 
     private static final ValueLayout.OfByte B = ValueLayout.JAVA_BYTE;
 
-    /** A float tensor in row-major shape: F32/F16/BF16 in place over the mapping, quantized types dequantized to F32 in {@code arena}. */
-    public static Tensor tensor(TensorInfo t, Arena arena) {
+    /** An F32/F16/BF16 tensor in row-major shape, in place over the mapping (zero-copy). */
+    public static Tensor view(TensorInfo t) {
         return switch (t.type()) {
             case F32 -> new Tensor(DType.F32, t.shape(), t.data());
             case F16 -> new Tensor(DType.F16, t.shape(), t.data());
             case BF16 -> new Tensor(DType.BF16, t.shape(), t.data());
+            default -> throw new IllegalArgumentException("not a float tensor: " + t);
+        };
+    }
+
+    /** A float tensor in row-major shape: F32/F16/BF16 in place over the mapping, quantized types dequantized to F32 in {@code arena}. */
+    public static Tensor tensor(TensorInfo t, Arena arena) {
+        return switch (t.type()) {
+            case F32, F16, BF16 -> view(t);
             default -> {
                 try (Arena tmp = Arena.ofConfined()) {
                     QuantizedMatrix q = quantized(t, tmp);

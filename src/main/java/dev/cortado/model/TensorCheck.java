@@ -25,14 +25,19 @@ public final class TensorCheck {
     /** {@code t} with a float dtype and exactly {@code expected} as its shape ({@code -1}: any size ≥ 1). */
     public static Tensor shape(String source, String name, Tensor t, long... expected) {
         floats(source, name, t);
-        long[] s = t.shape();
+        dims(source, name, t.shape(), expected);
+        return t;
+    }
+
+    /** {@code s} (a weight's shape) equal to {@code expected} ({@code -1}: any size ≥ 1). */
+    public static long[] dims(String source, String name, long[] s, long... expected) {
         boolean ok = s.length == expected.length;
         for (int i = 0; ok && i < s.length; i++) ok = expected[i] < 0 ? s[i] >= 1 : s[i] == expected[i];
         if (!ok) {
             throw new CortadoException(source + ": tensor '" + name + "' has shape " + Arrays.toString(s) + ", expected "
                     + show(expected));
         }
-        return t;
+        return s;
     }
 
     /**

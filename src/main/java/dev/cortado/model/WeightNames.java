@@ -6,6 +6,7 @@ import dev.cortado.layers.Linear;
 import dev.cortado.layers.Norm;
 import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.tensor.WeightShapes;
 import java.util.Map;
 
 /**
@@ -98,6 +99,28 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
     /** A float tensor of exactly {@code shape}. */
     public Tensor need(String name, long... shape) {
         return TensorCheck.shape(source, name, need(name), shape);
+    }
+
+    /**
+     * The shape of weight {@code name} (float or quantized), checked like {@link #need(String, long...)}, without
+     * converting it where the weights are converted when read (GGUF: {@link WeightShapes}), so a family can check an
+     * embedding table first and read it only where it binds it.
+     */
+    public long[] dims(String name, long... expected) {
+        long[] s = tensors instanceof WeightShapes ws ? ws.shapeOf(name) : null;
+        if (s == null && quantized instanceof WeightShapes ws) s = ws.shapeOf(name);
+        if (s == null) return need(name, expected).shape();
+        return TensorCheck.dims(source, name, s, expected);
+    }
+
+    /**
+     * The embedding table {@code name} bound for lookups: held quantized where the file has it quantized and the backend
+     * can ({@link Backend#quantizedTable}; an untied GGUF token_embd), else bound as floats with {@link Backend#weight}.
+     */
+    public Tensor table(String name) {
+        QuantizedMatrix q = quantized.get(name);
+        Tensor t = q == null ? null : be.quantizedTable(q);
+        return t != null ? t : be.weight(need(name));
     }
 
     public Tensor opt(String name) {

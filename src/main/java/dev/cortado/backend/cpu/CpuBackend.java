@@ -250,6 +250,12 @@ public final class CpuBackend implements Backend {
         return t;
     }
 
+    /** Packed as a [vocab, hidden] head that no linear() reads, and served like a tied table ({@link #tiedEmbedding}). */
+    @Override
+    public Tensor quantizedTable(QuantizedMatrix q) {
+        return tiedEmbedding(quantizedWeight(q));
+    }
+
     /**
      * A tied table [vocab, hidden] whose row {@code id} is output column {@code id} of the packed head (widened as the
      * head's GEMV widens it): the head is the only copy. Its key is a distinct small allocation of this arena.

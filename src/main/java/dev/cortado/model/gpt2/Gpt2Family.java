@@ -80,8 +80,15 @@ public final class Gpt2Family {
         k.layersMatch(c.has("n_layer") ? "n_layer" : "num_hidden_layers", s.layers, names, "h.", w.source());
         List<DecoderLayer> layers = new ArrayList<>();
         int d = s.hidden;
-        Tensor wte = w.need("wte.weight", -1, d);
-        if (s.vocab > 0) k.matches("vocab_size", s.vocab, wte.dim(0), "wte.weight");
+        long vocab = w.dims("wte.weight", -1, d)[0]; // read only where it is bound (a GGUF table is converted when read)
+        if (s.vocab > 0) k.matches("vocab_size", s.vocab, vocab, "wte.weight");
+        // the head (the largest weight) is bound first, while nothing else is held: a load's peak is the packed weights
+        // plus one layer's converted copies, not plus the head's
+        Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
+        boolean tied = !w.has("lm_head.weight");
+        Linear head = new Linear(tied ? be.headWeight(w.need("wte.weight"), false) : w.headWeight("lm_head.weight", vocab, d), null);
+        Tensor table = tied || w.sameQuantized("lm_head.weight", "wte.weight") ? be.tiedEmbedding(head.weight()) : null; // wte held once: the head serves the lookups
+        Embeddings embeddings = new Embeddings(table != null ? table : w.table("wte.weight"), be.weight(wpe), 0, null, null, 1f);
         for (int l = 0; l < s.layers; l++) {
             String p = "h." + l + ".";
             Tensor qkvB = w.vector(p + "attn.c_attn.bias", 3L * d);
@@ -92,12 +99,7 @@ public final class Gpt2Family {
             Mlp mlp = new Mlp(w.linear(p + "mlp.c_fc", s.inner, d), null, w.linear(p + "mlp.c_proj", d, s.inner), s.act);
             layers.add(new DecoderLayer(attn, w.layerNorm(p + "ln_1", s.eps, d), null, null, mlp, w.layerNorm(p + "ln_2", s.eps, d), true));
         }
-        Tensor wpe = positions(w.source(), "wpe.weight", w.need("wpe.weight"), s);
-        boolean tied = !w.has("lm_head.weight");
-        Linear head = new Linear(tied ? be.headWeight(wte, false) : w.headWeight("lm_head.weight", wte.dim(0), d), null);
-        Tensor table = tied || w.sameQuantized("lm_head.weight", "wte.weight") ? be.tiedEmbedding(head.weight()) : null; // wte held once: the head serves the lookups
-        TransformerDecoder dec = new TransformerDecoder(new Embeddings(table != null ? table : be.weight(wte), be.weight(wpe), 0, null, null, 1f),
-                layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
+        TransformerDecoder dec = new TransformerDecoder(embeddings, layers, w.layerNorm("ln_f", s.eps, d), head, 1f, s.heads, d / s.heads, s.positions, null);
         return new DecoderModel(be, dec, describe(s, source), resources);
     }
 

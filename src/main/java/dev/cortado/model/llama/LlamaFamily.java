@@ -161,12 +161,18 @@ public final class LlamaFamily {
     private static DecoderModel build(ModelConfig c, Spec s, WeightNames w, Backend be, String source, AutoCloseable resources) {
         ConfigCheck k = new ConfigCheck(c);
         k.layersMatch("num_hidden_layers", s.layers, layerNames(w), "model.layers.", w.source());
-        Tensor embed = w.need("model.embed_tokens.weight", -1, s.hidden);
-        long vocab = embed.dim(0);
+        String embed = "model.embed_tokens.weight"; // read only where it is bound (a GGUF table is converted when read)
+        long vocab = w.dims(embed, -1, s.hidden)[0];
         if (s.vocab > 0) k.matches("vocab_size", s.vocab, vocab, "model.embed_tokens.weight");
         Tensor up0 = w.opt("model.layers.0.mlp.up_proj.weight");
         long inter = s.intermediate > 0 ? s.intermediate : up0 != null && up0.rank() == 2 ? up0.dim(0) : -1;
         int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim, d = s.hidden;
+        // the head (the largest weight) is bound first, while nothing else is held: a load's peak is the packed weights
+        // plus one layer's converted copies, not plus the head's
+        boolean tied = !w.has("lm_head.weight");
+        Linear lmHead = new Linear(tied ? be.headWeight(w.need(embed), false) : w.headWeight("lm_head.weight", vocab, d), null);
+        Tensor table = tied || w.sameQuantized("lm_head.weight", "model.embed_tokens.weight") ? be.tiedEmbedding(lmHead.weight()) : null; // the embeddings held once: the head serves the lookups
+        Embeddings embeddings = new Embeddings(table != null ? table : w.table(embed), null, 0, null, null, 1f);
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < s.layers; l++) {
             String p = "model.layers." + l + ".";
@@ -181,10 +187,7 @@ public final class LlamaFamily {
             layers.add(new DecoderLayer(attn, w.rmsNorm(p + "input_layernorm.weight", s.eps, d), null, null, mlp,
                     w.rmsNorm(p + "post_attention_layernorm.weight", s.eps, d), true));
         }
-        boolean tied = !w.has("lm_head.weight");
-        Linear lmHead = new Linear(tied ? be.headWeight(embed, false) : w.headWeight("lm_head.weight", vocab, d), null);
-        Tensor table = tied || w.sameQuantized("lm_head.weight", "model.embed_tokens.weight") ? be.tiedEmbedding(lmHead.weight()) : null; // the embeddings held once: the head serves the lookups
-        TransformerDecoder dec = new TransformerDecoder(new Embeddings(table != null ? table : be.weight(embed), null, 0, null, null, 1f), layers,
+        TransformerDecoder dec = new TransformerDecoder(embeddings, layers,
                 w.rmsNorm("model.norm.weight", s.eps, d), lmHead, 1f, s.kvHeads, s.headDim, s.maxPositions, null);
         return new DecoderModel(be, dec, describe(c, s, source), resources);
     }

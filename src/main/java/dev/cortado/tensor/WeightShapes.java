@@ -1,0 +1,11 @@
+package dev.cortado.tensor;
+
+/**
+ * A map of weights whose values are converted when first read (GGUF tensors: dequantized, re-laid-out or un-permuted
+ * one at a time, right before a backend binds them). It tells a weight's row-major shape without converting it, so a
+ * loader can check shapes and sizes first and read only what it binds.
+ */
+public interface WeightShapes {
+    /** The row-major shape of weight {@code name}, or null when the map has no such weight. */
+    long[] shapeOf(String name);
+}
