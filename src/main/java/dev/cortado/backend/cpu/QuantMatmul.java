@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -26,6 +27,7 @@ final class QuantMatmul {
     static final boolean SUPPORTED = L >= 8;
     private static final VectorSpecies<Byte> B = SUPPORTED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
     private static final VectorSpecies<Integer> I = SUPPORTED ? VectorSpecies.of(int.class, F.vectorShape()) : null;
+    private static final VectorSpecies<Short> SH = SUPPORTED ? VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L)) : null;
 
     private QuantMatmul() {}
 
@@ -144,7 +146,8 @@ final class QuantMatmul {
     private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        long codeBytes = (long) bs / 2 * NR;
+        long codeBytes = (long) bs / 2 * NR, eb = w.scaleBytes();
+        boolean half = w.half;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -159,16 +162,32 @@ final class QuantMatmul {
                 c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
             long so = ob + codeBytes;
-            y0 = a0.add(c0).fma(f32(s, so), y0);
-            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
+            y0 = a0.add(c0).fma(scales(s, so, half), y0);
+            y1 = a1.add(c1).fma(scales(s, so + eb * L, half), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = f32(s, so + 4L * NR).fma(sx, y0);
-                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
+                long oo = so + eb * NR;
+                y0 = scales(s, oo, half).fma(sx, y0);
+                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
+    }
+
+    /** L scales (or offsets) at byte offset o: float16 when {@code half}, else float32. */
+    private static FloatVector scales(MemorySegment s, long o, boolean half) {
+        return half ? h16(s, o) : f32(s, o);
+    }
+
+    /**
+     * L float16 values at byte offset o widened exactly to float32 (finite values: {@link PackedWeight#half} holds no
+     * others): the sign-extended 16 bits shifted left by 13 put the sign at bit 31 and exponent+mantissa at bits 27..13;
+     * the mask clears bits 30..28 (copies of the sign) and multiplying by 2^112 rebiases the exponent (subnormals included).
+     */
+    static FloatVector h16(MemorySegment s, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SH, s, o, LE).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** L code bytes zero-extended to int lanes (one widening load; the nibbles are split with int shifts, not byte shifts). */
@@ -197,9 +216,9 @@ final class QuantMatmul {
         long ob = p * w.panelBytes;
         FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
-            long so = ob + codeBytes;
-            FloatVector s0 = f32(s, so), s1 = f32(s, so + 4L * L);
-            FloatVector o0 = w.offsets ? f32(s, so + 4L * NR) : zero, o1 = w.offsets ? f32(s, so + 4L * NR + 4L * L) : zero;
+            long so = ob + codeBytes, eb = w.scaleBytes();
+            FloatVector s0 = scales(s, so, w.half), s1 = scales(s, so + eb * L, w.half);
+            FloatVector o0 = w.offsets ? scales(s, so + eb * NR, w.half) : zero, o1 = w.offsets ? scales(s, so + eb * NR + eb * L, w.half) : zero;
             int d = b * bs * NR;
             if (q4) {
                 for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {
