@@ -34,16 +34,22 @@ final class PackedWeight {
     final boolean offsets;
     /** Q4 only: the block's scales and offsets are float16 (NR × 2 bytes each) instead of float32. */
     final boolean half;
+    /**
+     * Q4 only: every offset was −8·scale (symmetric int4: GGUF Q4_0, MatMulNBits without zero points), so no offsets are
+     * stored ({@link #offsets} false) and {@code w = scale·(code − 8)}.
+     */
+    final boolean centred;
     final MemorySegment data;
     final long panelBytes, blockBytes;
 
     private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, Arena arena) {
-        this(format, k, n, blockSize, offsets, false, arena);
+        this(format, k, n, blockSize, offsets, false, false, arena);
     }
 
-    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, Arena arena) {
+    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena) {
         this.format = format;
         this.half = half;
+        this.centred = centred;
         this.k = k;
         this.n = n;
         this.blockSize = blockSize;
@@ -143,7 +149,8 @@ final class PackedWeight {
     static PackedWeight pack(QuantizedMatrix q, Arena arena) {
         int k = q.cols(), n = q.rows(), bs = q.blockSize();
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
-        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null, f == Format.Q4 && halfExact(q), arena);
+        boolean centred = f == Format.Q4 && centred(q);
+        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, f == Format.Q4 && halfExact(q), centred, arena);
         MemorySegment d = p.data;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
@@ -184,6 +191,16 @@ final class PackedWeight {
         return true;
     }
 
+    /** Whether {@code q} has offsets and every one is exactly −8·scale. */
+    static boolean centred(QuantizedMatrix q) {
+        if (q.offsets() == null) return false;
+        int nb = q.cols() / q.blockSize();
+        for (int r = 0; r < q.rows(); r++) {
+            for (int b = 0; b < nb; b++) if (q.offset(r, b) != -8f * q.scale(r, b)) return false;
+        }
+        return true;
+    }
+
     private static boolean isHalf(float v) {
         return Float.isFinite(v) && Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(v))) == Float.floatToRawIntBits(v);
     }
@@ -195,6 +212,7 @@ final class PackedWeight {
 
     /** Offset of panel column j in the block at byte offset o (0 without offsets). */
     private float offsetAt(long o, long codeBytes, int j) {
+        if (centred) return -8f * scaleAt(o, codeBytes, j);
         if (!offsets) return 0f;
         long at = o + codeBytes + (long) NR * scaleBytes();
         return half ? Float.float16ToFloat(data.get(Tensor.I16_LE, at + 2L * j)) : data.get(Tensor.F32_LE, at + 4L * j);
@@ -275,6 +293,6 @@ final class PackedWeight {
 
     @Override
     public String toString() {
-        return "PackedWeight[" + format + " " + k + "×" + n + (quantized() ? " block " + blockSize + (offsets ? " +offsets" : "") + (half ? " f16 scales" : "") : "") + "]";
+        return "PackedWeight[" + format + " " + k + "×" + n + (quantized() ? " block " + blockSize + (offsets ? " +offsets" : "") + (half ? " f16 scales" : "") + (centred ? " centred" : "") : "") + "]";
     }
 }

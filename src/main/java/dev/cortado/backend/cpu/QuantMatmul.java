@@ -78,7 +78,8 @@ final class QuantMatmul {
 
     static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
         int n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
-        float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize, buffer(SUMS, w.blocks())) : null;
+        float[] sums = w.offsets || w.centred ? blockSums(x, 0, w.k, w.blockSize, buffer(SUMS, w.blocks())) : null;
+        if (w.centred) for (int b = 0; b < w.blocks(); b++) sums[b] *= -8f; // y += scale·(Σ x·code − 8·Σ x)
         boolean q4 = w.format == PackedWeight.Format.Q4, four = !q4;
         float[] xq = q4 ? q4Pairs(x, w.k, buffer(PAIRS, w.k)) : x;
         pool.parallelFor(quads, (q0, q1) -> {
@@ -142,12 +143,12 @@ final class QuantMatmul {
         y1.intoArray(out, L);
     }
 
-    /** x: {@link #q4Pairs} of the activation row. */
+    /** x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets. */
     private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
         long codeBytes = (long) bs / 2 * NR, eb = w.scaleBytes();
-        boolean half = w.half;
+        boolean half = w.half, centred = w.centred;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -162,9 +163,15 @@ final class QuantMatmul {
                 c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
             long so = ob + codeBytes;
-            y0 = a0.add(c0).fma(scales(s, so, half), y0);
-            y1 = a1.add(c1).fma(scales(s, so + eb * L, half), y1);
-            if (sums != null) {
+            FloatVector t0 = a0.add(c0), t1 = a1.add(c1);
+            if (centred) {
+                FloatVector z = FloatVector.broadcast(F, sums[b]);
+                t0 = t0.add(z);
+                t1 = t1.add(z);
+            }
+            y0 = t0.fma(scales(s, so, half), y0);
+            y1 = t1.fma(scales(s, so + eb * L, half), y1);
+            if (!centred && sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
                 long oo = so + eb * NR;
                 y0 = scales(s, oo, half).fma(sx, y0);
@@ -219,6 +226,10 @@ final class QuantMatmul {
             long so = ob + codeBytes, eb = w.scaleBytes();
             FloatVector s0 = scales(s, so, w.half), s1 = scales(s, so + eb * L, w.half);
             FloatVector o0 = w.offsets ? scales(s, so + eb * NR, w.half) : zero, o1 = w.offsets ? scales(s, so + eb * NR + eb * L, w.half) : zero;
+            if (w.centred) {
+                o0 = s0.mul(-8f);
+                o1 = s1.mul(-8f);
+            }
             int d = b * bs * NR;
             if (q4) {
                 for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {

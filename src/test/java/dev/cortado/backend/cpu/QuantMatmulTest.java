@@ -91,21 +91,28 @@ class QuantMatmulTest {
                     for (int bsRaw : blocks) {
                         int bs = bsRaw == 0 ? k : bsRaw;
                         if (k % bs != 0) continue;
-                        for (int variant = 0; variant < 4; variant++) {
-                            boolean off = (variant & 1) != 0, half = variant >= 2;
+                        for (int variant = 0; variant < 6; variant++) {
+                            // 4, 5: symmetric int4 (offsets −8·scale, as GGUF Q4_0 and MatMulNBits without zero points)
+                            boolean centred = variant >= 4, off = (variant & 1) != 0 || centred, half = variant == 2 || variant == 3 || variant == 5;
                             QuantizedMatrix q = random(a, n, k, bits, bs, off, half, seed++);
+                            if (centred) {
+                                for (long i = 0; i < q.scales().byteSize() / 4; i++) {
+                                    q.offsets().setAtIndex(Tensor.F32_LE, i, -8f * q.scales().getAtIndex(Tensor.F32_LE, i));
+                                }
+                            }
                             Tensor w = be.quantizedWeight(q);
                             assertEquals(k, w.dim(0));
                             assertEquals(n, w.dim(1));
                             PackedWeight pw = packed(be, w);
                             assertEquals(half && pw.format == PackedWeight.Format.Q4, pw.half, pw + " 16-bit scales");
+                            assertEquals(centred && pw.format == PackedWeight.Format.Q4, pw.centred, pw + " centred");
                             Tensor deq = q.dequantize();
                             for (int m = 1; m <= 9; m++) {
                                 float[] xs = x(m, k, seed++);
                                 float[] bias = m % 2 == 0 ? x(1, n, seed++) : null;
                                 double[] want = reference(xs, m, k, n, q::get, bias);
                                 double[] want2 = reference(xs, m, k, n, (r, c) -> deq.getFloat((long) r * k + c), bias);
-                                String what = bits + "-bit " + n + "×" + k + " block " + bs + (off ? " +offsets" : "") + (half ? " f16" : "") + " m=" + m;
+                                String what = bits + "-bit " + n + "×" + k + " block " + bs + (off ? " +offsets" : "") + (half ? " f16" : "") + (centred ? " centred" : "") + " m=" + m;
                                 float[] w2 = new float[want2.length];
                                 for (int i = 0; i < w2.length; i++) w2[i] = (float) want2[i];
                                 close(want, w2, 1e-6, what + " (dequantize)");
