@@ -46,7 +46,15 @@ public record KvView(Tensor data, int heads, int headDim, long batchStride, long
 
     public long offset(int b, int h, int p) {
         if (blocks == null) return batchStride * b + headStride * h + posStride * p;
-        long block = blocks[b][p / blockSize];
-        return block * heads * blockSize * headDim + headStride * h + posStride * (p % blockSize);
+        int bs = blockSize, blk, at;
+        if ((bs & (bs - 1)) == 0) { // a power of two (the usual): shift and mask instead of an integer division per position
+            blk = p >>> Integer.numberOfTrailingZeros(bs);
+            at = p & (bs - 1);
+        } else {
+            blk = p / bs;
+            at = p % bs;
+        }
+        long block = blocks[b][blk];
+        return block * heads * bs * headDim + headStride * h + posStride * at;
     }
 }

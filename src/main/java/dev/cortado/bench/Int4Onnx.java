@@ -24,7 +24,7 @@ import java.util.Map;
 /**
  * The int4 ONNX variant of a synthetic decoder: the same graph as {@link DecoderOnnx} with every linear layer (the tied
  * lm_head included, as ORT-GenAI's builder does) a {@code com.microsoft MatMulNBits} node — 4 bits, block 32, B uint8
- * [N, K/32, 16] (codes low nibble first), float32 scales [N·K/32], zero points uint8 [N, ceil(K/32 / 2)] when asked
+ * [N, K/32, 16] (codes low nibble first), float32 scales [N·K/32] (float16 values: v2 files), zero points uint8 [N, ceil(K/32 / 2)] when asked
  * (otherwise symmetric, the builder's default), {@code accuracy_level} as given (the builder uses 4 on the CPU: int8
  * activations). Weights are quantized by Cortado's own {@link Quantizer#quantizeNBits}; float tensors (embeddings,
  * norms, biases) are copied as they are. Everything lies in {@code model.onnx.data} beside {@code model.onnx}, so
@@ -61,7 +61,7 @@ public final class Int4Onnx {
         Path marker = dir.resolve(".complete");
         String stamp;
         try {
-            stamp = "cortado synthetic int4 v1 " + o + " from " + Files.readString(base.resolve(".complete"));
+            stamp = "cortado synthetic int4 v2 " + o + " from " + Files.readString(base.resolve(".complete"));
         } catch (IOException e) {
             throw new CortadoException("cannot read " + base.resolve(".complete") + ": " + e.getMessage(), e);
         }

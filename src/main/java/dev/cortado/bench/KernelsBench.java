@@ -128,24 +128,24 @@ public final class KernelsBench {
         return new Kernel("gemv", "1x" + k + "x" + n, 2.0 * k * n, 4.0 * ((double) k * n + k + n), () -> be.linear(x, w, null, y));
     }
 
-    /** GEMV over a bf16 / int8 / int4 (blocks of 32, {@link dev.cortado.tensor.Quantizer}) weight: bytes = the packed bytes read. */
+    /** GEMV over a bf16 / int8 / int4 (blocks of 32, {@link dev.cortado.tensor.Quantizer}) weight: bytes = the packed bytes read (padding included). */
     static Kernel gemvFormat(CpuBackend be, int k, int n, String format) {
         Tensor host = rand(be, n, k), x = rand(be, 1, k), y = be.allocate(DType.F32, 1, n);
         Tensor w;
-        double wBytes;
+        long packedBefore = be.weightBytes();
         if (format.equals("bf16")) {
             float[] a = host.toFloatArray();
             java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[a.length]);
             for (int i = 0; i < a.length; i++) seg.setAtIndex(Tensor.I16_LE, i, (short) (Float.floatToRawIntBits(a[i]) >>> 16));
             w = be.weightTransposed(new Tensor(DType.BF16, new long[] {n, k}, seg));
-            wBytes = 2.0 * k * n;
         } else {
             int bits = format.equals("int8") ? 8 : 4;
             try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
                 w = be.quantizedWeight(dev.cortado.tensor.Quantizer.quantize(host, true, bits, tmp));
             }
-            wBytes = (double) k * n * bits / 8 + (double) k * n / 32 * (bits == 4 ? 8 : 4);
         }
+        // the bytes the packed weight holds (int4: 16-bit scales and offsets when the quantizer's are exactly float16)
+        double wBytes = be.weightBytes() - packedBefore;
         return new Kernel("gemv-" + format, "1x" + k + "x" + n, 2.0 * k * n, wBytes + 4.0 * (k + n), () -> be.linear(x, w, null, y));
     }
 

@@ -13,7 +13,8 @@ import java.lang.foreign.ValueLayout;
  *   <li>int4: each block gets whichever of two encodings has the lower squared error on that block: min–max
  *       asymmetric ({@code scale = (max − min) / 15}, {@code offset = min}, codes 0..15; GGUF Q4_1's form), or
  *       symmetric ({@code w = d·(q − 8)} with {@code d = w_absmax / −8}, i.e. offset {@code −8·d}; GGUF Q4_0's form).
- *       The asymmetric one nearly always wins (it spends all 16 levels on the block's range); the symmetric one wins
+ *       Scales and the min are rounded to float16 (as GGUF stores them), so that the packed CPU weight keeps them in
+ *       16 bits. The asymmetric one nearly always wins (it spends all 16 levels on the block's range); the symmetric one wins
  *       on blocks centred on zero with one outlier. The matrix therefore always carries offsets.</li>
  * </ul>
  */
@@ -72,10 +73,11 @@ public final class Quantizer {
                         max = Math.max(max, x);
                         if (Math.abs(x) > Math.abs(signedMax)) signedMax = x;
                     }
-                    // asymmetric: w ≈ sa·q + min
-                    float sa = (max - min) / 15f, ia = sa == 0 ? 0 : 1f / sa;
-                    // symmetric: w ≈ ds·(q − 8)
-                    float ds = signedMax / -8f, is = ds == 0 ? 0 : 1f / ds;
+                    // asymmetric: w ≈ sa·q + min; symmetric: w ≈ ds·(q − 8) (scales and min rounded to float16, as GGUF's
+                    // Q4_1/Q4_0 store them: the CPU kernels then stream 16-bit scales)
+                    min = half(min);
+                    float sa = half((max - min) / 15f), ia = sa == 0 ? 0 : 1f / sa;
+                    float ds = half(signedMax / -8f), is = ds == 0 ? 0 : 1f / ds;
                     double ea = 0, es = 0;
                     for (int i = 0; i < bs; i++) {
                         qa[i] = Math.clamp(Math.round((v[i] - min) * ia), 0, 15);
@@ -129,10 +131,10 @@ public final class Quantizer {
                 float scale;
                 int z;
                 if (zeroPoints) {
-                    scale = (max - min) / 15f;
+                    scale = half((max - min) / 15f);
                     z = scale == 0 ? 8 : Math.clamp(Math.round(-min / scale), 0, 15);
                 } else {
-                    scale = signedMax / -8f;
+                    scale = half(signedMax / -8f);
                     z = 8;
                 }
                 float inv = scale == 0 ? 0 : 1f / scale;
@@ -146,6 +148,15 @@ public final class Quantizer {
             }
         }
         return new QuantizedMatrix(rows, cols, 4, BLOCK, values, scales, offsets);
+    }
+
+    /**
+     * v rounded to the nearest float16 when that is finite and keeps a nonzero v nonzero (int4 scales and offsets are
+     * then exactly 16-bit, as in GGUF Q4_0/Q4_1 files); otherwise v unchanged.
+     */
+    static float half(float v) {
+        float h = Float.float16ToFloat(Float.floatToFloat16(v));
+        return Float.isFinite(h) && (h != 0 || v == 0) ? h : v;
     }
 
     /**

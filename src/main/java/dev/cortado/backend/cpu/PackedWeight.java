@@ -17,7 +17,9 @@ import java.lang.foreign.ValueLayout;
  *   <li>{@link Format#Q8}, {@link Format#Q4}: a panel is K/B blocks of B inputs (B = {@link #blockSize}); a block holds
  *       the codes (Q8: B rows of NR signed bytes; Q4: B/2 rows of NR bytes, input 2i in the low nibble and 2i+1 in the
  *       high nibble, unsigned 0..15), then NR float32 scales, then (when {@link #offsets}) NR float32 offsets:
- *       {@code w = scale·code + offset} ({@link QuantizedMatrix}'s convention).</li>
+ *       {@code w = scale·code + offset} ({@link QuantizedMatrix}'s convention). A Q4 weight whose every scale and
+ *       offset is exactly a finite float16 (GGUF Q4_0/Q4_1, {@link dev.cortado.tensor.Quantizer}'s int4) stores them as
+ *       float16 ({@link #half}): 5 bits per weight instead of 6, which decode streams from DRAM.</li>
  * </ul>
  * No {@code jdk.incubator.vector} type appears here: this class and {@link ScalarPackedMatmul} run without the module.
  */
@@ -30,11 +32,24 @@ final class PackedWeight {
     final Format format;
     final int k, n, blockSize;
     final boolean offsets;
+    /** Q4 only: the block's scales and offsets are float16 (NR × 2 bytes each) instead of float32. */
+    final boolean half;
+    /**
+     * Q4 only: every offset was −8·scale (symmetric int4: GGUF Q4_0, MatMulNBits without zero points), so no offsets are
+     * stored ({@link #offsets} false) and {@code w = scale·(code − 8)}.
+     */
+    final boolean centred;
     final MemorySegment data;
     final long panelBytes, blockBytes;
 
     private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, Arena arena) {
+        this(format, k, n, blockSize, offsets, false, false, arena);
+    }
+
+    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena) {
         this.format = format;
+        this.half = half;
+        this.centred = centred;
         this.k = k;
         this.n = n;
         this.blockSize = blockSize;
@@ -46,9 +61,14 @@ final class PackedWeight {
             case Q4 -> (long) blockSize / 2 * NR;
         };
         boolean quant = format == Format.Q8 || format == Format.Q4;
-        this.blockBytes = codes + (quant ? (offsets ? 8L : 4L) * NR : 0);
+        this.blockBytes = codes + (quant ? (offsets ? 2L : 1L) * NR * scaleBytes() : 0);
         this.panelBytes = blockBytes * (k / blockSize);
         this.data = arena.allocate(panelBytes * panels(), 64);
+    }
+
+    /** Bytes of one scale / offset: 2 when {@link #half}, else 4. */
+    int scaleBytes() {
+        return half ? 2 : 4;
     }
 
     int panels() {
@@ -129,7 +149,8 @@ final class PackedWeight {
     static PackedWeight pack(QuantizedMatrix q, Arena arena) {
         int k = q.cols(), n = q.rows(), bs = q.blockSize();
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
-        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null, arena);
+        boolean centred = f == Format.Q4 && centred(q);
+        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, f == Format.Q4 && halfExact(q), centred, arena);
         MemorySegment d = p.data;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
@@ -146,12 +167,55 @@ final class PackedWeight {
                             d.set(ValueLayout.JAVA_BYTE, base + (long) kp * NR + j, (byte) (q.code(r, c) | q.code(r, c + 1) << 4));
                         }
                     }
-                    d.set(Tensor.F32_LE, base + codeBytes + 4L * j, q.scale(r, b));
-                    if (p.offsets) d.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, q.offset(r, b));
+                    if (p.half) {
+                        d.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(q.scale(r, b)));
+                        if (p.offsets) d.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(q.offset(r, b)));
+                    } else {
+                        d.set(Tensor.F32_LE, base + codeBytes + 4L * j, q.scale(r, b));
+                        if (p.offsets) d.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, q.offset(r, b));
+                    }
                 }
             }
         }
         return p;
+    }
+
+    /** Whether every scale and offset of {@code q} is a finite float16 exactly (then they are stored in 16 bits, losslessly). */
+    static boolean halfExact(QuantizedMatrix q) {
+        int nb = q.cols() / q.blockSize();
+        for (int r = 0; r < q.rows(); r++) {
+            for (int b = 0; b < nb; b++) {
+                if (!isHalf(q.scale(r, b)) || (q.offsets() != null && !isHalf(q.offset(r, b)))) return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code q} has offsets and every one is exactly −8·scale. */
+    static boolean centred(QuantizedMatrix q) {
+        if (q.offsets() == null) return false;
+        int nb = q.cols() / q.blockSize();
+        for (int r = 0; r < q.rows(); r++) {
+            for (int b = 0; b < nb; b++) if (q.offset(r, b) != -8f * q.scale(r, b)) return false;
+        }
+        return true;
+    }
+
+    private static boolean isHalf(float v) {
+        return Float.isFinite(v) && Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(v))) == Float.floatToRawIntBits(v);
+    }
+
+    /** Scale of panel column j in the block at byte offset o (codeBytes: the block's code bytes). */
+    private float scaleAt(long o, long codeBytes, int j) {
+        return half ? Float.float16ToFloat(data.get(Tensor.I16_LE, o + codeBytes + 2L * j)) : data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
+    }
+
+    /** Offset of panel column j in the block at byte offset o (0 without offsets). */
+    private float offsetAt(long o, long codeBytes, int j) {
+        if (centred) return -8f * scaleAt(o, codeBytes, j);
+        if (!offsets) return 0f;
+        long at = o + codeBytes + (long) NR * scaleBytes();
+        return half ? Float.float16ToFloat(data.get(Tensor.I16_LE, at + 2L * j)) : data.get(Tensor.F32_LE, at + 4L * j);
     }
 
     /** Widens panel {@code pi} into {@code dst[k·NR + j]} (scalar; the reference decoding of every format). */
@@ -171,8 +235,7 @@ final class PackedWeight {
                 for (int b = 0; b < blocks(); b++) {
                     long o = base + b * blockBytes;
                     for (int j = 0; j < NR; j++) {
-                        float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
-                        float off = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
+                        float s = scaleAt(o, codeBytes, j), off = offsetAt(o, codeBytes, j);
                         for (int kk = 0; kk < bs; kk++) dst[(b * bs + kk) * NR + j] = s * code(o, kk, j) + off;
                     }
                 }
@@ -211,8 +274,7 @@ final class PackedWeight {
                 long codeBytes = format == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
                 for (int b = 0; b < blocks(); b++) {
                     long o = base + b * blockBytes;
-                    float s = data.get(Tensor.F32_LE, o + codeBytes + 4L * j);
-                    float offset = offsets ? data.get(Tensor.F32_LE, o + codeBytes + 4L * NR + 4L * j) : 0f;
+                    float s = scaleAt(o, codeBytes, j), offset = offsetAt(o, codeBytes, j);
                     for (int kk = 0; kk < bs; kk++) dst[off + b * bs + kk] = s * code(o, kk, j) + offset;
                 }
             }
@@ -231,6 +293,6 @@ final class PackedWeight {
 
     @Override
     public String toString() {
-        return "PackedWeight[" + format + " " + k + "×" + n + (quantized() ? " block " + blockSize + (offsets ? " +offsets" : "") : "") + "]";
+        return "PackedWeight[" + format + " " + k + "×" + n + (quantized() ? " block " + blockSize + (offsets ? " +offsets" : "") + (half ? " f16 scales" : "") + (centred ? " centred" : "") : "") + "]";
     }
 }

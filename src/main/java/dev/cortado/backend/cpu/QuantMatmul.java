@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -26,6 +27,7 @@ final class QuantMatmul {
     static final boolean SUPPORTED = L >= 8;
     private static final VectorSpecies<Byte> B = SUPPORTED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
     private static final VectorSpecies<Integer> I = SUPPORTED ? VectorSpecies.of(int.class, F.vectorShape()) : null;
+    private static final VectorSpecies<Short> SH = SUPPORTED ? VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L)) : null;
 
     private QuantMatmul() {}
 
@@ -76,7 +78,8 @@ final class QuantMatmul {
 
     static void gemv(float[] x, PackedWeight w, float[] bias, float[] y, WorkerPool pool) {
         int n = w.n, panels = w.panels(), quads = (panels + 3) / 4;
-        float[] sums = w.offsets ? blockSums(x, 0, w.k, w.blockSize, buffer(SUMS, w.blocks())) : null;
+        float[] sums = w.offsets || w.centred ? blockSums(x, 0, w.k, w.blockSize, buffer(SUMS, w.blocks())) : null;
+        if (w.centred) for (int b = 0; b < w.blocks(); b++) sums[b] *= -8f; // y += scale·(Σ x·code − 8·Σ x)
         boolean q4 = w.format == PackedWeight.Format.Q4, four = !q4;
         float[] xq = q4 ? q4Pairs(x, w.k, buffer(PAIRS, w.k)) : x;
         pool.parallelFor(quads, (q0, q1) -> {
@@ -140,11 +143,12 @@ final class QuantMatmul {
         y1.intoArray(out, L);
     }
 
-    /** x: {@link #q4Pairs} of the activation row. */
+    /** x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets. */
     private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        long codeBytes = (long) bs / 2 * NR;
+        long codeBytes = (long) bs / 2 * NR, eb = w.scaleBytes();
+        boolean half = w.half, centred = w.centred;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -159,16 +163,38 @@ final class QuantMatmul {
                 c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
             long so = ob + codeBytes;
-            y0 = a0.add(c0).fma(f32(s, so), y0);
-            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
-            if (sums != null) {
+            FloatVector t0 = a0.add(c0), t1 = a1.add(c1);
+            if (centred) {
+                FloatVector z = FloatVector.broadcast(F, sums[b]);
+                t0 = t0.add(z);
+                t1 = t1.add(z);
+            }
+            y0 = t0.fma(scales(s, so, half), y0);
+            y1 = t1.fma(scales(s, so + eb * L, half), y1);
+            if (!centred && sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = f32(s, so + 4L * NR).fma(sx, y0);
-                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
+                long oo = so + eb * NR;
+                y0 = scales(s, oo, half).fma(sx, y0);
+                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
+    }
+
+    /** L scales (or offsets) at byte offset o: float16 when {@code half}, else float32. */
+    private static FloatVector scales(MemorySegment s, long o, boolean half) {
+        return half ? h16(s, o) : f32(s, o);
+    }
+
+    /**
+     * L float16 values at byte offset o widened exactly to float32 (finite values: {@link PackedWeight#half} holds no
+     * others): the sign-extended 16 bits shifted left by 13 put the sign at bit 31 and exponent+mantissa at bits 27..13;
+     * the mask clears bits 30..28 (copies of the sign) and multiplying by 2^112 rebiases the exponent (subnormals included).
+     */
+    static FloatVector h16(MemorySegment s, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SH, s, o, LE).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** L code bytes zero-extended to int lanes (one widening load; the nibbles are split with int shifts, not byte shifts). */
@@ -197,9 +223,13 @@ final class QuantMatmul {
         long ob = p * w.panelBytes;
         FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
-            long so = ob + codeBytes;
-            FloatVector s0 = f32(s, so), s1 = f32(s, so + 4L * L);
-            FloatVector o0 = w.offsets ? f32(s, so + 4L * NR) : zero, o1 = w.offsets ? f32(s, so + 4L * NR + 4L * L) : zero;
+            long so = ob + codeBytes, eb = w.scaleBytes();
+            FloatVector s0 = scales(s, so, w.half), s1 = scales(s, so + eb * L, w.half);
+            FloatVector o0 = w.offsets ? scales(s, so + eb * NR, w.half) : zero, o1 = w.offsets ? scales(s, so + eb * NR + eb * L, w.half) : zero;
+            if (w.centred) {
+                o0 = s0.mul(-8f);
+                o1 = s1.mul(-8f);
+            }
             int d = b * bs * NR;
             if (q4) {
                 for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {

@@ -24,6 +24,11 @@ class QuantMatmulTest {
     private static final WorkerPool POOL = new WorkerPool(2);
 
     static QuantizedMatrix random(Arena a, int rows, int cols, int bits, int bs, boolean offsets, long seed) {
+        return random(a, rows, cols, bits, bs, offsets, false, seed);
+    }
+
+    /** half: scales and offsets rounded to float16 (GGUF's Q4_0/Q4_1 form): a packed Q4 weight then keeps them in 16 bits. */
+    static QuantizedMatrix random(Arena a, int rows, int cols, int bits, int bs, boolean offsets, boolean half, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         MemorySegment v = a.allocate((long) rows * cols * bits / 8);
         for (long i = 0; i < v.byteSize(); i++) v.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
@@ -31,8 +36,13 @@ class QuantMatmulTest {
         int nb = cols / bs;
         MemorySegment s = a.allocate((long) rows * nb * 4), o = offsets ? a.allocate((long) rows * nb * 4) : null;
         for (long i = 0; i < (long) rows * nb; i++) {
-            s.setAtIndex(Tensor.F32_LE, i, (float) (0.001 + 0.02 * r.nextDouble()));
-            if (o != null) o.setAtIndex(Tensor.F32_LE, i, (float) (r.nextDouble() - 0.5) * 0.2f);
+            float sc = (float) (0.001 + 0.02 * r.nextDouble()) * (i % 3 == 0 ? -1 : 1), of = (float) (r.nextDouble() - 0.5) * 0.2f;
+            if (half) {
+                sc = Float.float16ToFloat(Float.floatToFloat16(sc * (i % 7 == 0 ? 1e-3f : 1f))); // some float16 subnormals
+                of = Float.float16ToFloat(Float.floatToFloat16(of));
+            }
+            s.setAtIndex(Tensor.F32_LE, i, sc);
+            if (o != null) o.setAtIndex(Tensor.F32_LE, i, of);
         }
         return new QuantizedMatrix(rows, cols, bits, bs, v, s, o);
     }
@@ -81,19 +91,28 @@ class QuantMatmulTest {
                     for (int bsRaw : blocks) {
                         int bs = bsRaw == 0 ? k : bsRaw;
                         if (k % bs != 0) continue;
-                        for (boolean off : new boolean[] {false, true}) {
-                            QuantizedMatrix q = random(a, n, k, bits, bs, off, seed++);
+                        for (int variant = 0; variant < 6; variant++) {
+                            // 4, 5: symmetric int4 (offsets −8·scale, as GGUF Q4_0 and MatMulNBits without zero points)
+                            boolean centred = variant >= 4, off = (variant & 1) != 0 || centred, half = variant == 2 || variant == 3 || variant == 5;
+                            QuantizedMatrix q = random(a, n, k, bits, bs, off, half, seed++);
+                            if (centred) {
+                                for (long i = 0; i < q.scales().byteSize() / 4; i++) {
+                                    q.offsets().setAtIndex(Tensor.F32_LE, i, -8f * q.scales().getAtIndex(Tensor.F32_LE, i));
+                                }
+                            }
                             Tensor w = be.quantizedWeight(q);
                             assertEquals(k, w.dim(0));
                             assertEquals(n, w.dim(1));
                             PackedWeight pw = packed(be, w);
+                            assertEquals(half && pw.format == PackedWeight.Format.Q4, pw.half, pw + " 16-bit scales");
+                            assertEquals(centred && pw.format == PackedWeight.Format.Q4, pw.centred, pw + " centred");
                             Tensor deq = q.dequantize();
                             for (int m = 1; m <= 9; m++) {
                                 float[] xs = x(m, k, seed++);
                                 float[] bias = m % 2 == 0 ? x(1, n, seed++) : null;
                                 double[] want = reference(xs, m, k, n, q::get, bias);
                                 double[] want2 = reference(xs, m, k, n, (r, c) -> deq.getFloat((long) r * k + c), bias);
-                                String what = bits + "-bit " + n + "×" + k + " block " + bs + (off ? " +offsets" : "") + " m=" + m;
+                                String what = bits + "-bit " + n + "×" + k + " block " + bs + (off ? " +offsets" : "") + (half ? " f16" : "") + (centred ? " centred" : "") + " m=" + m;
                                 float[] w2 = new float[want2.length];
                                 for (int i = 0; i < w2.length; i++) w2[i] = (float) want2[i];
                                 close(want, w2, 1e-6, what + " (dequantize)");
