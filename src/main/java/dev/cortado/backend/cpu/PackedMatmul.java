@@ -81,11 +81,13 @@ final class PackedMatmul {
         // in L2 (an encoder at batch 1: M = 128), row-block-fastest instead runs every row block on a panel while that
         // panel is in L2, so the weights are read from memory once per call instead of once per row block
         boolean rowsFastest = blocks > 1 && (long) m * k * 4 <= X_IN_L2;
-        pool.parallelFor(blocks * panels, (t0, t1) -> {
+        // claimed a panel's worth of tasks at a time (rows-fastest: every row block of one panel, so each panel is read
+        // from memory by one core), the threads finish within one grain of each other
+        Balanced.run(pool, blocks * panels, rowsFastest ? blocks : 1, c -> {
             float[] tmp = new float[8 * NR];
             float[] scratch = inPlace ? null : scratch(k * NR);
             int decoded = -1;
-            for (int t = t0; t < t1; t++) {
+            while (c.next()) for (int t = c.from(); t < c.to(); t++) {
                 int p = rowsFastest ? t / blocks : t % panels, r0 = (rowsFastest ? t % blocks : t / panels) * ROWS;
                 int r1 = Math.min(m, r0 + ROWS);
                 int j0 = p * NR, width = Math.min(NR, n - j0);
