@@ -81,9 +81,9 @@ final class PackedMatmul {
         // in L2 (an encoder at batch 1: M = 128), row-block-fastest instead runs every row block on a panel while that
         // panel is in L2, so the weights are read from memory once per call instead of once per row block
         boolean rowsFastest = blocks > 1 && (long) m * k * 4 <= X_IN_L2;
-        // claimed a panel's worth of tasks at a time (rows-fastest: every row block of one panel, so each panel is read
-        // from memory by one core), the threads finish within one grain of each other
-        Balanced.run(pool, blocks * panels, rowsFastest ? blocks : 1, c -> {
+        // one task per claim, so that the threads finish within one task of each other; a widened (non-float32) panel
+        // is claimed with all its row blocks (rows-fastest), so that one core decodes it once
+        Balanced.run(pool, blocks * panels, rowsFastest && !inPlace ? blocks : 1, c -> {
             float[] tmp = new float[8 * NR];
             float[] scratch = inPlace ? null : scratch(k * NR);
             int decoded = -1;
