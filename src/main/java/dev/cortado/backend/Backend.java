@@ -245,6 +245,23 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Self-attention without a cache (an encoder) over one fused q|k|v projection {@code qkv} [B, S, (heads +
+     * 2·kvHeads)·headDim] (q, k, v columns in that order), lengths and mask from the step; out is [B, S, heads·D].
+     * This default copies keys and values to contiguous [B, S, kvHeads·D] (one KV-write op) and runs
+     * {@link #attention}; a backend whose attention reads strided rows reads them in place instead.
+     */
+    default void selfAttention(Tensor qkv, int heads, int kvHeads, int headDim, Step step, float scale, Tensor bias, Tensor out) {
+        int seq = (int) qkv.dim(1), qw = heads * headDim, kw = kvHeads * headDim;
+        // (every row of kc/vc is written by writeKv)
+        Tensor kc = allocateOutput(qkv.dtype(), qkv.dim(0), seq, kw), vc = allocateOutput(qkv.dtype(), qkv.dim(0), seq, kw);
+        KvView kv = KvView.ofRows(kc, seq, kvHeads, headDim), vv = KvView.ofRows(vc, seq, kvHeads, headDim);
+        writeKv(qkv, qw, qkv, qw + kw, kv, vv, step);
+        attention(qkv, heads, headDim, kv, vv, step, false, scale, bias, out);
+        release(kc);
+        release(vc);
+    }
+
+    /**
      * A T5 relative position bias fp32 [heads, qLen, kLen] computed on the backend from the bucket table
      * ({@code table} [numBuckets, heads], transformers' {@code _relative_position_bucket}) for the step's queries
      * (row 0's positions from its self-attention start; keys 0 .. kLen-1 with kLen the step's key length as the

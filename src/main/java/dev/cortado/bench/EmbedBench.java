@@ -20,6 +20,15 @@ public final class EmbedBench {
 
     /** Runs the comparison, prints the classic table, and returns a report (JSON/Markdown/PNG) of the same numbers. */
     public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, PrintWriter out) {
+        return run(onnx, batches, seq, warmup, repeats, threads, false, out);
+    }
+
+    /**
+     * As above; {@code opProfile}: Cortado runs on an {@link OpTimer} backend and its timed runs also print where their
+     * time goes, op by op (the reflective hop per op makes that run's sentences/s read a little low).
+     */
+    public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, boolean opProfile,
+                             PrintWriter out) {
         Report rep = new Report("embed");
         rep.meta.put("model", onnx.toString());
         rep.meta.put("settings", java.util.Map.of("batches", batches, "seq", seq, "warmup", warmup, "repeats", repeats));
@@ -32,7 +41,9 @@ public final class EmbedBench {
                 warmup == 0 ? 0 : WARM_NANOS / 1_000_000_000L, repeats,
                 Runtime.getRuntime().availableProcessors());
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
-        try (EncoderRunner cortado = Embedders.openCortado(onnx, new CpuBackend(new dev.cortado.backend.cpu.WorkerPool(threads)));
+        OpTimer timer = opProfile ? new OpTimer() : null;
+        CpuBackend cpu = new CpuBackend(new dev.cortado.backend.cpu.WorkerPool(threads));
+        try (EncoderRunner cortado = Embedders.openCortado(onnx, timer != null ? timer.wrap(cpu) : cpu);
              EncoderRunner ort = new OrtEncoder(onnx, 512, threads)) {
             for (int bi = 0; bi < batches.length; bi++) {
                 int b = batches[bi];
@@ -40,7 +51,7 @@ public final class EmbedBench {
                 boolean[][] valid = new boolean[b][seq];
                 for (boolean[] v : valid) Arrays.fill(v, true);
                 progress.show("cortado batch " + b);
-                Result rc = time("cortado", cortado, ids, valid, warmup, repeats);
+                Result rc = time("cortado", cortado, ids, valid, warmup, repeats, timer, out);
                 progress.step("ort batch " + b);
                 Result ro = time("ort", ort, ids, valid, warmup, repeats);
                 progress.step("");
@@ -86,18 +97,35 @@ public final class EmbedBench {
     static final long WARM_NANOS = 3_000_000_000L;
 
     static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats) {
-        return time(name, runner, ids, valid, warmup, repeats, warmup == 0 ? 0 : WARM_NANOS);
+        return time(name, runner, ids, valid, warmup, repeats, null, null);
+    }
+
+    /** As above; with a timer, the timed runs are profiled op by op and the table printed to out. */
+    static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats,
+                       OpTimer timer, PrintWriter out) {
+        return time(name, runner, ids, valid, warmup, repeats, warmup == 0 ? 0 : WARM_NANOS, timer, out);
     }
 
     static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats, long warmNanos) {
+        return time(name, runner, ids, valid, warmup, repeats, warmNanos, null, null);
+    }
+
+    private static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats,
+                               long warmNanos, OpTimer timer, PrintWriter out) {
         int[][] types = new int[ids.length][ids[0].length];
         long w0 = System.nanoTime();
         for (int i = 0; i < warmup || System.nanoTime() - w0 < warmNanos; i++) runner.lastHiddenState(ids, types, valid);
         double[] sps = new double[repeats];
+        if (timer != null) timer.start();
+        long timed0 = System.nanoTime();
         for (int i = 0; i < repeats; i++) {
             long t0 = System.nanoTime();
             runner.lastHiddenState(ids, types, valid);
             sps[i] = ids.length / ((System.nanoTime() - t0) / 1e9);
+        }
+        if (timer != null) {
+            timer.stop();
+            timer.print(out, name + " batch " + ids.length + " seq " + ids[0].length, System.nanoTime() - timed0, repeats);
         }
         Arrays.sort(sps);
         return new Result(name, ids.length, ids[0].length, sps[repeats / 2], sps[0], sps[repeats - 1]);

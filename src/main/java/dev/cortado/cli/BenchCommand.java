@@ -76,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "shorter run: 1 warm-up, 2 repeats, gen-len ≤ 16, no torch.compile competitor")
     boolean quick;
 
-    @Option(names = "--op-profile", description = "translate: also print where Cortado's timed passes spend their time, op by op "
+    @Option(names = "--op-profile", description = "translate, embed: also print where Cortado's timed passes spend their time, op by op "
             + "(each op timed through a reflective wrapper, so the sentences/s of that run read low)")
     boolean opProfile;
 
@@ -148,7 +148,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path onnx = model != null ? Path.of(model) : DefaultModels.minilm();
         return EmbedBench.run(Embedders.resolveOnnx(onnx), b, s, w, r,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), pw);
+                threads != null ? threads : Runtime.getRuntime().availableProcessors(), opProfile, pw);
     }
 
     private Report translate(PrintWriter pw) {

@@ -75,18 +75,11 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
     public Tensor forward(Backend be, Tensor x, Step step, Tensor bias) {
         int seq = (int) x.dim(1);
         if (qkv != null) {
-            // keys and values to contiguous [B, S, H·D] (one KV-write op; attention reads position-major K/V)
+            // keys and values read from the projection's columns (the CPU reads them in place; see Backend.selfAttention)
             Tensor t = fusedProjection(be, x, step);
-            int qw = heads * headDim, kw = kvHeads * headDim;
-            // (every row of kc/vc is written by writeKv)
-            Tensor kc = be.allocateOutput(x.dtype(), x.dim(0), seq, kw), vc = be.allocateOutput(x.dtype(), x.dim(0), seq, kw);
-            KvView kv = KvView.ofRows(kc, seq, kvHeads, headDim), vv = KvView.ofRows(vc, seq, kvHeads, headDim);
-            be.writeKv(t, qw, t, qw + kw, kv, vv, step);
             Tensor ctx = context(be, x);
-            be.attention(t, heads, headDim, kv, vv, step, false, scale, bias, ctx);
+            be.selfAttention(t, heads, kvHeads, headDim, step, scale, bias, ctx);
             be.release(t);
-            be.release(kc);
-            be.release(vc);
             return project(be, ctx);
         }
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);

@@ -19,18 +19,21 @@ public record Embeddings(Tensor tokens, Tensor positions, int positionOffset, Te
     /** ids [B][S] (rectangular), positions [B][S] or null (0..S-1), typeIds [B][S] or null → [B, S, D]. */
     public Tensor forward(Backend be, int[][] ids, int[][] pos, int[][] typeIds) {
         int b = ids.length, s = ids[0].length, d = dim();
-        Tensor out = be.allocate(DType.F32, b, s, d);
+        // every row of each table lookup is written; the position/type rows are temporaries given back once added
+        Tensor out = be.allocateOutput(DType.F32, b, s, d);
         be.embedding(tokens, flatten(ids), out);
         if (scale != 1f) be.scale(out, scale);
         if (positions != null) {
-            Tensor pe = be.allocate(DType.F32, b, s, d);
+            Tensor pe = be.allocateOutput(DType.F32, b, s, d);
             be.embedding(positions, positionRows(b, s, pos), pe);
             be.add(out, pe, out);
+            be.release(pe);
         }
         if (tokenTypes != null) {
-            Tensor te = be.allocate(DType.F32, b, s, d);
+            Tensor te = be.allocateOutput(DType.F32, b, s, d);
             be.embedding(tokenTypes, typeIds == null ? new int[b * s] : flatten(typeIds), te);
             be.add(out, te, out);
+            be.release(te);
         }
         if (norm != null) norm.apply(be, out);
         return out;

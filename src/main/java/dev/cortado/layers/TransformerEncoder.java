@@ -21,11 +21,11 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         int[] positions = new int[b * s];
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
         if (embeddings.tokenTypes() != null || layers.isEmpty()) {
-            return layers(be, embeddings.forward(be, ids, null, typeIds), valid, positions, null);
+            return layers(be, embeddings.forward(be, ids, null, typeIds), true, valid, positions, null);
         }
         // ids and position rows travel with the step's metadata: one upload for the whole encoder
         StepMetadata meta = metadata(b, s, Embeddings.flatten(ids), embeddings.positionRows(b, s, null), valid, positions);
-        return layers(be, null, valid, positions, meta);
+        return layers(be, null, true, valid, positions, meta);
     }
 
     /**
@@ -40,7 +40,7 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
         }
         int[] positions = new int[b * s];
         for (int i = 0; i < positions.length; i++) positions[i] = i % s;
-        return layers(be, x, valid, positions, null);
+        return layers(be, x, false, valid, positions, null);
     }
 
     private StepMetadata metadata(int b, int s, int[] ids, int[] embedPositions, boolean[][] valid, int[] positions) {
@@ -52,15 +52,15 @@ public record TransformerEncoder(Embeddings embeddings, List<EncoderLayer> layer
 
     /**
      * One step for all layers: positions, lengths and the padding mask are bound once. x null: embed the step's ids
-     * ({@code meta} carries them).
+     * ({@code meta} carries them). {@code owned}: x (or the embedding made here) is a temporary of this forward, given
+     * back to the backend once the first layer has read it; false for the caller's tensor.
      */
-    private Tensor layers(Backend be, Tensor x, boolean[][] valid, int[] positions, StepMetadata meta) {
+    private Tensor layers(Backend be, Tensor x, boolean owned, boolean[][] valid, int[] positions, StepMetadata meta) {
         int b = x != null ? (int) x.dim(0) : meta.rows(), s = x != null ? (int) x.dim(1) : meta.queries();
         if (meta == null && !layers.isEmpty()) meta = metadata(b, s, null, null, valid, positions);
         try (Step step = meta == null ? null : be.beginStep(meta)) {
             Tensor bias = positionBias == null ? null
                     : step == null ? positionBias.compute(be, s, s, 0) : positionBias.compute(be, s, s, 0, step);
-            boolean owned = x == null; // x embedded here (not the caller's): a temporary like each layer's output
             if (x == null) x = embeddings.forward(be, step);
             for (EncoderLayer layer : layers) {
                 Tensor y = layer.forward(be, x, step, bias);

@@ -43,6 +43,7 @@ class FusedLayersTest {
                         case "rope" -> args[5] instanceof Step;
                         case "writeKv" -> args.length == 7;
                         case "attention" -> args[5] instanceof Step;
+                        case "selfAttention" -> true;
                         default -> false;
                     };
                     if (fusedOrStep) return java.lang.reflect.InvocationHandler.invokeDefault(proxy, m, args);

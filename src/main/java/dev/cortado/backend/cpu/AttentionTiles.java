@@ -32,13 +32,16 @@ final class AttentionTiles {
         return (n + NR - 1) / NR;
     }
 
-    /** Keys 0..n-1 of (b, kh) into kp[(p·d + e)·NR + j%NR], p = j / NR; padding keys and the tail are zero. */
-    static void packKeys(float[] k, KvView kv, int b, int kh, int d, int n, boolean[] valid, float[] kp) {
+    /**
+     * Keys 0..n-1 of (b, kh) into kp[(p·d + e)·NR + j%NR], p = j / NR; padding keys and the tail are zero. Key element
+     * (b, kh, j, e) is at k[kBase + kv.offset(b, kh, j) + e].
+     */
+    static void packKeys(float[] k, int kBase, KvView kv, int b, int kh, int d, int n, boolean[] valid, float[] kp) {
         int panels = panels(n);
         java.util.Arrays.fill(kp, 0, panels * d * NR, 0f);
         for (int j = 0; j < n; j++) {
             if (valid != null && !valid[j]) continue;
-            int ko = (int) kv.offset(b, kh, j), base = (j / NR) * d * NR + j % NR;
+            int ko = kBase + (int) kv.offset(b, kh, j), base = (j / NR) * d * NR + j % NR;
             for (int e = 0; e < d; e++) kp[base + e * NR] = k[ko + e];
         }
     }
@@ -83,9 +86,12 @@ final class AttentionTiles {
         }
     }
 
-    /** Values 0..n-1 of (b, kh) into contiguous rows vp[j·d + e] (read 8 query rows at a time, index-linear). */
-    static void packValues(float[] v, KvView vv, int b, int kh, int d, int n, float[] vp) {
-        for (int j = 0; j < n; j++) System.arraycopy(v, (int) vv.offset(b, kh, j), vp, j * d, d);
+    /**
+     * Values 0..n-1 of (b, kh) into contiguous rows vp[j·d + e] (read 8 query rows at a time, index-linear); value
+     * element (b, kh, j, e) is at v[vBase + vv.offset(b, kh, j) + e].
+     */
+    static void packValues(float[] v, int vBase, KvView vv, int b, int kh, int d, int n, float[] vp) {
+        for (int j = 0; j < n; j++) System.arraycopy(v, vBase + (int) vv.offset(b, kh, j), vp, j * d, d);
     }
 
     /**

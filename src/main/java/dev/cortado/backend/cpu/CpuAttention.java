@@ -33,15 +33,16 @@ final class CpuAttention {
                     int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int batch, int sq, boolean vector) {
         int group = heads / kv.heads();
         int pad = vector ? VectorAttention.PAD : 0;   // VectorAttention is loaded only with the Vector API
+        // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
+        // decode (few queries): dot products straight over the cached key rows, no transpose
+        boolean direct = sq <= 2;
+        if (!direct && vector && AttentionTiles.supports(d)) {
+            // the query heads of one kv head per claim (its keys packed once), the threads finish within a claim
+            Balanced.run(pool, batch * heads, group, c -> tiled(q, qStride, heads, d, group, kv, k, 0, vv, v, 0, kvLen, mask,
+                    scale, bias, out, sq, c));
+            return;
+        }
         pool.parallelFor(batch * heads, (t0, t1) -> {
-            // prefill: keys transposed once per (row, kv head) so a query's scores are broadcast-FMAs over keys;
-            // decode (few queries): dot products straight over the cached key rows, no transpose
-            boolean direct = sq <= 2;
-            boolean tiles = !direct && vector && AttentionTiles.supports(d);
-            if (tiles) {
-                tiled(q, qStride, heads, d, group, kv, k, vv, v, kvLen, mask, scale, bias, out, sq, t0, t1);
-                return;
-            }
             float[] kt = direct ? null : new float[d * kvLen + pad];
             float[] s = new float[kvLen + pad];
             float[] acc = new float[d];
@@ -84,20 +85,50 @@ final class CpuAttention {
         });
     }
 
-    /** Tasks t0..t1 (batch × head) of a prefill through {@link AttentionTiles}: {@link AttentionTiles#ROWS} queries at a time. */
-    private static void tiled(float[] q, int qStride, int heads, int d, int group, KvView kv, float[] k, KvView vv, float[] v,
-                              int kvLen, AttentionMask mask, float scale, float[] bias, float[] out, int sq, int t0, int t1) {
+    /** True when {@link #runInPlace} applies: a prefill (more than 2 queries) on the tiled kernels. */
+    static boolean readsInPlace(int d, int sq) {
+        return Simd.VECTOR && sq > 2 && AttentionTiles.supports(d);
+    }
+
+    /**
+     * Bidirectional self-attention over one fused projection qkv [B, S, cols] (q, k, v columns in that order, cols =
+     * (heads + 2·kvHeads)·d): keys and values are packed per head straight from its rows, so they are never copied
+     * into contiguous [B, S, kvHeads·d] first. Only when {@link #readsInPlace}; kvLen = S.
+     */
+    static void runInPlace(WorkerPool pool, float[] qkv, int cols, int heads, int kvHeads, int d, AttentionMask mask,
+                           float scale, float[] bias, float[] out, int batch, int sq) {
+        KvView rows = new KvView(null, kvHeads, d, (long) sq * cols, d, cols);
+        int group = heads / kvHeads, kBase = heads * d, vBase = kBase + kvHeads * d;
+        Balanced.run(pool, batch * heads, group, c ->
+                tiled(qkv, cols, heads, d, group, rows, qkv, kBase, rows, qkv, vBase, sq, mask, scale, bias, out, sq, c));
+    }
+
+    /** keyValid row b, or null when every one of its first n keys is valid (then no per-key mask work is done). */
+    static boolean[] validRow(AttentionMask mask, int b, int n) {
+        boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
+        if (valid == null) return null;
+        for (int j = 0; j < n; j++) if (!valid[j]) return valid;
+        return null;
+    }
+
+    /**
+     * The tasks (batch × head) this thread claims of a prefill through {@link AttentionTiles}: {@link AttentionTiles#ROWS}
+     * queries at a time; key (value) element (b, h, p, e) at k[kBase + kv.offset(b, h, p) + e] (v[vBase + …]).
+     */
+    private static void tiled(float[] q, int qStride, int heads, int d, int group, KvView kv, float[] k, int kBase, KvView vv,
+                              float[] v, int vBase, int kvLen, AttentionMask mask, float scale, float[] bias, float[] out,
+                              int sq, Balanced.Claims c) {
         final int rowsPerTile = AttentionTiles.ROWS;
         int stride = AttentionTiles.panels(kvLen) * AttentionTiles.NR;
         float[] kp = new float[stride * d], vp = new float[kvLen * d], st = new float[rowsPerTile * stride], inv = new float[rowsPerTile];
         int[] qo = new int[rowsPerTile], oo = new int[rowsPerTile], vis = new int[rowsPerTile];
         int lastKey = -1;
-        for (int t = t0; t < t1; t++) {
+        while (c.next()) for (int t = c.from(); t < c.to(); t++) {
             int b = t / heads, h = t % heads, kh = h / group, key = b * kv.heads() + kh;
-            boolean[] valid = mask.keyValid() == null ? null : mask.keyValid()[b];
+            boolean[] valid = validRow(mask, b, kvLen);
             if (key != lastKey) {
-                AttentionTiles.packKeys(k, kv, b, kh, d, kvLen, valid, kp);
-                AttentionTiles.packValues(v, vv, b, kh, d, kvLen, vp);
+                AttentionTiles.packKeys(k, kBase, kv, b, kh, d, kvLen, valid, kp);
+                AttentionTiles.packValues(v, vBase, vv, b, kh, d, kvLen, vp);
                 lastKey = key;
             }
             for (int i0 = 0; i0 < sq; i0 += rowsPerTile) {

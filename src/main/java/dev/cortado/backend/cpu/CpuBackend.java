@@ -526,6 +526,24 @@ public final class CpuBackend implements Backend {
                 scale, bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
     }
 
+    /**
+     * Encoder self-attention reading keys and values in place from the fused q|k|v rows (no copy into contiguous
+     * K/V) when the tiled prefill kernels apply; otherwise the contract's default (copy, then attention).
+     */
+    @Override
+    public void selfAttention(Tensor qkv, int heads, int kvHeads, int headDim, dev.cortado.backend.Step step, float scale,
+                              Tensor bias, Tensor out) {
+        dev.cortado.backend.StepMetadata.Attn a = step.attn(false);
+        int batch = (int) qkv.dim(0), seq = (int) qkv.dim(1), cols = (int) qkv.dim(2);
+        if (qkv.rank() != 3 || a.start() != 0 || a.rowStarts() != null || a.kvLen() != seq || a.mask().causal()
+                || cols != (heads + 2 * kvHeads) * headDim || !CpuAttention.readsInPlace(headDim, seq)) {
+            Backend.super.selfAttention(qkv, heads, kvHeads, headDim, step, scale, bias, out);
+            return;
+        }
+        CpuAttention.runInPlace(tiny(attentionMacs(qkv, (long) heads * headDim, seq)), f(qkv), cols, heads, kvHeads, headDim,
+                a.mask(), scale, bias == null ? null : f(bias), f(out), batch, seq);
+    }
+
     /** Scores and weighted sum: 2 · queries · kvLen · (heads · headDim) multiply-adds ({@code width} = heads · headDim). */
     private static long attentionMacs(Tensor q, long width, int kvLen) {
         return 2L * q.dim(0) * q.dim(1) * kvLen * width;

@@ -10,6 +10,15 @@ final class CpuNorms {
 
     /** Rows [from, to). */
     static void layerNorm(float[] x, float[] g, float[] b, float eps, float[] out, int d, int from, int to) {
+        if (Simd.VECTOR) {
+            for (int r = from; r < to; r++) VectorNorms.layerNormRow(x, g, b, eps, out, d, r);
+            return;
+        }
+        layerNormScalar(x, g, b, eps, out, d, from, to);
+    }
+
+    /** The scalar rows (the reference of {@link VectorNorms}; used without the Vector API). */
+    static void layerNormScalar(float[] x, float[] g, float[] b, float eps, float[] out, int d, int from, int to) {
         for (int r = from; r < to; r++) {
             int o = r * d;
             double mean = 0;
@@ -51,9 +60,13 @@ final class CpuNorms {
 
     /** Rows [from, to), one row at a time (the add and the norm while the row is in L1). */
     static void addLayerNorm(float[] residual, float[] x, float[] g, float[] b, float eps, float[] out, int d, int from, int to) {
+        if (Simd.VECTOR) {
+            for (int r = from; r < to; r++) VectorNorms.addLayerNormRow(residual, x, g, b, eps, out, d, r);
+            return;
+        }
         for (int r = from; r < to; r++) {
             for (int i = r * d, e = i + d; i < e; i++) residual[i] = residual[i] + x[i];
-            layerNorm(residual, g, b, eps, out, d, r, r + 1);
+            layerNormScalar(residual, g, b, eps, out, d, r, r + 1);
         }
     }
 

@@ -33,6 +33,37 @@ final class VectorActivations {
         for (; i < to; i++) a[i] = CpuActivations.scalar(a[i], act);
     }
 
+    /**
+     * act over {@code rows} row segments of two vectors each (NR floats), row r at y[from + r·stride]: one loop per
+     * activation, so its constants stay in registers across rows; each vector gets {@link #vector}'s formula.
+     */
+    static void applyRows(float[] y, int from, int stride, int rows, Activation act) {
+        switch (act) {
+            case GELU_ERF -> {
+                for (int r = 0, o = from; r < rows; r++, o += stride) {
+                    geluErf(FloatVector.fromArray(F, y, o)).intoArray(y, o);
+                    geluErf(FloatVector.fromArray(F, y, o + L)).intoArray(y, o + L);
+                }
+            }
+            default -> {
+                for (int r = 0, o = from; r < rows; r++, o += stride) {
+                    vector(FloatVector.fromArray(F, y, o), act).intoArray(y, o);
+                    vector(FloatVector.fromArray(F, y, o + L), act).intoArray(y, o + L);
+                }
+            }
+        }
+    }
+
+    /** GELU(erf): A–S 7.1.26 erf over the Vector API exp. */
+    static FloatVector geluErf(FloatVector x) {
+        FloatVector z = x.mul(INV_SQRT2), az = z.abs();
+        FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
+        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
+        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(az.mul(az).neg().lanewise(VectorOperators.EXP)));
+        FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
+        return x.mul(0.5f).mul(erf.add(1f));
+    }
+
     static FloatVector vector(FloatVector x, Activation act) {
         return switch (act) {
             case RELU -> x.max(0f);
@@ -41,14 +72,7 @@ final class VectorActivations {
                 FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(K_TANH);
                 yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
             }
-            case GELU_ERF -> {
-                FloatVector z = x.mul(INV_SQRT2), az = z.abs();
-                FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
-                FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-                FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(az.mul(az).neg().lanewise(VectorOperators.EXP)));
-                FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
-                yield x.mul(0.5f).mul(erf.add(1f));
-            }
+            case GELU_ERF -> geluErf(x);
         };
     }
 }

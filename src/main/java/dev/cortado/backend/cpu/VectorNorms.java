@@ -1,0 +1,68 @@
+package dev.cortado.backend.cpu;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorized LayerNorm rows (reached only through {@link CpuNorms} when {@link Simd#VECTOR}). The mean and variance
+ * are summed in double, as the scalar rows do (only the order of the double adds differs, lane by lane), and each
+ * output is the scalar formula's float ops in the same order ((x − μ) · inv · γ + β, no fused multiply-add), so the
+ * result matches the scalar path up to the rounding of a double sum.
+ */
+final class VectorNorms {
+    private static final VectorSpecies<Float> F = CpuMatmul.F;
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final int L = F.length();
+
+    private VectorNorms() {}
+
+    /** Row r of x (width d) normalized into the same row of out (out may be x). */
+    static void layerNormRow(float[] x, float[] g, float[] b, float eps, float[] out, int d, int r) {
+        int o = r * d, j = 0;
+        DoubleVector s0 = DoubleVector.zero(D), s1 = s0;
+        for (; j <= d - L; j += L) {
+            FloatVector v = FloatVector.fromArray(F, x, o + j);
+            s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
+            s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double mean = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (int t = j; t < d; t++) mean += x[o + t];
+        mean /= d;
+        DoubleVector mv = DoubleVector.broadcast(D, mean), q0 = DoubleVector.zero(D), q1 = q0;
+        for (j = 0; j <= d - L; j += L) {
+            FloatVector v = FloatVector.fromArray(F, x, o + j);
+            DoubleVector t0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).sub(mv);
+            DoubleVector t1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).sub(mv);
+            q0 = q0.add(t0.mul(t0));
+            q1 = q1.add(t1.mul(t1));
+        }
+        double var = q0.add(q1).reduceLanes(VectorOperators.ADD);
+        for (int t = j; t < d; t++) {
+            double u = x[o + t] - mean;
+            var += u * u;
+        }
+        var /= d;
+        float inv = (float) (1.0 / Math.sqrt(var + eps)), mu = (float) mean;
+        for (j = 0; j <= d - L; j += L) {
+            FloatVector v = FloatVector.fromArray(F, x, o + j).sub(mu).mul(inv).mul(FloatVector.fromArray(F, g, j));
+            if (b != null) v = v.add(FloatVector.fromArray(F, b, j));
+            v.intoArray(out, o + j);
+        }
+        for (; j < d; j++) {
+            float v = (x[o + j] - mu) * inv * g[j];
+            out[o + j] = b == null ? v : v + b[j];
+        }
+    }
+
+    /** residual[row r] += x[row r] (the same float adds), then that row normalized into out. */
+    static void addLayerNormRow(float[] residual, float[] x, float[] g, float[] b, float eps, float[] out, int d, int r) {
+        int o = r * d, j = 0;
+        for (; j <= d - L; j += L) {
+            FloatVector.fromArray(F, residual, o + j).add(FloatVector.fromArray(F, x, o + j)).intoArray(residual, o + j);
+        }
+        for (; j < d; j++) residual[o + j] = residual[o + j] + x[o + j];
+        layerNormRow(residual, g, b, eps, out, d, r);
+    }
+}
