@@ -32,7 +32,9 @@ public final class WorkerPool {
 
     /** How long an idle worker (and a waiting caller) polls before it blocks. */
     static final long SPIN_NS = Long.getLong("cortado.pool.spinMicros", 2_000L) * 1_000L;
-    private static final long CALLER_SPIN_NS = 20_000L, CALLER_YIELD_NS = 200_000L;
+    /** How long a caller waiting for a worker's last chunk spins, then yields, before it parks. */
+    private static final long CALLER_SPIN_NS = Long.getLong("cortado.pool.callerSpinMicros", 1_000L) * 1_000L,
+            CALLER_YIELD_NS = Long.getLong("cortado.pool.callerYieldMicros", 1_000L) * 1_000L;
     private static final int CHUNKS_PER_THREAD = 4;
 
     private static final WorkerPool SHARED = new WorkerPool(Integer.getInteger("cortado.threads",
