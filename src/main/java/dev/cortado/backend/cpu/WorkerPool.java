@@ -18,8 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Waiting is "spin, then block" as in ORT's pool: an idle worker polls for {@link #SPIN_NS} after its last chunk
  * (time, not iterations, so it stays awake across the ~100 back-to-back ops of a decode step), then parks until the next
  * job unparks it; inside a {@link #section} it never parks. A caller that has run out of chunks while a worker still
- * holds one (e.g. descheduled by the OS on a loaded host) spins briefly, then yields, then parks until that worker
- * finishes, so it does not burn the core the worker needs.
+ * holds one (e.g. descheduled by the OS on a loaded host) spins for up to 5 ms, then yields, then (after 20 ms) parks
+ * until that worker finishes: on an oversubscribed 2-vCPU host a caller that parked after 20 µs or 1 ms lost its core
+ * for milliseconds each time (the chunk it waits for is short once its worker runs again).
  *
  * <p>Several threads may call parallelFor at once: the one that finds the pool busy runs its chunks on its own thread
  * (same boundaries); a nested call from inside a body runs inline too. The first exception a body throws is rethrown
@@ -33,8 +34,8 @@ public final class WorkerPool {
     /** How long an idle worker (and a waiting caller) polls before it blocks. */
     static final long SPIN_NS = Long.getLong("cortado.pool.spinMicros", 2_000L) * 1_000L;
     /** How long a caller waiting for a worker's last chunk spins, then yields, before it parks. */
-    private static final long CALLER_SPIN_NS = Long.getLong("cortado.pool.callerSpinMicros", 1_000L) * 1_000L,
-            CALLER_YIELD_NS = Long.getLong("cortado.pool.callerYieldMicros", 1_000L) * 1_000L;
+    private static final long CALLER_SPIN_NS = Long.getLong("cortado.pool.callerSpinMicros", 5_000L) * 1_000L,
+            CALLER_YIELD_NS = Long.getLong("cortado.pool.callerYieldMicros", 20_000L) * 1_000L;
     private static final int CHUNKS_PER_THREAD = 4;
 
     private static final WorkerPool SHARED = new WorkerPool(Integer.getInteger("cortado.threads",
