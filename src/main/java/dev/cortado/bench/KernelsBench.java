@@ -32,6 +32,37 @@ public final class KernelsBench {
      * after a 50 ms warm-up).
      */
     static final long WARM_NANOS = 1_000_000_000L;
+    /** The longest a warm-up waits for a kernel's time to settle (a loaded host's JIT queue can take seconds). */
+    static final long WARM_MAX_NANOS = 10_000_000_000L;
+
+    /**
+     * Runs body for at least {@link #WARM_NANOS}, then on until its time per call has settled: no window of 100 ms
+     * improved on the best so far by more than 20 % in the last three, and the last window is within 2× of the best
+     * (so the timed runs measure C2's final code, not a C1 or interpreted version while a deoptimized method waits
+     * to be recompiled: the first GEMV row once read 35× slow through its timed runs), at most {@link #WARM_MAX_NANOS}.
+     * Returns the seconds spent.
+     */
+    static double warmUntilSteady(Body body) {
+        long start = System.nanoTime();
+        double best = Double.MAX_VALUE;
+        int improvedAt = 0;
+        for (int w = 0; ; w++) {
+            int inner = 0;
+            long t0 = System.nanoTime(), t;
+            do {
+                body.run();
+                inner++;
+                t = System.nanoTime() - t0;
+            } while (t < 100_000_000L);
+            double perCall = (double) t / inner;
+            if (perCall < best * 0.8) improvedAt = w;
+            best = Math.min(best, perCall);
+            long elapsed = System.nanoTime() - start;
+            if (elapsed >= WARM_MAX_NANOS || (elapsed >= WARM_NANOS && w - improvedAt >= 3 && perCall <= 2 * best)) {
+                return elapsed / 1e9;
+            }
+        }
+    }
 
     public static Report run(boolean smoke, int warmup, int repeats, PrintWriter out) {
         Report rep = new Report("kernels");
@@ -65,15 +96,21 @@ public final class KernelsBench {
         for (int i = 0; i < ks.size(); i++) {
             Kernel k = ks.get(i);
             double[] ms = new double[repeats];
+            double warmS = 0;
             for (int r = 0; r < warmup + repeats; r++) {
                 progress.show(k.name() + " " + k.shape());
+                if (r < warmup && !smoke) {
+                    warmS += warmUntilSteady(k.body());
+                    progress.step(k.name());
+                    continue;
+                }
                 int inner = 0;
                 long t0 = System.nanoTime(), t;
                 do {
                     k.body().run();
                     inner++;
                     t = System.nanoTime() - t0;
-                } while (t < (smoke ? 1_000_000L : r < warmup ? WARM_NANOS : 50_000_000L));
+                } while (t < (smoke ? 1_000_000L : 50_000_000L));
                 if (r >= warmup) ms[r - warmup] = t / 1e6 / inner;
                 progress.step(k.name());
             }
@@ -92,6 +129,7 @@ public final class KernelsBench {
             row.put("GB/s", k.bytes() / (st.median() / 1e3) / 1e9);
             row.put("% of read bandwidth", 100 * (k.bytes() / (st.median() / 1e3) / 1e9) / bw.readGBs());
             row.put("ms_runs", ms);
+            row.put("warmup_s", warmS);
             cats.add(k.name() + " " + k.shape());
             gbs[i] = (double) row.get("GB/s");
             gflops[i] = (double) row.get("GFLOP/s");

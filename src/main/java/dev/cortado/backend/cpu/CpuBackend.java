@@ -79,6 +79,15 @@ public final class CpuBackend implements Backend {
         return macs < serialBelow ? SERIAL : pool;
     }
 
+    /** One decode step runs as a pool {@link WorkerPool#section}: the workers stay awake across its ~100 ops. */
+    @Override
+    public Tensor decodeStep(dev.cortado.backend.StepMetadata meta, boolean graphable,
+                             java.util.function.Function<dev.cortado.backend.Step, Tensor> body) {
+        try (WorkerPool.Section s = pool.section()) {
+            return Backend.super.decodeStep(meta, graphable, body);
+        }
+    }
+
     @Override
     public String name() {
         return "cpu (" + pool.threads() + " threads, " + CpuElementwise.describe() + ")";
