@@ -21,7 +21,7 @@ import java.lang.foreign.ValueLayout;
  *       offset is exactly a finite float16 (GGUF Q4_0/Q4_1, {@link dev.cortado.tensor.Quantizer}'s int4) stores them as
  *       float16 ({@link #half}): 5 bits per weight instead of 6, which decode streams from DRAM. Likewise a Q8 weight
  *       whose every scale (and offset) is exactly a float16 (GGUF Q8_0): 8.5 bits per weight instead of 9, the GGUF
- *       file's own size; Quantizer's int8 (per-channel float32 scales) is rarely exact and keeps float32.</li>
+ *       file's own size; Quantizer's int8 (float32 scales amax/127 per block) is rarely exact and keeps float32.</li>
  * </ul>
  * No {@code jdk.incubator.vector} type appears here: this class and {@link ScalarPackedMatmul} run without the module.
  */

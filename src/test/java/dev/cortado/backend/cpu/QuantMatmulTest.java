@@ -194,6 +194,17 @@ class QuantMatmulTest {
         }
     }
 
+    /** Quantizer's int8 scales (amax/127 in float32) are not float16 values: such a weight keeps float32 scales. */
+    @Test
+    void quantizerInt8KeepsFloatScales() {
+        try (Arena a = Arena.ofShared()) {
+            QuantizedMatrix q = Quantizer.quantize(Tensor.of(x(1, 64 * 96, 5), 64, 96), true, 8, a);
+            PackedWeight p = PackedWeight.pack(q, a);
+            assertEquals(PackedWeight.Format.Q8, p.format);
+            assertTrue(!p.half, p + ": int8 amax/127 scales are not exact float16s");
+        }
+    }
+
     private static void same(float[] want, float[] got, String what) {
         for (int i = 0; i < want.length; i++) {
             if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
