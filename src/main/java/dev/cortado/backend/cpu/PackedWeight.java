@@ -19,7 +19,9 @@ import java.lang.foreign.ValueLayout;
  *       high nibble, unsigned 0..15), then NR float32 scales, then (when {@link #offsets}) NR float32 offsets:
  *       {@code w = scale·code + offset} ({@link QuantizedMatrix}'s convention). A Q4 weight whose every scale and
  *       offset is exactly a finite float16 (GGUF Q4_0/Q4_1, {@link dev.cortado.tensor.Quantizer}'s int4) stores them as
- *       float16 ({@link #half}): 5 bits per weight instead of 6, which decode streams from DRAM.</li>
+ *       float16 ({@link #half}): 5 bits per weight instead of 6, which decode streams from DRAM. Likewise a Q8 weight
+ *       whose every scale (and offset) is exactly a float16 (GGUF Q8_0): 8.5 bits per weight instead of 9, the GGUF
+ *       file's own size; Quantizer's int8 (float32 scales amax/127 per block) is rarely exact and keeps float32.</li>
  * </ul>
  * No {@code jdk.incubator.vector} type appears here: this class and {@link ScalarPackedMatmul} run without the module.
  */
@@ -32,7 +34,7 @@ final class PackedWeight {
     final Format format;
     final int k, n, blockSize;
     final boolean offsets;
-    /** Q4 only: the block's scales and offsets are float16 (NR × 2 bytes each) instead of float32. */
+    /** Q8/Q4: the block's scales and offsets are float16 (NR × 2 bytes each) instead of float32 (every one was exactly a float16). */
     final boolean half;
     /**
      * Q4 only: every offset was −8·scale (symmetric int4: GGUF Q4_0, MatMulNBits without zero points), so no offsets are
@@ -147,10 +149,15 @@ final class PackedWeight {
 
     /** Packs a quantized weight ([out, in] = [N, K]) keeping its codes: 4-bit stays 4-bit (odd block sizes: as 8-bit codes). */
     static PackedWeight pack(QuantizedMatrix q, Arena arena) {
+        return pack(q, arena, true);
+    }
+
+    /** As above; halfScales false keeps float32 scales even when every one is a float16 (tests: the reference layout). */
+    static PackedWeight pack(QuantizedMatrix q, Arena arena, boolean halfScales) {
         int k = q.cols(), n = q.rows(), bs = q.blockSize();
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
         boolean centred = f == Format.Q4 && centred(q);
-        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, f == Format.Q4 && halfExact(q), centred, arena);
+        PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, halfScales && halfExact(q), centred, arena);
         MemorySegment d = p.data;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {

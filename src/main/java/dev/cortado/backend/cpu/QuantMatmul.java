@@ -111,7 +111,8 @@ final class QuantMatmul {
     private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        long codeBytes = (long) bs * NR;
+        long codeBytes = (long) bs * NR, eb = w.scaleBytes();
+        boolean half = w.half;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -131,12 +132,13 @@ final class QuantMatmul {
                 a1 = q8(s, o + L).fma(xv, a1);
             }
             long so = ob + codeBytes;
-            y0 = a0.add(c0).fma(f32(s, so), y0);
-            y1 = a1.add(c1).fma(f32(s, so + 4L * L), y1);
+            y0 = a0.add(c0).fma(scales(s, so, half), y0);
+            y1 = a1.add(c1).fma(scales(s, so + eb * L, half), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = f32(s, so + 4L * NR).fma(sx, y0);
-                y1 = f32(s, so + 4L * NR + 4L * L).fma(sx, y1);
+                long oo = so + eb * NR;
+                y0 = scales(s, oo, half).fma(sx, y0);
+                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);

@@ -104,7 +104,7 @@ class QuantMatmulTest {
                             assertEquals(k, w.dim(0));
                             assertEquals(n, w.dim(1));
                             PackedWeight pw = packed(be, w);
-                            assertEquals(half && pw.format == PackedWeight.Format.Q4, pw.half, pw + " 16-bit scales");
+                            assertEquals(half, pw.half, pw + " 16-bit scales");
                             assertEquals(centred && pw.format == PackedWeight.Format.Q4, pw.centred, pw + " centred");
                             Tensor deq = q.dequantize();
                             for (int m = 1; m <= 9; m++) {
@@ -126,6 +126,89 @@ class QuantMatmulTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Q8 and Q4 weights whose scales (and offsets) are exactly float16 — negative ones and float16 subnormals included —
+     * packed with 16-bit scales give bit-identical results to the same weights packed with float32 scales (the kernels
+     * widen each scale to the same float): GEMV (m = 1), GEMM (m > 1), the scalar twin, decodePanel and column.
+     */
+    @Test
+    void halfScalesAreBitIdenticalToFloatScales() {
+        long seed = 900;
+        try (Arena a = Arena.ofShared()) { // the worker pool reads the packed weights
+            for (int bits : new int[] {8, 4}) {
+                for (int[] sh : new int[][] {{37, 64}, {70, 96}, {129, 128}, {33, 256}}) {
+                    int n = sh[0], k = sh[1];
+                    for (int bs : new int[] {32, 16, 64}) {
+                        if (k % bs != 0) continue;
+                        for (boolean off : new boolean[] {false, true}) {
+                            QuantizedMatrix q = random(a, n, k, bits, bs, off, true, seed++);
+                            boolean subnormal = false, negative = false;
+                            for (long i = 0; i < q.scales().byteSize() / 4; i++) {
+                                float v = q.scales().getAtIndex(Tensor.F32_LE, i);
+                                subnormal |= v != 0 && Math.abs(v) < 0x1p-14f;
+                                negative |= v < 0;
+                            }
+                            assertTrue(subnormal && negative, "the test scales include float16 subnormals and negatives");
+                            PackedWeight h = PackedWeight.pack(q, a), f = PackedWeight.pack(q, a, false);
+                            assertTrue(h.half && !f.half, h + " / " + f);
+                            assertTrue(h.data.byteSize() < f.data.byteSize(), "16-bit scales take less memory");
+                            String what = bits + "-bit " + n + "×" + k + " block " + bs + (off ? " +offsets" : "");
+                            float[] dh = new float[k * PackedWeight.NR], df = new float[k * PackedWeight.NR];
+                            for (int p = 0; p < h.panels(); p++) {
+                                h.decodePanel(p, dh);
+                                f.decodePanel(p, df);
+                                same(df, dh, what + " decodePanel " + p);
+                            }
+                            float[] ch = new float[k], cf = new float[k];
+                            for (int c = 0; c < n; c += 5) {
+                                h.column(c, ch, 0);
+                                f.column(c, cf, 0);
+                                same(cf, ch, what + " column " + c);
+                            }
+                            for (int m : new int[] {1, 2, 5, 9}) {
+                                float[] xs = x(m, k, seed++), bias = m % 2 == 1 ? x(1, n, seed++) : null;
+                                float[] yh = new float[m * n], yf = new float[m * n];
+                                ScalarPackedMatmul.matmul(xs, h, bias, yh, m, POOL);
+                                ScalarPackedMatmul.matmul(xs, f, bias, yf, m, POOL);
+                                same(yf, yh, what + " m=" + m + " scalar twin");
+                                if (Simd.VECTOR) {
+                                    java.util.Arrays.fill(yh, 0f);
+                                    java.util.Arrays.fill(yf, 0f);
+                                    PackedMatmul.matmul(xs, h, bias, yh, m, POOL);
+                                    PackedMatmul.matmul(xs, f, bias, yf, m, POOL);
+                                    same(yf, yh, what + " m=" + m + " vector");
+                                    if (m == 1) {
+                                        double[] want = reference(xs, m, k, n, q::get, bias);
+                                        close(want, yh, 2e-5, what + " vector vs reference");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Quantizer's int8 scales (amax/127 in float32) are not float16 values: such a weight keeps float32 scales. */
+    @Test
+    void quantizerInt8KeepsFloatScales() {
+        try (Arena a = Arena.ofShared()) {
+            QuantizedMatrix q = Quantizer.quantize(Tensor.of(x(1, 64 * 96, 5), 64, 96), true, 8, a);
+            PackedWeight p = PackedWeight.pack(q, a);
+            assertEquals(PackedWeight.Format.Q8, p.format);
+            assertTrue(!p.half, p + ": int8 amax/127 scales are not exact float16s");
+        }
+    }
+
+    private static void same(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                throw new AssertionError(what + ": element " + i + " want " + want[i] + " got " + got[i]);
             }
         }
     }
