@@ -422,9 +422,12 @@ public final class CpuBackend implements Backend {
     public void activate(Tensor x, Activation act) {
         float[] a = f(x);
         int n = (int) x.numel();
-        int threads = n >= 1 << 14 ? pool.threads() : 1;
-        pool.parallelFor(threads, (t0, t1) ->
-                CpuActivations.apply(a, (int) ((long) n * t0 / threads), (int) ((long) n * t1 / threads), act));
+        // chunk edges on multiples of 64 floats (a whole number of vectors of any width): the vector body covers the
+        // same elements as one pass over [0, n) and only the last n % L go through the scalar tail, so the bits do
+        // not depend on the thread count
+        int threads = n >= 1 << 14 ? pool.threads() : 1, blocks = (n + 63) / 64;
+        pool.parallelFor(threads, (t0, t1) -> CpuActivations.apply(a, (int) Math.min(n, 64L * ((long) blocks * t0 / threads)),
+                t1 == threads ? n : (int) Math.min(n, 64L * ((long) blocks * t1 / threads)), act));
     }
 
     @Override
