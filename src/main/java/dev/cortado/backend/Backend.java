@@ -326,13 +326,7 @@ public interface Backend extends AutoCloseable {
     default Choices choose(Tensor logits, TokenChoice choice) {
         int vocab = (int) logits.dim(-1), rows = (int) (logits.numel() / vocab);
         if (choice.mode() == TokenChoice.Mode.GREEDY && choice.processors() == null && choice.topLogprobs() < 0) {
-            Choices g = Choices.of(greedy(logits));
-            for (int r = 0; r < rows; r++) {
-                if (choice.isActive(r)) continue;
-                g.ids()[r] = -1;
-                g.logprobs()[r] = Float.NaN;
-            }
-            return g;
+            return Choices.greedy(greedy(logits), choice);
         }
         return HostChoice.choose(toHost(logits), rows, vocab, choice);
     }

@@ -14,4 +14,14 @@ public record Choices(int[] ids, float[] logprobs, int[] sources, float[] scores
     public static Choices of(Greedy g) {
         return new Choices(g.ids(), g.logprobs(), null, null, null, null);
     }
+
+    /** A greedy pass over every row as {@code c}'s choices: rows {@code c} leaves inactive get id -1, logprob NaN. */
+    public static Choices greedy(Greedy g, TokenChoice c) {
+        for (int r = 0; r < g.ids().length; r++) {
+            if (c.isActive(r)) continue;
+            g.ids()[r] = -1;
+            g.logprobs()[r] = Float.NaN;
+        }
+        return of(g);
+    }
 }

@@ -57,13 +57,7 @@ final class CudaSampling {
     Choices choose(Tensor logits, TokenChoice c) {
         int rows = rows(logits), vocab = cols(logits);
         if (c.mode() == TokenChoice.Mode.GREEDY && c.processors() == null) {   // nothing to upload
-            Choices g = Choices.of(greedy(logits));
-            for (int r = 0; r < rows; r++) {
-                if (c.isActive(r)) continue;
-                g.ids()[r] = -1;
-                g.logprobs()[r] = Float.NaN;
-            }
-            return g;
+            return Choices.greedy(greedy(logits), c);
         }
         CudaSamplingParams sp = CudaSamplingParams.pack(c, CudaSamplingParams.rows(c, rows), vocab);
         try (DeviceMemory params = mem.uploadInts(sp.packed)) {   // the step's one upload
