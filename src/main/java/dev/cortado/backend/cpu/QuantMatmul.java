@@ -87,12 +87,13 @@ final class QuantMatmul {
             for (int q = q0; q < q1; q++) {
                 int p = 4 * q;
                 if (four && p + 3 < panels) {
-                    GemvKernels.q8x4(x, sums, w, p, tmp);
+                    GemvKernels.q8x4(x, sums, w, p, widen4(w, p), tmp);
                     for (int r = 0; r < 4; r++, p++) PackedMatmul.store(tmp, r * NR, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                 } else {
                     for (int e = Math.min(panels, p + 4); p < e; p++) {
-                        if (q4) panelQ4(xq, sums, w, p, tmp);
-                        else panelQ8(xq, sums, w, p, tmp);
+                        float[] sc = widen(w, p, false);
+                        if (q4) panelQ4(xq, sums, w, p, sc, tmp);
+                        else panelQ8(xq, sums, w, p, sc, tmp);
                         PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                     }
                 }
@@ -108,11 +109,73 @@ final class QuantMatmul {
         return FloatVector.fromMemorySegment(F, s, o, LE);
     }
 
-    private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
+    /** Per-thread float32 copies of a panel's scales/offsets ({@link #widen}). */
+    private static final ThreadLocal<float[]> SCALES = new ThreadLocal<>();
+
+    /**
+     * Panel p's per-block scales (and offsets) widened to float32 into a per-thread buffer: block b's scales at
+     * [b·4L, b·4L + NR), its offsets at [b·4L + NR, b·4L + 2·NR) — the weight's own offsets, or {@code −8·scale} for a
+     * centred weight when {@code centredOffsets}, else not written. The kernels read them with plain array loads: the
+     * float16 widening (a shape-changing conversion) lives here, outside the hot loops, because C2's inlining budget
+     * (NodeCountInliningCutoff) ran out on four inlined widenings per block in the GEMV kernels and the rest were called
+     * out of line, each returning a boxed vector (an allocation per block: ~8 MB of garbage per GPT-2 int4 token).
+     */
+    static float[] widen(PackedWeight w, int p, boolean centredOffsets) {
+        return widen(w, p, centredOffsets, 0);
+    }
+
+    /** {@link #widen} into the per-thread buffer from float index {@code at} (several panels side by side). */
+    static float[] widen(PackedWeight w, int p, boolean centredOffsets, int at) {
+        int nb = w.blocks();
+        float[] t = buffer(SCALES, at + nb * 2 * NR);
+        long codeBytes = w.format == PackedWeight.Format.Q4 ? (long) w.blockSize / 2 * NR : (long) w.blockSize * NR;
+        if (w.half) widenHalf(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred && centredOffsets, t, at);
+        else widenFloat(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred && centredOffsets, t, at);
+        return t;
+    }
+
+    /** The scales of panels p..p+3 side by side, panel i's from float index i·blocks·2·NR (the last first: the buffer grows once). */
+    static float[] widen4(PackedWeight w, int p) {
+        int ps = w.blocks() * 2 * NR;
+        float[] sc = null;
+        for (int i = 3; i >= 0; i--) sc = widen(w, p + i, false, i * ps);
+        return sc;
+    }
+
+    private static void widenHalf(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t, int at) {
+        for (int b = 0, d = at; b < nb; b++, so += bb, d += 2 * NR) {
+            FloatVector s0 = h16(s, so), s1 = h16(s, so + 2L * L);
+            s0.intoArray(t, d);
+            s1.intoArray(t, d + L);
+            if (offsets) {
+                h16(s, so + 2L * NR).intoArray(t, d + NR);
+                h16(s, so + 2L * NR + 2L * L).intoArray(t, d + NR + L);
+            } else if (centred) {
+                s0.mul(-8f).intoArray(t, d + NR);
+                s1.mul(-8f).intoArray(t, d + NR + L);
+            }
+        }
+    }
+
+    private static void widenFloat(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t, int at) {
+        for (int b = 0, d = at; b < nb; b++, so += bb, d += 2 * NR) {
+            FloatVector s0 = f32(s, so), s1 = f32(s, so + 4L * L);
+            s0.intoArray(t, d);
+            s1.intoArray(t, d + L);
+            if (offsets) {
+                f32(s, so + 4L * NR).intoArray(t, d + NR);
+                f32(s, so + 4L * NR + 4L * L).intoArray(t, d + NR + L);
+            } else if (centred) {
+                s0.mul(-8f).intoArray(t, d + NR);
+                s1.mul(-8f).intoArray(t, d + NR + L);
+            }
+        }
+    }
+
+    /** sc: {@link #widen}'s float32 scales and offsets of panel p. */
+    private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] sc, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        long codeBytes = (long) bs * NR, eb = w.scaleBytes();
-        boolean half = w.half;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -131,26 +194,27 @@ final class QuantMatmul {
                 a0 = q8(s, o).fma(xv, a0);
                 a1 = q8(s, o + L).fma(xv, a1);
             }
-            long so = ob + codeBytes;
-            y0 = a0.add(c0).fma(scales(s, so, half), y0);
-            y1 = a1.add(c1).fma(scales(s, so + eb * L, half), y1);
+            int d = b * 2 * NR;
+            y0 = a0.add(c0).fma(FloatVector.fromArray(F, sc, d), y0);
+            y1 = a1.add(c1).fma(FloatVector.fromArray(F, sc, d + L), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                long oo = so + eb * NR;
-                y0 = scales(s, oo, half).fma(sx, y0);
-                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
+                y0 = FloatVector.fromArray(F, sc, d + NR).fma(sx, y0);
+                y1 = FloatVector.fromArray(F, sc, d + NR + L).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
     }
 
-    /** x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets. */
-    private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
+    /**
+     * x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets;
+     * sc: {@link #widen}'s float32 scales and offsets of panel p.
+     */
+    private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] sc, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        long codeBytes = (long) bs / 2 * NR, eb = w.scaleBytes();
-        boolean half = w.half, centred = w.centred;
+        boolean centred = w.centred, offsets = !centred && sums != null;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -164,29 +228,23 @@ final class QuantMatmul {
                 c0 = i2f(v0.lanewise(VectorOperators.LSHR, 4)).fma(xw, c0);
                 c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
-            long so = ob + codeBytes;
+            int d = b * 2 * NR;
             FloatVector t0 = a0.add(c0), t1 = a1.add(c1);
             if (centred) {
                 FloatVector z = FloatVector.broadcast(F, sums[b]);
                 t0 = t0.add(z);
                 t1 = t1.add(z);
             }
-            y0 = t0.fma(scales(s, so, half), y0);
-            y1 = t1.fma(scales(s, so + eb * L, half), y1);
-            if (!centred && sums != null) {
+            y0 = t0.fma(FloatVector.fromArray(F, sc, d), y0);
+            y1 = t1.fma(FloatVector.fromArray(F, sc, d + L), y1);
+            if (offsets) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                long oo = so + eb * NR;
-                y0 = scales(s, oo, half).fma(sx, y0);
-                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
+                y0 = FloatVector.fromArray(F, sc, d + NR).fma(sx, y0);
+                y1 = FloatVector.fromArray(F, sc, d + NR + L).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
-    }
-
-    /** L scales (or offsets) at byte offset o: float16 when {@code half}, else float32. */
-    private static FloatVector scales(MemorySegment s, long o, boolean half) {
-        return half ? h16(s, o) : f32(s, o);
     }
 
     /**
@@ -218,34 +276,49 @@ final class QuantMatmul {
 
     /** Dequantizes panel p into dst[k·NR + j] = scale·code + offset (float32 scratch for the GEMM tiles). */
     static void decode(PackedWeight w, int p, float[] dst) {
+        float[] sc = widen(w, p, true);
+        if (w.format == PackedWeight.Format.Q4) decodeQ4(w, p, sc, dst);
+        else decodeQ8(w, p, sc, dst);
+    }
+
+    /** sc: {@link #widen}'s scales and offsets (offsets zero when the weight has neither offsets nor centring). */
+    private static void decodeQ4(PackedWeight w, int p, float[] sc, float[] dst) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        boolean q4 = w.format == PackedWeight.Format.Q4;
-        long codeBytes = q4 ? (long) bs / 2 * NR : (long) bs * NR;
+        long codeBytes = (long) bs / 2 * NR;
+        boolean off = w.offsets || w.centred;
         long ob = p * w.panelBytes;
         FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
-            long so = ob + codeBytes, eb = w.scaleBytes();
-            FloatVector s0 = scales(s, so, w.half), s1 = scales(s, so + eb * L, w.half);
-            FloatVector o0 = w.offsets ? scales(s, so + eb * NR, w.half) : zero, o1 = w.offsets ? scales(s, so + eb * NR + eb * L, w.half) : zero;
-            if (w.centred) {
-                o0 = s0.mul(-8f);
-                o1 = s1.mul(-8f);
-            }
+            int c = b * 2 * NR;
+            FloatVector s0 = FloatVector.fromArray(F, sc, c), s1 = FloatVector.fromArray(F, sc, c + L);
+            FloatVector o0 = off ? FloatVector.fromArray(F, sc, c + NR) : zero, o1 = off ? FloatVector.fromArray(F, sc, c + NR + L) : zero;
             int d = b * bs * NR;
-            if (q4) {
-                for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {
-                    IntVector v0 = bytes(s, o), v1 = bytes(s, o + L);
-                    lo(v0).fma(s0, o0).intoArray(dst, d);
-                    lo(v1).fma(s1, o1).intoArray(dst, d + L);
-                    hi(v0).fma(s0, o0).intoArray(dst, d + NR);
-                    hi(v1).fma(s1, o1).intoArray(dst, d + NR + L);
-                }
-            } else {
-                for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += NR) {
-                    q8(s, o).fma(s0, o0).intoArray(dst, d);
-                    q8(s, o + L).fma(s1, o1).intoArray(dst, d + L);
-                }
+            for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += 2 * NR) {
+                IntVector v0 = bytes(s, o), v1 = bytes(s, o + L);
+                lo(v0).fma(s0, o0).intoArray(dst, d);
+                lo(v1).fma(s1, o1).intoArray(dst, d + L);
+                hi(v0).fma(s0, o0).intoArray(dst, d + NR);
+                hi(v1).fma(s1, o1).intoArray(dst, d + NR + L);
+            }
+        }
+    }
+
+    private static void decodeQ8(PackedWeight w, int p, float[] sc, float[] dst) {
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs * NR;
+        boolean off = w.offsets;
+        long ob = p * w.panelBytes;
+        FloatVector zero = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
+            int c = b * 2 * NR;
+            FloatVector s0 = FloatVector.fromArray(F, sc, c), s1 = FloatVector.fromArray(F, sc, c + L);
+            FloatVector o0 = off ? FloatVector.fromArray(F, sc, c + NR) : zero, o1 = off ? FloatVector.fromArray(F, sc, c + NR + L) : zero;
+            int d = b * bs * NR;
+            for (long o = ob, e = ob + codeBytes; o < e; o += NR, d += NR) {
+                q8(s, o).fma(s0, o0).intoArray(dst, d);
+                q8(s, o + L).fma(s1, o1).intoArray(dst, d + L);
             }
         }
     }
