@@ -2,6 +2,7 @@ package dev.cortado.backend.cpu;
 
 import dev.cortado.CortadoException;
 import dev.cortado.tensor.DType;
+import dev.cortado.tensor.FloatRows;
 import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -107,28 +108,47 @@ final class PackedWeight {
         MemorySegment s = src.data(), d = p.data;
         DType sd = src.dtype();
         boolean raw16 = (sd == DType.BF16 && f == Format.BF16) || (sd == DType.F16 && f == Format.F16);
+        long esize = f == Format.F32 ? 4 : 2;
+        if (!transposed && (raw16 || (sd == DType.F32 && f == Format.F32))) {
+            // [K, N] in the target type: row kk of a panel is a contiguous slice of source row kk
+            for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+                int j0 = pi * NR, width = Math.min(NR, n - j0);
+                long base = pi * p.panelBytes;
+                for (int kk = 0; kk < k; kk++) MemorySegment.copy(s, ((long) kk * n + j0) * esize, d, base + kk * NR * esize, width * esize);
+            }
+            return p;
+        }
+        // otherwise a panel's NR source rows (output columns) are read in bulk, converted into a heap panel, copied once;
         // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them, so
         // that packing a large table (a tied vocabulary head) never holds the whole source and the packed copy at once
         boolean unloadRows = transposed && s.isNative() && s.isMapped();
         long rowBytes = (long) k * sd.byteSize(), released = 0;
+        FloatRows rows = raw16 ? null : new FloatRows(src, transposed);
+        float[] in = raw16 ? null : new float[NR * k], fp = f == Format.F32 ? new float[NR * k] : null;
+        short[] raw = raw16 ? new short[NR * k] : null, sp = f == Format.F32 ? null : new short[NR * k];
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
             if (unloadRows && (pi & 63) == 0 && pi > 0) released = unloadUpTo(s, released, j0 * rowBytes);
-            long base = pi * p.panelBytes;
-            for (int kk = 0; kk < k; kk++) {
-                long o = base + (long) kk * NR * (f == Format.F32 ? 4 : 2);
+            if (width < NR) {   // the last panel's padding columns are zero
+                if (fp != null) java.util.Arrays.fill(fp, 0f);
+                else java.util.Arrays.fill(sp, (short) 0);
+            }
+            if (raw16) {   // transposed here: the panel's rows are contiguous
+                MemorySegment.copy(s, Tensor.I16_LE, (long) j0 * k * 2, raw, 0, width * k);
+                for (int j = 0; j < width; j++) for (int kk = 0; kk < k; kk++) sp[kk * NR + j] = raw[j * k + kk];
+            } else {
+                rows.read(j0, width, in);
                 for (int j = 0; j < width; j++) {
-                    long i = transposed ? (long) (j0 + j) * k + kk : (long) kk * n + j0 + j;
-                    if (raw16) {
-                        d.set(Tensor.I16_LE, o + 2L * j, s.getAtIndex(Tensor.I16_LE, i));
-                    } else {
-                        float v = src.getFloat(i);
-                        if (f == Format.F32) d.set(Tensor.F32_LE, o + 4L * j, v);
-                        else if (f == Format.BF16) d.set(Tensor.I16_LE, o + 2L * j, toBf16(v));
-                        else d.set(Tensor.I16_LE, o + 2L * j, Float.floatToFloat16(v));
+                    for (int kk = 0, o = j * k; kk < k; kk++) {
+                        float v = in[o + kk];
+                        if (f == Format.F32) fp[kk * NR + j] = v;
+                        else sp[kk * NR + j] = f == Format.BF16 ? toBf16(v) : Float.floatToFloat16(v);
                     }
                 }
             }
+            long base = pi * p.panelBytes;
+            if (fp != null) MemorySegment.copy(fp, 0, d, Tensor.F32_LE, base, k * NR);
+            else MemorySegment.copy(sp, 0, d, Tensor.I16_LE, base, k * NR);
         }
         return p;
     }
@@ -158,31 +178,43 @@ final class PackedWeight {
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
         boolean centred = f == Format.Q4 && centred(q);
         PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, halfScales && halfExact(q), centred, arena);
-        MemorySegment d = p.data;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+        // each panel is assembled in a heap buffer from its NR rows' codes, scales and offsets (read in bulk), then
+        // copied once: per-element segment accesses were a large part of a --quantize load
+        int nb = p.blocks(), rowBytes = q.bits() == 8 ? k : k / 2;
+        byte[] panel = new byte[Math.toIntExact(p.panelBytes)], row = new byte[rowBytes], codes = new byte[k];
+        MemorySegment ps = MemorySegment.ofArray(panel);
+        float[] sc = new float[nb], of = new float[nb];
         for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
-            for (int b = 0; b < p.blocks(); b++) {
-                long base = pi * p.panelBytes + b * p.blockBytes;
-                for (int j = 0; j < width; j++) {
-                    int r = j0 + j;
+            if (width < NR) java.util.Arrays.fill(panel, (byte) 0);   // the last panel's padding columns are zero
+            for (int j = 0; j < width; j++) {
+                int r = j0 + j;
+                MemorySegment.copy(q.values(), ValueLayout.JAVA_BYTE, (long) r * rowBytes, row, 0, rowBytes);
+                if (q.bits() == 8) System.arraycopy(row, 0, codes, 0, k);
+                else for (int c = 0; c < k; c += 2) {
+                    codes[c] = (byte) (row[c >> 1] & 0x0f);
+                    codes[c + 1] = (byte) ((row[c >> 1] & 0xff) >>> 4);
+                }
+                MemorySegment.copy(q.scales(), Tensor.F32_LE, (long) r * nb * 4, sc, 0, nb);
+                if (p.offsets) MemorySegment.copy(q.offsets(), Tensor.F32_LE, (long) r * nb * 4, of, 0, nb);
+                for (int b = 0; b < nb; b++) {
+                    int base = Math.toIntExact(b * p.blockBytes), c0 = b * bs;
                     if (f == Format.Q8) {
-                        for (int kk = 0; kk < bs; kk++) d.set(ValueLayout.JAVA_BYTE, base + (long) kk * NR + j, (byte) q.code(r, b * bs + kk));
+                        for (int kk = 0; kk < bs; kk++) panel[base + kk * NR + j] = codes[c0 + kk];
                     } else {
-                        for (int kp = 0; kp < bs / 2; kp++) {
-                            int c = b * bs + 2 * kp;
-                            d.set(ValueLayout.JAVA_BYTE, base + (long) kp * NR + j, (byte) (q.code(r, c) | q.code(r, c + 1) << 4));
-                        }
+                        for (int kp = 0; kp < bs / 2; kp++) panel[base + kp * NR + j] = (byte) (codes[c0 + 2 * kp] | codes[c0 + 2 * kp + 1] << 4);
                     }
                     if (p.half) {
-                        d.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(q.scale(r, b)));
-                        if (p.offsets) d.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(q.offset(r, b)));
+                        ps.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(sc[b]));
+                        if (p.offsets) ps.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(of[b]));
                     } else {
-                        d.set(Tensor.F32_LE, base + codeBytes + 4L * j, q.scale(r, b));
-                        if (p.offsets) d.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, q.offset(r, b));
+                        ps.set(Tensor.F32_LE, base + codeBytes + 4L * j, sc[b]);
+                        if (p.offsets) ps.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, of[b]);
                     }
                 }
             }
+            MemorySegment.copy(panel, 0, p.data, ValueLayout.JAVA_BYTE, pi * p.panelBytes, panel.length);
         }
         return p;
     }
