@@ -29,6 +29,16 @@ public interface Backend extends AutoCloseable {
      */
     default void release(Tensor t) {}
 
+    /**
+     * A model at {@code source} (its folder or file) is about to be loaded into this backend; {@link #endLoad} follows.
+     * The CPU backend then keeps what a quantizing load computes in a cache beside the model and reuses it the next time
+     * ({@code .cortado-cache/}; see the README). The default does nothing.
+     */
+    default void beginLoad(java.nio.file.Path source) {}
+
+    /** The load announced by {@link #beginLoad} ended, successfully ({@code ok}) or not. */
+    default void endLoad(boolean ok) {}
+
     /** Makes a host weight usable by this backend (copy/convert/upload once). */
     Tensor weight(Tensor host);
 

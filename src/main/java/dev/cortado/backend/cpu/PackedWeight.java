@@ -50,6 +50,11 @@ final class PackedWeight {
     }
 
     private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena) {
+        this(format, k, n, blockSize, offsets, half, centred, arena, null);
+    }
+
+    /** Allocates its panels in {@code arena}, or (arena null) takes {@code data}, which must be exactly that size. */
+    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena, MemorySegment data) {
         this.format = format;
         this.half = half;
         this.centred = centred;
@@ -66,7 +71,25 @@ final class PackedWeight {
         boolean quant = format == Format.Q8 || format == Format.Q4;
         this.blockBytes = codes + (quant ? (offsets ? 2L : 1L) * NR * scaleBytes() : 0);
         this.panelBytes = blockBytes * (k / blockSize);
-        this.data = arena.allocate(panelBytes * panels(), 64);
+        if (arena != null) this.data = arena.allocate(panelBytes * panels(), 64);
+        else if (data.byteSize() != panelBytes * panels() || data.address() % 64 != 0 || !data.isNative()) {
+            throw new IllegalArgumentException("packed " + format + " " + k + "×" + n + " needs " + panelBytes * panels()
+                    + " native bytes aligned to 64, got " + data);
+        } else this.data = data;
+    }
+
+    /**
+     * A packed weight over panels someone else holds (a mapped pack-cache file, {@link PackCache}): {@code data} must be
+     * native, 64-byte aligned and exactly the size this layout needs (else IllegalArgumentException). Read only.
+     */
+    static PackedWeight wrap(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, MemorySegment data) {
+        if (k <= 0 || n <= 0 || blockSize <= 0 || k % blockSize != 0) throw new IllegalArgumentException("packed weight " + k + "×" + n + " block " + blockSize);
+        boolean quant = format == Format.Q8 || format == Format.Q4;
+        if (!quant && (blockSize != k || offsets || half || centred) || format == Format.Q4 && (blockSize & 1) != 0
+                || centred && (format != Format.Q4 || offsets)) {
+            throw new IllegalArgumentException("inconsistent packed layout " + format + " block " + blockSize);
+        }
+        return new PackedWeight(format, k, n, blockSize, offsets, half, centred, null, data);
     }
 
     /** Bytes of one scale / offset: 2 when {@link #half}, else 4. */
