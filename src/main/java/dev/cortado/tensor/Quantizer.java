@@ -46,23 +46,53 @@ public final class Quantizer {
         MemorySegment scales = arena.allocate((long) rows * nb * 4, 64);
         MemorySegment offsets = bits == 4 ? arena.allocate((long) rows * nb * 4, 64) : null;
         // rows are read in bulk into a float[] (one copy per row, or per 16-row slice of an [in, out] column), quantized
-        // there, and their codes, scales and offsets written back one copy each: element-wise segment accesses were most
-        // of a --quantize load
+        // there, and their codes, scales and offsets written back one copy each (element-wise segment accesses were most
+        // of a --quantize load); rows are independent, so chunks of rows run on all cores when every segment allows it
+        MemorySegment data = w.data();
+        boolean unloadRows = transposed && data.isNative() && data.isMapped();   // [out, in]: rows are read in order
+        boolean parallel = rows >= 2 * PARALLEL_ROWS && shared(data) && shared(values);
+        long rowBytes = (long) cols * w.dtype().byteSize(), released = 0;
+        int b4 = bits;
+        for (int c0 = 0; c0 < rows; c0 += 1024) {
+            if (unloadRows && c0 > 0) released = unloadUpTo(data, released, c0 * rowBytes);
+            int c1 = Math.min(rows, c0 + 1024), start = c0;
+            int parts = parallel ? Math.min(Runtime.getRuntime().availableProcessors(), (c1 - c0 + PARALLEL_ROWS - 1) / PARALLEL_ROWS) : 1;
+            if (parts <= 1) quantizeRows(w, transposed, b4, bs, c0, c1, values, scales, offsets);
+            else {
+                int per = ((c1 - c0 + parts - 1) / parts + FloatRows.GROUP - 1) / FloatRows.GROUP * FloatRows.GROUP;
+                java.util.stream.IntStream.range(0, parts).parallel().forEach(t -> {
+                    int r0 = start + t * per, r1 = Math.min(c1, r0 + per);
+                    if (r0 < r1) quantizeRows(w, transposed, b4, bs, r0, r1, values, scales, offsets);
+                });
+            }
+        }
+        return new QuantizedMatrix(rows, cols, bits, bs, values, scales, offsets);
+    }
+
+    /** Rows a parallel quantization hands each core at least. */
+    private static final int PARALLEL_ROWS = 64;
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> {});
+
+    /** Whether threads other than the caller may access {@code s} (not a confined arena's). */
+    private static boolean shared(MemorySegment s) {
+        return s.isAccessibleBy(PROBE);
+    }
+
+    /** Quantizes rows [r0, r1) of {@code w} (see {@link #quantize}) into the matrix's segments. */
+    private static void quantizeRows(Tensor w, boolean transposed, int bits, int bs, int r0, int r1, MemorySegment values,
+                                     MemorySegment scales, MemorySegment offsets) {
         FloatRows src = new FloatRows(w, transposed);
+        int cols = src.cols(), nb = cols / bs;
         int group = transposed ? 1 : FloatRows.GROUP;
-        float[] buf = new float[Math.min(group, rows) * cols];
+        float[] buf = new float[Math.min(group, r1 - r0) * cols];
         byte[] nibbles = new byte[cols], codes = new byte[bits == 8 ? cols : cols / 2];
         float[] sc = new float[nb], of = new float[nb];
         int[] qa = new int[bs], qs = new int[bs];
-        MemorySegment data = w.data();
-        boolean unloadRows = transposed && data.isNative() && data.isMapped();   // [out, in]: rows are read in order
-        long rowBytes = (long) cols * w.dtype().byteSize(), released = 0;
-        for (int r0 = 0; r0 < rows; r0 += group) {
-            int g = Math.min(group, rows - r0);
-            if (unloadRows && (r0 & 1023) == 0 && r0 > 0) released = unloadUpTo(data, released, r0 * rowBytes);
-            src.read(r0, g, buf);
+        for (int g0 = r0; g0 < r1; g0 += group) {
+            int g = Math.min(group, r1 - g0);
+            src.read(g0, g, buf);
             for (int j = 0; j < g; j++) {
-                int r = r0 + j, at = j * cols;
+                int r = g0 + j, at = j * cols;
                 if (bits == 8) {
                     for (int b = 0; b < nb; b++) sc[b] = int8Block(buf, at + b * bs, bs, codes, b * bs);
                     MemorySegment.copy(codes, 0, values, ValueLayout.JAVA_BYTE, (long) r * cols, cols);
@@ -75,7 +105,6 @@ public final class Quantizer {
                 MemorySegment.copy(sc, 0, scales, Tensor.F32_LE, (long) r * nb * 4, nb);
             }
         }
-        return new QuantizedMatrix(rows, cols, bits, bs, values, scales, offsets);
     }
 
     /** Symmetric int8 of v[at, at + bs) into codes[to, to + bs); the block's scale. */

@@ -49,6 +49,26 @@ class QuantizerBulkTest {
         }
     }
 
+    /** Enough rows to run on several cores (a shared arena) and to cross the 1024-row stretches: still the same bytes. */
+    @Test
+    void parallelSameBytes() {
+        Random rnd = new Random(11);
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            for (boolean transposed : new boolean[] {true, false}) {
+                Tensor w = transposed ? random(rnd, dt, 1300, 96) : random(rnd, dt, 96, 1300);
+                for (int bits : new int[] {8, 4}) {
+                    try (Arena a = Arena.ofShared(); Arena c = Arena.ofConfined()) {
+                        QuantizedMatrix got = Quantizer.quantize(w, transposed, bits, a), want = ScalarQuantizer.quantize(w, transposed, bits, c);
+                        String what = dt + (transposed ? " [out,in]" : " [in,out]") + " int" + bits;
+                        same(want.values(), got.values(), what + " codes");
+                        same(want.scales(), got.scales(), what + " scales");
+                        if (bits == 4) same(want.offsets(), got.offsets(), what + " offsets");
+                    }
+                }
+            }
+        }
+    }
+
     /** Random weights with structure: some blocks centred with one outlier, some all zero, some shifted. */
     static Tensor random(Random rnd, DType dt, int d0, int d1) {
         int n = d0 * d1;

@@ -259,7 +259,7 @@ public final class CpuBackend implements Backend {
         PackedWeight p = cache != null && cache.next(request) instanceof PackCache.Packed(PackedWeight w) ? w : null;
         boolean cached = p != null;
         if (p == null && quantize) {
-            try (Arena tmp = Arena.ofConfined()) {
+            try (Arena tmp = Arena.ofShared()) {
                 p = PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena);
             }
         } else if (p == null) {

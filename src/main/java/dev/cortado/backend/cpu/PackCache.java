@@ -35,7 +35,7 @@ import java.util.zip.CRC32C;
  * entry of the file when both describe the same request (kind, source dtype and shape, layout). The file's name and
  * header carry the key: format {@link #VERSION}, the backend's options (quantization, linear dtype), its layout
  * constants ({@link PackedWeight#NR}, vector width) and every model file's name, size, modification time and a
- * SHA-256 of its first MiB (the safetensors/ONNX/GGUF header). On open the magic, version, key, file size, header
+ * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header). On open the magic, version, key, file size, header
  * checksum and every entry's offset and length are checked; each entry's CRC32C is checked before it is used. Any
  * mismatch, truncation or corruption: one warning line, a fresh pack from that entry on, and the file is rewritten
  * at the end of the load (never a crash, never a wrong weight).
@@ -110,9 +110,12 @@ final class PackCache {
         return b.toString();
     }
 
+    /** Bytes of each model file hashed into the key: its header (safetensors, ONNX, GGUF metadata) and then some. */
+    private static final int HEAD_BYTES = 256 << 10;
+
     private static String headHash(Path f) throws IOException {
         try (InputStream in = Files.newInputStream(f)) {
-            return sha256(in.readNBytes(1 << 20)).substring(0, 32);
+            return sha256(in.readNBytes(HEAD_BYTES)).substring(0, 32);
         }
     }
 
@@ -259,7 +262,8 @@ final class PackCache {
                     return;
                 }
                 Files.createDirectories(file.getParent());
-                tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+                tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
+                Files.createFile(tmp);   // the umask's permissions (a temporary file's would be owner-only)
                 write(tmp);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 tmp = null;

@@ -142,16 +142,50 @@ final class PackedWeight {
             return p;
         }
         // otherwise a panel's NR source rows (output columns) are read in bulk, converted into a heap panel, copied once;
-        // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them, so
-        // that packing a large table (a tied vocabulary head) never holds the whole source and the packed copy at once
+        // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them (every
+        // 64 panels), so that packing a large table (a tied vocabulary head) never holds the whole source and the packed
+        // copy at once. Panels are independent: the 64 of a stretch run on all cores when the segments allow it.
         boolean unloadRows = transposed && s.isNative() && s.isMapped();
+        boolean parallel = shared(s) && shared(d);
         long rowBytes = (long) k * sd.byteSize(), released = 0;
+        for (int c0 = 0, panels = p.panels(); c0 < panels; c0 += 64) {
+            if (unloadRows && c0 > 0) released = unloadUpTo(s, released, (long) c0 * NR * rowBytes);
+            int c1 = Math.min(panels, c0 + 64);
+            forParts(c0, c1, parallel, (a, b) -> p.packFloatPanels(src, transposed, raw16, a, b));
+        }
+        return p;
+    }
+
+    /** Runs {@code body} over [from, to) split into one part per core (parallel), or at once. */
+    private static void forParts(int from, int to, boolean parallel, java.util.function.IntBinaryOperator body) {
+        int parts = parallel ? Math.min(Runtime.getRuntime().availableProcessors(), to - from) : 1;
+        if (parts <= 1) {
+            body.applyAsInt(from, to);
+            return;
+        }
+        int per = (to - from + parts - 1) / parts;
+        java.util.stream.IntStream.range(0, parts).parallel().forEach(t -> {
+            int a = from + t * per, b = Math.min(to, a + per);
+            if (a < b) body.applyAsInt(a, b);
+        });
+    }
+
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> {});
+
+    /** Whether threads other than the caller may access {@code m} (not a confined arena's). */
+    static boolean shared(MemorySegment m) {
+        return m.isAccessibleBy(PROBE);
+    }
+
+    /** Packs float panels [pi0, pi1) of this weight from {@code src} (see {@link #pack(Tensor, boolean, DType, Arena)}). */
+    private int packFloatPanels(Tensor src, boolean transposed, boolean raw16, int pi0, int pi1) {
+        Format f = format;
+        MemorySegment s = src.data(), d = data;
         FloatRows rows = raw16 ? null : new FloatRows(src, transposed);
         float[] in = raw16 ? null : new float[NR * k], fp = f == Format.F32 ? new float[NR * k] : null;
         short[] raw = raw16 ? new short[NR * k] : null, sp = f == Format.F32 ? null : new short[NR * k];
-        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+        for (int pi = pi0; pi < pi1; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
-            if (unloadRows && (pi & 63) == 0 && pi > 0) released = unloadUpTo(s, released, j0 * rowBytes);
             if (width < NR) {   // the last panel's padding columns are zero
                 if (fp != null) java.util.Arrays.fill(fp, 0f);
                 else java.util.Arrays.fill(sp, (short) 0);
@@ -169,11 +203,11 @@ final class PackedWeight {
                     }
                 }
             }
-            long base = pi * p.panelBytes;
+            long base = pi * panelBytes;
             if (fp != null) MemorySegment.copy(fp, 0, d, Tensor.F32_LE, base, k * NR);
             else MemorySegment.copy(sp, 0, d, Tensor.I16_LE, base, k * NR);
         }
-        return p;
+        return 0;
     }
 
     /** Drops the resident pages of mapped segment {@code s} in [from, to) (whole pages inside it); returns the new mark. */
@@ -201,14 +235,22 @@ final class PackedWeight {
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
         boolean centred = f == Format.Q4 && centred(q);
         PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, halfScales && halfExact(q), centred, arena);
-        long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
         // each panel is assembled in a heap buffer from its NR rows' codes, scales and offsets (read in bulk), then
-        // copied once: per-element segment accesses were a large part of a --quantize load
-        int nb = p.blocks(), rowBytes = q.bits() == 8 ? k : k / 2;
-        byte[] panel = new byte[Math.toIntExact(p.panelBytes)], row = new byte[rowBytes], codes = new byte[k];
+        // copied once (per-element segment accesses were a large part of a --quantize load); panels run on all cores
+        forParts(0, p.panels(), shared(q.values()) && shared(q.scales()) && (q.offsets() == null || shared(q.offsets())) && shared(p.data),
+                (a, b) -> p.packQuantPanels(q, a, b));
+        return p;
+    }
+
+    /** Packs quantized panels [pi0, pi1) of this weight from {@code q} (see {@link #pack(QuantizedMatrix, Arena, boolean)}). */
+    private int packQuantPanels(QuantizedMatrix q, int pi0, int pi1) {
+        Format f = format;
+        int bs = blockSize, nb = blocks(), rowBytes = q.bits() == 8 ? k : k / 2;
+        long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
+        byte[] panel = new byte[Math.toIntExact(panelBytes)], row = new byte[rowBytes], codes = new byte[k];
         MemorySegment ps = MemorySegment.ofArray(panel);
         float[] sc = new float[nb], of = new float[nb];
-        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+        for (int pi = pi0; pi < pi1; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
             if (width < NR) java.util.Arrays.fill(panel, (byte) 0);   // the last panel's padding columns are zero
             for (int j = 0; j < width; j++) {
@@ -220,26 +262,26 @@ final class PackedWeight {
                     codes[c + 1] = (byte) ((row[c >> 1] & 0xff) >>> 4);
                 }
                 MemorySegment.copy(q.scales(), Tensor.F32_LE, (long) r * nb * 4, sc, 0, nb);
-                if (p.offsets) MemorySegment.copy(q.offsets(), Tensor.F32_LE, (long) r * nb * 4, of, 0, nb);
+                if (offsets) MemorySegment.copy(q.offsets(), Tensor.F32_LE, (long) r * nb * 4, of, 0, nb);
                 for (int b = 0; b < nb; b++) {
-                    int base = Math.toIntExact(b * p.blockBytes), c0 = b * bs;
+                    int base = Math.toIntExact(b * blockBytes), c0 = b * bs;
                     if (f == Format.Q8) {
                         for (int kk = 0; kk < bs; kk++) panel[base + kk * NR + j] = codes[c0 + kk];
                     } else {
                         for (int kp = 0; kp < bs / 2; kp++) panel[base + kp * NR + j] = (byte) (codes[c0 + 2 * kp] | codes[c0 + 2 * kp + 1] << 4);
                     }
-                    if (p.half) {
+                    if (half) {
                         ps.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(sc[b]));
-                        if (p.offsets) ps.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(of[b]));
+                        if (offsets) ps.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(of[b]));
                     } else {
                         ps.set(Tensor.F32_LE, base + codeBytes + 4L * j, sc[b]);
-                        if (p.offsets) ps.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, of[b]);
+                        if (offsets) ps.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, of[b]);
                     }
                 }
             }
-            MemorySegment.copy(panel, 0, p.data, ValueLayout.JAVA_BYTE, pi * p.panelBytes, panel.length);
+            MemorySegment.copy(panel, 0, data, ValueLayout.JAVA_BYTE, pi * panelBytes, panel.length);
         }
-        return p;
+        return 0;
     }
 
     /** Whether every scale and offset of {@code q} is a finite float16 exactly (then they are stored in 16 bits, losslessly). */

@@ -21,12 +21,12 @@ class PackedWeightBulkTest {
     @Test
     void floatPackingSameBytes() {
         Random rnd = new Random(3);
-        for (int[] sh : new int[][] {{64, 96}, {37, 70}, {5, 129}}) {
+        for (int[] sh : new int[][] {{64, 96}, {37, 70}, {5, 129}, {96, 70 * PackedWeight.NR + 5}}) {
             for (DType src : new DType[] {DType.F32, DType.F16, DType.BF16, DType.F64}) {
                 for (DType target : new DType[] {DType.F32, DType.BF16, DType.F16}) {
                     for (boolean transposed : new boolean[] {true, false}) {
                         Tensor w = dev.cortado.tensor.QuantizerBulkTestAccess.random(rnd, src, sh[0], sh[1]);
-                        try (Arena a = Arena.ofConfined()) {
+                        try (Arena a = Arena.ofShared()) {   // shared: panels are packed on all cores
                             PackedWeight p = PackedWeight.pack(w, transposed, target, a);
                             MemorySegment want = a.allocate(p.data.byteSize(), 64);
                             oldFloatPack(w, transposed, p, want);
@@ -41,11 +41,11 @@ class PackedWeightBulkTest {
     @Test
     void quantPackingSameBytes() {
         Random rnd = new Random(5);
-        for (int[] sh : new int[][] {{64, 96}, {37, 172}, {70, 64}}) {
+        for (int[] sh : new int[][] {{64, 96}, {37, 172}, {70, 64}, {40 * PackedWeight.NR + 3, 64}}) {
             for (int bits : new int[] {8, 4}) {
                 for (boolean half : new boolean[] {true, false}) {
                     Tensor w = dev.cortado.tensor.QuantizerBulkTestAccess.random(rnd, DType.F32, sh[0], sh[1]);
-                    try (Arena a = Arena.ofConfined()) {
+                    try (Arena a = Arena.ofShared()) {
                         QuantizedMatrix q = Quantizer.quantize(w, true, bits, a);
                         PackedWeight p = PackedWeight.pack(q, a, half);
                         MemorySegment want = a.allocate(p.data.byteSize(), 64);
