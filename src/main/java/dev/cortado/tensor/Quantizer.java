@@ -121,23 +121,36 @@ public final class Quantizer {
      * whichever of the min–max and the symmetric encoding has the lower squared error (the class comment).
      */
     private static void int4Block(float[] v, int at, int bs, byte[] nibbles, int to, int[] qa, int[] qs, float[] sc, float[] of, int b) {
-        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY, signedMax = 0;
+        // one simple loop per quantity, so that C2 vectorizes each (a loop computing several at once stays scalar, and
+        // scalar Math.round is slow); the same values as one pass: min/max are order-free, and signedMax is the first
+        // element of largest magnitude, found by a scan once that magnitude is known
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY, amax = 0, signedMax = 0;
         for (int i = 0; i < bs; i++) {
             float x = v[at + i];
             min = Math.min(min, x);
             max = Math.max(max, x);
-            if (Math.abs(x) > Math.abs(signedMax)) signedMax = x;
+        }
+        for (int i = 0; i < bs; i++) amax = Math.max(amax, Math.abs(v[at + i]));
+        if (Float.isNaN(amax)) {   // a NaN never wins the comparison below
+            for (int i = 0; i < bs; i++) if (Math.abs(v[at + i]) > Math.abs(signedMax)) signedMax = v[at + i];
+        } else if (amax > 0) {
+            for (int i = 0; i < bs; i++) {
+                if (Math.abs(v[at + i]) == amax) {
+                    signedMax = v[at + i];
+                    break;
+                }
+            }
         }
         // asymmetric: w ≈ sa·q + min; symmetric: w ≈ ds·(q − 8) (scales and min rounded to float16, as GGUF's
         // Q4_1/Q4_0 store them: the CPU kernels then stream 16-bit scales)
         min = half(min);
         float sa = half((max - min) / 15f), ia = sa == 0 ? 0 : 1f / sa;
         float ds = half(signedMax / -8f), is = ds == 0 ? 0 : 1f / ds;
+        for (int i = 0; i < bs; i++) qa[i] = Math.clamp(Math.round((v[at + i] - min) * ia), 0, 15);
+        for (int i = 0; i < bs; i++) qs[i] = Math.clamp(Math.round(v[at + i] * is) + 8, 0, 15);
         double ea = 0, es = 0;
-        for (int i = 0; i < bs; i++) {
+        for (int i = 0; i < bs; i++) {   // squared errors summed in order, in double: the comparison below must not move
             float x = v[at + i];
-            qa[i] = Math.clamp(Math.round((x - min) * ia), 0, 15);
-            qs[i] = Math.clamp(Math.round(x * is) + 8, 0, 15);
             double da = sa * qa[i] + min - x, dd = ds * (qs[i] - 8) - x;
             ea += da * da;
             es += dd * dd;

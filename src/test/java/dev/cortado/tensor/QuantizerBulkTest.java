@@ -83,6 +83,17 @@ class QuantizerBulkTest {
                 default -> (float) rnd.nextGaussian() * 3f;
             };
         }
+        if (n > 200) {   // special values: NaN, ±infinity and −0 in a few blocks, ties of magnitude (x and −x)
+            v[37] = Float.NaN;
+            v[70] = Float.POSITIVE_INFINITY;
+            v[101] = Float.NEGATIVE_INFINITY;
+            v[130] = -0f;
+            v[131] = -0f;
+            v[150] = 0.25f;
+            v[151] = -0.25f;
+            v[190] = -0.5f;
+            v[191] = 0.5f;
+        }
         Tensor t = Tensor.allocate(Arena.ofAuto(), dt, d0, d1);
         for (int i = 0; i < n; i++) {
             switch (dt) {
