@@ -39,6 +39,16 @@ public interface Backend extends AutoCloseable {
     /** The load announced by {@link #beginLoad} ended, successfully ({@code ok}) or not. */
     default void endLoad(boolean ok) {}
 
+    /**
+     * What {@link #linearWeight} ({@code outIn} false) or {@link #weightTransposed} ({@code outIn} true) would return
+     * for the next host weight of this dtype and shape, when this backend has it without reading that tensor (the CPU
+     * backend's pack cache, during a load); null otherwise. A loader then skips building the tensor (a fused
+     * concatenation) only to bind it.
+     */
+    default Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
+        return null;
+    }
+
     /** Makes a host weight usable by this backend (copy/convert/upload once). */
     Tensor weight(Tensor host);
 

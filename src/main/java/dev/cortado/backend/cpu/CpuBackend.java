@@ -250,12 +250,8 @@ public final class CpuBackend implements Backend {
     private Tensor packLinear(Tensor host, boolean transposed, boolean head) {
         if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
         boolean quantize = quantization.enabled() && (!head || quantization.all());
-        DType target = switch (host.dtype()) {
-            case BF16, F16 -> host.dtype();
-            default -> quantization.enabled() ? DType.BF16 : linearDtype;
-        };
-        String request = cache == null ? null : "linear " + host.dtype() + java.util.Arrays.toString(host.shape())
-                + (transposed ? " [out,in]" : " [in,out]") + " as " + (quantize ? "int" + quantization.bits() : target.toString());
+        DType target = linearTarget(host.dtype());
+        String request = cache == null ? null : linearRequest(host.dtype(), host.shape(), transposed, head);
         PackedWeight p = cache != null && cache.next(request) instanceof PackCache.Packed(PackedWeight w) ? w : null;
         boolean cached = p != null;
         if (p == null && quantize) {
@@ -269,6 +265,30 @@ public final class CpuBackend implements Backend {
         Tensor t = register(p);
         if (!cached) unloadMapped(host);
         return t;
+    }
+
+    /** The storage type of a float linear weight of type {@code dt} that is not quantized. */
+    private DType linearTarget(DType dt) {
+        return switch (dt) {
+            case BF16, F16 -> dt;
+            default -> quantization.enabled() ? DType.BF16 : linearDtype;
+        };
+    }
+
+    /** What a pack-cache entry of a linear weight answers: the source's type, shape and layout, and what it is packed as. */
+    private String linearRequest(DType dt, long[] shape, boolean transposed, boolean head) {
+        boolean quantize = quantization.enabled() && (!head || quantization.all());
+        return "linear " + dt + java.util.Arrays.toString(shape) + (transposed ? " [out,in]" : " [in,out]") + " as "
+                + (quantize ? "int" + quantization.bits() : linearTarget(dt).toString());
+    }
+
+    @Override
+    public Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
+        if (cache == null || shape.length != 2) return null;
+        String request = linearRequest(dtype, shape, outIn, false);
+        if (!cache.nextIs(request) || !(cache.next(request) instanceof PackCache.Packed(PackedWeight w))) return null;
+        cache.record(request, new PackCache.Packed(w));
+        return register(w);
     }
 
     /** The pack cache of the load in progress ({@link #beginLoad}), or null. */

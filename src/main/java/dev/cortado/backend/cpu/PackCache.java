@@ -241,6 +241,11 @@ final class PackCache {
             }
         }
 
+        /** Whether the file's next entry answers {@code request} (nothing is checked or consumed). */
+        boolean nextIs(String request) {
+            return mapped != null && !broken && cursor < entries.size() && entries.get(cursor).request.equals(request);
+        }
+
         /** What the load packed for {@code request} (cached or fresh), in order: the content of a rewrite. */
         void record(String request, Item item) {
             requests.add(request);

@@ -49,8 +49,10 @@ class PackCacheTest {
         Path file = cacheFile(dir);
         assertNotNull(file, "the first load wrote " + PackCache.DIR);
 
+        FileTime written = Files.getLastModifiedTime(file);
         Run second = run(dir, bits, true);
         assertTrue(second.hits > 0, "second load maps the cache");
+        assertEquals(written, Files.getLastModifiedTime(file), "every weight matched (a partial match rewrites the file)");
         assertArrayEquals(first.logits, second.logits, "cached weights give the same logits, bit for bit");
 
         long size = Files.size(file);
