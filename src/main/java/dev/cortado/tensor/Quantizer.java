@@ -52,17 +52,18 @@ public final class Quantizer {
         boolean unloadRows = transposed && data.isNative() && data.isMapped();   // [out, in]: rows are read in order
         boolean parallel = rows >= 2 * PARALLEL_ROWS && shared(data) && shared(values);
         long rowBytes = (long) cols * w.dtype().byteSize(), released = 0;
-        int b4 = bits;
+        int b4 = bits, maxParts = parallel ? Runtime.getRuntime().availableProcessors() : 1;
+        Scratch[] scratch = new Scratch[maxParts];   // one per part, reused by every stretch (no garbage per stretch)
         for (int c0 = 0; c0 < rows; c0 += 1024) {
             if (unloadRows && c0 > 0) released = unloadUpTo(data, released, c0 * rowBytes);
             int c1 = Math.min(rows, c0 + 1024), start = c0;
-            int parts = parallel ? Math.min(Runtime.getRuntime().availableProcessors(), (c1 - c0 + PARALLEL_ROWS - 1) / PARALLEL_ROWS) : 1;
-            if (parts <= 1) quantizeRows(w, transposed, b4, bs, c0, c1, values, scales, offsets);
+            int parts = Math.min(maxParts, (c1 - c0 + PARALLEL_ROWS - 1) / PARALLEL_ROWS);
+            if (parts <= 1) quantizeRows(w, transposed, b4, bs, c0, c1, values, scales, offsets, scratch, 0);
             else {
                 int per = ((c1 - c0 + parts - 1) / parts + FloatRows.GROUP - 1) / FloatRows.GROUP * FloatRows.GROUP;
                 java.util.stream.IntStream.range(0, parts).parallel().forEach(t -> {
                     int r0 = start + t * per, r1 = Math.min(c1, r0 + per);
-                    if (r0 < r1) quantizeRows(w, transposed, b4, bs, r0, r1, values, scales, offsets);
+                    if (r0 < r1) quantizeRows(w, transposed, b4, bs, r0, r1, values, scales, offsets, scratch, t);
                 });
             }
         }
@@ -78,16 +79,36 @@ public final class Quantizer {
         return s.isAccessibleBy(PROBE);
     }
 
-    /** Quantizes rows [r0, r1) of {@code w} (see {@link #quantize}) into the matrix's segments. */
+    /** The buffers of one part of a quantization (a reader, a row group of floats, one row's codes, scales, offsets). */
+    private static final class Scratch {
+        final FloatRows src;
+        final float[] buf, sc, of;
+        final byte[] nibbles, codes;
+        final int[] qa, qs;
+
+        Scratch(Tensor w, boolean transposed, int bits, int bs) {
+            src = new FloatRows(w, transposed);
+            int cols = src.cols(), nb = cols / bs;
+            buf = new float[(transposed ? 1 : FloatRows.GROUP) * cols];
+            nibbles = new byte[cols];
+            codes = new byte[bits == 8 ? cols : cols / 2];
+            sc = new float[nb];
+            of = new float[nb];
+            qa = new int[bs];
+            qs = new int[bs];
+        }
+    }
+
+    /** Quantizes rows [r0, r1) of {@code w} (see {@link #quantize}) into the matrix's segments, with part {@code t}'s buffers. */
     private static void quantizeRows(Tensor w, boolean transposed, int bits, int bs, int r0, int r1, MemorySegment values,
-                                     MemorySegment scales, MemorySegment offsets) {
-        FloatRows src = new FloatRows(w, transposed);
+                                     MemorySegment scales, MemorySegment offsets, Scratch[] scratch, int t) {
+        Scratch s = scratch[t] != null ? scratch[t] : (scratch[t] = new Scratch(w, transposed, bits, bs));
+        FloatRows src = s.src;
         int cols = src.cols(), nb = cols / bs;
         int group = transposed ? 1 : FloatRows.GROUP;
-        float[] buf = new float[Math.min(group, r1 - r0) * cols];
-        byte[] nibbles = new byte[cols], codes = new byte[bits == 8 ? cols : cols / 2];
-        float[] sc = new float[nb], of = new float[nb];
-        int[] qa = new int[bs], qs = new int[bs];
+        float[] buf = s.buf, sc = s.sc, of = s.of;
+        byte[] nibbles = s.nibbles, codes = s.codes;
+        int[] qa = s.qa, qs = s.qs;
         for (int g0 = r0; g0 < r1; g0 += group) {
             int g = Math.min(group, r1 - g0);
             src.read(g0, g, buf);

@@ -148,26 +148,52 @@ final class PackedWeight {
         boolean unloadRows = transposed && s.isNative() && s.isMapped();
         boolean parallel = shared(s) && shared(d);
         long rowBytes = (long) k * sd.byteSize(), released = 0;
+        FloatPanels[] scratch = new FloatPanels[Runtime.getRuntime().availableProcessors()];   // per part, reused by every stretch
         for (int c0 = 0, panels = p.panels(); c0 < panels; c0 += 64) {
             if (unloadRows && c0 > 0) released = unloadUpTo(s, released, (long) c0 * NR * rowBytes);
             int c1 = Math.min(panels, c0 + 64);
-            forParts(c0, c1, parallel, (a, b) -> p.packFloatPanels(src, transposed, raw16, a, b));
+            forParts(c0, c1, parallel, (t, a, b) -> {
+                FloatPanels fb = scratch[t] != null ? scratch[t] : (scratch[t] = new FloatPanels(src, transposed, raw16, p.format, k));
+                p.packFloatPanels(fb, raw16, a, b);
+            });
         }
         return p;
     }
 
-    /** Runs {@code body} over [from, to) split into one part per core (parallel), or at once. */
-    private static void forParts(int from, int to, boolean parallel, java.util.function.IntBinaryOperator body) {
+    /** A part of a range: part {@code t} of the split runs [from, to). */
+    private interface Part {
+        void run(int t, int from, int to);
+    }
+
+    /** Runs {@code body} over [from, to) split into one part per core (parallel), or at once (part 0). */
+    private static void forParts(int from, int to, boolean parallel, Part body) {
         int parts = parallel ? Math.min(Runtime.getRuntime().availableProcessors(), to - from) : 1;
         if (parts <= 1) {
-            body.applyAsInt(from, to);
+            body.run(0, from, to);
             return;
         }
         int per = (to - from + parts - 1) / parts;
         java.util.stream.IntStream.range(0, parts).parallel().forEach(t -> {
             int a = from + t * per, b = Math.min(to, a + per);
-            if (a < b) body.applyAsInt(a, b);
+            if (a < b) body.run(t, a, b);
         });
+    }
+
+    /** The buffers of one part of a float packing: a reader and one panel's source rows and converted panel. */
+    private static final class FloatPanels {
+        final MemorySegment s;
+        final FloatRows rows;
+        final float[] in, fp;
+        final short[] raw, sp;
+
+        FloatPanels(Tensor src, boolean transposed, boolean raw16, Format f, int k) {
+            s = src.data();
+            rows = raw16 ? null : new FloatRows(src, transposed);
+            in = raw16 ? null : new float[NR * k];
+            fp = f == Format.F32 ? new float[NR * k] : null;
+            raw = raw16 ? new short[NR * k] : null;
+            sp = f == Format.F32 ? null : new short[NR * k];
+        }
     }
 
     private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> {});
@@ -178,12 +204,12 @@ final class PackedWeight {
     }
 
     /** Packs float panels [pi0, pi1) of this weight from {@code src} (see {@link #pack(Tensor, boolean, DType, Arena)}). */
-    private int packFloatPanels(Tensor src, boolean transposed, boolean raw16, int pi0, int pi1) {
+    private void packFloatPanels(FloatPanels buffers, boolean raw16, int pi0, int pi1) {
         Format f = format;
-        MemorySegment s = src.data(), d = data;
-        FloatRows rows = raw16 ? null : new FloatRows(src, transposed);
-        float[] in = raw16 ? null : new float[NR * k], fp = f == Format.F32 ? new float[NR * k] : null;
-        short[] raw = raw16 ? new short[NR * k] : null, sp = f == Format.F32 ? null : new short[NR * k];
+        MemorySegment s = buffers.s, d = data;
+        FloatRows rows = buffers.rows;
+        float[] in = buffers.in, fp = buffers.fp;
+        short[] raw = buffers.raw, sp = buffers.sp;
         for (int pi = pi0; pi < pi1; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
             if (width < NR) {   // the last panel's padding columns are zero
@@ -207,7 +233,6 @@ final class PackedWeight {
             if (fp != null) MemorySegment.copy(fp, 0, d, Tensor.F32_LE, base, k * NR);
             else MemorySegment.copy(sp, 0, d, Tensor.I16_LE, base, k * NR);
         }
-        return 0;
     }
 
     /** Drops the resident pages of mapped segment {@code s} in [from, to) (whole pages inside it); returns the new mark. */
@@ -238,12 +263,12 @@ final class PackedWeight {
         // each panel is assembled in a heap buffer from its NR rows' codes, scales and offsets (read in bulk), then
         // copied once (per-element segment accesses were a large part of a --quantize load); panels run on all cores
         forParts(0, p.panels(), shared(q.values()) && shared(q.scales()) && (q.offsets() == null || shared(q.offsets())) && shared(p.data),
-                (a, b) -> p.packQuantPanels(q, a, b));
+                (t, a, b) -> p.packQuantPanels(q, a, b));
         return p;
     }
 
     /** Packs quantized panels [pi0, pi1) of this weight from {@code q} (see {@link #pack(QuantizedMatrix, Arena, boolean)}). */
-    private int packQuantPanels(QuantizedMatrix q, int pi0, int pi1) {
+    private void packQuantPanels(QuantizedMatrix q, int pi0, int pi1) {
         Format f = format;
         int bs = blockSize, nb = blocks(), rowBytes = q.bits() == 8 ? k : k / 2;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
@@ -281,7 +306,6 @@ final class PackedWeight {
             }
             MemorySegment.copy(panel, 0, data, ValueLayout.JAVA_BYTE, pi * panelBytes, panel.length);
         }
-        return 0;
     }
 
     /** Whether every scale and offset of {@code q} is a finite float16 exactly (then they are stored in 16 bits, losslessly). */
