@@ -81,7 +81,10 @@ final class PackCache {
             Path dir = Files.isDirectory(source) ? source : source.toAbsolutePath().getParent();
             if (dir == null) return null;
             String key = key(dir, options);
-            Path file = dir.resolve(DIR).resolve(sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 24) + ".bin");
+            // <options hash>-<key hash>.bin: a later file for the same options replaces one made stale by a changed model file
+            String opts = key.substring(0, key.indexOf('\n', key.indexOf('\n', key.indexOf('\n') + 1) + 1));
+            Path file = dir.resolve(DIR).resolve(sha256(opts.getBytes(StandardCharsets.UTF_8)).substring(0, 8) + "-"
+                    + sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 24) + ".bin");
             Session s = new Session(dir, file, key);
             if (Files.isRegularFile(file)) s.map(arena);
             return s;
@@ -272,6 +275,7 @@ final class PackCache {
                 write(tmp);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 tmp = null;
+                pruneStale();
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "pack cache not written to " + file + ": " + e);
             } finally {
@@ -281,6 +285,17 @@ final class PackCache {
                     } catch (IOException ignored) {
                         // best effort
                     }
+                }
+            }
+        }
+
+        /** Deletes the files of the same options written for other (older) model files: they can never match again. */
+        private void pruneStale() throws IOException {
+            String name = file.getFileName().toString(), prefix = name.substring(0, name.indexOf('-') + 1);
+            try (Stream<Path> s = Files.list(file.getParent())) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.startsWith(prefix) && n.endsWith(".bin") && !n.equals(name)) Files.deleteIfExists(p);
                 }
             }
         }

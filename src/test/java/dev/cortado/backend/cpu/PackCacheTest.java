@@ -99,6 +99,7 @@ class PackCacheTest {
         Files.setLastModifiedTime(st, FileTime.fromMillis(Files.getLastModifiedTime(st).toMillis() + 5000));
         assertEquals(0, run(dir, 4, true).hits);
         assertTrue(run(dir, 4, true).hits > 0);
+        assertEquals(2, cacheFiles(dir).size(), "the stale int4 file was replaced, the int8 one kept");
     }
 
     @Test
