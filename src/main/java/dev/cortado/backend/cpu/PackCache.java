@@ -33,7 +33,7 @@ import java.util.zip.CRC32C;
  * and wraps its panels (no quantization, no packing, no copy; the pages count as file pages, shared with the page cache).
  * <p>A load asks for its weights in a fixed order, so the cache is a sequence: the n-th pack of this load is the n-th
  * entry of the file when both describe the same request (kind, source dtype and shape, layout). The file's name and
- * header carry the key: format {@link #VERSION}, the backend's options (quantization, linear dtype), its layout
+ * header carry the key: format {@link #VERSION} and a hash of the packing code ({@link #CODE}), the backend's options (quantization, linear dtype), its layout
  * constants ({@link PackedWeight#NR}, vector width) and every model file's name, size, modification time and a
  * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header). On open the magic, version, key, file size, header
  * checksum and every entry's offset and length are checked; each entry's CRC32C is checked before it is used. Any
@@ -79,10 +79,11 @@ final class PackCache {
     static Session open(Path source, String options, Arena arena) {
         try {
             Path dir = Files.isDirectory(source) ? source : source.toAbsolutePath().getParent();
-            if (dir == null) return null;
+            if (dir == null || CODE == null) return null;   // no class bytes to key on: no cache (never a stale layout)
             String key = key(dir, options);
             // <options hash>-<key hash>.bin: a later file for the same options replaces one made stale by a changed model file
-            String opts = key.substring(0, key.indexOf('\n', key.indexOf('\n', key.indexOf('\n') + 1) + 1));
+            // (the options prefix leaves out the format version and code hash: an upgrade's file replaces the old build's)
+            String opts = options + "\nNR " + PackedWeight.NR + " vector " + Simd.VECTOR + ' ' + CpuMatmul.L;
             Path file = dir.resolve(DIR).resolve(sha256(opts.getBytes(StandardCharsets.UTF_8)).substring(0, 8) + "-"
                     + sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 24) + ".bin");
             Session s = new Session(dir, file, key);
@@ -96,7 +97,7 @@ final class PackCache {
 
     /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
     static String key(Path dir, String options) throws IOException {
-        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append('\n').append(options)
+        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
                 .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
         List<Path> files = new ArrayList<>();
         for (Path d : new Path[] {dir, dir.resolve("onnx")}) {
@@ -111,6 +112,29 @@ final class PackCache {
                     .append(Files.getLastModifiedTime(f).toMillis()).append(' ').append(headHash(f)).append('\n');
         }
         return b.toString();
+    }
+
+    /**
+     * A hash of the compiled classes whose code decides a packed weight's bytes (the quantizer, the packer, the backend's
+     * choice of formats, this file format): a Cortado build that changes any of them never reads an older build's file,
+     * even if {@link #VERSION} was not bumped.
+     */
+    static final String CODE = codeHash(dev.cortado.tensor.Quantizer.class, dev.cortado.tensor.FloatRows.class,
+            dev.cortado.tensor.QuantizedMatrix.class, PackedWeight.class, CpuBackend.class, PackCache.class);
+
+    private static String codeHash(Class<?>... classes) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (Class<?> c : classes) {
+                try (InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+                    if (in == null) return null;
+                    md.update(in.readAllBytes());
+                }
+            }
+            return HexFormat.of().formatHex(md.digest()).substring(0, 16);
+        } catch (IOException | NoSuchAlgorithmException e) {
+            return null;
+        }
     }
 
     /** Bytes of each model file hashed into the key: its header (safetensors, ONNX, GGUF metadata) and then some. */
