@@ -29,6 +29,26 @@ public interface Backend extends AutoCloseable {
      */
     default void release(Tensor t) {}
 
+    /**
+     * A model at {@code source} (its folder or file) is about to be loaded into this backend; {@link #endLoad} follows.
+     * The CPU backend then keeps what a quantizing load computes in a cache beside the model and reuses it the next time
+     * ({@code .cortado-cache/}; see the README). The default does nothing.
+     */
+    default void beginLoad(java.nio.file.Path source) {}
+
+    /** The load announced by {@link #beginLoad} ended, successfully ({@code ok}) or not. */
+    default void endLoad(boolean ok) {}
+
+    /**
+     * What {@link #linearWeight} ({@code outIn} false) or {@link #weightTransposed} ({@code outIn} true) would return
+     * for the next host weight of this dtype and shape, when this backend has it without reading that tensor (the CPU
+     * backend's pack cache, during a load); null otherwise. A loader then skips building the tensor (a fused
+     * concatenation) only to bind it.
+     */
+    default Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
+        return null;
+    }
+
     /** Makes a host weight usable by this backend (copy/convert/upload once). */
     Tensor weight(Tensor host);
 

@@ -136,6 +136,14 @@ public final class Fusion {
      * memory-mapped pages are let go afterwards: the load never holds the file, the copy and the packed weight at once.
      */
     public static Tensor bind(dev.cortado.backend.Backend be, List<Tensor> parts, boolean columns) {
+        // a backend that already holds the fused weight (the CPU pack cache) is not handed a concatenation to ignore
+        if (parts.stream().allMatch(p -> p.rank() == 2)) {
+            long out = 0;
+            for (Tensor p : parts) out += p.dim(columns ? 1 : 0);
+            long in = parts.getFirst().dim(columns ? 0 : 1);
+            Tensor cached = be.cachedLinear(common(parts), columns ? new long[] {in, out} : new long[] {out, in}, !columns);
+            if (cached != null) return cached;
+        }
         Tensor w;
         try (Arena tmp = Arena.ofShared()) {
             w = columns ? be.linearWeight(concatColumns(parts, tmp)) : be.weightTransposed(concatRows(parts, tmp));

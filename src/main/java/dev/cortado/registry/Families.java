@@ -39,6 +39,19 @@ public final class Families {
      */
     public static LanguageModel openDecoder(Path path, Backend be, Engine engine) {
         if (!Files.exists(path)) throw new CortadoException("model not found: " + path);
+        if (be == null || engine == Engine.ORT) return loadDecoder(path, be, engine);
+        be.beginLoad(path);   // the CPU backend's pack cache (.cortado-cache/)
+        boolean ok = false;
+        try {
+            LanguageModel m = loadDecoder(path, be, engine);
+            ok = true;
+            return m;
+        } finally {
+            be.endLoad(ok);
+        }
+    }
+
+    private static LanguageModel loadDecoder(Path path, Backend be, Engine engine) {
         if (GgufModels.is(path)) {
             if (engine == Engine.ORT) throw new CortadoException("--engine ort needs an ONNX file; a GGUF file runs on Cortado's engine (--engine cortado)");
             return GgufModels.open(path, be);
@@ -79,8 +92,10 @@ public final class Families {
             OrtRuntime.require("--engine ort");
             return new OrtSeq2Seq(onnxDir, context);
         }
+        if (be != null) be.beginLoad(dir);   // the CPU backend's pack cache (.cortado-cache/)
+        boolean ok = false;
         try {
-            return switch (c.modelType()) {
+            Seq2Seq s = switch (c.modelType()) {
                 case "t5" -> safetensors ? T5Family.fromSafetensors(dir, be) : T5Family.fromOnnx(onnxDir, be);
                 case "bart", "marian" -> safetensors ? BartFamily.fromSafetensors(dir, be) : BartFamily.fromOnnx(onnxDir, be);
                 case "whisper" -> throw new CortadoException(dir + " is a Whisper (speech-to-text) model; run it with: cortado transcribe --model "
@@ -88,6 +103,8 @@ public final class Families {
                 default -> throw new CortadoException("model_type '" + c.modelType()
                         + "' has no Cortado seq2seq family (t5, bart, marian); use --engine ort");
             };
+            ok = true;
+            return s;
         } catch (CortadoException e) {
             // auto: a graph Cortado's engine does not recognize still runs, through ONNX Runtime
             if (engine == null && Files.isRegularFile(onnxDir.resolve("encoder_model.onnx"))) {
@@ -97,6 +114,8 @@ public final class Families {
                 return new OrtSeq2Seq(onnxDir, context);
             }
             throw e;
+        } finally {
+            if (be != null) be.endLoad(ok);
         }
     }
 

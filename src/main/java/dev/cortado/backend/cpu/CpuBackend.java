@@ -182,6 +182,11 @@ public final class CpuBackend implements Backend {
             case BF16, F16 -> host.dtype();
             default -> quantization.enabled() ? DType.BF16 : DType.F32;
         };
+        String request = cache == null ? null : "table " + host.dtype() + java.util.Arrays.toString(host.shape()) + " as " + dt;
+        if (cache != null && cache.next(request) instanceof PackCache.Table(Tensor cached)) {
+            cache.record(request, new PackCache.Table(cached));
+            return cached;
+        }
         Tensor t = Tensor.allocate(arena, dt, host.shape());
         MemorySegment d = t.data();
         if (dt == host.dtype()) {
@@ -194,6 +199,7 @@ public final class CpuBackend implements Backend {
             }
         }
         unloadMapped(host);
+        if (cache != null) cache.record(request, new PackCache.Table(t));
         return t;
     }
 
@@ -243,21 +249,80 @@ public final class CpuBackend implements Backend {
      */
     private Tensor packLinear(Tensor host, boolean transposed, boolean head) {
         if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
-        Tensor t;
-        if (quantization.enabled() && (!head || quantization.all())) {
-            try (Arena tmp = Arena.ofConfined()) {
-                t = register(PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena));
+        boolean quantize = quantization.enabled() && (!head || quantization.all());
+        DType target = linearTarget(host.dtype());
+        String request = cache == null ? null : linearRequest(host.dtype(), host.shape(), transposed, head);
+        PackedWeight p = cache != null && cache.next(request) instanceof PackCache.Packed(PackedWeight w) ? w : null;
+        boolean cached = p != null;
+        if (p == null && quantize) {
+            try (Arena tmp = Arena.ofShared()) {
+                p = PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena);
             }
-        } else {
-            DType target = switch (host.dtype()) {
-                case BF16, F16 -> host.dtype();
-                default -> quantization.enabled() ? DType.BF16 : linearDtype;
-            };
-            t = register(PackedWeight.pack(host, transposed, target, arena));
+        } else if (p == null) {
+            p = PackedWeight.pack(host, transposed, target, arena);
         }
-        unloadMapped(host);
+        if (cache != null) cache.record(request, new PackCache.Packed(p));
+        Tensor t = register(p);
+        if (!cached) unloadMapped(host);
         return t;
     }
+
+    /** The storage type of a float linear weight of type {@code dt} that is not quantized. */
+    private DType linearTarget(DType dt) {
+        return switch (dt) {
+            case BF16, F16 -> dt;
+            default -> quantization.enabled() ? DType.BF16 : linearDtype;
+        };
+    }
+
+    /** What a pack-cache entry of a linear weight answers: the source's type, shape and layout, and what it is packed as. */
+    private String linearRequest(DType dt, long[] shape, boolean transposed, boolean head) {
+        boolean quantize = quantization.enabled() && (!head || quantization.all());
+        return "linear " + dt + java.util.Arrays.toString(shape) + (transposed ? " [out,in]" : " [in,out]") + " as "
+                + (quantize ? "int" + quantization.bits() : linearTarget(dt).toString());
+    }
+
+    @Override
+    public Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
+        if (cache == null || shape.length != 2) return null;
+        String request = linearRequest(dtype, shape, outIn, false);
+        if (!cache.nextIs(request) || !(cache.next(request) instanceof PackCache.Packed(PackedWeight w))) return null;
+        cache.record(request, new PackCache.Packed(w));
+        return register(w);
+    }
+
+    /** The pack cache of the load in progress ({@link #beginLoad}), or null. */
+    private PackCache.Session cache;
+    /** Whether quantizing loads use the pack cache: null = {@code cortado.packCache} (default on). */
+    private Boolean packCache;
+
+    /** Turns the pack cache on or off for this backend's loads, whatever {@code cortado.packCache} says (tests). */
+    public CpuBackend packCache(boolean on) {
+        this.packCache = on;
+        return this;
+    }
+
+    /**
+     * A quantizing load ({@code --quantize}) of {@code source} begins: its packed weights come from (or go to) the pack
+     * cache beside the model ({@link PackCache}) unless it is off. Other loads pack as before (nothing expensive to keep).
+     */
+    @Override
+    public void beginLoad(java.nio.file.Path source) {
+        cache = null;
+        if (source == null || !quantization.enabled() || !(packCache != null ? packCache : PackCache.enabledByDefault())) return;
+        cache = PackCache.open(source, "quantization " + quantization + ", linear " + linearDtype, arena);
+    }
+
+    @Override
+    public void endLoad(boolean ok) {
+        PackCache.Session s = cache;
+        cache = null;
+        packCacheHits = s == null ? -1 : s.hits;
+        if (s != null) s.finish(ok);
+    }
+
+    /** For tests and logs: how many weights the last load took from the pack cache (−1: no cache). */
+    int packCacheHits = -1;
 
     /** Packed as a [vocab, hidden] head that no linear() reads, and served like a tied table ({@link #tiedEmbedding}). */
     @Override

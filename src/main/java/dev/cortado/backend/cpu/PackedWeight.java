@@ -2,6 +2,7 @@ package dev.cortado.backend.cpu;
 
 import dev.cortado.CortadoException;
 import dev.cortado.tensor.DType;
+import dev.cortado.tensor.FloatRows;
 import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -49,6 +50,11 @@ final class PackedWeight {
     }
 
     private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena) {
+        this(format, k, n, blockSize, offsets, half, centred, arena, null);
+    }
+
+    /** Allocates its panels in {@code arena}, or (arena null) takes {@code data}, which must be exactly that size. */
+    private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, Arena arena, MemorySegment data) {
         this.format = format;
         this.half = half;
         this.centred = centred;
@@ -65,7 +71,25 @@ final class PackedWeight {
         boolean quant = format == Format.Q8 || format == Format.Q4;
         this.blockBytes = codes + (quant ? (offsets ? 2L : 1L) * NR * scaleBytes() : 0);
         this.panelBytes = blockBytes * (k / blockSize);
-        this.data = arena.allocate(panelBytes * panels(), 64);
+        if (arena != null) this.data = arena.allocate(panelBytes * panels(), 64);
+        else if (data.byteSize() != panelBytes * panels() || data.address() % 64 != 0 || !data.isNative()) {
+            throw new IllegalArgumentException("packed " + format + " " + k + "×" + n + " needs " + panelBytes * panels()
+                    + " native bytes aligned to 64, got " + data);
+        } else this.data = data;
+    }
+
+    /**
+     * A packed weight over panels someone else holds (a mapped pack-cache file, {@link PackCache}): {@code data} must be
+     * native, 64-byte aligned and exactly the size this layout needs (else IllegalArgumentException). Read only.
+     */
+    static PackedWeight wrap(Format format, int k, int n, int blockSize, boolean offsets, boolean half, boolean centred, MemorySegment data) {
+        if (k <= 0 || n <= 0 || blockSize <= 0 || k % blockSize != 0) throw new IllegalArgumentException("packed weight " + k + "×" + n + " block " + blockSize);
+        boolean quant = format == Format.Q8 || format == Format.Q4;
+        if (!quant && (blockSize != k || offsets || half || centred) || format == Format.Q4 && (blockSize & 1) != 0
+                || centred && (format != Format.Q4 || offsets)) {
+            throw new IllegalArgumentException("inconsistent packed layout " + format + " block " + blockSize);
+        }
+        return new PackedWeight(format, k, n, blockSize, offsets, half, centred, null, data);
     }
 
     /** Bytes of one scale / offset: 2 when {@link #half}, else 4. */
@@ -107,30 +131,108 @@ final class PackedWeight {
         MemorySegment s = src.data(), d = p.data;
         DType sd = src.dtype();
         boolean raw16 = (sd == DType.BF16 && f == Format.BF16) || (sd == DType.F16 && f == Format.F16);
-        // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them, so
-        // that packing a large table (a tied vocabulary head) never holds the whole source and the packed copy at once
+        long esize = f == Format.F32 ? 4 : 2;
+        if (!transposed && (raw16 || (sd == DType.F32 && f == Format.F32))) {
+            // [K, N] in the target type: row kk of a panel is a contiguous slice of source row kk
+            for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+                int j0 = pi * NR, width = Math.min(NR, n - j0);
+                long base = pi * p.panelBytes;
+                for (int kk = 0; kk < k; kk++) MemorySegment.copy(s, ((long) kk * n + j0) * esize, d, base + kk * NR * esize, width * esize);
+            }
+            return p;
+        }
+        // otherwise a panel's NR source rows (output columns) are read in bulk, converted into a heap panel, copied once;
+        // a [N, K] source is read NR rows per panel, in order: its mapped pages are let go as the packing passes them (every
+        // 64 panels), so that packing a large table (a tied vocabulary head) never holds the whole source and the packed
+        // copy at once. Panels are independent: the 64 of a stretch run on all cores when the segments allow it.
         boolean unloadRows = transposed && s.isNative() && s.isMapped();
+        boolean parallel = shared(s) && shared(d);
         long rowBytes = (long) k * sd.byteSize(), released = 0;
-        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+        FloatPanels[] scratch = new FloatPanels[Runtime.getRuntime().availableProcessors()];   // per part, reused by every stretch
+        for (int c0 = 0, panels = p.panels(); c0 < panels; c0 += 64) {
+            if (unloadRows && c0 > 0) released = unloadUpTo(s, released, (long) c0 * NR * rowBytes);
+            int c1 = Math.min(panels, c0 + 64);
+            forParts(c0, c1, parallel, (t, a, b) -> {
+                FloatPanels fb = scratch[t] != null ? scratch[t] : (scratch[t] = new FloatPanels(src, transposed, raw16, p.format, k));
+                p.packFloatPanels(fb, raw16, a, b);
+            });
+        }
+        return p;
+    }
+
+    /** A part of a range: part {@code t} of the split runs [from, to). */
+    private interface Part {
+        void run(int t, int from, int to);
+    }
+
+    /** Runs {@code body} over [from, to) split into one part per core (parallel), or at once (part 0). */
+    private static void forParts(int from, int to, boolean parallel, Part body) {
+        int parts = parallel ? Math.min(Runtime.getRuntime().availableProcessors(), to - from) : 1;
+        if (parts <= 1) {
+            body.run(0, from, to);
+            return;
+        }
+        int per = (to - from + parts - 1) / parts;
+        java.util.stream.IntStream.range(0, parts).parallel().forEach(t -> {
+            int a = from + t * per, b = Math.min(to, a + per);
+            if (a < b) body.run(t, a, b);
+        });
+    }
+
+    /** The buffers of one part of a float packing: a reader and one panel's source rows and converted panel. */
+    private static final class FloatPanels {
+        final MemorySegment s;
+        final FloatRows rows;
+        final float[] in, fp;
+        final short[] raw, sp;
+
+        FloatPanels(Tensor src, boolean transposed, boolean raw16, Format f, int k) {
+            s = src.data();
+            rows = raw16 ? null : new FloatRows(src, transposed);
+            in = raw16 ? null : new float[NR * k];
+            fp = f == Format.F32 ? new float[NR * k] : null;
+            raw = raw16 ? new short[NR * k] : null;
+            sp = f == Format.F32 ? null : new short[NR * k];
+        }
+    }
+
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> {});
+
+    /** Whether threads other than the caller may access {@code m} (not a confined arena's). */
+    static boolean shared(MemorySegment m) {
+        return m.isAccessibleBy(PROBE);
+    }
+
+    /** Packs float panels [pi0, pi1) of this weight from {@code src} (see {@link #pack(Tensor, boolean, DType, Arena)}). */
+    private void packFloatPanels(FloatPanels buffers, boolean raw16, int pi0, int pi1) {
+        Format f = format;
+        MemorySegment s = buffers.s, d = data;
+        FloatRows rows = buffers.rows;
+        float[] in = buffers.in, fp = buffers.fp;
+        short[] raw = buffers.raw, sp = buffers.sp;
+        for (int pi = pi0; pi < pi1; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
-            if (unloadRows && (pi & 63) == 0 && pi > 0) released = unloadUpTo(s, released, j0 * rowBytes);
-            long base = pi * p.panelBytes;
-            for (int kk = 0; kk < k; kk++) {
-                long o = base + (long) kk * NR * (f == Format.F32 ? 4 : 2);
+            if (width < NR) {   // the last panel's padding columns are zero
+                if (fp != null) java.util.Arrays.fill(fp, 0f);
+                else java.util.Arrays.fill(sp, (short) 0);
+            }
+            if (raw16) {   // transposed here: the panel's rows are contiguous
+                MemorySegment.copy(s, Tensor.I16_LE, (long) j0 * k * 2, raw, 0, width * k);
+                for (int j = 0; j < width; j++) for (int kk = 0; kk < k; kk++) sp[kk * NR + j] = raw[j * k + kk];
+            } else {
+                rows.read(j0, width, in);
                 for (int j = 0; j < width; j++) {
-                    long i = transposed ? (long) (j0 + j) * k + kk : (long) kk * n + j0 + j;
-                    if (raw16) {
-                        d.set(Tensor.I16_LE, o + 2L * j, s.getAtIndex(Tensor.I16_LE, i));
-                    } else {
-                        float v = src.getFloat(i);
-                        if (f == Format.F32) d.set(Tensor.F32_LE, o + 4L * j, v);
-                        else if (f == Format.BF16) d.set(Tensor.I16_LE, o + 2L * j, toBf16(v));
-                        else d.set(Tensor.I16_LE, o + 2L * j, Float.floatToFloat16(v));
+                    for (int kk = 0, o = j * k; kk < k; kk++) {
+                        float v = in[o + kk];
+                        if (f == Format.F32) fp[kk * NR + j] = v;
+                        else sp[kk * NR + j] = f == Format.BF16 ? toBf16(v) : Float.floatToFloat16(v);
                     }
                 }
             }
+            long base = pi * panelBytes;
+            if (fp != null) MemorySegment.copy(fp, 0, d, Tensor.F32_LE, base, k * NR);
+            else MemorySegment.copy(sp, 0, d, Tensor.I16_LE, base, k * NR);
         }
-        return p;
     }
 
     /** Drops the resident pages of mapped segment {@code s} in [from, to) (whole pages inside it); returns the new mark. */
@@ -158,33 +260,52 @@ final class PackedWeight {
         Format f = q.bits() == 4 && (bs & 1) == 0 ? Format.Q4 : Format.Q8;
         boolean centred = f == Format.Q4 && centred(q);
         PackedWeight p = new PackedWeight(f, k, n, bs, q.offsets() != null && !centred, halfScales && halfExact(q), centred, arena);
-        MemorySegment d = p.data;
+        // each panel is assembled in a heap buffer from its NR rows' codes, scales and offsets (read in bulk), then
+        // copied once (per-element segment accesses were a large part of a --quantize load); panels run on all cores
+        forParts(0, p.panels(), shared(q.values()) && shared(q.scales()) && (q.offsets() == null || shared(q.offsets())) && shared(p.data),
+                (t, a, b) -> p.packQuantPanels(q, a, b));
+        return p;
+    }
+
+    /** Packs quantized panels [pi0, pi1) of this weight from {@code q} (see {@link #pack(QuantizedMatrix, Arena, boolean)}). */
+    private void packQuantPanels(QuantizedMatrix q, int pi0, int pi1) {
+        Format f = format;
+        int bs = blockSize, nb = blocks(), rowBytes = q.bits() == 8 ? k : k / 2;
         long codeBytes = f == Format.Q8 ? (long) bs * NR : (long) bs / 2 * NR;
-        for (int pi = 0, panels = p.panels(); pi < panels; pi++) {
+        byte[] panel = new byte[Math.toIntExact(panelBytes)], row = new byte[rowBytes], codes = new byte[k];
+        MemorySegment ps = MemorySegment.ofArray(panel);
+        float[] sc = new float[nb], of = new float[nb];
+        for (int pi = pi0; pi < pi1; pi++) {
             int j0 = pi * NR, width = Math.min(NR, n - j0);
-            for (int b = 0; b < p.blocks(); b++) {
-                long base = pi * p.panelBytes + b * p.blockBytes;
-                for (int j = 0; j < width; j++) {
-                    int r = j0 + j;
+            if (width < NR) java.util.Arrays.fill(panel, (byte) 0);   // the last panel's padding columns are zero
+            for (int j = 0; j < width; j++) {
+                int r = j0 + j;
+                MemorySegment.copy(q.values(), ValueLayout.JAVA_BYTE, (long) r * rowBytes, row, 0, rowBytes);
+                if (q.bits() == 8) System.arraycopy(row, 0, codes, 0, k);
+                else for (int c = 0; c < k; c += 2) {
+                    codes[c] = (byte) (row[c >> 1] & 0x0f);
+                    codes[c + 1] = (byte) ((row[c >> 1] & 0xff) >>> 4);
+                }
+                MemorySegment.copy(q.scales(), Tensor.F32_LE, (long) r * nb * 4, sc, 0, nb);
+                if (offsets) MemorySegment.copy(q.offsets(), Tensor.F32_LE, (long) r * nb * 4, of, 0, nb);
+                for (int b = 0; b < nb; b++) {
+                    int base = Math.toIntExact(b * blockBytes), c0 = b * bs;
                     if (f == Format.Q8) {
-                        for (int kk = 0; kk < bs; kk++) d.set(ValueLayout.JAVA_BYTE, base + (long) kk * NR + j, (byte) q.code(r, b * bs + kk));
+                        for (int kk = 0; kk < bs; kk++) panel[base + kk * NR + j] = codes[c0 + kk];
                     } else {
-                        for (int kp = 0; kp < bs / 2; kp++) {
-                            int c = b * bs + 2 * kp;
-                            d.set(ValueLayout.JAVA_BYTE, base + (long) kp * NR + j, (byte) (q.code(r, c) | q.code(r, c + 1) << 4));
-                        }
+                        for (int kp = 0; kp < bs / 2; kp++) panel[base + kp * NR + j] = (byte) (codes[c0 + 2 * kp] | codes[c0 + 2 * kp + 1] << 4);
                     }
-                    if (p.half) {
-                        d.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(q.scale(r, b)));
-                        if (p.offsets) d.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(q.offset(r, b)));
+                    if (half) {
+                        ps.set(Tensor.I16_LE, base + codeBytes + 2L * j, Float.floatToFloat16(sc[b]));
+                        if (offsets) ps.set(Tensor.I16_LE, base + codeBytes + 2L * NR + 2L * j, Float.floatToFloat16(of[b]));
                     } else {
-                        d.set(Tensor.F32_LE, base + codeBytes + 4L * j, q.scale(r, b));
-                        if (p.offsets) d.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, q.offset(r, b));
+                        ps.set(Tensor.F32_LE, base + codeBytes + 4L * j, sc[b]);
+                        if (offsets) ps.set(Tensor.F32_LE, base + codeBytes + 4L * NR + 4L * j, of[b]);
                     }
                 }
             }
+            MemorySegment.copy(panel, 0, data, ValueLayout.JAVA_BYTE, pi * panelBytes, panel.length);
         }
-        return p;
     }
 
     /** Whether every scale and offset of {@code q} is a finite float16 exactly (then they are stored in 16 bits, losslessly). */
