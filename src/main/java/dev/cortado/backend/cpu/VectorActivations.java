@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorized activations (reached only through {@link CpuActivations} when {@link Simd#VECTOR}): GELU(tanh) and
- * SiLU use the Vector API's tanh/exp (SVML-backed on x86); GELU(erf) the A–S 7.1.26 erf over its exp.
+ * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) the A–S 7.1.26 erf over its exp. Each formula is the float
+ * operations of {@link CpuActivations#scalar} in the same order, so a vector lane and a scalar tail give the same bits.
  */
 final class VectorActivations {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
@@ -54,12 +55,12 @@ final class VectorActivations {
         }
     }
 
-    /** GELU(erf): A–S 7.1.26 erf over the Vector API exp. */
+    /** GELU(erf): A–S 7.1.26 erf over {@link VectorMath#exp}. */
     static FloatVector geluErf(FloatVector x) {
         FloatVector z = x.mul(INV_SQRT2), az = z.abs();
         FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
         FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(az.mul(az).neg().lanewise(VectorOperators.EXP)));
+        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(VectorMath.exp(az.mul(az).neg())));
         FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
         return x.mul(0.5f).mul(erf.add(1f));
     }
@@ -67,10 +68,10 @@ final class VectorActivations {
     static FloatVector vector(FloatVector x, Activation act) {
         return switch (act) {
             case RELU -> x.max(0f);
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SILU -> x.div(VectorMath.exp(x.neg()).add(1f));
             case GELU_TANH -> {
                 FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(K_TANH);
-                yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+                yield x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
             }
             case GELU_ERF -> geluErf(x);
         };
