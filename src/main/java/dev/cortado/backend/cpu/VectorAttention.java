@@ -34,7 +34,7 @@ final class VectorAttention {
             e.intoArray(s, j);
             acc = acc.add(e);
         }
-        double sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double sum = VectorMath.sum(acc);
         for (; j < end; j++) {
             float e = ScalarMath.exp(s[j] - max);
             s[j] = e;
@@ -55,7 +55,7 @@ final class VectorAttention {
             if (d >= L) {
                 FloatVector a = FloatVector.zero(F);
                 for (; e <= d - L; e += L) a = FloatVector.fromArray(F, q, qo + e).fma(FloatVector.fromArray(F, k, ko + e), a);
-                dot = a.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                dot = VectorMath.sum(a);
             }
             for (; e < d; e++) dot += q[qo + e] * k[ko + e];
             s[j] = dot * scale;

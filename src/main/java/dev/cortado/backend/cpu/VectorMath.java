@@ -22,9 +22,12 @@ import static dev.cortado.backend.cpu.ScalarMath.T3;
 import static dev.cortado.backend.cpu.ScalarMath.T4;
 import static dev.cortado.backend.cpu.ScalarMath.TANH_SMALL;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp and tanh over a FloatVector from IEEE basic operations only — the operations of {@link ScalarMath} in the same
@@ -33,11 +36,51 @@ import jdk.incubator.vector.VectorOperators;
  * differed from a warm one's). Every operation here is correctly rounded, or exact, in every JIT state and on every
  * ISA, so the result does not depend on either. Reached only when {@link Simd#VECTOR}.
  *
- * <p>Both methods are straight-line (no loops, no calls but the Vector API's and, in tanh, {@link #exp}) so that C2
+ * <p>{@link #sum} likewise replaces {@code reduceLanes(ADD)}, whose order of adds the Vector API leaves to the
+ * implementation: C2's intrinsic and the Java fallback (sequential) gave different bits in different JIT states.
+ *
+ * <p>The methods are straight-line (no loops, no calls but the Vector API's and, in tanh, {@link #exp}) so that C2
  * inlines them into their callers: a FloatVector returned from a call that is not inlined is boxed.
  */
 final class VectorMath {
+    private static final VectorSpecies<Float> F = CpuMatmul.F;
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    // lane i ↔ lane i ^ h: the stages of a fixed pairwise tree (null where h ≥ the lane count)
+    private static final VectorShuffle<Float> F16 = swap(F, 16), F8 = swap(F, 8), F4 = swap(F, 4), F2 = swap(F, 2),
+            F1 = swap(F, 1);
+    private static final VectorShuffle<Double> D8 = swap(D, 8), D4 = swap(D, 4), D2 = swap(D, 2), D1 = swap(D, 1);
+
+    static {
+        if (F.length() > 32) throw new ExceptionInInitializerError("VectorMath.sum: more than 32 float lanes: " + F.length());
+    }
+
     private VectorMath() {}
+
+    private static <E> VectorShuffle<E> swap(VectorSpecies<E> s, int h) {
+        return h < s.length() ? VectorShuffle.fromOp(s, i -> i ^ h) : null;
+    }
+
+    /**
+     * The sum of v's lanes (species {@link CpuMatmul#F}) by a fixed pairwise tree (lane i + lane i ^ h for h = L/2 … 1),
+     * so the same bits in every JIT state, unlike {@code reduceLanes(ADD)}.
+     */
+    static float sum(FloatVector v) {
+        if (F16 != null) v = v.add(v.rearrange(F16));
+        if (F8 != null) v = v.add(v.rearrange(F8));
+        if (F4 != null) v = v.add(v.rearrange(F4));
+        if (F2 != null) v = v.add(v.rearrange(F2));
+        if (F1 != null) v = v.add(v.rearrange(F1));
+        return v.lane(0);
+    }
+
+    /** As {@link #sum(FloatVector)} for the double species of the same shape. */
+    static double sum(DoubleVector v) {
+        if (D8 != null) v = v.add(v.rearrange(D8));
+        if (D4 != null) v = v.add(v.rearrange(D4));
+        if (D2 != null) v = v.add(v.rearrange(D2));
+        if (D1 != null) v = v.add(v.rearrange(D1));
+        return v.lane(0);
+    }
 
     /** e^x lane by lane; bit-identical to {@link ScalarMath#exp}. */
     static FloatVector exp(FloatVector x) {
