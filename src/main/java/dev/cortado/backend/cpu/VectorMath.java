@@ -46,13 +46,11 @@ final class VectorMath {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     // lane i ↔ lane i ^ h: the stages of a fixed pairwise tree (null where h ≥ the lane count)
-    private static final VectorShuffle<Float> F16 = swap(F, 16), F8 = swap(F, 8), F4 = swap(F, 4), F2 = swap(F, 2),
-            F1 = swap(F, 1);
-    private static final VectorShuffle<Double> D8 = swap(D, 8), D4 = swap(D, 4), D2 = swap(D, 2), D1 = swap(D, 1);
-
-    static {
-        if (F.length() > 32) throw new ExceptionInInitializerError("VectorMath.sum: more than 32 float lanes: " + F.length());
-    }
+    // (up to 64 float lanes: the widest shape, 2048-bit SVE)
+    private static final VectorShuffle<Float> F32 = swap(F, 32), F16 = swap(F, 16), F8 = swap(F, 8), F4 = swap(F, 4),
+            F2 = swap(F, 2), F1 = swap(F, 1);
+    private static final VectorShuffle<Double> D16 = swap(D, 16), D8 = swap(D, 8), D4 = swap(D, 4), D2 = swap(D, 2),
+            D1 = swap(D, 1);
 
     private VectorMath() {}
 
@@ -65,6 +63,7 @@ final class VectorMath {
      * so the same bits in every JIT state, unlike {@code reduceLanes(ADD)}.
      */
     static float sum(FloatVector v) {
+        if (F32 != null) v = v.add(v.rearrange(F32));
         if (F16 != null) v = v.add(v.rearrange(F16));
         if (F8 != null) v = v.add(v.rearrange(F8));
         if (F4 != null) v = v.add(v.rearrange(F4));
@@ -75,6 +74,7 @@ final class VectorMath {
 
     /** As {@link #sum(FloatVector)} for the double species of the same shape. */
     static double sum(DoubleVector v) {
+        if (D16 != null) v = v.add(v.rearrange(D16));
         if (D8 != null) v = v.add(v.rearrange(D8));
         if (D4 != null) v = v.add(v.rearrange(D4));
         if (D2 != null) v = v.add(v.rearrange(D2));

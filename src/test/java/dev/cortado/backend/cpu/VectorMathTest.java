@@ -168,4 +168,33 @@ class VectorMathTest {
         special(s, v, -1e-30f, -1e-30f);
         for (float x = 0.01f; x < 12; x *= 1.37f) assertEquals(-s.apply(x), s.apply(-x), "odd at " + x);
     }
+
+    /** The lane sum is the pairwise tree (lane i + lane i ^ h, h = L/2 … 1) in float and in double, in every JIT state. */
+    @Test
+    void sumIsAFixedPairwiseTree() {
+        assumeTrue(Simd.VECTOR, "the Vector API is not enabled in this JVM (surefire normally adds it)");
+        VectorSpecies<Float> F = species();
+        VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        float[] a = new float[F.length()];
+        double[] d = new double[D.length()];
+        for (int round = 0; round < 50_000; round++) {
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(8) - 4));
+            for (int i = 0; i < d.length; i++) d[i] = (r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(16) - 8);
+            float[] t = a.clone();
+            for (int h = t.length / 2; h >= 1; h /= 2) {
+                float[] u = t.clone();
+                for (int i = 0; i < t.length; i++) u[i] = t[i] + t[i ^ h];
+                t = u;
+            }
+            double[] e = d.clone();
+            for (int h = e.length / 2; h >= 1; h /= 2) {
+                double[] u = e.clone();
+                for (int i = 0; i < e.length; i++) u[i] = e[i] + e[i ^ h];
+                e = u;
+            }
+            assertEquals(t[0], VectorMath.sum(FloatVector.fromArray(F, a, 0)), "float round " + round);
+            assertEquals(e[0], VectorMath.sum(jdk.incubator.vector.DoubleVector.fromArray(D, d, 0)), "double round " + round);
+        }
+    }
 }
