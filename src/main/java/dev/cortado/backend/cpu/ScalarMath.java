@@ -23,7 +23,7 @@ package dev.cortado.backend.cpu;
 final class ScalarMath {
     static final float EXP_LO = -104f, EXP_HI = 89f;
     static final float LOG2E = 0x1.715476p+0f, SHIFT = 0x1.8p23f, LN2_HI = 0x1.62e4p-1f, LN2_LO = 0x1.7f7d1cp-20f;
-    static final int SHIFT_BITS = 0x4B400000, ONE_BITS = 0x3F800000, SIGN = 0x80000000;
+    static final int ONE_BITS = 0x3F800000, SIGN = 0x80000000;
     // Cephes expf: exp(r) ≈ 1 + r + r²·(((((E0·r + E1)·r + E2)·r + E3)·r + E4)·r + E5)
     static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f,
             E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
@@ -43,9 +43,11 @@ final class ScalarMath {
         r = Math.fma(k, -LN2_LO, r);
         float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, E0, E1), r, E2), r, E3), r, E4), r, E5);
         float y = Math.fma(p, r * r, r);
-        int ki = Float.floatToRawIntBits(z) - SHIFT_BITS;
-        int h = (ki >> 1) << 23;
-        float s1 = Float.intBitsToFloat(h + ONE_BITS), s2 = Float.intBitsToFloat((ki << 23) - h + ONE_BITS);
+        // z's bits are 0x4B400000 + k, and 0x4B400000 (even) vanishes from both shifts mod 2^32:
+        // h = ⌊k/2⌋·2^23 and zb << 23 = k·2^23
+        int zb = Float.floatToRawIntBits(z);
+        int h = (zb >> 1) << 23;
+        float s1 = Float.intBitsToFloat(h + ONE_BITS), s2 = Float.intBitsToFloat((zb << 23) - h + ONE_BITS);
         return Math.fma(y, s1, s1) * s2;
     }
 

@@ -13,7 +13,6 @@ import static dev.cortado.backend.cpu.ScalarMath.LN2_LO;
 import static dev.cortado.backend.cpu.ScalarMath.LOG2E;
 import static dev.cortado.backend.cpu.ScalarMath.ONE_BITS;
 import static dev.cortado.backend.cpu.ScalarMath.SHIFT;
-import static dev.cortado.backend.cpu.ScalarMath.SHIFT_BITS;
 import static dev.cortado.backend.cpu.ScalarMath.SIGN;
 import static dev.cortado.backend.cpu.ScalarMath.T0;
 import static dev.cortado.backend.cpu.ScalarMath.T1;
@@ -92,10 +91,10 @@ final class VectorMath {
         FloatVector p = r.fma(E0, E1).fma(r, x.broadcast(E2)).fma(r, x.broadcast(E3)).fma(r, x.broadcast(E4))
                 .fma(r, x.broadcast(E5));
         FloatVector y = p.fma(r.mul(r), r);
-        IntVector ki = z.reinterpretAsInts().sub(SHIFT_BITS);
-        IntVector h = ki.lanewise(VectorOperators.ASHR, 1).lanewise(VectorOperators.LSHL, 23);
+        IntVector zb = z.reinterpretAsInts();
+        IntVector h = zb.lanewise(VectorOperators.ASHR, 1).lanewise(VectorOperators.LSHL, 23);
         FloatVector s1 = h.add(ONE_BITS).reinterpretAsFloats();
-        FloatVector s2 = ki.lanewise(VectorOperators.LSHL, 23).sub(h).add(ONE_BITS).reinterpretAsFloats();
+        FloatVector s2 = zb.lanewise(VectorOperators.LSHL, 23).sub(h).add(ONE_BITS).reinterpretAsFloats();
         return y.fma(s1, s1).mul(s2);
     }
 
