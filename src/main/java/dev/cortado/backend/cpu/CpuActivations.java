@@ -3,8 +3,10 @@ package dev.cortado.backend.cpu;
 import dev.cortado.backend.Backend.Activation;
 
 /**
- * Activations: {@link VectorActivations} when {@link Simd#VECTOR}, else the scalar formulas below (double
- * precision, rounded once). GELU(erf) uses erf from Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7) on both paths.
+ * Activations: {@link VectorActivations} when {@link Simd#VECTOR}, else the scalar formulas below. Both paths do the
+ * same float operations in the same order, over {@link ScalarMath}/{@link VectorMath}'s exp and tanh (IEEE basic
+ * operations only), so the vector body, the scalar tail and the scalar backend give identical bits in every JIT state
+ * and on every ISA. GELU(erf) uses erf from Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7) on both paths.
  */
 final class CpuActivations {
     static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f,
@@ -22,19 +24,26 @@ final class CpuActivations {
         for (int i = from; i < to; i++) a[i] = scalar(a[i], act);
     }
 
+    /** act(x): the float operations of {@link VectorActivations#vector} in the same order, lane by lane. */
     static float scalar(float x, Activation act) {
         return switch (act) {
             case RELU -> Math.max(0f, x);
-            case SILU -> (float) (x / (1.0 + Math.exp(-x)));
-            case GELU_TANH -> (float) (0.5 * x * (1.0 + Math.tanh(K_TANH * (x + 0.044715 * x * x * x))));
-            case GELU_ERF -> (float) (0.5 * x * (1.0 + erf(x * INV_SQRT2)));
+            case SILU -> x / (ScalarMath.exp(-x) + 1f);
+            case GELU_TANH -> {
+                float inner = (x * x * x * 0.044715f + x) * K_TANH;
+                yield x * 0.5f * (ScalarMath.tanh(inner) + 1f);
+            }
+            case GELU_ERF -> geluErf(x);
         };
     }
 
-    static double erf(double z) {
-        double az = Math.abs(z), t = 1 / (1 + P * az);
-        double poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
-        double r = 1 - poly * Math.exp(-az * az);
-        return z < 0 ? -r : r;
+    /** GELU(erf): {@link VectorActivations#geluErf}'s float operations in the same order. */
+    static float geluErf(float x) {
+        float z = x * INV_SQRT2, az = Math.abs(z);
+        float t = 1f / (az * P + 1f);
+        float poly = ((((t * A5 + A4) * t + A3) * t + A2) * t + A1) * t;
+        float erfAbs = 1f - poly * ScalarMath.exp(-(az * az));
+        float erf = z < 0f ? -erfAbs : erfAbs;
+        return x * 0.5f * (erf + 1f);
     }
 }

@@ -168,7 +168,7 @@ final class CpuAttention {
         if (max == Float.NEGATIVE_INFINITY) return 0f;
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(s[j] - max);
+            float e = ScalarMath.exp(s[j] - max);
             s[j] = e;
             sum += e;
         }

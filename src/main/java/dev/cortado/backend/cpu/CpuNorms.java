@@ -90,7 +90,7 @@ final class CpuNorms {
         }
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(a[o + j] - max);
+            float e = ScalarMath.exp(a[o + j] - max);
             a[o + j] = e;
             sum += e;
         }

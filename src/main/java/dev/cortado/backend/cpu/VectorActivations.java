@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorized activations (reached only through {@link CpuActivations} when {@link Simd#VECTOR}): GELU(tanh) and
- * SiLU use the Vector API's tanh/exp (SVML-backed on x86); GELU(erf) the A–S 7.1.26 erf over its exp.
+ * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) the A–S 7.1.26 erf over its exp. Each formula is the float
+ * operations of {@link CpuActivations#scalar} in the same order, so a vector lane and a scalar tail give the same bits.
  */
 final class VectorActivations {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
@@ -24,13 +25,43 @@ final class VectorActivations {
 
     private VectorActivations() {}
 
+    /**
+     * act over a[from, to): one loop per activation (each inlines only its own formula: a single loop over
+     * {@link #vector}'s switch grew, with {@link VectorMath}'s exp/tanh in every case, past what C2 inlines, and every
+     * vector then went through an out-of-line call and a boxed FloatVector, 5-9× slower); the tail is scalar.
+     */
     static void apply(float[] a, int from, int to, Activation act) {
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector x = FloatVector.fromArray(F, a, i);
-            vector(x, act).intoArray(a, i);
-        }
+        int i = switch (act) {
+            case RELU -> relu(a, from, to);
+            case SILU -> silu(a, from, to);
+            case GELU_TANH -> geluTanh(a, from, to);
+            case GELU_ERF -> geluErf(a, from, to);
+        };
         for (; i < to; i++) a[i] = CpuActivations.scalar(a[i], act);
+    }
+
+    private static int relu(float[] a, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) FloatVector.fromArray(F, a, i).max(0f).intoArray(a, i);
+        return i;
+    }
+
+    private static int silu(float[] a, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) silu(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+        return i;
+    }
+
+    private static int geluTanh(float[] a, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) geluTanh(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+        return i;
+    }
+
+    private static int geluErf(float[] a, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) geluErf(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+        return i;
     }
 
     /**
@@ -45,21 +76,44 @@ final class VectorActivations {
                     geluErf(FloatVector.fromArray(F, y, o + L)).intoArray(y, o + L);
                 }
             }
-            default -> {
+            case SILU -> {
                 for (int r = 0, o = from; r < rows; r++, o += stride) {
-                    vector(FloatVector.fromArray(F, y, o), act).intoArray(y, o);
-                    vector(FloatVector.fromArray(F, y, o + L), act).intoArray(y, o + L);
+                    silu(FloatVector.fromArray(F, y, o)).intoArray(y, o);
+                    silu(FloatVector.fromArray(F, y, o + L)).intoArray(y, o + L);
+                }
+            }
+            case GELU_TANH -> {
+                for (int r = 0, o = from; r < rows; r++, o += stride) {
+                    geluTanh(FloatVector.fromArray(F, y, o)).intoArray(y, o);
+                    geluTanh(FloatVector.fromArray(F, y, o + L)).intoArray(y, o + L);
+                }
+            }
+            case RELU -> {
+                for (int r = 0, o = from; r < rows; r++, o += stride) {
+                    FloatVector.fromArray(F, y, o).max(0f).intoArray(y, o);
+                    FloatVector.fromArray(F, y, o + L).max(0f).intoArray(y, o + L);
                 }
             }
         }
     }
 
-    /** GELU(erf): A–S 7.1.26 erf over the Vector API exp. */
+    /** SiLU: x / (exp(−x) + 1). */
+    static FloatVector silu(FloatVector x) {
+        return x.div(VectorMath.exp(x.neg()).add(1f));
+    }
+
+    /** GELU(tanh): x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))). */
+    static FloatVector geluTanh(FloatVector x) {
+        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(K_TANH);
+        return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
+    }
+
+    /** GELU(erf): A–S 7.1.26 erf over {@link VectorMath#exp}. */
     static FloatVector geluErf(FloatVector x) {
         FloatVector z = x.mul(INV_SQRT2), az = z.abs();
         FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
         FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(az.mul(az).neg().lanewise(VectorOperators.EXP)));
+        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(VectorMath.exp(az.mul(az).neg())));
         FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
         return x.mul(0.5f).mul(erf.add(1f));
     }
@@ -67,11 +121,8 @@ final class VectorActivations {
     static FloatVector vector(FloatVector x, Activation act) {
         return switch (act) {
             case RELU -> x.max(0f);
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-            case GELU_TANH -> {
-                FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(K_TANH);
-                yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-            }
+            case SILU -> silu(x);
+            case GELU_TANH -> geluTanh(x);
             case GELU_ERF -> geluErf(x);
         };
     }

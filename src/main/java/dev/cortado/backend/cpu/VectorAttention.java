@@ -11,7 +11,7 @@ final class VectorAttention {
 
     private VectorAttention() {}
 
-    /** exp(s - max) in place over [0, n) (Vector API exp); returns 1/sum, or 0 when every score is -inf. */
+    /** exp(s - max) in place over [0, n) ({@link VectorMath#exp}; the tail {@link ScalarMath#exp}: the same bits); returns 1/sum, or 0 when every score is -inf. */
     static float softmaxInPlace(float[] s, int n) {
         return softmaxInPlace(s, 0, n);
     }
@@ -30,13 +30,13 @@ final class VectorAttention {
         FloatVector mv = FloatVector.broadcast(F, max), acc = FloatVector.zero(F);
         int j = from;
         for (; j <= end - L; j += L) {
-            FloatVector e = FloatVector.fromArray(F, s, j).sub(mv).lanewise(jdk.incubator.vector.VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, s, j).sub(mv));
             e.intoArray(s, j);
             acc = acc.add(e);
         }
-        double sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        double sum = VectorMath.sum(acc);
         for (; j < end; j++) {
-            float e = (float) Math.exp(s[j] - max);
+            float e = ScalarMath.exp(s[j] - max);
             s[j] = e;
             sum += e;
         }
@@ -55,7 +55,7 @@ final class VectorAttention {
             if (d >= L) {
                 FloatVector a = FloatVector.zero(F);
                 for (; e <= d - L; e += L) a = FloatVector.fromArray(F, q, qo + e).fma(FloatVector.fromArray(F, k, ko + e), a);
-                dot = a.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                dot = VectorMath.sum(a);
             }
             for (; e < d; e++) dot += q[qo + e] * k[ko + e];
             s[j] = dot * scale;

@@ -27,7 +27,7 @@ final class VectorNorms {
             s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        double mean = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        double mean = VectorMath.sum(s0.add(s1));
         for (int t = j; t < d; t++) mean += x[o + t];
         mean /= d;
         DoubleVector mv = DoubleVector.broadcast(D, mean), q0 = DoubleVector.zero(D), q1 = q0;
@@ -38,7 +38,7 @@ final class VectorNorms {
             q0 = q0.add(t0.mul(t0));
             q1 = q1.add(t1.mul(t1));
         }
-        double var = q0.add(q1).reduceLanes(VectorOperators.ADD);
+        double var = VectorMath.sum(q0.add(q1));
         for (int t = j; t < d; t++) {
             double u = x[o + t] - mean;
             var += u * u;

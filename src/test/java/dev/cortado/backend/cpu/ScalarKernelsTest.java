@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The scalar twins (used without {@code --add-modules jdk.incubator.vector}) agree with the Vector API kernels
  * (surefire runs with the module, so both paths run here, in one JVM). Tolerances are float-rounding sized: the
- * scalar matmul/attention use the same fma order per output lane, the activations the same formulas in double.
+ * scalar matmul/attention use the same fma order per output lane; the activations are the same float operations
+ * (bit-identical: ActivationSoftmaxBitsTest).
  */
 class ScalarKernelsTest {
     private static final SplittableRandom R = new SplittableRandom(21);
