@@ -188,11 +188,12 @@ final class PackedMatmul {
         boolean bf16 = w.format == PackedWeight.Format.BF16 && GemvKernels.BF16_LANES;
         pool.parallelFor(quads, (q0, q1) -> {
             float[] tmp = gemvTmp();
-            // the float32 kernel reads int-indexed slices: one slice per chunk (when it spans < 2 GiB), not four per call
-            // (C2 compiles gemv4 from its loop's profile and leaves asSlice at its entry out of line: each slice was
-            // an allocation)
-            long c0 = 4L * q0 * w.panelBytes, c1 = Math.min((long) panels, 4L * q1) * w.panelBytes;
-            MemorySegment chunk = f32 && c1 - c0 <= Integer.MAX_VALUE ? w.data.asSlice(c0, c1 - c0) : null;
+            // the float32 kernel reads with int offsets: the weight itself when it is < 2 GiB, else one slice per chunk
+            // (when that is < 2 GiB), not four asSlice per call (C2 compiles gemv4 from its loop's profile and leaves
+            // asSlice at its entry out of line: each slice was an allocation)
+            boolean whole = w.data.byteSize() <= Integer.MAX_VALUE;
+            long c0 = whole ? 0 : 4L * q0 * w.panelBytes, c1 = Math.min((long) panels, 4L * q1) * w.panelBytes;
+            MemorySegment chunk = !f32 ? null : whole ? w.data : c1 - c0 <= Integer.MAX_VALUE ? w.data.asSlice(c0, c1 - c0) : null;
             for (int q = q0; q < q1; q++) {
                 int p = 4 * q;
                 if (p + 3 < panels) {
