@@ -201,7 +201,29 @@ public final class GenerateBench {
     }
 
     /** What one engine measured: per batch the timed runs and the first run's tokens. */
-    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {}
+    /**
+     * What one engine measured: per batch the timed runs and the first run's tokens; {@code weightBytes} the weight
+     * bytes it streams per decode step when they differ from the model's (Cortado's bf16/int8/int4 storage), else -1.
+     */
+    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error,
+                        long weightBytes) {
+        EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {
+            this(engine, loadS, peakRssMb, rssBeforeMb, runs, error, -1);
+        }
+    }
+
+    /**
+     * The bytes of packed weights a Cortado CPU model streams per decode step when its storage is not the files'
+     * float32 (--dtype bf16, --quantize), else -1: the roofline then divides by what is really read.
+     */
+    private static long storedWeightBytes(LanguageModel m, Options o) {
+        boolean stored = o.dtype() != dev.cortado.tensor.DType.F32 || o.device().quantization().enabled();
+        if (stored && !o.cuda() && m instanceof dev.cortado.engine.DecoderModel dm
+                && dm.backend() instanceof dev.cortado.backend.cpu.CpuBackend cb) {
+            return cb.weightBytes();
+        }
+        return -1;
+    }
 
     private static EngineResult runJava(String engine, Supplier<LanguageModel> open, Options o, Map<Integer, int[][]> prompts,
                                         Progress progress, List<String> notes) {
@@ -211,8 +233,10 @@ public final class GenerateBench {
         Map<Integer, List<Run>> runs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         double loadS = Double.NaN;
+        long weightBytes = -1;
         try (LanguageModel m = open.get()) {
             loadS = (System.nanoTime() - t0) / 1e9;
+            weightBytes = storedWeightBytes(m, o);
             for (var e : prompts.entrySet()) {
                 List<Run> timed = new ArrayList<>();
                 long w0 = System.nanoTime();
@@ -243,7 +267,7 @@ public final class GenerateBench {
         }
         double rss = Host.peakRssMb();
         if (!reset && engine.equals("ort")) notes.add("peak RSS could not be reset between engines: ort's includes cortado's");
-        return new EngineResult(engine, loadS, rss, before, runs, null);
+        return new EngineResult(engine, loadS, rss, before, runs, null, weightBytes);
     }
 
     private static void report(Report rep, ModelInfo mi, Options o, Host.Bandwidth bw, List<EngineResult> results, PrintWriter out) {
@@ -283,12 +307,16 @@ public final class GenerateBench {
         Map<String, double[]> decodeSeries = new LinkedHashMap<>(), prefillSeries = new LinkedHashMap<>(), roofSeries = new LinkedHashMap<>();
         List<String> cats = new ArrayList<>();
         for (int b : o.batches()) cats.add("batch " + b);
-        Map<Integer, Double> roofline = new LinkedHashMap<>();
-        for (int b : o.batches()) {
-            double bytes = mi.weightBytes() + kvPerTokenRow * avgCtx * b;
-            roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
-        }
         for (EngineResult r : results) {
+            // per engine: the bytes it streams per step (Cortado's packed bf16/int8/int4 storage, else the model's)
+            Map<Integer, Double> roofline = new LinkedHashMap<>();
+            long wBytes = r.weightBytes() > 0 ? r.weightBytes() : mi.weightBytes();
+            for (int b : o.batches()) {
+                double bytes = wBytes + kvPerTokenRow * avgCtx * b;
+                roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
+            }
+            if (r.weightBytes() > 0) rep.notes.add(String.format("%s roofline: its stored weights, %.1f MB per decode step (not the files' %.1f MB)",
+                    r.engine(), r.weightBytes() / 1e6, mi.weightBytes() / 1e6));
             double[] dec = new double[o.batches().length], pre = new double[dec.length], roof = new double[dec.length];
             for (int bi = 0; bi < o.batches().length; bi++) {
                 int b = o.batches()[bi];
