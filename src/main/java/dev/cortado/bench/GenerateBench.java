@@ -246,9 +246,17 @@ public final class GenerateBench {
                     if (i == o.warmup()) waits0 = WorkerPool.shared().waitStats();
                     Run r = greedy(m, e.getValue(), o.genLen(), progress);
                     if (i >= o.warmup()) timed.add(r);
-                    else if (i == o.warmup() - 1) {
-                        // the warm-up floor: more warm-up runs until the JIT had WARM_NANOS (every Java engine alike)
-                        while (!o.smoke() && System.nanoTime() - w0 < WARM_NANOS) greedy(m, e.getValue(), o.genLen(), progress);
+                    else if (i == o.warmup() - 1 && !o.smoke()) {
+                        // the warm-up floor: more warm-up runs until the JIT had WARM_NANOS (every Java engine alike),
+                        // and then while a run's decode heap allocation per token still falls by > 10 % (kernels
+                        // leaving the interpreter/C1, where every Vector API op allocates), up to 5 × WARM_NANOS: on a
+                        // loaded 2-core host a --quick b1 run was otherwise timed partly before C2 (1,300 KB/token)
+                        double last = r.allocKbPerToken();
+                        while (System.nanoTime() - w0 < WARM_NANOS) last = greedy(m, e.getValue(), o.genLen(), progress).allocKbPerToken();
+                        for (double now; System.nanoTime() - w0 < 5 * WARM_NANOS; last = now) {
+                            now = greedy(m, e.getValue(), o.genLen(), progress).allocKbPerToken();
+                            if (Double.isNaN(now) || Double.isNaN(last) || now > 0.9 * last) break;
+                        }
                     }
                     progress.step(engine + " b=" + e.getKey());
                 }
