@@ -357,6 +357,15 @@ public interface Backend extends AutoCloseable {
     float[] toHost(Tensor t);
 
     /**
+     * {@link #toHost} of a tensor the caller never touches again (a step's logits): the backend may hand over the
+     * tensor's own storage instead of a copy (the CPU backend does, for a whole float32 array: no copy of rows × vocab
+     * floats per step). This default copies.
+     */
+    default float[] takeHost(Tensor t) {
+        return toHost(t);
+    }
+
+    /**
      * Copies {@code bytes} bytes from {@code src} at byte offset {@code srcOffsetBytes} to {@code dst} at
      * {@code dstOffsetBytes}; both tensors belong to this backend (row gathers, KV copy-on-write, beam expansion).
      * Offsets and sizes are in bytes of the tensors' storage.

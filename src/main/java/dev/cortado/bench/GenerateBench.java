@@ -57,8 +57,34 @@ public final class GenerateBench {
         }
     }
 
-    /** One generation: tokens [rows][gen], and its timings. */
-    public record Run(int[][] tokens, long sessionNs, long prefillNs, long[] stepNs) {}
+    /**
+     * One generation: tokens [rows][gen], its timings, and the Java heap bytes allocated by all threads during its
+     * decode steps ({@code decodeAllocBytes}; -1 when not measured, e.g. a Python competitor).
+     */
+    public record Run(int[][] tokens, long sessionNs, long prefillNs, long[] stepNs, long decodeAllocBytes) {
+        public Run(int[][] tokens, long sessionNs, long prefillNs, long[] stepNs) {
+            this(tokens, sessionNs, prefillNs, stepNs, -1);
+        }
+
+        /** Heap KB allocated per generated decode token (batch × (gen − 1)); NaN when not measured. */
+        double allocKbPerToken() {
+            long tokens = (long) tokens().length * stepNs.length;
+            return decodeAllocBytes < 0 || tokens == 0 ? Double.NaN : decodeAllocBytes / 1024.0 / tokens;
+        }
+    }
+
+    /**
+     * Heap bytes allocated so far by all threads of this JVM (HotSpot's {@code com.sun.management.ThreadMXBean}), or
+     * -1 where the JVM does not count them. Steady-state decode should allocate next to nothing: a Vector API value
+     * boxed across a call C2 did not inline, or a per-op output array, shows up here.
+     */
+    static long allocatedBytes() {
+        if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getTotalThreadAllocatedBytes();
+        }
+        return -1;
+    }
 
     /** Shapes the roofline needs. */
     record ModelInfo(Path dir, String label, int layers, int kvHeads, int headDim, int vocab, long weightBytes, long params) {}
@@ -88,13 +114,15 @@ public final class GenerateBench {
             int[][] next = new int[rows][1];
             for (int r = 0; r < rows; r++) next[r][0] = out[r][0] = argmax(logits[r]);
             long t2 = System.nanoTime();
+            long alloc0 = allocatedBytes();
             for (int i = 1; i < gen; i++) {
                 long a = System.nanoTime();
                 logits = s.step(next, null);
                 for (int r = 0; r < rows; r++) next[r][0] = out[r][i] = argmax(logits[r]);
                 steps[i - 1] = System.nanoTime() - a;
             }
-            return new Run(out, t1 - t0, t2 - t1, steps);
+            long alloc1 = allocatedBytes();
+            return new Run(out, t1 - t0, t2 - t1, steps, alloc0 < 0 || alloc1 < 0 ? -1 : alloc1 - alloc0);
         }
     }
 
@@ -173,7 +201,29 @@ public final class GenerateBench {
     }
 
     /** What one engine measured: per batch the timed runs and the first run's tokens. */
-    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {}
+    /**
+     * What one engine measured: per batch the timed runs and the first run's tokens; {@code weightBytes} the weight
+     * bytes it streams per decode step when they differ from the model's (Cortado's bf16/int8/int4 storage), else -1.
+     */
+    record EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error,
+                        long weightBytes) {
+        EngineResult(String engine, double loadS, double peakRssMb, double rssBeforeMb, Map<Integer, List<Run>> runs, String error) {
+            this(engine, loadS, peakRssMb, rssBeforeMb, runs, error, -1);
+        }
+    }
+
+    /**
+     * The bytes of packed weights a Cortado CPU model streams per decode step when its storage is not the files'
+     * float32 (--dtype bf16, --quantize), else -1: the roofline then divides by what is really read.
+     */
+    private static long storedWeightBytes(LanguageModel m, Options o) {
+        boolean stored = o.dtype() != dev.cortado.tensor.DType.F32 || o.device().quantization().enabled();
+        if (stored && !o.cuda() && m instanceof dev.cortado.engine.DecoderModel dm
+                && dm.backend() instanceof dev.cortado.backend.cpu.CpuBackend cb) {
+            return cb.weightBytes();
+        }
+        return -1;
+    }
 
     private static EngineResult runJava(String engine, Supplier<LanguageModel> open, Options o, Map<Integer, int[][]> prompts,
                                         Progress progress, List<String> notes) {
@@ -183,22 +233,40 @@ public final class GenerateBench {
         Map<Integer, List<Run>> runs = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         double loadS = Double.NaN;
+        long weightBytes = -1;
         try (LanguageModel m = open.get()) {
             loadS = (System.nanoTime() - t0) / 1e9;
+            weightBytes = storedWeightBytes(m, o);
             for (var e : prompts.entrySet()) {
                 List<Run> timed = new ArrayList<>();
                 long w0 = System.nanoTime();
+                WorkerPool.WaitStats waits0 = null;
                 for (int i = 0; i < o.warmup() + o.repeats(); i++) {
                     progress.show(engine + " b=" + e.getKey() + (i < o.warmup() ? " warm-up" : " run " + (i - o.warmup() + 1)));
+                    if (i == o.warmup()) waits0 = WorkerPool.shared().waitStats();
                     Run r = greedy(m, e.getValue(), o.genLen(), progress);
                     if (i >= o.warmup()) timed.add(r);
-                    else if (i == o.warmup() - 1) {
-                        // the warm-up floor: more warm-up runs until the JIT had WARM_NANOS (every Java engine alike)
-                        while (!o.smoke() && System.nanoTime() - w0 < WARM_NANOS) greedy(m, e.getValue(), o.genLen(), progress);
+                    else if (i == o.warmup() - 1 && !o.smoke()) {
+                        // the warm-up floor: more warm-up runs until the JIT had WARM_NANOS (every Java engine alike),
+                        // and then while a run's decode heap allocation per token still falls by > 10 % (kernels
+                        // leaving the interpreter/C1, where every Vector API op allocates), up to 5 × WARM_NANOS: on a
+                        // loaded 2-core host a --quick b1 run was otherwise timed partly before C2 (1,300 KB/token)
+                        double last = r.allocKbPerToken();
+                        while (System.nanoTime() - w0 < WARM_NANOS) last = greedy(m, e.getValue(), o.genLen(), progress).allocKbPerToken();
+                        for (double now; System.nanoTime() - w0 < 5 * WARM_NANOS; last = now) {
+                            now = greedy(m, e.getValue(), o.genLen(), progress).allocKbPerToken();
+                            if (Double.isNaN(now) || Double.isNaN(last) || now > 0.9 * last) break;
+                        }
                     }
                     progress.step(engine + " b=" + e.getKey());
                 }
                 runs.put(e.getKey(), timed);
+                if (WorkerPool.waitStatsEnabled() && waits0 != null && !timed.isEmpty()) {
+                    WorkerPool.WaitStats w = WorkerPool.shared().waitStats().minus(waits0);
+                    int n = timed.size();
+                    notes.add(String.format("pool waits, %s b=%d, per timed run: %.0f caller waits (%.2f ms), %.1f of them >= 100 us (%.2f ms)",
+                            engine, e.getKey(), (double) w.waits() / n, w.waitNs() / 1e6 / n, (double) w.longWaits() / n, w.longWaitNs() / 1e6 / n));
+                }
             }
         } catch (RuntimeException | OutOfMemoryError ex) {
             notes.add(engine + " failed: " + ex.getMessage());
@@ -207,12 +275,12 @@ public final class GenerateBench {
         }
         double rss = Host.peakRssMb();
         if (!reset && engine.equals("ort")) notes.add("peak RSS could not be reset between engines: ort's includes cortado's");
-        return new EngineResult(engine, loadS, rss, before, runs, null);
+        return new EngineResult(engine, loadS, rss, before, runs, null, weightBytes);
     }
 
     private static void report(Report rep, ModelInfo mi, Options o, Host.Bandwidth bw, List<EngineResult> results, PrintWriter out) {
         rep.columns.addAll(List.of("engine", "batch", "prefill tok/s", "decode tok/s", "decode min", "decode max", "spread %",
-                "TTFT ms", "tok p50 ms", "tok p99 ms", "roofline %", "peak RSS MiB", "RSS Δ MiB", "load s", "tokens"));
+                "TTFT ms", "tok p50 ms", "tok p99 ms", "roofline %", "heap alloc KB/token", "peak RSS MiB", "RSS Δ MiB", "load s", "tokens"));
         // token agreement first: the reference is Cortado when it ran, else ORT
         EngineResult ref = results.stream().filter(r -> r.error() == null && !r.runs().isEmpty()).findFirst().orElse(null);
         Map<String, Map<Integer, String>> agree = new LinkedHashMap<>();
@@ -247,12 +315,16 @@ public final class GenerateBench {
         Map<String, double[]> decodeSeries = new LinkedHashMap<>(), prefillSeries = new LinkedHashMap<>(), roofSeries = new LinkedHashMap<>();
         List<String> cats = new ArrayList<>();
         for (int b : o.batches()) cats.add("batch " + b);
-        Map<Integer, Double> roofline = new LinkedHashMap<>();
-        for (int b : o.batches()) {
-            double bytes = mi.weightBytes() + kvPerTokenRow * avgCtx * b;
-            roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
-        }
         for (EngineResult r : results) {
+            // per engine: the bytes it streams per step (Cortado's packed bf16/int8/int4 storage, else the model's)
+            Map<Integer, Double> roofline = new LinkedHashMap<>();
+            long wBytes = r.weightBytes() > 0 ? r.weightBytes() : mi.weightBytes();
+            for (int b : o.batches()) {
+                double bytes = wBytes + kvPerTokenRow * avgCtx * b;
+                roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
+            }
+            if (r.weightBytes() > 0) rep.notes.add(String.format("%s roofline: its stored weights, %.1f MB per decode step (not the files' %.1f MB)",
+                    r.engine(), r.weightBytes() / 1e6, mi.weightBytes() / 1e6));
             double[] dec = new double[o.batches().length], pre = new double[dec.length], roof = new double[dec.length];
             for (int bi = 0; bi < o.batches().length; bi++) {
                 int b = o.batches()[bi];
@@ -275,6 +347,8 @@ public final class GenerateBench {
                 row.put("tok p50 ms", Stats.percentile(lat, 50));
                 row.put("tok p99 ms", Stats.percentile(lat, 99));
                 row.put("roofline %", 100 * sd.median() / roofline.get(b));
+                double[] alloc = rs.stream().mapToDouble(Run::allocKbPerToken).filter(x -> !Double.isNaN(x)).toArray();
+                row.put("heap alloc KB/token", Stats.of(alloc).median());
                 row.put("peak RSS MiB", r.peakRssMb());
                 row.put("RSS Δ MiB", r.peakRssMb() - r.rssBeforeMb());
                 row.put("load s", r.loadS());
@@ -302,6 +376,8 @@ public final class GenerateBench {
                 mi.weightBytes() / 1e6, avgCtx, kvPerTokenRow / 1e3, bw.readGBs()));
         rep.notes.add("peak RSS = the process's peak (Java engines share the bench JVM, so ort's includes heap the JVM kept after cortado); "
                 + "RSS Δ = peak minus RSS just before the engine loaded (model files are mmapped: their pages count as resident)");
+        rep.notes.add("heap alloc KB/token = Java heap bytes allocated by all threads of the bench JVM during the decode steps "
+                + "(com.sun.management.ThreadMXBean) ÷ batch × (gen − 1), median over repeats (ORT's native buffers are not Java heap)");
         rep.notes.add("TTFT = session setup + prefill + first argmax; decode tok/s = batch × (gen − 1) ÷ decode time; spread = (max − min) ÷ median of decode tok/s over repeats");
         rep.printTable(out);
         printRatios(rep, o, out);

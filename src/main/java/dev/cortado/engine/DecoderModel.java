@@ -94,11 +94,7 @@ public final class DecoderModel implements LanguageModel {
 
         @Override
         public float[][] step(int[][] tokens, boolean[][] validIn) {
-            float[] all = run(tokens, validIn, null);
-            if (rows == 1 && all.length == vocab) return new float[][] {all};   // the host copy is the row
-            float[][] out = new float[rows][vocab];
-            for (int r = 0; r < rows; r++) System.arraycopy(all, r * vocab, out[r], 0, vocab);
-            return out;
+            return run(tokens, validIn, null, null);
         }
 
         /** The greedy pick on the backend: ids and log-probabilities come back, not logits. */
@@ -118,15 +114,14 @@ public final class DecoderModel implements LanguageModel {
             return (dev.cortado.backend.Choices) out[0];
         }
 
-        private float[] run(int[][] tokens, boolean[][] validIn, dev.cortado.backend.Greedy[] greedy) {
-            Object[] out = greedy == null ? null : new Object[1];
-            float[] all = run(tokens, validIn, out, null);
-            if (greedy != null) greedy[0] = (dev.cortado.backend.Greedy) out[0];
-            return all;
+        private void run(int[][] tokens, boolean[][] validIn, dev.cortado.backend.Greedy[] greedy) {
+            Object[] out = new Object[1];
+            run(tokens, validIn, out, null);
+            greedy[0] = (dev.cortado.backend.Greedy) out[0];
         }
 
-        /** One step; the logits on the host, or (picked set) the greedy picks or (choice set) the choices. */
-        private float[] run(int[][] tokens, boolean[][] validIn, Object[] picked, dev.cortado.backend.TokenChoice choice) {
+        /** One step; the logits on the host [rows][vocab], or (picked set) the greedy picks or (choice set) the choices. */
+        private float[][] run(int[][] tokens, boolean[][] validIn, Object[] picked, dev.cortado.backend.TokenChoice choice) {
             if (tokens.length != rows) throw new IllegalArgumentException("expected " + rows + " rows, got " + tokens.length);
             int n = tokens[0].length;
             if (length + n > cache.capacity()) {
@@ -145,18 +140,32 @@ public final class DecoderModel implements LanguageModel {
             }
             cache.prepareWrite(length, n);
             AttentionMask mask = new AttentionMask(valid, true, length);
-            float[] all;
+            float[][] all;
             try (Backend.Scope scope = backend.scope()) {
                 Tensor logits = decoder.step(backend, tokens, pos, flat, cache, length, mask, cross);
                 if (picked != null) {
                     picked[0] = choice != null ? backend.choose(logits, choice) : backend.greedy(logits);
+                    backend.release(logits);   // read in place on the CPU: its array serves the next step's head
                     all = null;
                 } else {
-                    all = backend.toHost(logits);
+                    all = hostRows(logits);
                 }
             }
             length += n;
             return all;
+        }
+
+        /**
+         * The logits [rows, vocab] as host rows. One row is the array {@link Backend#takeHost} gives (on the CPU the
+         * head's own output: no copy); several rows are copied out of it, and the tensor goes back to the backend.
+         */
+        private float[][] hostRows(Tensor logits) {
+            float[] flat = backend.takeHost(logits);
+            if (rows == 1 && flat.length == vocab) return new float[][] {flat};
+            float[][] out = new float[rows][vocab];
+            for (int r = 0; r < rows; r++) System.arraycopy(flat, r * vocab, out[r], 0, vocab);
+            backend.release(logits);   // copied out (flat is not kept): its storage serves the next step's head
+            return out;
         }
 
         @Override

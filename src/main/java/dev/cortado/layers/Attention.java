@@ -107,17 +107,21 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
             be.writeKv(t, qw, t, qw + kw, kCache, vCache, step);
             Tensor ctx = context(be, x);
             be.attention(t, heads, headDim, kCache, vCache, step, false, scale, bias, ctx);
-            return o.forward(be, ctx);
+            be.release(t);
+            return project(be, ctx);
         }
         Tensor qs = q.forward(be, x), ks = k.forward(be, x), vs = v.forward(be, x);
         if (rotary != null) {
             rotary.apply(be, qs, heads, headDim, step);
             rotary.apply(be, ks, kvHeads, headDim, step);
         }
-        be.writeKv(ks, 0, vs, 0, kCache, vCache, step);
+        be.writeKv(ks, 0, vs, 0, kCache, vCache, step);   // copied into the cache: ks and vs are temporaries
+        be.release(ks);
+        be.release(vs);
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
         be.attention(qs, heads, headDim, kCache, vCache, step, false, scale, bias, ctx);
-        return o.forward(be, ctx);
+        be.release(qs);
+        return project(be, ctx);
     }
 
     /** Cross-attention: queries from x, keys/values precomputed (once per source) in the given views. */
@@ -125,7 +129,8 @@ public record Attention(Linear q, Linear k, Linear v, Linear o, int heads, int k
         Tensor qs = q.forward(be, x);
         Tensor ctx = be.allocate(x.dtype(), qs.shape());
         be.attention(qs, heads, headDim, kv, vv, step, true, scale, bias, ctx);
-        return o.forward(be, ctx);
+        be.release(qs);
+        return project(be, ctx);
     }
 
     /** Rotary position embedding parameters. */

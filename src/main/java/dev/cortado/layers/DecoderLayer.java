@@ -27,31 +27,47 @@ public record DecoderLayer(Attention selfAttention, Norm selfNorm, Attention cro
         }
     }
 
-    /** Positions, cache positions, lengths and masks come from the step ({@link TransformerDecoder#step}). */
+    /**
+     * Positions, cache positions, lengths and masks come from the step ({@link TransformerDecoder#step}). Every
+     * temporary of the block (norm outputs, attention outputs, the previous block's pending output, a post-norm
+     * block's old residual) goes back to the backend once read ({@link Backend#release}): a decode step then runs on
+     * the same few arrays every step instead of allocating each op's output.
+     */
     public Residual forward(Backend be, Residual in, KvView kCache, KvView vCache, Step step, Tensor selfBias, Cross cross) {
         boolean crossing = crossAttention != null && cross != null;
         if (!preNorm) {
             Tensor x = in.settle(be);
+            be.release(in.pending());
             Tensor y = selfAttention.forwardCached(be, x, kCache, vCache, step, selfBias);
             selfNorm.addApply(be, y, x);
+            be.release(x);
             x = y;
             if (crossing) {
                 y = crossAttention.forwardCross(be, x, cross.k(), cross.v(), step, cross.bias());
                 crossNorm.addApply(be, y, x);
+                be.release(x);
                 x = y;
             }
             y = mlp.forward(be, x);
             mlpNorm.addApply(be, y, x);
+            be.release(x);
             return new Residual(y, null);
         }
         Tensor x = in.x();
         Tensor h = in.pending() == null ? selfNorm.forward(be, x) : selfNorm.addForward(be, x, in.pending());
+        be.release(in.pending());
         Tensor y = selfAttention.forwardCached(be, h, kCache, vCache, step, selfBias);
+        be.release(h);
         if (crossing) {
             h = crossNorm.addForward(be, x, y);
+            be.release(y);
             y = crossAttention.forwardCross(be, h, cross.k(), cross.v(), step, cross.bias());
+            be.release(h);
         }
         h = mlpNorm.addForward(be, x, y);
-        return new Residual(x, mlp.forward(be, h));
+        be.release(y);
+        Tensor out = mlp.forward(be, h);
+        be.release(h);
+        return new Residual(x, out);
     }
 }

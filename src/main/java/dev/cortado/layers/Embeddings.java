@@ -43,13 +43,14 @@ public record Embeddings(Tensor tokens, Tensor positions, int positionOffset, Te
     public Tensor forward(Backend be, Step step) {
         int b = step.meta().rows(), s = step.meta().queries(), d = dim();
         if (tokenTypes != null) throw new IllegalArgumentException("token-type embeddings take the host path");
-        Tensor out = be.allocate(DType.F32, b, s, d);
+        Tensor out = be.allocateOutput(DType.F32, b, s, d);   // every row written by the gather
         be.embedding(tokens, step, Backend.StepIds.TOKENS, out);
         if (scale != 1f) be.scale(out, scale);
         if (positions != null) {
-            Tensor pe = be.allocate(DType.F32, b, s, d);
+            Tensor pe = be.allocateOutput(DType.F32, b, s, d);
             be.embedding(positions, step, Backend.StepIds.POSITIONS, pe);
             be.add(out, pe, out);
+            be.release(pe);
         }
         if (norm != null) norm.apply(be, out);
         return out;

@@ -51,7 +51,7 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
         StepMetadata meta = metadata(tokens, positions, flatPositions, cache, start, rowStarts, mask, cross);
         if (logitRows != null && logitRows.length == 0) {
             try (Step st = be.beginStep(meta)) {
-                layers(be, st, n, start, cache, cross);
+                be.release(layers(be, st, n, start, cache, cross));
             }
             return null;
         }
@@ -66,7 +66,11 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
             Tensor last = heads != null ? gatherRows(be, x, heads) : lastPositions(be, x, st.meta().rows(), n);
             if (finalNorm != null) finalNorm.apply(be, last);
             if (hiddenScaleBeforeHead != 1f) be.scale(last, hiddenScaleBeforeHead);
-            return lmHead.forward(be, last);
+            Tensor logits = lmHead.forward(be, last);
+            // the hidden state (and the gathered rows, when it is a copy) go back to the backend for the next step
+            if (last.data() != x.data()) be.release(last);
+            be.release(x);
+            return logits;
         });
     }
 
@@ -84,7 +88,9 @@ public record TransformerDecoder(Embeddings embeddings, List<DecoderLayer> layer
         for (int l = 0; l < layers.size(); l++) {
             r = layers.get(l).forward(be, r, cache.keys(l), cache.values(l), st, bias, cross == null ? null : cross.get(l));
         }
-        return r.settle(be);
+        Tensor h = r.settle(be);
+        be.release(r.pending());
+        return h;
     }
 
     /** The step's metadata, built once: ids, position rows, rotary positions, self- and cross-attention keys. */

@@ -44,8 +44,10 @@ final class CpuAttention {
         }
         pool.parallelFor(batch * heads, (t0, t1) -> {
             float[] kt = direct ? null : new float[d * kvLen + pad];
-            float[] s = new float[kvLen + pad];
-            float[] acc = new float[d];
+            // scores and the head's accumulator: per-thread scratch (every score a query reads is written first, and
+            // acc is cleared per query), not two arrays per chunk and layer of every decode step
+            float[] s = scores(kvLen + pad);
+            float[] acc = direct ? accumulator(d) : new float[d];
             int lastKey = -1;
             for (int t = t0; t < t1; t++) {
                 int b = t / heads, h = t % heads, kh = h / group;
@@ -83,6 +85,22 @@ final class CpuAttention {
                 }
             }
         });
+    }
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /** This thread's score scratch, at least n long (grown, never shrunk). */
+    private static float[] scores(int n) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < n) s[0] = new float[Math.max(n, 2 * s[0].length)];
+        return s[0];
+    }
+
+    /** This thread's head accumulator, exactly d long (System.arraycopy reads all of it). */
+    private static float[] accumulator(int d) {
+        float[][] s = SCRATCH.get();
+        if (s[1].length != d) s[1] = new float[d];
+        return s[1];
     }
 
     /** True when {@link #runInPlace} applies: a prefill (more than 2 queries) on the tiled kernels. */

@@ -130,6 +130,35 @@ public final class CpuBackend implements Backend {
         return t.toFloatArray();
     }
 
+    /** The tensor's own array when it is a whole float32 heap array (the tensor is not used again), else a copy. */
+    @Override
+    public float[] takeHost(Tensor t) {
+        return whole(t) ? f(t) : t.toFloatArray();
+    }
+
+    private static boolean whole(Tensor t) {
+        MemorySegment s = t.data();
+        return t.dtype() == DType.F32 && s.heapBase().orElse(null) instanceof float[] a && s.address() == 0 && a.length == t.numel();
+    }
+
+    /** The greedy pick read straight from the logits' array (the contract's default first copies rows × vocab floats). */
+    @Override
+    public dev.cortado.backend.Greedy greedy(Tensor logits) {
+        int vocab = (int) logits.dim(-1);
+        return dev.cortado.backend.Greedy.ofHost(whole(logits) ? f(logits) : logits.toFloatArray(), (int) (logits.numel() / vocab), vocab);
+    }
+
+    /** The token choice on the logits' own array ({@link dev.cortado.backend.HostChoice} only reads it): no host copy. */
+    @Override
+    public dev.cortado.backend.Choices choose(Tensor logits, dev.cortado.backend.TokenChoice choice) {
+        if (!whole(logits)) return Backend.super.choose(logits, choice);
+        int vocab = (int) logits.dim(-1), rows = (int) (logits.numel() / vocab);
+        if (choice.mode() == dev.cortado.backend.TokenChoice.Mode.GREEDY && choice.processors() == null && choice.topLogprobs() < 0) {
+            return dev.cortado.backend.Choices.greedy(greedy(logits), choice);
+        }
+        return dev.cortado.backend.HostChoice.choose(f(logits), rows, vocab, choice);
+    }
+
     @Override
     public void copy(Tensor src, long srcOffsetBytes, Tensor dst, long dstOffsetBytes, long bytes) {
         MemorySegment.copy(src.data(), srcOffsetBytes, dst.data(), dstOffsetBytes, bytes);
@@ -444,11 +473,19 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Element counts up to which {@link #add} runs a plain loop (see there). */
+    private static final int SCALAR_ADD = 1 << 16;
+
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         float[] x = f(a), y = f(b), z = f(out);
         int n = (int) a.numel(), bn = (int) b.numel();
-        if (bn == n) {
+        if (bn == n && n <= SCALAR_ADD) {
+            // a decode step's adds (position embeddings, the last residual) run once per step: too rarely for C2 to
+            // compile a Vector API loop soon, and C1's Vector API code boxes every vector (a few KB of garbage per
+            // call for thousands of steps); C2 vectorizes this plain loop itself (one float add per element either way)
+            for (int i = 0; i < n; i++) z[i] = x[i] + y[i];
+        } else if (bn == n) {
             CpuElementwise.add(x, y, z, n);
         } else if (n % bn == 0) {
             for (int r = 0; r < n; r += bn) for (int j = 0; j < bn; j++) z[r + j] = x[r + j] + y[j];

@@ -187,11 +187,18 @@ final class PackedMatmul {
         boolean f32 = w.format == PackedWeight.Format.F32, f16 = w.format == PackedWeight.Format.F16;
         boolean bf16 = w.format == PackedWeight.Format.BF16 && GemvKernels.BF16_LANES;
         pool.parallelFor(quads, (q0, q1) -> {
-            float[] tmp = new float[4 * NR];
+            float[] tmp = gemvTmp();
+            // the float32 kernel reads with int offsets: the weight itself when it is < 2 GiB, else one slice per chunk
+            // (when that is < 2 GiB), not four asSlice per call (C2 compiles gemv4 from its loop's profile and leaves
+            // asSlice at its entry out of line: each slice was an allocation)
+            boolean whole = w.data.byteSize() <= Integer.MAX_VALUE;
+            long c0 = whole ? 0 : 4L * q0 * w.panelBytes, c1 = Math.min((long) panels, 4L * q1) * w.panelBytes;
+            MemorySegment chunk = !f32 ? null : whole ? w.data : c1 - c0 <= Integer.MAX_VALUE ? w.data.asSlice(c0, c1 - c0) : null;
             for (int q = q0; q < q1; q++) {
                 int p = 4 * q;
                 if (p + 3 < panels) {
-                    if (f32) gemv4(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
+                    if (f32 && chunk != null) gemv4(x, chunk, (int) (p * w.panelBytes - c0), (int) w.panelBytes, k, tmp);
+                    else if (f32) gemv4(x, w.data.asSlice(p * w.panelBytes, 4 * w.panelBytes), 0, (int) w.panelBytes, k, tmp);
                     else if (bf16) GemvKernels.bf16x4(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp);
                     else gemv4Wide(x, w.data, p * w.panelBytes, w.panelBytes, k, tmp, f16);
                     for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (p + r) * NR, Math.min(NR, n - (p + r) * NR), bias, (p + r) * NR);
@@ -207,26 +214,31 @@ final class PackedMatmul {
         });
     }
 
+    /** The GEMV's per-thread output tile [4·NR], kept between calls (a fresh one per chunk was ~200 KB per token). */
+    private static final ThreadLocal<float[]> GEMV_TMP = ThreadLocal.withInitial(() -> new float[4 * NR]);
+
+    static float[] gemvTmp() {
+        return GEMV_TMP.get();
+    }
+
     /**
-     * Four consecutive float32 panels (base, base + stride, …) against one input row. Each panel is a slice indexed
-     * with an int offset: C2 then removes the bounds checks from the loop (long-indexed it does not, at 2-3× the cost).
+     * Four consecutive float32 panels (byte base, base + stride, …) of slice w against one input row, indexed with
+     * int offsets: C2 then removes the bounds checks from the loop (long-indexed it does not, at 2-3× the cost).
      */
-    private static void gemv4(float[] x, MemorySegment w, long base, long stride, int k, float[] out) {
-        MemorySegment pa = w.asSlice(base, stride), pb = w.asSlice(base + stride, stride);
-        MemorySegment pc = w.asSlice(base + 2 * stride, stride), pd = w.asSlice(base + 3 * stride, stride);
+    private static void gemv4(float[] x, MemorySegment w, int base, int stride, int k, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        final int nrb = (int) NRB, lb = (int) LB;
+        final int nrb = (int) NRB, lb = (int) LB, sb = base + stride, sc = base + 2 * stride, sd = base + 3 * stride;
         for (int kk = 0; kk < k; kk++) {
             int o = kk * nrb;
             FloatVector xv = FloatVector.broadcast(F, x[kk]);
-            a0 = FloatVector.fromMemorySegment(F, pa, o, LE).fma(xv, a0);
-            a1 = FloatVector.fromMemorySegment(F, pa, o + lb, LE).fma(xv, a1);
-            b0 = FloatVector.fromMemorySegment(F, pb, o, LE).fma(xv, b0);
-            b1 = FloatVector.fromMemorySegment(F, pb, o + lb, LE).fma(xv, b1);
-            c0 = FloatVector.fromMemorySegment(F, pc, o, LE).fma(xv, c0);
-            c1 = FloatVector.fromMemorySegment(F, pc, o + lb, LE).fma(xv, c1);
-            d0 = FloatVector.fromMemorySegment(F, pd, o, LE).fma(xv, d0);
-            d1 = FloatVector.fromMemorySegment(F, pd, o + lb, LE).fma(xv, d1);
+            a0 = FloatVector.fromMemorySegment(F, w, base + o, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, base + o + lb, LE).fma(xv, a1);
+            b0 = FloatVector.fromMemorySegment(F, w, sb + o, LE).fma(xv, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, sb + o + lb, LE).fma(xv, b1);
+            c0 = FloatVector.fromMemorySegment(F, w, sc + o, LE).fma(xv, c0);
+            c1 = FloatVector.fromMemorySegment(F, w, sc + o + lb, LE).fma(xv, c1);
+            d0 = FloatVector.fromMemorySegment(F, w, sd + o, LE).fma(xv, d0);
+            d1 = FloatVector.fromMemorySegment(F, w, sd + o + lb, LE).fma(xv, d1);
         }
         a0.intoArray(out, 0); a1.intoArray(out, L);
         b0.intoArray(out, NR); b1.intoArray(out, NR + L);

@@ -36,7 +36,20 @@ public final class WorkerPool {
     /** How long a caller waiting for a worker's last chunk spins, then yields, before it parks. */
     private static final long CALLER_SPIN_NS = Long.getLong("cortado.pool.callerSpinMicros", 5_000L) * 1_000L,
             CALLER_YIELD_NS = Long.getLong("cortado.pool.callerYieldMicros", 20_000L) * 1_000L;
-    private static final int CHUNKS_PER_THREAD = 4;
+    /** Chunks per thread of a {@link #parallelFor} (-Dcortado.pool.chunksPerThread, default 4). */
+    private static final int CHUNKS_PER_THREAD = Math.max(1, Math.min(64, Integer.getInteger("cortado.pool.chunksPerThread", 4)));
+    /**
+     * -Dcortado.pool.guided=true: chunks of decreasing size (chunks, chunks − 1, …, 1 parts; boundaries fixed for a
+     * given n and chunk count), so that the last chunks claimed are the smallest; off: equal chunks.
+     */
+    static final boolean GUIDED = Boolean.getBoolean("cortado.pool.guided");
+
+    /** Start of chunk c of [0, n) cut into {@code chunks} (c = chunks: n); depends only on n, chunks and c. */
+    static int bound(int n, int chunks, int c) {
+        if (!GUIDED) return (int) ((long) n * c / chunks);
+        long pre = (long) c * chunks - (long) c * (c - 1) / 2, total = (long) chunks * (chunks + 1) / 2;
+        return (int) (n * pre / total);
+    }
 
     private static final WorkerPool SHARED = new WorkerPool(Integer.getInteger("cortado.threads",
             Runtime.getRuntime().availableProcessors()));
@@ -164,7 +177,7 @@ public final class WorkerPool {
             // a one-chunk job, a call from a worker (nested), or the pool busy with another caller's (or this
             // caller's enclosing) job: run the same chunks here
             for (int c = 0; c < chunks; c++) {
-                int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
+                int from = bound(n, chunks, c), to = bound(n, chunks, c + 1);
                 if (from < to) body.run(from, to);
             }
             return;
@@ -210,7 +223,7 @@ public final class WorkerPool {
         // the job cannot change until this chunk is counted done, so its fields are stable here
         int size = n;
         try {
-            int from = (int) ((long) size * c / chunks), to = (int) ((long) size * (c + 1) / chunks);
+            int from = bound(size, chunks, c), to = bound(size, chunks, c + 1);
             if (from < to) body.run(from, to);
         } catch (Throwable t) {
             if (failure == null) failure = t;
@@ -223,10 +236,53 @@ public final class WorkerPool {
         return true;
     }
 
+    /**
+     * -Dcortado.pool.waitStats=true: the callers' waits for workers' chunks are counted ({@link #waitStats}); off by
+     * default (two clock reads per op).
+     */
+    static final boolean WAIT_STATS = Boolean.getBoolean("cortado.pool.waitStats");
+    /** Waits at least this long count as long ({@link WaitStats#longWaits}). */
+    static final long LONG_WAIT_NS = 100_000L;
+    private final java.util.concurrent.atomic.LongAdder waits = new java.util.concurrent.atomic.LongAdder(),
+            longWaits = new java.util.concurrent.atomic.LongAdder(), waitNs = new java.util.concurrent.atomic.LongAdder(),
+            longWaitNs = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * The callers' waits so far for chunks that workers still held after the caller ran out of chunks (only with
+     * -Dcortado.pool.waitStats=true; zeros otherwise): all of them, and those of at least 100 µs (typically a worker
+     * descheduled by the OS while it holds a chunk), with their total time.
+     */
+    public record WaitStats(long waits, long waitNs, long longWaits, long longWaitNs) {
+        public WaitStats minus(WaitStats o) {
+            return new WaitStats(waits - o.waits, waitNs - o.waitNs, longWaits - o.longWaits, longWaitNs - o.longWaitNs);
+        }
+    }
+
+    public WaitStats waitStats() {
+        return new WaitStats(waits.sum(), waitNs.sum(), longWaits.sum(), longWaitNs.sum());
+    }
+
+    public static boolean waitStatsEnabled() {
+        return WAIT_STATS;
+    }
+
     /** The owner's wait for chunks that workers claimed: spin, then yield, then park until the last one finishes. */
     private void awaitDone(int chunks, Thread me) {
         if ((int) INT_VALUE.getVolatile(done) == chunks) return;
         long start = System.nanoTime();
+        awaitDone(chunks, me, start);
+        if (WAIT_STATS) {
+            long ns = System.nanoTime() - start;
+            waits.increment();
+            waitNs.add(ns);
+            if (ns >= LONG_WAIT_NS) {
+                longWaits.increment();
+                longWaitNs.add(ns);
+            }
+        }
+    }
+
+    private void awaitDone(int chunks, Thread me, long start) {
         for (int i = 0; (int) INT_VALUE.getVolatile(done) != chunks; i++) {
             if ((i & 63) != 0) {
                 Thread.onSpinWait();
