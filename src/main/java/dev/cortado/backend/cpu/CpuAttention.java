@@ -128,7 +128,7 @@ final class CpuAttention {
             int b = t / heads, h = t % heads, kh = h / group, key = b * kv.heads() + kh;
             boolean[] valid = validRow(mask, b, kvLen);
             if (key != lastKey) {
-                AttentionTiles.packKeys(k, kBase, kv, b, kh, d, kvLen, valid, kp);
+                AttentionTiles.packKeys(k, kBase, kv, b, kh, d, kvLen, valid, kp, ts.map);
                 AttentionTiles.packValues(v, vBase, vv, b, kh, d, kvLen, vp);
                 lastKey = key;
             }
@@ -157,7 +157,7 @@ final class CpuAttention {
                     inv[r] = VectorAttention.softmaxInPlace(st, so, visible);
                     java.util.Arrays.fill(st, inv[r] > 0 ? so + visible : so, so + n, 0f);
                 }
-                AttentionTiles.weightedSum(st, stride, n, vp, valid, d, inv, out, oo, rows);
+                AttentionTiles.weightedSum(st, stride, n, vp, kvLen, valid, d, inv, out, oo, rows);
             }
         }
     }
@@ -173,6 +173,8 @@ final class CpuAttention {
         float[] kp = new float[0], vp = kp, st = kp;
         final float[] inv = new float[AttentionTiles.ROWS];
         final int[] qo = new int[AttentionTiles.ROWS], oo = new int[AttentionTiles.ROWS], vis = new int[AttentionTiles.ROWS];
+        /** The key gather's index map ({@link AttentionTiles#packKeys}): filled on first use for a key stride. */
+        final int[] map = new int[AttentionTiles.NR];
 
         static TileScratch of(int keys, int values, int scores) {
             TileScratch t = LOCAL.get();
