@@ -77,7 +77,7 @@ final class PackedMatmul {
         }
         boolean inPlace = w.format == PackedWeight.Format.F32;
         // finer tasks only for float32 panels (read in place): a widened panel is decoded once per task that needs it
-        int k = w.k, n = w.n, panels = w.panels(), rowsPerTask = inPlace ? rowsPerTask(m, panels, pool.threads()) : ROWS;
+        int k = w.k, n = w.n, panels = w.panels(), rowsPerTask = inPlace ? rowsPerTask(m, k, panels, pool.threads()) : ROWS;
         int blocks = (m + rowsPerTask - 1) / rowsPerTask;
         // task order: panel-fastest keeps a row block in L2 while the weights stream past (large M); when all of x fits
         // in L2 (an encoder at batch 1: M = 128), row-block-fastest instead runs every row block on a panel while that
@@ -153,15 +153,28 @@ final class PackedMatmul {
     static final int TASKS_PER_THREAD = 32;
 
     /**
-     * Rows per GEMM task: {@link #ROWS}, halved (down to 8, one AVX-512 tile) while there are fewer than
-     * {@link #TASKS_PER_THREAD} tasks per thread. An encoder at batch 1 (128 rows) ran its n = 384 projections as 24
+     * Bytes of a task's row block of x that should stay in L2 while the panels stream past it (large M): rows per task
+     * go up from {@link #ROWS} to {@link #MAX_ROWS} while the block fits, so the weights are read from memory once per
+     * MAX_ROWS rows instead of once per 64 (an encoder at batch 32, 4096 rows, k = 384: 16 times per GEMM, not 64).
+     */
+    static final long X_BLOCK_BYTES = Long.getLong("cortado.gemm.xBlockBytes", 384L << 10);
+    static final int MAX_ROWS = 256;
+
+    /**
+     * Rows per GEMM task: {@link #ROWS}, doubled (up to {@link #MAX_ROWS}) while the row block stays within
+     * {@link #X_BLOCK_BYTES} and there are at least {@link #TASKS_PER_THREAD} tasks per thread, or halved (down to 8,
+     * one AVX-512 tile) while there are fewer. An encoder at batch 1 (128 rows) ran its n = 384 projections as 24
      * tasks on 2 threads, so the last task (≈ 1/12 of each thread's share) often ran alone; 16-row tasks make it 96.
      * Task boundaries stay multiples of 8 rows, so every row goes through the same tile kernel as before: the same
      * bits whatever the split.
      */
-    static int rowsPerTask(int m, int panels, int threads) {
+    static int rowsPerTask(int m, int k, int panels, int threads) {
         int rows = ROWS;
-        while (threads > 1 && rows > 8 && (long) ((m + rows - 1) / rows) * panels < (long) TASKS_PER_THREAD * threads) rows /= 2;
+        long want = (long) TASKS_PER_THREAD * Math.max(1, threads);
+        while (rows < MAX_ROWS && 8L * rows * k <= X_BLOCK_BYTES && (long) ((m + 2 * rows - 1) / (2 * rows)) * panels >= want) {
+            rows *= 2;
+        }
+        while (threads > 1 && rows > 8 && (long) ((m + rows - 1) / rows) * panels < want) rows /= 2;
         return rows;
     }
 
