@@ -37,7 +37,7 @@ public final class EmbedBench {
         series.put("cortado", new double[batches.length]);
         series.put("ort", new double[batches.length]);
         Progress progress = new Progress(2 * batches.length);
-        out.printf("bench embed: %s, seq %d, %d warm-up (and >= %d s) + %d timed repeats, %d cores%n", onnx, seq, warmup,
+        out.printf("bench embed: %s, seq %d, %d warm-up (and >= %d s, then until the JIT is quiet) + %d timed repeats, %d cores%n", onnx, seq, warmup,
                 warmup == 0 ? 0 : WARM_NANOS / 1_000_000_000L, repeats,
                 Runtime.getRuntime().availableProcessors());
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
@@ -90,11 +90,40 @@ public final class EmbedBench {
     }
 
     /**
-     * Warm-up floor per engine and batch: at least this long (besides the given warm-up runs), so that the JIT has
-     * compiled the Java kernels (tier 4) before the timed runs; a batch-1 forward takes tens of milliseconds, and a
+     * Warm-up floor per engine and batch: at least this long (besides the given warm-up runs; then on until the JIT is
+     * quiet, see {@link #warmUntilJitQuiet}), so that the JIT has compiled the Java kernels (tier 4) before the timed runs; a batch-1 forward takes tens of milliseconds, and a
      * couple of them run mostly in the interpreter and C1 (2-4× slower). ONNX Runtime gets the same floor.
      */
     static final long WARM_NANOS = 3_000_000_000L;
+
+    /** The longest a warm-up waits for the JIT to go quiet (from the start of the warm-up). */
+    static final long WARM_MAX_NANOS = 30_000_000_000L;
+    /** How long no compilation may finish before the warm-up counts as done (and at least two passes). */
+    static final long JIT_QUIET_NANOS = 1_000_000_000L;
+
+    /**
+     * After the warm-up floor, more passes until the JIT has gone quiet: no compilation finished (the JVM's total
+     * compilation time unchanged) for {@link #JIT_QUIET_NANOS} and two passes, at most until {@link #WARM_MAX_NANOS}
+     * after {@code w0}. On a loaded 2-core host the C2 queue took 6-20 s to compile the encoder's kernels (attention
+     * tiles, norms: 150-380 ms each), so a 3 s floor timed passes that still ran them in C1 code, allocating a boxed
+     * vector per op (batch 1 read 2-5× slow). ONNX Runtime gets the same rule (its JNI wrapper goes quiet at once).
+     */
+    static void warmUntilJitQuiet(Runnable pass, long w0) {
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
+        long seen = jit.getTotalCompilationTime(), quietSince = System.nanoTime();
+        for (int quietPasses = 0; System.nanoTime() - w0 < WARM_MAX_NANOS; ) {
+            pass.run();
+            long now = jit.getTotalCompilationTime();
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+                quietPasses = 0;
+            } else if (++quietPasses >= 2 && System.nanoTime() - quietSince >= JIT_QUIET_NANOS) {
+                return;
+            }
+        }
+    }
 
     static Result time(String name, EncoderRunner runner, int[][] ids, boolean[][] valid, int warmup, int repeats) {
         return time(name, runner, ids, valid, warmup, repeats, null, null);
@@ -115,6 +144,7 @@ public final class EmbedBench {
         int[][] types = new int[ids.length][ids[0].length];
         long w0 = System.nanoTime();
         for (int i = 0; i < warmup || System.nanoTime() - w0 < warmNanos; i++) runner.lastHiddenState(ids, types, valid);
+        if (warmNanos > 0) warmUntilJitQuiet(() -> runner.lastHiddenState(ids, types, valid), w0);
         double[] sps = new double[repeats];
         if (timer != null) timer.start();
         long timed0 = System.nanoTime();

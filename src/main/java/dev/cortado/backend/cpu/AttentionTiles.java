@@ -34,12 +34,42 @@ final class AttentionTiles {
 
     /**
      * Keys 0..n-1 of (b, kh) into kp[(p·d + e)·NR + j%NR], p = j / NR; padding keys and the tail are zero. Key element
-     * (b, kh, j, e) is at k[kBase + kv.offset(b, kh, j) + e].
+     * (b, kh, j, e) is at k[kBase + kv.offset(b, kh, j) + e]. Keys at a fixed stride (a projection's rows, a contiguous
+     * cache) are read with vector gathers, NR keys of one element at a time (the scalar transpose was 3 % of a batch-1
+     * encoder pass on one thread); {@code map} is scratch for the gather's index map (NR ints).
      */
-    static void packKeys(float[] k, int kBase, KvView kv, int b, int kh, int d, int n, boolean[] valid, float[] kp) {
+    static void packKeys(float[] k, int kBase, KvView kv, int b, int kh, int d, int n, boolean[] valid, float[] kp, int[] map) {
+        int panels = panels(n), full = n / NR;
+        long rs = kv.posStride(), first = kBase + kv.offset(b, kh, 0);
+        if (kv.isPaged() || full == 0 || first + (long) (n - 1) * rs + d > k.length || rs > Integer.MAX_VALUE / NR) {
+            packKeysScalar(k, kBase, kv, b, kh, d, n, valid, kp, 0);
+            return;
+        }
+        int stride = (int) rs, k0 = (int) first;
+        if (map[1] != stride) for (int jj = 0; jj < NR; jj++) map[jj] = jj * stride;
+        for (int p = 0; p < full; p++) {
+            int src = k0 + p * NR * stride, dst = p * d * NR;
+            for (int e = 0; e < d; e++, dst += NR) {
+                FloatVector.fromArray(F, k, src + e, map, 0).intoArray(kp, dst);
+                FloatVector.fromArray(F, k, src + e, map, L).intoArray(kp, dst + L);
+            }
+        }
+        if (valid != null) {
+            for (int j = 0; j < full * NR; j++) {
+                if (valid[j]) continue;
+                int base = (j / NR) * d * NR + j % NR;
+                for (int e = 0; e < d; e++) kp[base + e * NR] = 0f;
+            }
+        }
+        if (full < panels) packKeysScalar(k, kBase, kv, b, kh, d, n, valid, kp, full);
+    }
+
+    /** {@link #packKeys} of the panels from {@code fromPanel} on, one element at a time (zeroed first). */
+    private static void packKeysScalar(float[] k, int kBase, KvView kv, int b, int kh, int d, int n, boolean[] valid,
+                                       float[] kp, int fromPanel) {
         int panels = panels(n);
-        java.util.Arrays.fill(kp, 0, panels * d * NR, 0f);
-        for (int j = 0; j < n; j++) {
+        java.util.Arrays.fill(kp, fromPanel * d * NR, panels * d * NR, 0f);
+        for (int j = fromPanel * NR; j < n; j++) {
             if (valid != null && !valid[j]) continue;
             int ko = kBase + (int) kv.offset(b, kh, j), base = (j / NR) * d * NR + j % NR;
             for (int e = 0; e < d; e++) kp[base + e * NR] = k[ko + e];
@@ -87,31 +117,35 @@ final class AttentionTiles {
     }
 
     /**
-     * Values 0..n-1 of (b, kh) into contiguous rows vp[j·d + e] (read 8 query rows at a time, index-linear); value
-     * element (b, kh, j, e) is at v[vBase + vv.offset(b, kh, j) + e].
+     * Values 0..n-1 of (b, kh) into column blocks of NR: vp[(c·n + j)·NR + e % NR] for c = e / NR (read 8 query rows at
+     * a time, index-linear with the constant stride NR, so C2 drops the bounds checks from the loop over keys; for a
+     * head of NR elements, contiguous rows); value element (b, kh, j, e) is at v[vBase + vv.offset(b, kh, j) + e].
      */
     static void packValues(float[] v, int vBase, KvView vv, int b, int kh, int d, int n, float[] vp) {
-        for (int j = 0; j < n; j++) System.arraycopy(v, vBase + (int) vv.offset(b, kh, j), vp, j * d, d);
+        for (int j = 0; j < n; j++) {
+            int src = vBase + (int) vv.offset(b, kh, j);
+            for (int c = 0; c < d; c += NR) System.arraycopy(v, src + c, vp, ((c / NR) * n + j) * NR, NR);
+        }
     }
 
     /**
-     * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · vp[j·d + c] for the first {@code rows} rows (the others
-     * are computed and dropped). Keys with valid[j] false have weight 0 in every row; the loop stops after the last
-     * valid key.
+     * out[oo[r] + c] = inv[r] · Σ_{j<n} s[r·stride + j] · vp[…j, c] for the first {@code rows} rows (the others
+     * are computed and dropped); vp as {@link #packValues} wrote it for {@code packed} ≥ n values. Keys with valid[j]
+     * false have weight 0 in every row; the loop stops after the last valid key.
      */
-    static void weightedSum(float[] s, int stride, int n, float[] vp, boolean[] valid, int d, float[] inv, float[] out,
-                            int[] oo, int rows) {
+    static void weightedSum(float[] s, int stride, int n, float[] vp, int packed, boolean[] valid, int d, float[] inv,
+                            float[] out, int[] oo, int rows) {
         if (valid != null) while (n > 0 && !valid[n - 1]) n--;
-        for (int c = 0; c < d; c += NR) sumTile(s, stride, n, vp, c, d, inv, out, oo, rows, c);
+        for (int c = 0; c < d; c += NR) sumTile(s, stride, n, vp, (c / NR) * packed * NR, inv, out, oo, rows, c);
     }
 
-    /** One NR-wide column block of {@link #weightedSum}: value row j at v[base + j·step]. */
-    private static void sumTile(float[] s, int stride, int n, float[] v, int base, int step, float[] inv,
+    /** One NR-wide column block of {@link #weightedSum}: value row j at v[base + j·NR]. */
+    private static void sumTile(float[] s, int stride, int n, float[] v, int base, float[] inv,
                                 float[] out, int[] oo, int rows, int c) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int s1 = stride, s2 = 2 * stride, s3 = 3 * stride, s4 = 4 * stride, s5 = 5 * stride, s6 = 6 * stride, s7 = 7 * stride;
-        for (int j = 0, o = base; j < n; j++, o += step) {
+        for (int j = 0, o = base; j < n; j++, o += NR) {
             FloatVector w0 = FloatVector.fromArray(F, v, o), w1 = FloatVector.fromArray(F, v, o + L);
             FloatVector x = FloatVector.broadcast(F, s[j]);
             c00 = w0.fma(x, c00); c01 = w1.fma(x, c01);

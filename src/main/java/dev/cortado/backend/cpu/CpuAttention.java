@@ -138,14 +138,15 @@ final class CpuAttention {
                               int sq, Balanced.Claims c) {
         final int rowsPerTile = AttentionTiles.ROWS;
         int stride = AttentionTiles.panels(kvLen) * AttentionTiles.NR;
-        float[] kp = new float[stride * d], vp = new float[kvLen * d], st = new float[rowsPerTile * stride], inv = new float[rowsPerTile];
-        int[] qo = new int[rowsPerTile], oo = new int[rowsPerTile], vis = new int[rowsPerTile];
+        TileScratch ts = TileScratch.of(stride * d, kvLen * d, rowsPerTile * stride);
+        float[] kp = ts.kp, vp = ts.vp, st = ts.st, inv = ts.inv;
+        int[] qo = ts.qo, oo = ts.oo, vis = ts.vis;
         int lastKey = -1;
         while (c.next()) for (int t = c.from(); t < c.to(); t++) {
             int b = t / heads, h = t % heads, kh = h / group, key = b * kv.heads() + kh;
             boolean[] valid = validRow(mask, b, kvLen);
             if (key != lastKey) {
-                AttentionTiles.packKeys(k, kBase, kv, b, kh, d, kvLen, valid, kp);
+                AttentionTiles.packKeys(k, kBase, kv, b, kh, d, kvLen, valid, kp, ts.map);
                 AttentionTiles.packValues(v, vBase, vv, b, kh, d, kvLen, vp);
                 lastKey = key;
             }
@@ -174,8 +175,31 @@ final class CpuAttention {
                     inv[r] = VectorAttention.softmaxInPlace(st, so, visible);
                     java.util.Arrays.fill(st, inv[r] > 0 ? so + visible : so, so + n, 0f);
                 }
-                AttentionTiles.weightedSum(st, stride, n, vp, valid, d, inv, out, oo, rows);
+                AttentionTiles.weightedSum(st, stride, n, vp, kvLen, valid, d, inv, out, oo, rows);
             }
+        }
+    }
+
+    /**
+     * Per-thread scratch of {@link #tiled}, kept between calls (a fresh set per op and thread was the largest steady
+     * allocation of an encoder pass at batch 1): packed keys, values and the score tile; each call writes every element
+     * it reads (packKeys zeroes its panels, scores/softmax fill the columns weightedSum reads). A task never runs inside
+     * another on one thread.
+     */
+    private static final class TileScratch {
+        private static final ThreadLocal<TileScratch> LOCAL = ThreadLocal.withInitial(TileScratch::new);
+        float[] kp = new float[0], vp = kp, st = kp;
+        final float[] inv = new float[AttentionTiles.ROWS];
+        final int[] qo = new int[AttentionTiles.ROWS], oo = new int[AttentionTiles.ROWS], vis = new int[AttentionTiles.ROWS];
+        /** The key gather's index map ({@link AttentionTiles#packKeys}): filled on first use for a key stride. */
+        final int[] map = new int[AttentionTiles.NR];
+
+        static TileScratch of(int keys, int values, int scores) {
+            TileScratch t = LOCAL.get();
+            if (t.kp.length < keys) t.kp = new float[keys];
+            if (t.vp.length < values) t.vp = new float[values];
+            if (t.st.length < scores) t.st = new float[scores];
+            return t;
         }
     }
 

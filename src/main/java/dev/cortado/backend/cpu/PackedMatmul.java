@@ -28,7 +28,7 @@ final class PackedMatmul {
     static final int NR = 2 * L;
     static final long LB = 4L * L, NRB = 4L * NR;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Rows per GEMM task (a multiple of the register tiles). */
+    /** Rows per GEMM task at most (a multiple of the register tiles; see {@link #rowsPerTask}). */
     static final int ROWS = 64;
     /** Inputs up to this size (bytes) take the row-block-fastest task order (see matmul). */
     static final long X_IN_L2 = 512 << 10;
@@ -75,8 +75,10 @@ final class PackedMatmul {
             if (act != null) CpuActivations.apply(y, 0, w.n, act);
             return;
         }
-        int k = w.k, n = w.n, panels = w.panels(), blocks = (m + ROWS - 1) / ROWS;
         boolean inPlace = w.format == PackedWeight.Format.F32;
+        // finer tasks only for float32 panels (read in place): a widened panel is decoded once per task that needs it
+        int k = w.k, n = w.n, panels = w.panels(), rowsPerTask = inPlace ? rowsPerTask(m, k, panels, pool.threads()) : ROWS;
+        int blocks = (m + rowsPerTask - 1) / rowsPerTask;
         // task order: panel-fastest keeps a row block in L2 while the weights stream past (large M); when all of x fits
         // in L2 (an encoder at batch 1: M = 128), row-block-fastest instead runs every row block on a panel while that
         // panel is in L2, so the weights are read from memory once per call instead of once per row block
@@ -84,12 +86,12 @@ final class PackedMatmul {
         // one task per claim, so that the threads finish within one task of each other; a widened (non-float32) panel
         // is claimed with all its row blocks (rows-fastest), so that one core decodes it once
         Balanced.run(pool, blocks * panels, rowsFastest && !inPlace ? blocks : 1, c -> {
-            float[] tmp = new float[8 * NR];
+            float[] tmp = tile();
             float[] scratch = inPlace ? null : scratch(k * NR);
             int decoded = -1;
             while (c.next()) for (int t = c.from(); t < c.to(); t++) {
-                int p = rowsFastest ? t / blocks : t % panels, r0 = (rowsFastest ? t % blocks : t / panels) * ROWS;
-                int r1 = Math.min(m, r0 + ROWS);
+                int p = rowsFastest ? t / blocks : t % panels, r0 = (rowsFastest ? t % blocks : t / panels) * rowsPerTask;
+                int r1 = Math.min(m, r0 + rowsPerTask);
                 int j0 = p * NR, width = Math.min(NR, n - j0);
                 int i = r0;
                 // a full-width panel's activation runs once over the task's rows (one loop per activation, its
@@ -99,14 +101,16 @@ final class PackedMatmul {
                 Activation tileAct = rowsAct ? null : act;
                 if (inPlace) {
                     long base = p * w.panelBytes;
+                    // the panel sliced once per task (the tiles index it from 0, so C2 drops their bounds checks)
+                    MemorySegment panel = r1 - i >= 4 ? w.data.asSlice(base, k * NRB) : null;
                     if (TILE8) {
                         for (; i <= r1 - 8; i += 8) {
-                            TileKernels.tile8(x, w.data, base, i, k, tmp);
+                            TileKernels.tile8(x, panel, i, k, tmp);
                             for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
                         }
                     }
                     for (; i <= r1 - 4; i += 4) {
-                        TileKernels.tile4(x, w.data, base, i, k, tmp);
+                        TileKernels.tile4(x, panel, i, k, tmp);
                         for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
                     }
                     for (; i < r1; i++) {
@@ -136,6 +140,42 @@ final class PackedMatmul {
                 if (rowsAct) VectorActivations.applyRows(y, r0 * n + j0, n, r1 - r0, act);
             }
         });
+    }
+
+    /** Per-thread 8 × NR tile of accumulators (see {@link #SCRATCH}). */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[8 * NR]);
+
+    static float[] tile() {
+        return TILE.get();
+    }
+
+    /** GEMM tasks wanted per thread: the threads finish within one task of each other, so finer tasks waste less. */
+    static final int TASKS_PER_THREAD = 32;
+
+    /**
+     * Bytes of a task's row block of x that should stay in L2 while the panels stream past it (large M): rows per task
+     * go up from {@link #ROWS} to {@link #MAX_ROWS} while the block fits, so the weights are read from memory once per
+     * MAX_ROWS rows instead of once per 64 (an encoder at batch 32, 4096 rows, k = 384: 16 times per GEMM, not 64).
+     */
+    static final long X_BLOCK_BYTES = Long.getLong("cortado.gemm.xBlockBytes", 384L << 10);
+    static final int MAX_ROWS = 256;
+
+    /**
+     * Rows per GEMM task: {@link #ROWS}, doubled (up to {@link #MAX_ROWS}) while the row block stays within
+     * {@link #X_BLOCK_BYTES} and there are at least {@link #TASKS_PER_THREAD} tasks per thread, or halved (down to 8,
+     * one AVX-512 tile) while there are fewer. An encoder at batch 1 (128 rows) ran its n = 384 projections as 24
+     * tasks on 2 threads, so the last task (≈ 1/12 of each thread's share) often ran alone; 16-row tasks make it 96.
+     * Task boundaries stay multiples of 8 rows, so every row goes through the same tile kernel as before: the same
+     * bits whatever the split.
+     */
+    static int rowsPerTask(int m, int k, int panels, int threads) {
+        int rows = ROWS;
+        long want = (long) TASKS_PER_THREAD * Math.max(1, threads);
+        while (rows < MAX_ROWS && 8L * rows * k <= X_BLOCK_BYTES && (long) ((m + 2 * rows - 1) / (2 * rows)) * panels >= want) {
+            rows *= 2;
+        }
+        while (threads > 1 && rows > 8 && (long) ((m + rows - 1) / rows) * panels < want) rows /= 2;
+        return rows;
     }
 
     /** Widens panel p of a non-float32 weight into dst[k·NR + j] with vector loads. */

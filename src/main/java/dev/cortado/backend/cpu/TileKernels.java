@@ -86,11 +86,14 @@ final class TileKernels {
         a1.add(b1).intoArray(out, L);
     }
 
-    static void tile8(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
+    /**
+     * A panel read in place: {@code p} is the panel's own slice of the weight (k·NRB bytes, indexed from 0 with int
+     * offsets, so the bounds checks leave the loop); the caller slices it once per task, not once per tile.
+     */
+    static void tile8(float[] x, MemorySegment p, int i, int k, float[] out) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
-        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
         int o = 0;
         for (int kk = 0; kk < k; kk++, o += NRI) {
             FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
@@ -117,10 +120,10 @@ final class TileKernels {
         c60.intoArray(out, 6 * NR); c61.intoArray(out, 6 * NR + L); c70.intoArray(out, 7 * NR); c71.intoArray(out, 7 * NR + L);
     }
 
-    static void tile4(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
+    /** {@link #tile8}'s 4-row twin over a panel slice. */
+    static void tile4(float[] x, MemorySegment p, int i, int k, float[] out) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        MemorySegment p = w.asSlice(base, (long) k * NRB); // int offsets into a slice: bounds checks leave the loop
         int o = 0;
         for (int kk = 0; kk < k; kk++, o += NRI) {
             FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);

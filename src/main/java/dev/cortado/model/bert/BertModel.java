@@ -157,7 +157,11 @@ public final class BertModel implements EncoderRunner {
         int b = ids.length, s = ids[0].length;
         float[] flat;
         try (var scope = backend.scope()) {
-            flat = backend.toHost(encoder.forward(backend, ids, typeIds, valid));
+            Tensor last = encoder.forward(backend, ids, typeIds, valid);
+            flat = backend.toHost(last);
+            // a temporary of this forward: given back, the next batch's last layer reuses it (on the CPU, one [B, S, D]
+            // array per batch otherwise left the recycled set: 6 MB of garbage per batch of 32)
+            backend.release(last);
         }
         float[][][] out = new float[b][s][hidden];
         for (int i = 0; i < b; i++) for (int j = 0; j < s; j++) System.arraycopy(flat, (i * s + j) * hidden, out[i][j], 0, hidden);

@@ -1,0 +1,78 @@
+package dev.cortado.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cortado.backend.Backend.Activation;
+import dev.cortado.tensor.DType;
+import dev.cortado.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The float32 GEMM's rows per task depend on the shape and the thread count ({@link PackedMatmul#rowsPerTask}: 8 to
+ * 256 rows, always a multiple of 8), and its results must not: every row goes through the same register tile
+ * whatever the split. Shapes that take 8-, 16-, 64-, 128- and 256-row tasks, rows not a multiple of 8 (the 4-row and
+ * 1-row tails), bias and a fused GELU; 1, 2, 3 and 16 threads give the same bits (with GELU: up to the last bit of
+ * a cold JVM's EXP), and those bits are a float32 GEMM (checked against a double-precision product).
+ */
+class GemmTaskSplitTest {
+    @Test
+    void rowsPerTaskFollowsTheShape() {
+        if (!Simd.VECTOR) return;
+        assertEquals(16, PackedMatmul.rowsPerTask(128, 384, 384 / PackedMatmul.NR, 2), "batch-1 encoder o/down projection");
+        assertEquals(256, PackedMatmul.rowsPerTask(4096, 384, 384 / PackedMatmul.NR, 2), "batch-32 encoder, k = 384");
+        assertEquals(64, PackedMatmul.rowsPerTask(4096, 1536, 384 / PackedMatmul.NR, 2), "batch-32 encoder, k = 1536");
+        assertEquals(64, PackedMatmul.rowsPerTask(128, 384, 12, 1), "one thread: no split for balance");
+    }
+
+    @Test
+    void resultsDoNotDependOnTheTaskSplit() {
+        SplittableRandom r = new SplittableRandom(5);
+        int[] counts = {1, 2, 3, 16};
+        // {m, k, n}
+        int[][] shapes = {{128, 384, 96}, {600, 64, 96}, {2053, 48, 64}, {37, 40, 70}, {1031, 200, 33}, {4100, 24, 192}};
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            float[] x = new float[m * k], w = new float[k * n], b = new float[n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+            for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextDouble() * 2 - 1) * 0.1f;
+            for (int i = 0; i < b.length; i++) b[i] = (float) (r.nextDouble() * 2 - 1);
+            for (Activation act : new Activation[] {null, Activation.GELU_ERF}) {
+                float[] first = null;
+                for (int threads : counts) {
+                    CpuBackend be = new CpuBackend(new WorkerPool(threads)).serialBelow(0);
+                    Tensor wt = be.linearWeight(Tensor.of(w.clone(), k, n));
+                    Tensor y = be.allocate(DType.F32, m, n);
+                    be.linear(Tensor.of(x.clone(), m, k), wt, Tensor.of(b.clone(), n), act, y);
+                    float[] got = y.toFloatArray();
+                    String what = "m" + m + " k" + k + " n" + n + " " + act + " threads " + threads;
+                    if (first == null) {
+                        first = got;
+                        if (act == null) checkProduct(x, w, b, got, m, k, n, what);
+                    } else if (act == null) {
+                        assertArrayEquals(first, got, what);
+                    } else {
+                        // the fused activation runs once per task's rows whatever the split, but the Vector API's EXP is
+                        // Math.exp per lane until C2 compiles the GEMM (SVML after): the last bit may follow the JIT
+                        // state (see ThreadCountDeterminismTest), not the split
+                        for (int i = 0; i < got.length; i++) {
+                            assertTrue(Math.abs(got[i] - first[i]) <= 2e-7f * Math.max(1f, Math.abs(first[i])), what + " at " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void checkProduct(float[] x, float[] w, float[] b, float[] y, int m, int k, int n, String what) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = b[j];
+                for (int e = 0; e < k; e++) s += (double) x[i * k + e] * w[e * n + j];
+                assertTrue(Math.abs(s - y[i * n + j]) <= 1e-4 * (1 + Math.abs(s)), what + " at " + i + "," + j + ": " + y[i * n + j] + " vs " + s);
+            }
+        }
+    }
+}
