@@ -9,10 +9,7 @@ import dev.cortado.tensor.Tensor;
 import dev.cortado.backend.Quantization;
 import dev.cortado.tensor.QuantizedMatrix;
 import dev.cortado.tensor.Quantizer;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The CPU backend: Java Vector API kernels over heap arrays, one shared {@link WorkerPool} (scalar twins when the
@@ -51,13 +48,10 @@ public final class CpuBackend implements Backend {
             throw new CortadoException("the CPU backend stores linear weights as f32 or bf16, not " + linearDtype);
         }
         this.pool = pool;
-        this.linearDtype = linearDtype;
-        this.quantization = quantization;
+        this.weights = new CpuWeights(quantization, linearDtype);
         Simd.warnOnce();
     }
 
-    private final Quantization quantization;
-    private final DType linearDtype;
 
     /** Runs tiny ops on the calling thread: a pool hand-off costs more than it saves below {@link #serialBelow}. */
     private static final WorkerPool SERIAL = new WorkerPool(1);
@@ -169,274 +163,83 @@ public final class CpuBackend implements Backend {
         return new Tensor(DType.F32, shape, MemorySegment.ofArray(data));
     }
 
-    /**
-     * Weights held once: packed linear weights and large tables live in native memory of this arena (one per backend,
-     * i.e. one per model), freed when the backend closes; the Java heap keeps only small vectors (biases, norms).
-     */
-    private final Arena arena = Arena.ofShared();
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Packed linear weights by the address their opaque tensor carries (see {@link #handle}). */
-    private final Map<Long, PackedWeight> packed = new ConcurrentHashMap<>();
-    /** Weights packed on their first linear() because they did not come from linearWeight (heap: by array identity). */
-    private final Map<Object, PackedWeight> packedLater = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
-    /** Quantized embedding tables (--quantize-all) by the address of their opaque tensor. */
-    private final Map<Long, QuantizedMatrix> quantTables = new ConcurrentHashMap<>();
-    /** Tied embedding tables read from a packed vocabulary head ({@link #tiedEmbedding}), by their key's address. */
-    private final Map<Long, PackedWeight> headTables = new ConcurrentHashMap<>();
+    /** Weights held once in native memory, freed on close ({@link CpuWeights}). */
+    private final CpuWeights weights;
     /** Tables at least this large (elements) go to native memory; smaller weights stay float32 arrays for the elementwise ops. */
-    static final long NATIVE_TABLE = 1L << 22;
+    static final long NATIVE_TABLE = CpuWeights.NATIVE_TABLE;
 
     @Override
     public Tensor weight(Tensor host) {
-        long n = host.numel();
-        if (n > Integer.MAX_VALUE - 8) throw new CortadoException("weight too large for the CPU backend: " + host);
-        if (host.rank() == 2 && n >= NATIVE_TABLE) return nativeTable(host);
-        if (host.dtype() == DType.BF16) {
-            short[] a = new short[(int) n];
-            MemorySegment.copy(host.data(), Tensor.I16_LE, 0, a, 0, a.length);
-            return new Tensor(DType.BF16, host.shape(), MemorySegment.ofArray(a));
-        }
-        return new Tensor(DType.F32, host.shape(), MemorySegment.ofArray(host.toFloatArray()));
-    }
-
-    /** A large 2-D table (embeddings) copied once into native memory: 16-bit stays 16-bit; quantized with --quantize-all. */
-    private Tensor nativeTable(Tensor host) {
-        if (quantization.enabled() && quantization.all()) {
-            QuantizedMatrix q = Quantizer.quantize(host, true, quantization.bits(), arena);
-            long addr = q.values().address();
-            quantTables.put(addr, q);
-            return handle(host.shape(), q.bits() == 8 ? DType.I8 : DType.U8, addr);
-        }
-        DType dt = switch (host.dtype()) {
-            case BF16, F16 -> host.dtype();
-            default -> quantization.enabled() ? DType.BF16 : DType.F32;
-        };
-        String request = cache == null ? null : "table " + host.dtype() + java.util.Arrays.toString(host.shape()) + " as " + dt;
-        if (cache != null && cache.next(request) instanceof PackCache.Table(Tensor cached)) {
-            cache.record(request, new PackCache.Table(cached));
-            return cached;
-        }
-        Tensor t = Tensor.allocate(arena, dt, host.shape());
-        MemorySegment d = t.data();
-        if (dt == host.dtype()) {
-            MemorySegment.copy(host.data(), 0, d, 0, d.byteSize());
-        } else {
-            for (long i = 0, n = host.numel(); i < n; i++) {
-                float v = host.getFloat(i);
-                if (dt == DType.F32) d.setAtIndex(Tensor.F32_LE, i, v);
-                else d.setAtIndex(Tensor.I16_LE, i, PackedWeight.toBf16(v));
-            }
-        }
-        unloadMapped(host);
-        if (cache != null) cache.record(request, new PackCache.Table(t));
-        return t;
-    }
-
-    /**
-     * Drops the resident pages of a memory-mapped source once its packed copy exists (the mapping itself is closed by
-     * the loader), so that a load never holds the file and the packed weights in RAM at once: peak RSS ≈ packed bytes.
-     * The pages stay in the page cache; a later read (a tied table packed twice) faults them back in.
-     */
-    private static void unloadMapped(Tensor host) {
-        MemorySegment d = host.data();
-        if (d.isNative() && d.isMapped()) {
-            try {
-                d.unload();
-            } catch (RuntimeException | UnsatisfiedLinkError e) {
-                // best effort: only the peak RSS is affected
-            }
-        }
+        return weights.weight(host);
     }
 
     @Override
     public Tensor linearWeight(Tensor host) {
-        return packLinear(host, false, false);
+        return weights.linearWeight(host);
     }
 
     @Override
     public Tensor weightTransposed(Tensor host) {
-        return packLinear(host, true, false);
+        return weights.weightTransposed(host);
     }
 
     @Override
     public Tensor headWeight(Tensor host, boolean inOut) {
-        return packLinear(host, !inOut, true);
+        return weights.headWeight(host, inOut);
     }
 
     @Override
     public Tensor quantizedWeight(QuantizedMatrix q) {
-        Tensor t = register(PackedWeight.pack(q, arena));
-        for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {
-            if (m != null) unloadMapped(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
-        }
-        return t;
-    }
-
-    /**
-     * Packs a float Linear weight once into native memory ({@code transposed}: given [out, in]). With --quantize it is
-     * quantized first (the vocabulary head only with --quantize-all; otherwise it stays 16-bit).
-     */
-    private Tensor packLinear(Tensor host, boolean transposed, boolean head) {
-        if (host.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + host);
-        boolean quantize = quantization.enabled() && (!head || quantization.all());
-        DType target = linearTarget(host.dtype());
-        String request = cache == null ? null : linearRequest(host.dtype(), host.shape(), transposed, head);
-        PackedWeight p = cache != null && cache.next(request) instanceof PackCache.Packed(PackedWeight w) ? w : null;
-        boolean cached = p != null;
-        if (p == null && quantize) {
-            try (Arena tmp = Arena.ofShared()) {
-                p = PackedWeight.pack(Quantizer.quantize(host, transposed, quantization.bits(), tmp), arena);
-            }
-        } else if (p == null) {
-            p = PackedWeight.pack(host, transposed, target, arena);
-        }
-        if (cache != null) cache.record(request, new PackCache.Packed(p));
-        Tensor t = register(p);
-        if (!cached) unloadMapped(host);
-        return t;
-    }
-
-    /** The storage type of a float linear weight of type {@code dt} that is not quantized. */
-    private DType linearTarget(DType dt) {
-        return switch (dt) {
-            case BF16, F16 -> dt;
-            default -> quantization.enabled() ? DType.BF16 : linearDtype;
-        };
-    }
-
-    /** What a pack-cache entry of a linear weight answers: the source's type, shape and layout, and what it is packed as. */
-    private String linearRequest(DType dt, long[] shape, boolean transposed, boolean head) {
-        boolean quantize = quantization.enabled() && (!head || quantization.all());
-        return "linear " + dt + java.util.Arrays.toString(shape) + (transposed ? " [out,in]" : " [in,out]") + " as "
-                + (quantize ? "int" + quantization.bits() : linearTarget(dt).toString());
+        return weights.quantizedWeight(q);
     }
 
     @Override
     public Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
-        if (cache == null || shape.length != 2) return null;
-        String request = linearRequest(dtype, shape, outIn, false);
-        if (!cache.nextIs(request) || !(cache.next(request) instanceof PackCache.Packed(PackedWeight w))) return null;
-        cache.record(request, new PackCache.Packed(w));
-        return register(w);
+        return weights.cachedLinear(dtype, shape, outIn);
     }
-
-    /** The pack cache of the load in progress ({@link #beginLoad}), or null. */
-    private PackCache.Session cache;
-    /** Whether quantizing loads use the pack cache: null = {@code cortado.packCache} (default on). */
-    private Boolean packCache;
 
     /** Turns the pack cache on or off for this backend's loads, whatever {@code cortado.packCache} says (tests). */
     public CpuBackend packCache(boolean on) {
-        this.packCache = on;
+        weights.packCache(on);
         return this;
     }
 
-    /**
-     * A quantizing load ({@code --quantize}) of {@code source} begins: its packed weights come from (or go to) the pack
-     * cache beside the model ({@link PackCache}) unless it is off. Other loads pack as before (nothing expensive to keep).
-     */
     @Override
     public void beginLoad(java.nio.file.Path source) {
-        cache = null;
-        if (source == null || !quantization.enabled() || !(packCache != null ? packCache : PackCache.enabledByDefault())) return;
-        cache = PackCache.open(source, "quantization " + quantization + ", linear " + linearDtype, arena);
+        weights.beginLoad(source);
     }
 
     @Override
     public void endLoad(boolean ok) {
-        PackCache.Session s = cache;
-        cache = null;
-        packCacheHits = s == null ? -1 : s.hits;
-        if (s != null) s.finish(ok);
+        weights.endLoad(ok);
+        packCacheHits = weights.packCacheHits;
     }
 
     /** For tests and logs: how many weights the last load took from the pack cache (−1: no cache). */
     int packCacheHits = -1;
 
-    /** Packed as a [vocab, hidden] head that no linear() reads, and served like a tied table ({@link #tiedEmbedding}). */
     @Override
     public Tensor quantizedTable(QuantizedMatrix q) {
-        return tiedEmbedding(quantizedWeight(q));
+        return weights.quantizedTable(q);
     }
 
-    /**
-     * A tied table [vocab, hidden] whose row {@code id} is output column {@code id} of the packed head (widened as the
-     * head's GEMV widens it): the head is the only copy. Its key is a distinct small allocation of this arena.
-     */
     @Override
     public Tensor tiedEmbedding(Tensor head) {
-        if (head == null || !head.isOnDevice()) return null;
-        PackedWeight p = packed.get(head.data().address());
-        if (p == null) return null;
-        long key = arena.allocate(8, 8).address();
-        headTables.put(key, p);
-        DType dt = dtypeOf(p.format);
-        return handle(new long[] {p.n, p.k}, dt, key);
-    }
-
-    /** The element type a handle of a packed weight in this format reports. */
-    private static DType dtypeOf(PackedWeight.Format f) {
-        return switch (f) {
-            case F32 -> DType.F32;
-            case BF16 -> DType.BF16;
-            case F16 -> DType.F16;
-            case Q8 -> DType.I8;
-            case Q4 -> DType.U8;
-        };
-    }
-
-    /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
-    private Tensor register(PackedWeight p) {
-        packed.put(p.data.address(), p);
-        DType dt = dtypeOf(p.format);
-        return handle(new long[] {p.k, p.n}, dt, p.data.address());
-    }
-
-    private static Tensor handle(long[] shape, DType dt, long address) {
-        return Tensor.onDevice(dt, shape, MemorySegment.ofAddress(address).reinterpret(Tensor.numel(shape) * dt.byteSize()));
+        return weights.tiedEmbedding(head);
     }
 
     private PackedWeight packedOf(Tensor w) {
-        if (w.isOnDevice()) {
-            PackedWeight p = packed.get(w.data().address());
-            if (p == null) throw new IllegalArgumentException("not a weight of this CPU backend (use Backend.linearWeight): " + w);
-            return p;
-        }
-        if (w.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D: " + w);
-        Object key = w.data().heapBase().orElse(null);
-        if (key == null) {
-            PackedWeight p = packed.get(w.data().address());
-            if (p != null) return p;
-            p = PackedWeight.pack(w, false, plainTarget(w), arena);
-            packed.put(w.data().address(), p);
-            return p;
-        }
-        PackedWeight p = packedLater.get(key);
-        if (p != null) return p;
-        p = PackedWeight.pack(w, false, plainTarget(w), arena);
-        packedLater.put(key, p);   // an unpacked weight passed to linear(): packed once, cached by identity
-        return p;
-    }
-
-    private static DType plainTarget(Tensor w) {
-        return w.dtype() == DType.BF16 || w.dtype() == DType.F16 ? w.dtype() : DType.F32;
+        return weights.packedOf(w);
     }
 
     /** Bytes of native memory holding this backend's packed weights and tables. */
     public long weightBytes() {
-        long b = 0;
-        for (PackedWeight p : packed.values()) b += p.bytes();
-        return b;
+        return weights.weightBytes();
     }
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) return;
-        packed.clear();
-        packedLater.clear();
-        quantTables.clear();
-        headTables.clear();
-        arena.close();
+        weights.close();
     }
 
     @Override
@@ -544,8 +347,8 @@ public final class CpuBackend implements Backend {
     public void embedding(Tensor table, int[] ids, Tensor out) {
         int rows = (int) table.dim(0), d = (int) table.dim(1);
         float[] o = f(out);
-        QuantizedMatrix q = table.isOnDevice() ? quantTables.get(table.data().address()) : null;
-        PackedWeight head = table.isOnDevice() && q == null ? headTables.get(table.data().address()) : null;
+        QuantizedMatrix q = table.isOnDevice() ? weights.quantTables.get(table.data().address()) : null;
+        PackedWeight head = table.isOnDevice() && q == null ? weights.headTables.get(table.data().address()) : null;
         if (head != null) {
             for (int i = 0; i < ids.length; i++) {
                 int id = ids[i];
