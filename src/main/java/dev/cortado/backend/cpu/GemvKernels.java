@@ -93,18 +93,28 @@ final class GemvKernels {
         return (FloatVector) ByteVector.fromMemorySegment(B, s, o, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 
+    private static FloatVector f32(MemorySegment s, long o) {
+        return FloatVector.fromMemorySegment(F, s, o, LE);
+    }
+
+    /** L scales (or offsets) at byte offset o: float16 widened exactly ({@link QuantMatmul#h16}) when {@code half}, else float32. */
+    private static FloatVector sc(MemorySegment s, boolean half, long o) {
+        return half ? QuantMatmul.h16(s, o) : f32(s, o);
+    }
+
     /**
      * Panels p..p+3 of a Q8 weight into out[0, 4·NR); sums: Σ x per block when the weight has offsets, else null.
      * (Q4 keeps {@link QuantMatmul}'s single-panel kernel: a multi-panel Q4 body measured 2× slower, its widening
      * conversions not intrinsified by C2.)
      */
-    static void q8x4(float[] x, float[] sums, PackedWeight w, int p, float[] sc, float[] out) {
-        q8x4Body(x, sums, w, w.data, p * w.panelBytes, w.panelBytes, sc, out);
+    static void q8x4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
+        long base = p * w.panelBytes, pb = w.panelBytes;
+        q8x4Body(x, sums, w, w.data, base, pb, out);
     }
 
-    /** sc: the four panels' float32 scales and offsets side by side ({@link QuantMatmul#widen4}). */
-    private static void q8x4Body(float[] x, float[] sums, PackedWeight w, MemorySegment s, long base, long pb, float[] sc, float[] out) {
-        int bs = w.blockSize, nb = w.blocks(), st = 2 * NR, ps = nb * st;
+    private static void q8x4Body(float[] x, float[] sums, PackedWeight w, MemorySegment s, long base, long pb, float[] out) {
+        boolean half = w.half;
+        int bs = w.blockSize, nb = w.blocks(), cb = bs * NR, eb = w.scaleBytes(), lb = eb * L, nrb = eb * NR;
         long bb = w.blockBytes, p2 = 2 * pb, p3 = 3 * pb;
         FloatVector y00 = FloatVector.zero(F), y01 = y00, y10 = y00, y11 = y00, y20 = y00, y21 = y00, y30 = y00, y31 = y00;
         for (int b = 0; b < nb; b++) {
@@ -123,26 +133,26 @@ final class GemvKernels {
                 a30 = q8(s, p3 + o).fma(xv, a30);
                 a31 = q8(s, p3 + o + L).fma(xv, a31);
             }
-            int d = b * st;
-            y00 = a00.fma(FloatVector.fromArray(F, sc, d), y00);
-            y01 = a01.fma(FloatVector.fromArray(F, sc, d + L), y01);
-            y10 = a10.fma(FloatVector.fromArray(F, sc, ps + d), y10);
-            y11 = a11.fma(FloatVector.fromArray(F, sc, ps + d + L), y11);
-            y20 = a20.fma(FloatVector.fromArray(F, sc, 2 * ps + d), y20);
-            y21 = a21.fma(FloatVector.fromArray(F, sc, 2 * ps + d + L), y21);
-            y30 = a30.fma(FloatVector.fromArray(F, sc, 3 * ps + d), y30);
-            y31 = a31.fma(FloatVector.fromArray(F, sc, 3 * ps + d + L), y31);
+            long so = ob + cb;
+            y00 = a00.fma(sc(s, half, so), y00);
+            y01 = a01.fma(sc(s, half, so + lb), y01);
+            y10 = a10.fma(sc(s, half, pb + so), y10);
+            y11 = a11.fma(sc(s, half, pb + so + lb), y11);
+            y20 = a20.fma(sc(s, half, p2 + so), y20);
+            y21 = a21.fma(sc(s, half, p2 + so + lb), y21);
+            y30 = a30.fma(sc(s, half, p3 + so), y30);
+            y31 = a31.fma(sc(s, half, p3 + so + lb), y31);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                int oo = d + NR;
-                y00 = FloatVector.fromArray(F, sc, oo).fma(sx, y00);
-                y01 = FloatVector.fromArray(F, sc, oo + L).fma(sx, y01);
-                y10 = FloatVector.fromArray(F, sc, ps + oo).fma(sx, y10);
-                y11 = FloatVector.fromArray(F, sc, ps + oo + L).fma(sx, y11);
-                y20 = FloatVector.fromArray(F, sc, 2 * ps + oo).fma(sx, y20);
-                y21 = FloatVector.fromArray(F, sc, 2 * ps + oo + L).fma(sx, y21);
-                y30 = FloatVector.fromArray(F, sc, 3 * ps + oo).fma(sx, y30);
-                y31 = FloatVector.fromArray(F, sc, 3 * ps + oo + L).fma(sx, y31);
+                long oo = so + nrb;
+                y00 = sc(s, half, oo).fma(sx, y00);
+                y01 = sc(s, half, oo + lb).fma(sx, y01);
+                y10 = sc(s, half, pb + oo).fma(sx, y10);
+                y11 = sc(s, half, pb + oo + lb).fma(sx, y11);
+                y20 = sc(s, half, p2 + oo).fma(sx, y20);
+                y21 = sc(s, half, p2 + oo + lb).fma(sx, y21);
+                y30 = sc(s, half, p3 + oo).fma(sx, y30);
+                y31 = sc(s, half, p3 + oo + lb).fma(sx, y31);
             }
         }
         y00.intoArray(out, 0); y01.intoArray(out, L);

@@ -87,13 +87,12 @@ final class QuantMatmul {
             for (int q = q0; q < q1; q++) {
                 int p = 4 * q;
                 if (four && p + 3 < panels) {
-                    GemvKernels.q8x4(x, sums, w, p, widen4(w, p), tmp);
+                    GemvKernels.q8x4(x, sums, w, p, tmp);
                     for (int r = 0; r < 4; r++, p++) PackedMatmul.store(tmp, r * NR, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                 } else {
                     for (int e = Math.min(panels, p + 4); p < e; p++) {
-                        float[] sc = widen(w, p, false);
-                        if (q4) panelQ4(xq, sums, w, p, sc, tmp);
-                        else panelQ8(xq, sums, w, p, sc, tmp);
+                        if (q4) panelQ4(xq, sums, w, p, tmp);
+                        else panelQ8(xq, sums, w, p, tmp);
                         PackedMatmul.store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                     }
                 }
@@ -134,14 +133,6 @@ final class QuantMatmul {
         return t;
     }
 
-    /** The scales of panels p..p+3 side by side, panel i's from float index i·blocks·2·NR (the last first: the buffer grows once). */
-    static float[] widen4(PackedWeight w, int p) {
-        int ps = w.blocks() * 2 * NR;
-        float[] sc = null;
-        for (int i = 3; i >= 0; i--) sc = widen(w, p + i, false, i * ps);
-        return sc;
-    }
-
     private static void widenHalf(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t, int at) {
         for (int b = 0, d = at; b < nb; b++, so += bb, d += 2 * NR) {
             FloatVector s0 = h16(s, so), s1 = h16(s, so + 2L * L);
@@ -172,10 +163,11 @@ final class QuantMatmul {
         }
     }
 
-    /** sc: {@link #widen}'s float32 scales and offsets of panel p. */
-    private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] sc, float[] out) {
+    private static void panelQ8(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
+        long codeBytes = (long) bs * NR, eb = w.scaleBytes();
+        boolean half = w.half;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -194,27 +186,26 @@ final class QuantMatmul {
                 a0 = q8(s, o).fma(xv, a0);
                 a1 = q8(s, o + L).fma(xv, a1);
             }
-            int d = b * 2 * NR;
-            y0 = a0.add(c0).fma(FloatVector.fromArray(F, sc, d), y0);
-            y1 = a1.add(c1).fma(FloatVector.fromArray(F, sc, d + L), y1);
+            long so = ob + codeBytes;
+            y0 = a0.add(c0).fma(scales(s, so, half), y0);
+            y1 = a1.add(c1).fma(scales(s, so + eb * L, half), y1);
             if (sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = FloatVector.fromArray(F, sc, d + NR).fma(sx, y0);
-                y1 = FloatVector.fromArray(F, sc, d + NR + L).fma(sx, y1);
+                long oo = so + eb * NR;
+                y0 = scales(s, oo, half).fma(sx, y0);
+                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
     }
 
-    /**
-     * x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets;
-     * sc: {@link #widen}'s float32 scales and offsets of panel p.
-     */
-    private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] sc, float[] out) {
+    /** x: {@link #q4Pairs} of the activation row; sums: Σ x per block (centred weights: −8·Σ x), null without offsets. */
+    private static void panelQ4(float[] x, float[] sums, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
-        boolean centred = w.centred, offsets = !centred && sums != null;
+        long codeBytes = (long) bs / 2 * NR, eb = w.scaleBytes();
+        boolean half = w.half, centred = w.centred;
         FloatVector y0 = FloatVector.zero(F), y1 = y0;
         long ob = p * w.panelBytes;
         for (int b = 0; b < nb; b++, ob += w.blockBytes) {
@@ -228,23 +219,29 @@ final class QuantMatmul {
                 c0 = i2f(v0.lanewise(VectorOperators.LSHR, 4)).fma(xw, c0);
                 c1 = i2f(v1.lanewise(VectorOperators.LSHR, 4)).fma(xw, c1);
             }
-            int d = b * 2 * NR;
+            long so = ob + codeBytes;
             FloatVector t0 = a0.add(c0), t1 = a1.add(c1);
             if (centred) {
                 FloatVector z = FloatVector.broadcast(F, sums[b]);
                 t0 = t0.add(z);
                 t1 = t1.add(z);
             }
-            y0 = t0.fma(FloatVector.fromArray(F, sc, d), y0);
-            y1 = t1.fma(FloatVector.fromArray(F, sc, d + L), y1);
-            if (offsets) {
+            y0 = t0.fma(scales(s, so, half), y0);
+            y1 = t1.fma(scales(s, so + eb * L, half), y1);
+            if (!centred && sums != null) {
                 FloatVector sx = FloatVector.broadcast(F, sums[b]);
-                y0 = FloatVector.fromArray(F, sc, d + NR).fma(sx, y0);
-                y1 = FloatVector.fromArray(F, sc, d + NR + L).fma(sx, y1);
+                long oo = so + eb * NR;
+                y0 = scales(s, oo, half).fma(sx, y0);
+                y1 = scales(s, oo + eb * L, half).fma(sx, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
+    }
+
+    /** L scales (or offsets) at byte offset o: float16 when {@code half}, else float32. */
+    private static FloatVector scales(MemorySegment s, long o, boolean half) {
+        return half ? h16(s, o) : f32(s, o);
     }
 
     /**

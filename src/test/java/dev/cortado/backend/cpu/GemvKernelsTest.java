@@ -74,7 +74,7 @@ class GemvKernelsTest {
                 float[] x = rand(1, k, 9).toFloatArray();
                 float[] out = new float[4 * nr];
                 for (int p = 0; p + 3 < w.panels(); p += 4) {
-                    GemvKernels.q8x4(x, null, w, p, QuantMatmul.widen4(w, p), out);
+                    GemvKernels.q8x4(x, null, w, p, out);
                     for (int r = 0; r < 4; r++) close(reference(w, x, p + r), out, r * nr, "q8x4 " + k + "x" + n + " panel " + (p + r));
                 }
             }
