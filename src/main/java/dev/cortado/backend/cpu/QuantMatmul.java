@@ -112,29 +112,24 @@ final class QuantMatmul {
     private static final ThreadLocal<float[]> SCALES = new ThreadLocal<>();
 
     /**
-     * Panel p's per-block scales (and offsets) widened to float32 into a per-thread buffer: block b's scales at
-     * [b·4L, b·4L + NR), its offsets at [b·4L + NR, b·4L + 2·NR) — the weight's own offsets, or {@code −8·scale} for a
-     * centred weight when {@code centredOffsets}, else not written. The kernels read them with plain array loads: the
-     * float16 widening (a shape-changing conversion) lives here, outside the hot loops, because C2's inlining budget
-     * (NodeCountInliningCutoff) ran out on four inlined widenings per block in the GEMV kernels and the rest were called
-     * out of line, each returning a boxed vector (an allocation per block: ~8 MB of garbage per GPT-2 int4 token).
+     * Panel p's per-block scales and offsets widened to float32 for {@link #decode}: block b's scales at
+     * [b·2NR, b·2NR + NR), its offsets (the weight's own, {@code −8·scale} when centred, else unwritten) at
+     * [b·2NR + NR, (b+1)·2NR), in a per-thread buffer. The decode loops then read plain arrays: with the float16
+     * widening inlined four times per block, C2's inlining budget (NodeCountInliningCutoff) ran out and the conversions
+     * ran the Vector API's Java fallback (14 MB of garbage per 16-row int4 GEMM). The batch-1 GEMV does not use this:
+     * a pass over a panel's scales before its codes defeats the prefetcher on DRAM-resident weights (decode 0.78×).
      */
-    static float[] widen(PackedWeight w, int p, boolean centredOffsets) {
-        return widen(w, p, centredOffsets, 0);
-    }
-
-    /** {@link #widen} into the per-thread buffer from float index {@code at} (several panels side by side). */
-    static float[] widen(PackedWeight w, int p, boolean centredOffsets, int at) {
+    static float[] widen(PackedWeight w, int p) {
         int nb = w.blocks();
-        float[] t = buffer(SCALES, at + nb * 2 * NR);
+        float[] t = buffer(SCALES, nb * 2 * NR);
         long codeBytes = w.format == PackedWeight.Format.Q4 ? (long) w.blockSize / 2 * NR : (long) w.blockSize * NR;
-        if (w.half) widenHalf(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred && centredOffsets, t, at);
-        else widenFloat(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred && centredOffsets, t, at);
+        if (w.half) widenHalf(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred, t);
+        else widenFloat(w.data, p * w.panelBytes + codeBytes, w.blockBytes, nb, w.offsets, w.centred, t);
         return t;
     }
 
-    private static void widenHalf(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t, int at) {
-        for (int b = 0, d = at; b < nb; b++, so += bb, d += 2 * NR) {
+    private static void widenHalf(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t) {
+        for (int b = 0, d = 0; b < nb; b++, so += bb, d += 2 * NR) {
             FloatVector s0 = h16(s, so), s1 = h16(s, so + 2L * L);
             s0.intoArray(t, d);
             s1.intoArray(t, d + L);
@@ -148,8 +143,8 @@ final class QuantMatmul {
         }
     }
 
-    private static void widenFloat(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t, int at) {
-        for (int b = 0, d = at; b < nb; b++, so += bb, d += 2 * NR) {
+    private static void widenFloat(MemorySegment s, long so, long bb, int nb, boolean offsets, boolean centred, float[] t) {
+        for (int b = 0, d = 0; b < nb; b++, so += bb, d += 2 * NR) {
             FloatVector s0 = f32(s, so), s1 = f32(s, so + 4L * L);
             s0.intoArray(t, d);
             s1.intoArray(t, d + L);
@@ -273,7 +268,7 @@ final class QuantMatmul {
 
     /** Dequantizes panel p into dst[k·NR + j] = scale·code + offset (float32 scratch for the GEMM tiles). */
     static void decode(PackedWeight w, int p, float[] dst) {
-        float[] sc = widen(w, p, true);
+        float[] sc = widen(w, p);
         if (w.format == PackedWeight.Format.Q4) decodeQ4(w, p, sc, dst);
         else decodeQ8(w, p, sc, dst);
     }
