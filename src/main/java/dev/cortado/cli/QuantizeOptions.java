@@ -16,13 +16,19 @@ final class QuantizeOptions {
     @Option(names = "--quantize-all", description = "with --quantize: also quantize the embedding tables and lm_head")
     boolean all;
 
+    @Option(names = "--activations", paramLabel = "int8|float", description = "how 4-bit weights multiply activations (CPU): "
+            + "int8 quantizes each activation row per weight block and sums exactly in integers (ONNX Runtime's MatMulNBits "
+            + "accuracy_level 4, llama.cpp; faster), float multiplies by the dequantized weights (exactly the dequantized model). "
+            + "Default: int8 with --quantize int4, else float (a MatMulNBits file with accuracy_level 4 asks for int8 itself)")
+    String activations;
+
     @Option(names = "--no-cache", description = "with --quantize: neither read nor write the packed-weight cache beside the model "
             + "(.cortado-cache/; same as -Dcortado.packCache=false)")
     boolean noCache;
 
     Quantization quantization() {
         if (noCache) System.setProperty("cortado.packCache", "false");
-        return Quantization.parse(quantize, all);
+        return Quantization.activations(Quantization.parse(quantize, all), activations);
     }
 
     Device apply(Device d) {

@@ -177,7 +177,7 @@ final class GgufWeights {
             MemorySegment.copy(q.scales(), g * rowScales, s, r * rowScales, rowScales);
             if (o != null) MemorySegment.copy(q.offsets(), g * rowScales, o, r * rowScales, rowScales);
         }
-        return new QuantizedMatrix(q.rows(), q.cols(), q.bits(), q.blockSize(), v, s, o);
+        return new QuantizedMatrix(q.rows(), q.cols(), q.bits(), q.blockSize(), v, s, o, q.int8Activations());
     }
 
     private static Tensor unpermute(Tensor t, int heads, String name, Arena arena) {

@@ -102,7 +102,8 @@ public final class Fusion {
     /** Whether quantized parts can be stacked row-wise: same bits, block size and input width. */
     public static boolean stackable(QuantizedMatrix... parts) {
         for (QuantizedMatrix q : parts) {
-            if (q.bits() != parts[0].bits() || q.blockSize() != parts[0].blockSize() || q.cols() != parts[0].cols()) return false;
+            if (q.bits() != parts[0].bits() || q.blockSize() != parts[0].blockSize() || q.cols() != parts[0].cols()
+                    || q.int8Activations() != parts[0].int8Activations()) return false;
         }
         return true;
     }
@@ -113,7 +114,7 @@ public final class Fusion {
         int rows = 0;
         boolean offsets = false;
         for (QuantizedMatrix q : parts) {
-            if (q.bits() != f.bits() || q.blockSize() != f.blockSize() || q.cols() != f.cols()) return null;
+            if (q.bits() != f.bits() || q.blockSize() != f.blockSize() || q.cols() != f.cols() || q.int8Activations() != f.int8Activations()) return null;
             rows += q.rows();
             offsets |= q.offsets() != null;
         }
@@ -127,7 +128,7 @@ public final class Fusion {
             if (q.offsets() != null) MemorySegment.copy(q.offsets(), 0, offs, r * rowScales, q.rows() * rowScales);
             r += q.rows();
         }
-        return new QuantizedMatrix(rows, f.cols(), f.bits(), f.blockSize(), values, scales, offs);
+        return new QuantizedMatrix(rows, f.cols(), f.bits(), f.blockSize(), values, scales, offs, f.int8Activations());
     }
 
     /**

@@ -42,6 +42,8 @@ public final class QuantizedLinears {
     /** The weight of a MatMulNBits node in the canonical layout (codes copied, nibbles low-first, offsets = −zp·scale). */
     public static QuantizedMatrix nbitsWeight(GraphTracer t, Node n) {
         long k = n.attrInt("K", -1), nOut = n.attrInt("N", -1), bits = n.attrInt("bits", 4), bs = n.attrInt("block_size", -1);
+        // accuracy_level 4: ONNX Runtime quantizes the activations to int8 per block (CompInt8); Cortado does the same
+        boolean int8 = n.attrInt("accuracy_level", 0) == 4;
         if (bits != 4 && bits != 8) throw bad(n, bits + "-bit weights are not supported (Cortado's engine reads 4- and 8-bit MatMulNBits)");
         if (k <= 0 || nOut <= 0 || k > Integer.MAX_VALUE / 2 || nOut > Integer.MAX_VALUE / 2) throw bad(n, "attributes K = " + k + ", N = " + nOut + " must be positive");
         if (bs < 16 || Long.bitCount(bs) != 1) throw bad(n, "block_size " + bs + " is not a power of two ≥ 16 (the MatMulNBits spec)");
@@ -88,7 +90,7 @@ public final class QuantizedLinears {
                 }
             }
             return new QuantizedMatrix(N, K, 4, B, src.asSlice(0, (long) N * K / 2), scaleSeg != null ? scaleSeg : le(sc),
-                    anyOffset ? le(off) : null);
+                    anyOffset ? le(off) : null, int8);
         }
         byte[] vals = new byte[(int) ((long) N * K * bits / 8)];
         int rowBytes = (int) ((long) K * bits / 8), srcRow = blocks * blob;
@@ -111,7 +113,7 @@ public final class QuantizedLinears {
                 anyOffset |= o != 0f;
             }
         }
-        return new QuantizedMatrix(N, K, (int) bits, g, MemorySegment.ofArray(vals), le(sc), anyOffset ? le(off) : null);
+        return new QuantizedMatrix(N, K, (int) bits, g, MemorySegment.ofArray(vals), le(sc), anyOffset ? le(off) : null, int8);
     }
 
     private static float zeroPoint(Tensor zp, int r, int zpRow, int block, int bits) {
@@ -247,7 +249,8 @@ public final class QuantizedLinears {
     public static QuantizedMatrix rows(QuantizedMatrix q, int from, int to) {
         long rb = (long) q.cols() * q.bits() / 8, sb = (long) q.blocksPerRow() * 4;
         return new QuantizedMatrix(to - from, q.cols(), q.bits(), q.blockSize(), q.values().asSlice(from * rb, (to - from) * rb),
-                q.scales().asSlice(from * sb, (to - from) * sb), q.offsets() == null ? null : q.offsets().asSlice(from * sb, (to - from) * sb));
+                q.scales().asSlice(from * sb, (to - from) * sb), q.offsets() == null ? null : q.offsets().asSlice(from * sb, (to - from) * sb),
+                q.int8Activations());
     }
 
     /** Output columns [from, to) of an int8 weight. */

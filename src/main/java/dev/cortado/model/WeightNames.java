@@ -75,7 +75,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
             long rowBytes = (long) q.cols() * q.bits() / 8, rowScales = q.blocksPerRow() * 4L;
             return be.quantizedWeight(new QuantizedMatrix(to - from, q.cols(), q.bits(), q.blockSize(),
                     q.values().asSlice(from * rowBytes, (to - from) * rowBytes), q.scales().asSlice(from * rowScales, (to - from) * rowScales),
-                    q.offsets() == null ? null : q.offsets().asSlice(from * rowScales, (to - from) * rowScales)));
+                    q.offsets() == null ? null : q.offsets().asSlice(from * rowScales, (to - from) * rowScales), q.int8Activations()));
         }
         Tensor t = need(name);
         if (inOut.contains(name)) return be.linearWeight(Slicing.columns(TensorCheck.shape(source, name, t, in, out), from, to));

@@ -21,9 +21,16 @@ import java.lang.foreign.ValueLayout;
  *       offsets = −z·scale; symmetric int8 (Q8_0, per-channel) has none.</li>
  * </ul>
  * {@code blockSize} divides {@code cols} ({@code blockSize == cols}: one scale per output channel).
+ * {@code int8Activations}: the source asks for activations quantized to int8 per block (MatMulNBits
+ * {@code accuracy_level 4}); see {@link dev.cortado.backend.Quantization#int8Activations()}.
  */
 public record QuantizedMatrix(int rows, int cols, int bits, int blockSize, MemorySegment values, MemorySegment scales,
-                              MemorySegment offsets) {
+                              MemorySegment offsets, boolean int8Activations) {
+    /** A matrix whose source says nothing about the activations (float). */
+    public QuantizedMatrix(int rows, int cols, int bits, int blockSize, MemorySegment values, MemorySegment scales, MemorySegment offsets) {
+        this(rows, cols, bits, blockSize, values, scales, offsets, false);
+    }
+
     public QuantizedMatrix {
         if (bits != 4 && bits != 8) throw new CortadoException("quantized weight: " + bits + " bits, expected 4 or 8");
         if (rows <= 0 || cols <= 0 || blockSize <= 0 || cols % blockSize != 0) {

@@ -117,7 +117,9 @@ final class CpuWeights {
     }
 
     public Tensor quantizedWeight(QuantizedMatrix q) {
-        Tensor t = register(PackedWeight.pack(q, arena));
+        PackedWeight p = PackedWeight.pack(q, arena);
+        if (q.int8Activations()) p.int8Activations = true;
+        Tensor t = register(p);
         for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {
             if (m != null) unloadMapped(new Tensor(DType.U8, new long[] {m.byteSize()}, m));
         }
@@ -233,6 +235,7 @@ final class CpuWeights {
 
     /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
     private Tensor register(PackedWeight p) {
+        if (quantization.int8Activations() && p.format == PackedWeight.Format.Q4) p.int8Activations = true;
         packed.put(p.data.address(), p);
         DType dt = dtypeOf(p.format);
         return handle(new long[] {p.k, p.n}, dt, p.data.address());

@@ -69,6 +69,11 @@ final class PackedMatmul {
             if (act != null) CpuActivations.apply(y, 0, m * w.n, act);
             return;
         }
+        if (w.int8Activations && Q4Int8Matmul.supports(w)) {
+            Q4Int8Matmul.matmul(x, w, bias, y, m, pool);
+            if (act != null) CpuActivations.apply(y, 0, m * w.n, act);
+            return;
+        }
         if (m == 1) {
             if (w.quantized()) QuantMatmul.gemv(x, w, bias, y, pool);
             else gemv(x, w, bias, y, pool);

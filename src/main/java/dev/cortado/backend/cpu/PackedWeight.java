@@ -44,6 +44,11 @@ final class PackedWeight {
     final boolean centred;
     final MemorySegment data;
     final long panelBytes, blockBytes;
+    /**
+     * Q4 only, not part of the packed bytes: every row multiplies this weight through {@link Q4Int8Matmul} (activations
+     * quantized to int8 per block) instead of the float kernels; set by the backend before first use.
+     */
+    boolean int8Activations;
 
     private PackedWeight(Format format, int k, int n, int blockSize, boolean offsets, Arena arena) {
         this(format, k, n, blockSize, offsets, false, false, arena);
