@@ -20,12 +20,14 @@ import jdk.incubator.vector.VectorSpecies;
  * rounding of the per-block epilogue.
  * <p>Why: a float dequantization spends a conversion and an FMA per weight and lane (the batch-1 GEMV was compute-bound
  * at ~18-23 G weights/s per core on Zen 4); here a pair of code rows costs one widening load, a mask, a shift, two 16-bit
- * multiplies and two 16-bit adds for 2·NR weights. A 16-bit lane holds at most 16 products of 15 × 127 (30,480), so the
- * short accumulators are flushed into int lanes every 16 code-row pairs (once per block of 32).
- * <p>Every row of every call goes through this kernel (batch 1 and prefill alike), so a row's result does not depend on
- * how many rows share the call. The integer pass and the float epilogue are separate methods over a small per-thread
- * int array (the epilogue re-reads the panel's scales from L1/L2 right after the codes streamed past), which keeps each
- * within C2's inlining budget: no Vector-API value crosses a call, nothing is boxed.
+ * multiplies and two 16-bit adds for 2·NR weights. A 16-bit lane holds at most 16 products of 15 × 127 (30,480), so each
+ * block is summed in chunks of 16 code-row pairs (one chunk for blocks of 32).
+ * <p>Every row of every call goes through this kernel (batch 1, batched decode and prefill alike; two rows share each code
+ * load), so a row's result does not depend on how many rows share the call. Three small passes per panel and row —
+ * {@link #codes} (16-bit chunk sums into a short array), {@link #widen} (to int block sums), {@link #epilogue} (scales,
+ * offsets; it re-reads the panel's scales from L1/L2 right after the codes streamed past) — keep each method within C2's
+ * inlining budget: with the conversions in the code loop, C2 ran out of nodes (NodeCountInliningCutoff) and boxed the
+ * vectors of two-row calls. No Vector-API value crosses a call, nothing is boxed.
  */
 final class Q4Int8Matmul {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
@@ -84,41 +86,101 @@ final class Q4Int8Matmul {
         return a;
     }
 
+    private static final ThreadLocal<short[]> PARTS = new ThreadLocal<>();
+
+    /** 16-bit partial sums per row and panel: per block, ⌈bs / 32⌉ chunks of a low-nibble and a high-nibble sum of NR lanes. */
+    private static int partsPerRow(PackedWeight w) {
+        return w.blocks() * chunks(w.blockSize) * 2 * NR;
+    }
+
+    private static int chunks(int bs) {
+        return (bs + 2 * PAIRS_PER_FLUSH - 1) / (2 * PAIRS_PER_FLUSH);
+    }
+
     /** y[m, n] = x[m, k] · W (+ bias), every row through the int8 kernel. */
     static void matmul(float[] x, PackedWeight w, float[] bias, float[] y, int m, WorkerPool pool) {
-        int k = w.k, n = w.n, nb = w.blocks(), panels = w.panels();
+        int k = w.k, n = w.n, nb = w.blocks(), panels = w.panels(), pr = partsPerRow(w);
         Activations a = quantize(x, m, k, w.blockSize, acts(m, k, nb));
         pool.parallelFor(panels, (p0, p1) -> {
+            short[] parts = PARTS.get();
+            if (parts == null || parts.length < 2 * pr) PARTS.set(parts = new short[2 * pr]);
             int[] acc = ACC.get();
             if (acc == null || acc.length < nb * NR) ACC.set(acc = new int[nb * NR]);
             float[] tmp = OUT.get();
             if (tmp == null) OUT.set(tmp = new float[NR]);
             for (int p = p0; p < p1; p++) {
-                int j0 = p * NR, width = Math.min(NR, n - j0);
-                for (int r = 0; r < m; r++) {   // after the first row the panel is in L1/L2
-                    codes(a.q, r * k, w, p, acc);
-                    epilogue(acc, a, r * nb, w, p, tmp);
-                    PackedMatmul.store(tmp, 0, y, r * n + j0, width, bias, j0);
+                int j0 = p * NR, width = Math.min(NR, n - j0), r = 0;
+                // two rows share each code load (prefill, batched decode); after the first pass the panel is in L1/L2
+                for (; r < m; r += 2) {
+                    int rows = Math.min(2, m - r);
+                    if (rows == 2) codes2(a.q, r * k, k, w, p, parts, pr);
+                    else codes(a.q, r * k, w, p, parts);
+                    for (int i = 0; i < rows; i++) {
+                        widen(parts, i * pr, w, acc);
+                        epilogue(acc, a, (r + i) * nb, w, p, tmp);
+                        PackedMatmul.store(tmp, 0, y, (r + i) * n + j0, width, bias, j0);
+                    }
                 }
             }
         });
     }
 
-    /** acc[b·NR + j] = Σ over block b of q[qo + kk] · code(kk, j) for panel p, exactly (int). */
-    static void codes(short[] q, int qo, PackedWeight w, int p, int[] acc) {
+    /**
+     * Panel p's 16-bit partial sums for the row at q[qo]: per block b and chunk c of up to 16 code-row pairs,
+     * Σ q[2i]·lo(code) and Σ q[2i+1]·hi(code) (exact: ≤ 16 · 15 · 127) at parts[((b·chunks + c)·2 + 0|1)·NR + j].
+     * No conversions here ({@link #widen} does them): the loop stays small enough for C2 to inline every vector op.
+     */
+    static void codes(short[] q, int qo, PackedWeight w, int p, short[] parts) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
         long ob = p * w.panelBytes;
-        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
-            IntVector i0 = IntVector.zero(I), i1 = i0;
+        for (int b = 0, at = 0; b < nb; b++, ob += w.blockBytes) {
             long o = ob;
-            for (int kk = qo + b * bs, e = kk + bs; kk < e; ) {
+            for (int kk = qo + b * bs, e = kk + bs; kk < e; at += 2 * NR) {
                 ShortVector lo = ShortVector.zero(SN), hi = lo;
                 for (int f = Math.min(e, kk + 2 * PAIRS_PER_FLUSH); kk < f; kk += 2, o += NR) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
                     lo = v.and((short) 0x0f).mul(q[kk]).add(lo);
                     hi = v.lanewise(VectorOperators.LSHR, 4).mul(q[kk + 1]).add(hi);
                 }
+                lo.intoArray(parts, at);
+                hi.intoArray(parts, at + NR);
+            }
+        }
+    }
+
+    /** {@link #codes} for the rows at q[qo] and q[qo + k] at once (each code row loaded, masked and shifted once); row 1 at parts[pr…]. */
+    static void codes2(short[] q, int qo, int k, PackedWeight w, int p, short[] parts, int pr) {
+        MemorySegment s = w.data;
+        int bs = w.blockSize, nb = w.blocks();
+        long ob = p * w.panelBytes;
+        for (int b = 0, at = 0; b < nb; b++, ob += w.blockBytes) {
+            long o = ob;
+            for (int kk = qo + b * bs, e = kk + bs; kk < e; at += 2 * NR) {
+                ShortVector la = ShortVector.zero(SN), ha = la, lb = la, hb = la;
+                for (int f = Math.min(e, kk + 2 * PAIRS_PER_FLUSH); kk < f; kk += 2, o += NR) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+                    ShortVector lo = v.and((short) 0x0f), hi = v.lanewise(VectorOperators.LSHR, 4);
+                    la = lo.mul(q[kk]).add(la);
+                    ha = hi.mul(q[kk + 1]).add(ha);
+                    lb = lo.mul(q[k + kk]).add(lb);
+                    hb = hi.mul(q[k + kk + 1]).add(hb);
+                }
+                la.intoArray(parts, at);
+                ha.intoArray(parts, at + NR);
+                lb.intoArray(parts, pr + at);
+                hb.intoArray(parts, pr + at + NR);
+            }
+        }
+    }
+
+    /** acc[b·NR + j] = the sum of block b's 16-bit partial sums of one row (from parts[po…]), in int lanes. */
+    static void widen(short[] parts, int po, PackedWeight w, int[] acc) {
+        int nb = w.blocks(), ch = chunks(w.blockSize);
+        for (int b = 0, at = po; b < nb; b++) {
+            IntVector i0 = IntVector.zero(I), i1 = i0;
+            for (int c = 0; c < ch; c++, at += 2 * NR) {
+                ShortVector lo = ShortVector.fromArray(SN, parts, at), hi = ShortVector.fromArray(SN, parts, at + NR);
                 i0 = i0.add((IntVector) lo.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) hi.convertShape(VectorOperators.S2I, I, 0));
                 i1 = i1.add((IntVector) lo.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) hi.convertShape(VectorOperators.S2I, I, 1));
             }
@@ -127,7 +189,10 @@ final class Q4Int8Matmul {
         }
     }
 
-    /** out[0, NR) = Σ_b d_b · (scale_b · acc_b + offset_b · Σq_b) for panel p (centred: d_b · scale_b · (acc_b − 8 Σq_b)). */
+    /**
+     * out[0, NR) = Σ_b d_b · (scale_b · acc_b + offset_b · Σq_b) for panel p (centred: d_b · scale_b · (acc_b − 8 Σq_b)),
+     * the row's block sums at acc[b·NR + j] ({@link #widen}).
+     */
     static void epilogue(int[] acc, Activations a, int ao, PackedWeight w, int p, float[] out) {
         MemorySegment s = w.data;
         int nb = w.blocks();
