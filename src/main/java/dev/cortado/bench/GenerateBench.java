@@ -214,10 +214,11 @@ public final class GenerateBench {
 
     /**
      * The bytes of packed weights a Cortado CPU model streams per decode step when its storage is not the files'
-     * float32 (--dtype bf16, --quantize), else -1: the roofline then divides by what is really read.
+     * float32 (--dtype bf16, --quantize, the int4 MatMulNBits file of --onnx-int4), else -1: the roofline then divides by
+     * what is really read (the int4 file's float32 embedding table is gathered a row per token, not streamed).
      */
     private static long storedWeightBytes(LanguageModel m, Options o) {
-        boolean stored = o.dtype() != dev.cortado.tensor.DType.F32 || o.device().quantization().enabled();
+        boolean stored = o.dtype() != dev.cortado.tensor.DType.F32 || o.device().quantization().enabled() || o.int4Onnx() != null;
         if (stored && !o.cuda() && m instanceof dev.cortado.engine.DecoderModel dm
                 && dm.backend() instanceof dev.cortado.backend.cpu.CpuBackend cb) {
             return cb.weightBytes();
@@ -315,10 +316,12 @@ public final class GenerateBench {
         Map<String, double[]> decodeSeries = new LinkedHashMap<>(), prefillSeries = new LinkedHashMap<>(), roofSeries = new LinkedHashMap<>();
         List<String> cats = new ArrayList<>();
         for (int b : o.batches()) cats.add("batch " + b);
+        // --onnx-int4: every engine runs the same file, so every engine streams what Cortado measured of it
+        long sameFile = o.int4Onnx() == null ? -1 : results.stream().mapToLong(EngineResult::weightBytes).max().orElse(-1);
         for (EngineResult r : results) {
             // per engine: the bytes it streams per step (Cortado's packed bf16/int8/int4 storage, else the model's)
             Map<Integer, Double> roofline = new LinkedHashMap<>();
-            long wBytes = r.weightBytes() > 0 ? r.weightBytes() : mi.weightBytes();
+            long wBytes = r.weightBytes() > 0 ? r.weightBytes() : sameFile > 0 ? sameFile : mi.weightBytes();
             for (int b : o.batches()) {
                 double bytes = wBytes + kvPerTokenRow * avgCtx * b;
                 roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
