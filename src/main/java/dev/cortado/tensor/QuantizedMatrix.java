@@ -22,7 +22,7 @@ import java.lang.foreign.ValueLayout;
  * </ul>
  * {@code blockSize} divides {@code cols} ({@code blockSize == cols}: one scale per output channel).
  * {@code int8Activations}: the source asks for activations quantized to int8 per block (MatMulNBits
- * {@code accuracy_level 4}); see {@link dev.cortado.backend.Quantization#int8Activations()}.
+ * {@code accuracy_level 4}); see the backend's Quantization.int8Activations.
  */
 public record QuantizedMatrix(int rows, int cols, int bits, int blockSize, MemorySegment values, MemorySegment scales,
                               MemorySegment offsets, boolean int8Activations) {
