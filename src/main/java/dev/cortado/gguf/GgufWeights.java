@@ -232,6 +232,12 @@ final class GgufWeights {
             return t == null ? null : t.shape();
         }
 
+        @Override
+        public Object sourceOf(String name) {
+            TensorInfo t = names().contains(name) ? infos.get(name) : null;
+            return t == null ? null : t.name();
+        }
+
         /** Entries convert their value only when asked for it. */
         @Override
         public Set<Entry<String, V>> entrySet() {

@@ -78,9 +78,13 @@ final class PackCache {
      */
     static Session open(Path source, String options, Arena arena) {
         try {
-            Path dir = Files.isDirectory(source) ? source : source.toAbsolutePath().getParent();
+            boolean folder = Files.isDirectory(source);
+            Path dir = folder ? source : source.toAbsolutePath().getParent();
             if (dir == null || CODE == null) return null;   // no class bytes to key on: no cache (never a stale layout)
-            String key = key(dir, options);
+            // a file (a GGUF file, an .onnx file) has its own cache files beside it: its name is part of the options, so
+            // that two models in one folder neither share nor prune each other's files
+            if (!folder) options += "\nfile " + source.getFileName();
+            String key = key(dir, options, singleFile(source) ? List.of(source.toAbsolutePath()) : modelFiles(dir));
             // <options hash>-<key hash>.bin: a later file for the same options replaces one made stale by a changed model file
             // (the options prefix leaves out the format version and code hash: an upgrade's file replaces the old build's)
             String opts = options + "\nNR " + PackedWeight.NR + " vector " + Simd.VECTOR + ' ' + CpuMatmul.L;
@@ -95,10 +99,17 @@ final class PackCache {
         }
     }
 
-    /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
-    static String key(Path dir, String options) throws IOException {
-        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
-                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
+    /**
+     * Whether {@code source} is a model in one file: a GGUF file (weights, config and tokenizer inside) is keyed on itself
+     * alone, not on the other files of its folder (other GGUF files, say). An .onnx file may have external data beside
+     * it: it is keyed on its folder's files like a model folder.
+     */
+    static boolean singleFile(Path source) {
+        return Files.isRegularFile(source) && source.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+    }
+
+    /** The files of a model folder (and its onnx/ subfolder) that key its cache: all but hidden ones. */
+    private static List<Path> modelFiles(Path dir) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path d : new Path[] {dir, dir.resolve("onnx")}) {
             if (!Files.isDirectory(d)) continue;
@@ -106,6 +117,14 @@ final class PackCache {
                 s.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)).forEach(files::add);
             }
         }
+        return files;
+    }
+
+    /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
+    private static String key(Path dir, String options, List<Path> modelFiles) throws IOException {
+        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
+                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
+        List<Path> files = new ArrayList<>(modelFiles);
         files.sort(null);
         for (Path f : files) {
             b.append(dir.relativize(f)).append(' ').append(Files.size(f)).append(' ')
@@ -115,18 +134,32 @@ final class PackCache {
     }
 
     /**
+     * The loaders above this package whose conversions decide what reaches the packer (GGUF blocks to the canonical
+     * quantized layout and llama.cpp's q/k row order undone; MatMulNBits codes, scales and zero points; q|k|v rows
+     * stacked), hashed by their class files' resource names: the backend does not depend on those packages.
+     */
+    private static final String[] LOADERS = {"dev/cortado/gguf/GgufTensors", "dev/cortado/gguf/GgufWeights",
+            "dev/cortado/model/QuantizedLinears", "dev/cortado/model/Fusion", "dev/cortado/model/WeightNames"};
+
+    /**
      * A hash of the compiled classes whose code decides a packed weight's bytes (the quantizer, the packer, the backend's
      * choice of formats, this file format): a Cortado build that changes any of them never reads an older build's file,
      * even if {@link #VERSION} was not bumped.
      */
     static final String CODE = codeHash(dev.cortado.tensor.Quantizer.class, dev.cortado.tensor.FloatRows.class,
-            dev.cortado.tensor.QuantizedMatrix.class, PackedWeight.class, CpuBackend.class, PackCache.class);
+            dev.cortado.tensor.QuantizedMatrix.class, PackedWeight.class, CpuBackend.class, CpuWeights.class, PackCache.class);
 
     private static String codeHash(Class<?>... classes) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (Class<?> c : classes) {
                 try (InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+                    if (in == null) return null;
+                    md.update(in.readAllBytes());
+                }
+            }
+            for (String name : LOADERS) {
+                try (InputStream in = PackCache.class.getResourceAsStream("/" + name + ".class")) {
                     if (in == null) return null;
                     md.update(in.readAllBytes());
                 }
@@ -171,6 +204,11 @@ final class PackCache {
         private final List<String> requests = new ArrayList<>();
         private final List<Item> items = new ArrayList<>();
         int hits;
+        /**
+         * Whether this load did work worth keeping (quantized or repacked quantized blocks): only then is the file
+         * written. A load that only copies or lays out float weights is not cached (see {@link CpuWeights#beginLoad}).
+         */
+        boolean worth;
 
         Session(Path dir, Path file, String key) {
             this.dir = dir;
@@ -268,6 +306,16 @@ final class PackCache {
             }
         }
 
+        /**
+         * The item {@link #next} just answered does not fit what the load holds (its caller checked it against the
+         * source): the file is not used from here on (one warning) and is rewritten at the end.
+         */
+        void reject(String why) {
+            warn("does not match this load (" + why + ")");
+            broken = true;
+            hits--;
+        }
+
         /** Whether the file's next entry answers {@code request} (nothing is checked or consumed). */
         boolean nextIs(String request) {
             return mapped != null && !broken && cursor < entries.size() && entries.get(cursor).request.equals(request);
@@ -284,7 +332,7 @@ final class PackCache {
          * file, then an atomic rename). Failures to write are silent (a DEBUG line): the cache is an optimization.
          */
         void finish(boolean ok) {
-            if (!ok || items.isEmpty() || (hit() && cursor == entries.size())) return;
+            if (!ok || items.isEmpty() || !worth || (hit() && cursor == entries.size())) return;
             if (mapped != null && !broken) warn("has more weights than this load asked for");
             Path tmp = null;
             try {
