@@ -220,7 +220,7 @@ public final class CpuBackend implements Backend {
         packCacheHits = weights.packCacheHits;
     }
 
-    /** For tests and logs: how many weights the last load took from the pack cache (−1: not cached). */
+    /** For tests and logs: how many weights the last load took from the pack cache (−1: no cache). */
     int packCacheHits = -1;
 
     @Override

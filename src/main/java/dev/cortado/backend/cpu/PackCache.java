@@ -27,15 +27,16 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
- * The on-disk cache of what a quantizing load computes ({@code --quantize}): the packed panels of every
- * {@link PackedWeight} and the converted embedding tables, written after the first load to
- * {@code <model dir>/.cortado-cache/<key>.bin}, so that the next load with the same options maps that file read-only
- * and wraps its panels (no quantization, no packing, no copy; the pages count as file pages, shared with the page cache).
+ * The on-disk cache of what a load packs: the panels of every {@link PackedWeight} (float weights laid out or
+ * converted, weights quantized by {@code --quantize}, GGUF and MatMulNBits blocks repacked) and the converted embedding
+ * tables, written after the first load to {@code <model dir>/.cortado-cache/<key>.bin} (a GGUF file: beside it), so
+ * that the next load with the same options maps that file read-only and wraps its panels (no conversion, no
+ * quantization, no packing, no copy; the pages count as file pages, shared with the page cache).
  * <p>A load asks for its weights in a fixed order, so the cache is a sequence: the n-th pack of this load is the n-th
  * entry of the file when both describe the same request (kind, source dtype and shape, layout). The file's name and
  * header carry the key: format {@link #VERSION} and a hash of the packing code ({@link #CODE}), the backend's options (quantization, linear dtype), its layout
  * constants ({@link PackedWeight#NR}, vector width) and every model file's name, size, modification time and a
- * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header). On open the magic, version, key, file size, header
+ * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header; a GGUF file is keyed on itself alone). On open the magic, version, key, file size, header
  * checksum and every entry's offset and length are checked; each entry's CRC32C is checked before it is used. Any
  * mismatch, truncation or corruption: one warning line, a fresh pack from that entry on, and the file is rewritten
  * at the end of the load (never a crash, never a wrong weight).
@@ -204,11 +205,6 @@ final class PackCache {
         private final List<String> requests = new ArrayList<>();
         private final List<Item> items = new ArrayList<>();
         int hits;
-        /**
-         * Whether this load did work worth keeping (quantized or repacked quantized blocks): only then is the file
-         * written. A load that only copies or lays out float weights is not cached (see {@link CpuWeights#beginLoad}).
-         */
-        boolean worth;
 
         Session(Path dir, Path file, String key) {
             this.dir = dir;
@@ -332,7 +328,7 @@ final class PackCache {
          * file, then an atomic rename). Failures to write are silent (a DEBUG line): the cache is an optimization.
          */
         void finish(boolean ok) {
-            if (!ok || items.isEmpty() || !worth || (hit() && cursor == entries.size())) return;
+            if (!ok || items.isEmpty() || (hit() && cursor == entries.size())) return;
             if (mapped != null && !broken) warn("has more weights than this load asked for");
             Path tmp = null;
             try {

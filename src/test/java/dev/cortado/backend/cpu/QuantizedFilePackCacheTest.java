@@ -120,11 +120,22 @@ class QuantizedFilePackCacheTest {
         for (Quantization q : opts) assertTrue(run(model, q, true).hits > 0, q + " kept its file");
     }
 
-    /** A GGUF file of float tensors only is not cached (laying floats out in panels is as fast as reading them back). */
+    /** A GGUF file of float tensors only is cached like a float safetensors folder (its q/k rows un-permuted first). */
     @Test
-    void floatGgufWritesNoCache() throws IOException {
+    void floatGgufIsCachedToo() throws IOException {
         Path model = copy("gguf/stories260K-f32.gguf");
-        assertEquals(-1, run(model, Quantization.NONE, true).hits);
+        Run fresh = run(model, Quantization.NONE, false);
+        assertEquals(0, run(model, Quantization.NONE, true).hits);
+        Run second = run(model, Quantization.NONE, true);
+        assertTrue(second.hits > 0);
+        assertArrayEquals(fresh.logits, second.logits);
+    }
+
+    /** --no-cache (the property off): neither read nor written. */
+    @Test
+    void offWritesNothing() throws IOException {
+        Path model = copy("gguf/stories260K-q4_0.gguf");
+        assertEquals(-1, run(model, Quantization.NONE, false).hits);
         assertFalse(Files.exists(model.resolveSibling(PackCache.DIR)));
     }
 
