@@ -41,7 +41,8 @@ import java.util.zip.CRC32C;
  * mismatch, truncation or corruption: one warning line, a fresh pack from that entry on, and the file is rewritten
  * at the end of the load (never a crash, never a wrong weight).
  * <p>Off with {@code -Dcortado.packCache=false} (CLI {@code --no-cache}). An unwritable model folder (or one under
- * the development shared folder, {@link SharedPaths}) is skipped silently (a DEBUG log line). Clear it by deleting
+ * the development shared folder, {@link SharedPaths}, or a disk that would keep less than {@link #FREE_MARGIN} free)
+ * is skipped silently (a DEBUG log line). Clear it by deleting
  * {@code .cortado-cache/}.
  */
 final class PackCache {
@@ -194,6 +195,9 @@ final class PackCache {
         return (int) c.getValue();
     }
 
+    /** Disk space a written cache file leaves free at least (else it is not written). */
+    static final long FREE_MARGIN = 256L << 20;
+
     /** The cache of one load: reads the file's entries in order, records what the load packed, rewrites when needed. */
     static final class Session {
         final Path dir, file;
@@ -338,6 +342,13 @@ final class PackCache {
                     return;
                 }
                 Files.createDirectories(file.getParent());
+                long bytes = 0;
+                for (Item it : items) bytes += it instanceof Packed(PackedWeight w) ? w.data.byteSize() : ((Table) it).table().data().byteSize();
+                long free = Files.getFileStore(file.getParent()).getUsableSpace();
+                if (free < bytes + FREE_MARGIN) {   // the cache never fills a disk: it is an optimization
+                    LOG.log(System.Logger.Level.DEBUG, "pack cache not written to " + file + ": " + bytes + " bytes with " + free + " free");
+                    return;
+                }
                 tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
                 Files.createFile(tmp);   // the umask's permissions (a temporary file's would be owner-only)
                 write(tmp);
