@@ -128,7 +128,7 @@ final class CpuWeights {
             else cache.reject("entry " + w + " for " + q.bits() + "-bit blocks of " + q.blockSize());
         }
         if (p == null) p = PackedWeight.pack(q, arena);
-        if (q.int8Activations()) p.int8Activations = true;   // not part of the packed bytes (see PackCache's entry flags)
+        if (q.int8Activations()) p.int8Activations = true;   // not in the packed bytes: the cache entry's flags keep it
         if (cache != null) cache.record(request, new PackCache.Packed(p));
         Tensor t = register(p);
         for (MemorySegment m : new MemorySegment[] {q.values(), q.scales(), q.offsets()}) {

@@ -288,8 +288,14 @@ final class PackCache {
                 MemorySegment d = mapped.asSlice(e.offset, e.length);
                 if (crc(d) != e.crc) throw new IllegalArgumentException("checksum mismatch in entry " + (cursor - 1));
                 Item it = switch (e.kind) {
-                    case PACKED -> new Packed(PackedWeight.wrap(PackedWeight.Format.values()[e.format], e.k, e.n, e.blockSize,
-                            (e.flags & 1) != 0, (e.flags & 2) != 0, (e.flags & 4) != 0, d));
+                    case PACKED -> {
+                        PackedWeight w = PackedWeight.wrap(PackedWeight.Format.values()[e.format], e.k, e.n, e.blockSize,
+                                (e.flags & 1) != 0, (e.flags & 2) != 0, (e.flags & 4) != 0, d);
+                        // how the weight multiplies activations: not in its bytes, but what the packing load decided (a GGUF hit
+                        // has no QuantizedMatrix to ask)
+                        w.int8Activations = (e.flags & 8) != 0;
+                        yield new Packed(w);
+                    }
                     case TABLE -> {
                         DType dt = DType.values()[e.dtype];
                         if (Tensor.numel(e.shape) * dt.byteSize() != e.length) throw new IllegalArgumentException("table size mismatch");
@@ -425,7 +431,7 @@ final class PackCache {
                 if (it instanceof Packed(PackedWeight p)) {
                     out.writeByte(PACKED);
                     out.writeByte(p.format.ordinal());
-                    out.writeByte((p.offsets ? 1 : 0) | (p.half ? 2 : 0) | (p.centred ? 4 : 0));
+                    out.writeByte((p.offsets ? 1 : 0) | (p.half ? 2 : 0) | (p.centred ? 4 : 0) | (p.int8Activations ? 8 : 0));
                     out.writeByte(0);
                     out.writeInt(p.k);
                     out.writeInt(p.n);

@@ -120,6 +120,31 @@ class QuantizedFilePackCacheTest {
         for (Quantization q : opts) assertTrue(run(model, q, true).hits > 0, q + " kept its file");
     }
 
+    /**
+     * Whether 4-bit weights multiply int8 activations is not in the packed bytes: the cache entry keeps it, so a cached
+     * load computes what the packing load did. GGUF with --activations int8 (a hit skips the QuantizedMatrix that would
+     * say so), and a MatMulNBits file with accuracy_level 4 (the bench's writer, smoke size).
+     */
+    @Test
+    void int8ActivationsSurviveTheCache() throws IOException {
+        Path gguf = copy("gguf/stories260K-q4_0.gguf");
+        Quantization int8 = Quantization.NONE.withInt8Activations(true);
+        Run fresh = run(gguf, int8, false);
+        assertFalse(java.util.Arrays.equals(fresh.logits, run(gguf, Quantization.NONE, false).logits), "int8 activations change the logits");
+        assertEquals(0, run(gguf, int8, true).hits);
+        Run cached = run(gguf, int8, true);
+        assertTrue(cached.hits > 0);
+        assertArrayEquals(fresh.logits, cached.logits);
+
+        Path onnx = dev.cortado.bench.Int4Onnx.materialize("gpt2-124m-smoke", tmp.resolve("int4"),
+                new dev.cortado.bench.Int4Onnx.Options(false, 4));
+        Run onnxFresh = run(onnx, Quantization.NONE, false);
+        assertEquals(0, run(onnx, Quantization.NONE, true).hits);
+        Run onnxCached = run(onnx, Quantization.NONE, true);
+        assertTrue(onnxCached.hits > 0);
+        assertArrayEquals(onnxFresh.logits, onnxCached.logits);
+    }
+
     /** A GGUF file of float tensors only is cached like a float safetensors folder (its q/k rows un-permuted first). */
     @Test
     void floatGgufIsCachedToo() throws IOException {
