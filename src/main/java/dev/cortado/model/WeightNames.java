@@ -194,6 +194,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
      */
     public Linear fusedLinear(long in, Object... prefixAndOut) {
         int n = prefixAndOut.length / 2;
+        if (!stackableLayouts(prefixAndOut)) return null;   // quantized parts that cannot be stacked: not converted to find out
         Linear cached = cachedFusedQuantized(in, prefixAndOut);
         if (cached != null) return cached;
         java.util.List<Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
@@ -236,6 +237,22 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         Tensor w = Fusion.bind(be, ws, inOutCount == n);
         Tensor bias = Fusion.concatBiases(bs, outs);
         return new Linear(w, bias == null ? null : be.weight(bias));
+    }
+
+    /**
+     * False when the parts are quantized weights whose layouts (bits, block size), known without converting them (GGUF),
+     * differ: {@link Fusion#stackable} would refuse them (e.g. a Q4_K_M file's Q4_K q/k and Q6_K v projections).
+     */
+    private boolean stackableLayouts(Object... prefixAndOut) {
+        if (!(quantized instanceof WeightShapes ws)) return true;
+        String first = null;
+        for (int i = 0; i < prefixAndOut.length / 2; i++) {
+            String layout = ws.layoutOf(prefixAndOut[2 * i] + ".weight");
+            if (layout == null) return true;
+            if (first == null) first = layout;
+            else if (!first.equals(layout)) return false;
+        }
+        return true;
     }
 
     /** {@link #fusedLinear}'s quantized parts stacked, from the backend's pack cache without converting them (GGUF); or null. */

@@ -16,4 +16,12 @@ public interface WeightShapes {
     default Object sourceOf(String name) {
         return null;
     }
+
+    /**
+     * How quantized weight {@code name} converts (its bits and block size, as a string), without converting it: two
+     * weights of different layouts cannot be stacked into one matrix. Null when unknown or not quantized.
+     */
+    default String layoutOf(String name) {
+        return null;
+    }
 }

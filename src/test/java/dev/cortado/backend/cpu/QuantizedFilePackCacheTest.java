@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.backend.Quantization;
 import dev.cortado.generate.DecoderSession;
+import dev.cortado.gguf.GgmlType;
+import dev.cortado.gguf.GgufFile;
+import dev.cortado.gguf.GgufTestWriter;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.registry.Families;
 import dev.cortado.tensor.DType;
@@ -143,6 +146,40 @@ class QuantizedFilePackCacheTest {
         Run onnxCached = run(onnx, Quantization.NONE, true);
         assertTrue(onnxCached.hits > 0);
         assertArrayEquals(onnxFresh.logits, onnxCached.logits);
+    }
+
+    /**
+     * q/k/v of different layouts (Q4_0 q/k, Q8_0 v, as Q4_K_M files mix Q4_K and Q6_K) are bound separately; their
+     * layouts are told without converting them, so a cached load converts none of them, and gives the same logits.
+     */
+    @Test
+    void unstackableProjectionsFromTheCache() throws IOException {
+        Path model = tmp.resolve("files").resolve("mixed-qkv.gguf");
+        Files.createDirectories(model.getParent());
+        try (GgufFile f = GgufFile.open(Fixtures.ROOT.resolve("gguf/stories260K-q4_0.gguf"))) {
+            Files.write(model, GgufTestWriter.rewrite(f, m -> {}, ts -> {
+                java.util.Random r = new java.util.Random(7);
+                for (int i = 0; i < ts.size(); i++) {
+                    GgufTestWriter.T t = ts.get(i);
+                    if (!t.name().endsWith("attn_v.weight") || t.type() != GgmlType.Q4_0.id) continue;
+                    long blocks = t.ne()[0] * t.ne()[1] / 32;
+                    byte[] q8 = new byte[Math.toIntExact(blocks * 34)];   // Q8_0: fp16 scale, 32 int8 codes per block
+                    for (int b = 0; b < blocks; b++) {
+                        short d = Float.floatToFloat16(0.002f + 0.001f * r.nextFloat());
+                        q8[b * 34] = (byte) d;
+                        q8[b * 34 + 1] = (byte) (d >> 8);
+                        for (int k = 0; k < 32; k++) q8[b * 34 + 2 + k] = (byte) (r.nextInt(255) - 127);
+                    }
+                    ts.set(i, new GgufTestWriter.T(t.name(), GgmlType.Q8_0.id, t.ne(), q8, null));
+                }
+            }));
+        }
+        Run fresh = run(model, Quantization.NONE, false);
+        assertEquals(0, run(model, Quantization.NONE, true).hits);
+        Run cached = run(model, Quantization.NONE, true);
+        assertTrue(cached.hits > 0);
+        assertTrue(cached.err.isEmpty(), cached.err);
+        assertArrayEquals(fresh.logits, cached.logits);
     }
 
     /** A GGUF file of float tensors only is cached like a float safetensors folder (its q/k rows un-permuted first). */
