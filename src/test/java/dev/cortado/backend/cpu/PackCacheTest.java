@@ -30,10 +30,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The pack cache ({@link PackCache}, {@code .cortado-cache/}) over temporary copies of the decoder fixtures: a second
- * quantized load takes every packed weight from the file and gives bit-identical logits; a corrupted, truncated or
- * stale file is repacked (identical logits) and rewritten; the switch turns it off; an unwritable cache folder is
- * skipped without an error. The logits themselves are pinned against transformers by QuantizedFixturesTest.
+ * The pack cache ({@link PackCache}, {@code .cortado-cache/}) over temporary copies of the decoder and seq2seq
+ * fixtures: a second load (quantized, or float in fp32 or bf16 panels) takes every packed weight from the file and
+ * gives bit-identical logits; a corrupted, truncated or stale file is repacked (identical logits) and rewritten; the
+ * switch turns it off; an unwritable cache folder is skipped without an error. The logits themselves are pinned against
+ * transformers by QuantizedFixturesTest, DecoderFixturesTest and Seq2SeqFixturesTest. Already quantized files (GGUF,
+ * MatMulNBits): QuantizedFilePackCacheTest.
  */
 class PackCacheTest {
     @TempDir
