@@ -31,8 +31,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * A model at {@code source} (its folder or file) is about to be loaded into this backend; {@link #endLoad} follows.
-     * The CPU backend then keeps what a quantizing load computes in a cache beside the model and reuses it the next time
-     * ({@code .cortado-cache/}; see the README). The default does nothing.
+     * The CPU backend then keeps what a quantizing load computes, or the panels it repacks quantized blocks into (GGUF,
+     * MatMulNBits), in a cache beside the model and reuses it the next time ({@code .cortado-cache/}; see the README).
+     * The default does nothing.
      */
     default void beginLoad(java.nio.file.Path source) {}
 
@@ -46,6 +47,15 @@ public interface Backend extends AutoCloseable {
      * concatenation) only to bind it.
      */
     default Tensor cachedLinear(DType dtype, long[] shape, boolean outIn) {
+        return null;
+    }
+
+    /**
+     * What {@link #quantizedWeight} ({@code table} false) or {@link #quantizedTable} ({@code table} true) would return for
+     * the next already quantized [rows, cols] weight, when this backend has it without reading that matrix (the CPU
+     * backend's pack cache, during a load); null otherwise. A loader then skips converting the source (GGUF blocks).
+     */
+    default Tensor cachedQuantized(long rows, long cols, boolean table) {
         return null;
     }
 

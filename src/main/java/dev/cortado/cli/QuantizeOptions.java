@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --quantize int8|int4} and {@code --quantize-all}: load-time quantization of float weights (CPU backend);
- * {@code --no-cache}: without the packed-weight cache a quantizing load keeps beside the model.
+ * {@code --no-cache}: without the packed-weight cache a load keeps beside the model.
  */
 final class QuantizeOptions {
     @Option(names = "--quantize", description = "quantize float linear weights at load: int8 (symmetric, blocks of 32) or int4 "
@@ -22,7 +22,7 @@ final class QuantizeOptions {
             + "Default: int8 with --quantize int4, else float (a MatMulNBits file with accuracy_level 4 asks for int8 itself)")
     String activations;
 
-    @Option(names = "--no-cache", description = "with --quantize: neither read nor write the packed-weight cache beside the model "
+    @Option(names = "--no-cache", description = "neither read nor write the packed-weight cache a load keeps beside the model "
             + "(.cortado-cache/; same as -Dcortado.packCache=false)")
     boolean noCache;
 

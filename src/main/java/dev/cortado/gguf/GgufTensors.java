@@ -62,8 +62,7 @@ public final class GgufTensors {
         }
         if (t.rows() > Integer.MAX_VALUE || t.cols() > Integer.MAX_VALUE) throw new CortadoException("tensor '" + GgufFile.shown(t.name()) + "' is too large");
         int rows = (int) t.rows(), cols = (int) t.cols();
-        int bits = ty == GgmlType.Q4_0 || ty == GgmlType.Q4_1 || ty == GgmlType.Q4_K ? 4 : 8;
-        int block = ty == GgmlType.Q6_K ? 16 : 32;
+        int bits = bits(ty), block = block(ty);
         long n = (long) rows * cols;
         MemorySegment values = arena.allocate(n * bits / 8, 64);
         MemorySegment scales = arena.allocate(n / block * 4, 64);
@@ -92,6 +91,16 @@ public final class GgufTensors {
             }
         }
         return new QuantizedMatrix(rows, cols, bits, block, values, scales, offsets);
+    }
+
+    /** The bits of a {@link #quantized} code of this type: 4 for Q4_0, Q4_1 and Q4_K, else 8. */
+    static int bits(GgmlType ty) {
+        return ty == GgmlType.Q4_0 || ty == GgmlType.Q4_1 || ty == GgmlType.Q4_K ? 4 : 8;
+    }
+
+    /** The block size of a {@link #quantized} matrix of this type: 16 for Q6_K, else 32. */
+    static int block(GgmlType ty) {
+        return ty == GgmlType.Q6_K ? 16 : 32;
     }
 
     /** Q4_0/Q4_1 element e (0..31) of a block: e < 16 is the low nibble of byte e, else the high nibble of byte e−16. */

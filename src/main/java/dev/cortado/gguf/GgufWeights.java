@@ -232,6 +232,19 @@ final class GgufWeights {
             return t == null ? null : t.shape();
         }
 
+        @Override
+        public Object sourceOf(String name) {
+            TensorInfo t = names().contains(name) ? infos.get(name) : null;
+            return t == null ? null : t.name();
+        }
+
+        @Override
+        public String layoutOf(String name) {
+            TensorInfo t = names().contains(name) ? infos.get(name) : null;
+            if (t == null || !GgufTensors.isQuantized(t.type())) return null;
+            return GgufTensors.bits(t.type()) + "-bit block " + GgufTensors.block(t.type());
+        }
+
         /** Entries convert their value only when asked for it. */
         @Override
         public Set<Entry<String, V>> entrySet() {

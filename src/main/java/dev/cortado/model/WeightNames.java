@@ -42,6 +42,8 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
 
     /** A matrix of {@code out × in} bound as a backend Linear weight [in, out]. */
     public Tensor linearWeight(String name, long out, long in) {
+        Tensor cached = cachedQuantized(name, out, in, false);
+        if (cached != null) return cached;
         QuantizedMatrix q = quantized.get(name);
         if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in));
         Tensor t = need(name);
@@ -51,12 +53,15 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
 
     /** Whether {@code a} and {@code b} are one quantized matrix (a GGUF embedding that also serves as the lm_head). */
     public boolean sameQuantized(String a, String b) {
+        if (quantized instanceof WeightShapes ws && ws.sourceOf(a) != null) return ws.sourceOf(a).equals(ws.sourceOf(b)); // not converted
         QuantizedMatrix q = quantized.get(a);
         return q != null && q == quantized.get(b);
     }
 
     /** The vocabulary projection {@code out × in} ({@link Backend#headWeight}: stays 16-bit under --quantize). */
     public Tensor headWeight(String name, long out, long in) {
+        Tensor cached = cachedQuantized(name, out, in, false);
+        if (cached != null) return cached;
         QuantizedMatrix q = quantized.get(name);
         if (q != null) return be.quantizedWeight(quantizedShape(name, q, out, in)); // already quantized in the file
         Tensor t = need(name);
@@ -69,6 +74,9 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
      * cut once at load), bound as a backend Linear weight; works for [out, in], [in, out] and quantized storage.
      */
     public Tensor linearWeightRows(String name, int from, int to, long out, long in) {
+        long[] shape = quantizedShape(name, out, in);
+        Tensor cached = shape == null ? null : be.cachedQuantized(to - from, shape[1], false);
+        if (cached != null) return cached;
         QuantizedMatrix q = quantized.get(name);
         if (q != null) {
             quantizedShape(name, q, out, in);
@@ -80,6 +88,24 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         Tensor t = need(name);
         if (inOut.contains(name)) return be.linearWeight(Slicing.columns(TensorCheck.shape(source, name, t, in, out), from, to));
         return be.weightTransposed(Slicing.rows(TensorCheck.shape(source, name, t, out, in), from, to));
+    }
+
+    /**
+     * The weight bound from the backend's pack cache when it holds quantized {@code name} ({@code out × in}) as the load's
+     * next weight ({@link Backend#cachedQuantized}), or null; where the weights are converted when read (GGUF), a hit
+     * skips the conversion.
+     */
+    private Tensor cachedQuantized(String name, long out, long in, boolean table) {
+        long[] s = quantizedShape(name, out, in);
+        return s == null ? null : be.cachedQuantized(s[0], s[1], table);
+    }
+
+    /** The [rows, cols] of quantized {@code name} where the map tells it without converting (GGUF), if it is out × in; else null. */
+    private long[] quantizedShape(String name, long out, long in) {
+        if (!(quantized instanceof WeightShapes ws) || !quantized.containsKey(name)) return null;
+        long[] s = ws.shapeOf(name);
+        if (s == null || s.length != 2 || out >= 0 && s[0] != out || in >= 0 && s[1] != in) return null;
+        return s;
     }
 
     private QuantizedMatrix quantizedShape(String name, QuantizedMatrix q, long out, long in) {
@@ -118,6 +144,8 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
      * can ({@link Backend#quantizedTable}; an untied GGUF token_embd), else bound as floats with {@link Backend#weight}.
      */
     public Tensor table(String name) {
+        Tensor cached = cachedQuantized(name, -1, -1, true);
+        if (cached != null) return cached;
         QuantizedMatrix q = quantized.get(name);
         Tensor t = q == null ? null : be.quantizedTable(q);
         return t != null ? t : be.weight(need(name));
@@ -166,6 +194,9 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
      */
     public Linear fusedLinear(long in, Object... prefixAndOut) {
         int n = prefixAndOut.length / 2;
+        if (!stackableLayouts(prefixAndOut)) return null;   // quantized parts that cannot be stacked: not converted to find out
+        Linear cached = cachedFusedQuantized(in, prefixAndOut);
+        if (cached != null) return cached;
         java.util.List<Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
         long[] outs = new long[n];
         QuantizedMatrix[] qs = new QuantizedMatrix[n];
@@ -204,6 +235,44 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         }
         if (inOutCount != 0 && inOutCount != n) return null;
         Tensor w = Fusion.bind(be, ws, inOutCount == n);
+        Tensor bias = Fusion.concatBiases(bs, outs);
+        return new Linear(w, bias == null ? null : be.weight(bias));
+    }
+
+    /**
+     * False when the parts are quantized weights whose layouts (bits, block size), known without converting them (GGUF),
+     * differ: {@link Fusion#stackable} would refuse them (e.g. a Q4_K_M file's Q4_K q/k and Q6_K v projections).
+     */
+    private boolean stackableLayouts(Object... prefixAndOut) {
+        if (!(quantized instanceof WeightShapes ws)) return true;
+        String first = null;
+        for (int i = 0; i < prefixAndOut.length / 2; i++) {
+            String layout = ws.layoutOf(prefixAndOut[2 * i] + ".weight");
+            if (layout == null) return true;
+            if (first == null) first = layout;
+            else if (!first.equals(layout)) return false;
+        }
+        return true;
+    }
+
+    /** {@link #fusedLinear}'s quantized parts stacked, from the backend's pack cache without converting them (GGUF); or null. */
+    private Linear cachedFusedQuantized(long in, Object... prefixAndOut) {
+        int n = prefixAndOut.length / 2;
+        long rows = 0;
+        long[] outs = new long[n];
+        for (int i = 0; i < n; i++) {
+            long[] s = quantizedShape(prefixAndOut[2 * i] + ".weight", ((Number) prefixAndOut[2 * i + 1]).longValue(), in);
+            if (s == null) return null;
+            outs[i] = s[0];
+            rows += s[0];
+        }
+        Tensor w = be.cachedQuantized(rows, in, false);
+        if (w == null) return null;
+        java.util.List<Tensor> bs = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
+            bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
+        }
         Tensor bias = Fusion.concatBiases(bs, outs);
         return new Linear(w, bias == null ? null : be.weight(bias));
     }

@@ -8,4 +8,20 @@ package dev.cortado.tensor;
 public interface WeightShapes {
     /** The row-major shape of weight {@code name}, or null when the map has no such weight. */
     long[] shapeOf(String name);
+
+    /**
+     * What stored tensor {@code name} reads (equal for two names that read one tensor: a tied GGUF head and its
+     * embedding), without converting it; null when unknown.
+     */
+    default Object sourceOf(String name) {
+        return null;
+    }
+
+    /**
+     * How quantized weight {@code name} converts (its bits and block size, as a string), without converting it: two
+     * weights of different layouts cannot be stacked into one matrix. Null when unknown or not quantized.
+     */
+    default String layoutOf(String name) {
+        return null;
+    }
 }

@@ -181,7 +181,7 @@ class BatchCliTest {
         Files.write(in, lines);
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), "dev.cortado.cli.Main", "batch", "--model", model().toString(),
+                "-Dcortado.packCache=false", "-cp", System.getProperty("java.class.path"), "dev.cortado.cli.Main", "batch", "--model", model().toString(),
                 "--input", in.toString(), "--output", out.toString(), "--max-concurrent", "4")
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

@@ -59,7 +59,7 @@ class OutputFileTest {
         Path out = Files.writeString(tmp.resolve("out.txt"), "previous\n");
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-Dcortado.packCache=false", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "translate", "--model", EN_DE, "--batch-size", "1", "--input", in.toString(), "--output", out.toString());
         pb.redirectErrorStream(true);
         pb.redirectOutput(tmp.resolve("log").toFile());

@@ -39,7 +39,7 @@ class ServeCliTest {
         Path stories = ServeFixture.stories();
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--port", "0",
+                "-Dcortado.packCache=false", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--port", "0",
                 "--model", "tiny=" + stories, "--model", "models/cortado-en-de", "--shutdown-grace", "20");
         pb.redirectErrorStream(true);
         Process p = pb.start();

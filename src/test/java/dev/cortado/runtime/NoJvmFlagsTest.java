@@ -34,7 +34,7 @@ class NoJvmFlagsTest {
         JsonNode pg = gen ? om.readTree(stories.resolve("goldens.json").toFile()).get("prompt_greedy").get(0) : null;
 
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), NoFlagsProbe.class.getName(), enDe.toString(),
+                "-Dcortado.packCache=false", "-cp", System.getProperty("java.class.path"), NoFlagsProbe.class.getName(), enDe.toString(),
                 gen ? stories.toString() : "-", gen ? pg.get("prompt").asText() : "", gen ? pg.get("max_new_tokens").asText() : "0"));
         for (int i = 0; i < CASES; i++) cmd.add(g.get("cases").get(i).get("source").asText());
         ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -198,6 +198,11 @@ public final class CpuBackend implements Backend {
         return weights.cachedLinear(dtype, shape, outIn);
     }
 
+    @Override
+    public Tensor cachedQuantized(long rows, long cols, boolean table) {
+        return weights.cachedQuantized(rows, cols, table);
+    }
+
     /** Turns the pack cache on or off for this backend's loads, whatever {@code cortado.packCache} says (tests). */
     public CpuBackend packCache(boolean on) {
         weights.packCache(on);

@@ -27,20 +27,22 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
- * The on-disk cache of what a quantizing load computes ({@code --quantize}): the packed panels of every
- * {@link PackedWeight} and the converted embedding tables, written after the first load to
- * {@code <model dir>/.cortado-cache/<key>.bin}, so that the next load with the same options maps that file read-only
- * and wraps its panels (no quantization, no packing, no copy; the pages count as file pages, shared with the page cache).
+ * The on-disk cache of what a load packs: the panels of every {@link PackedWeight} (float weights laid out or
+ * converted, weights quantized by {@code --quantize}, GGUF and MatMulNBits blocks repacked) and the converted embedding
+ * tables, written after the first load to {@code <model dir>/.cortado-cache/<key>.bin} (a GGUF file: beside it), so
+ * that the next load with the same options maps that file read-only and wraps its panels (no conversion, no
+ * quantization, no packing, no copy; the pages count as file pages, shared with the page cache).
  * <p>A load asks for its weights in a fixed order, so the cache is a sequence: the n-th pack of this load is the n-th
  * entry of the file when both describe the same request (kind, source dtype and shape, layout). The file's name and
  * header carry the key: format {@link #VERSION} and a hash of the packing code ({@link #CODE}), the backend's options (quantization, linear dtype), its layout
  * constants ({@link PackedWeight#NR}, vector width) and every model file's name, size, modification time and a
- * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header). On open the magic, version, key, file size, header
+ * SHA-256 of its first 256 KiB (the safetensors/ONNX/GGUF header; a GGUF file is keyed on itself alone). On open the magic, version, key, file size, header
  * checksum and every entry's offset and length are checked; each entry's CRC32C is checked before it is used. Any
  * mismatch, truncation or corruption: one warning line, a fresh pack from that entry on, and the file is rewritten
  * at the end of the load (never a crash, never a wrong weight).
  * <p>Off with {@code -Dcortado.packCache=false} (CLI {@code --no-cache}). An unwritable model folder (or one under
- * the development shared folder, {@link SharedPaths}) is skipped silently (a DEBUG log line). Clear it by deleting
+ * the development shared folder, {@link SharedPaths}, or a disk that would keep less than {@link #FREE_MARGIN} free)
+ * is skipped silently (a DEBUG log line). Clear it by deleting
  * {@code .cortado-cache/}.
  */
 final class PackCache {
@@ -78,9 +80,13 @@ final class PackCache {
      */
     static Session open(Path source, String options, Arena arena) {
         try {
-            Path dir = Files.isDirectory(source) ? source : source.toAbsolutePath().getParent();
+            boolean folder = Files.isDirectory(source);
+            Path dir = folder ? source : source.toAbsolutePath().getParent();
             if (dir == null || CODE == null) return null;   // no class bytes to key on: no cache (never a stale layout)
-            String key = key(dir, options);
+            // a file (a GGUF file, an .onnx file) has its own cache files beside it: its name is part of the options, so
+            // that two models in one folder neither share nor prune each other's files
+            if (!folder) options += "\nfile " + source.getFileName();
+            String key = key(dir, options, singleFile(source) ? List.of(source.toAbsolutePath()) : modelFiles(dir));
             // <options hash>-<key hash>.bin: a later file for the same options replaces one made stale by a changed model file
             // (the options prefix leaves out the format version and code hash: an upgrade's file replaces the old build's)
             String opts = options + "\nNR " + PackedWeight.NR + " vector " + Simd.VECTOR + ' ' + CpuMatmul.L;
@@ -95,10 +101,17 @@ final class PackCache {
         }
     }
 
-    /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
-    static String key(Path dir, String options) throws IOException {
-        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
-                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
+    /**
+     * Whether {@code source} is a model in one file: a GGUF file (weights, config and tokenizer inside) is keyed on itself
+     * alone, not on the other files of its folder (other GGUF files, say). An .onnx file may have external data beside
+     * it: it is keyed on its folder's files like a model folder.
+     */
+    static boolean singleFile(Path source) {
+        return Files.isRegularFile(source) && source.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+    }
+
+    /** The files of a model folder (and its onnx/ subfolder) that key its cache: all but hidden ones. */
+    private static List<Path> modelFiles(Path dir) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path d : new Path[] {dir, dir.resolve("onnx")}) {
             if (!Files.isDirectory(d)) continue;
@@ -106,6 +119,14 @@ final class PackCache {
                 s.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)).forEach(files::add);
             }
         }
+        return files;
+    }
+
+    /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
+    private static String key(Path dir, String options, List<Path> modelFiles) throws IOException {
+        StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
+                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
+        List<Path> files = new ArrayList<>(modelFiles);
         files.sort(null);
         for (Path f : files) {
             b.append(dir.relativize(f)).append(' ').append(Files.size(f)).append(' ')
@@ -115,18 +136,32 @@ final class PackCache {
     }
 
     /**
+     * The loaders above this package whose conversions decide what reaches the packer (GGUF blocks to the canonical
+     * quantized layout and llama.cpp's q/k row order undone; MatMulNBits codes, scales and zero points; q|k|v rows
+     * stacked), hashed by their class files' resource names: the backend does not depend on those packages.
+     */
+    private static final String[] LOADERS = {"dev/cortado/gguf/GgufTensors", "dev/cortado/gguf/GgufWeights",
+            "dev/cortado/model/QuantizedLinears", "dev/cortado/model/Fusion", "dev/cortado/model/WeightNames"};
+
+    /**
      * A hash of the compiled classes whose code decides a packed weight's bytes (the quantizer, the packer, the backend's
      * choice of formats, this file format): a Cortado build that changes any of them never reads an older build's file,
      * even if {@link #VERSION} was not bumped.
      */
     static final String CODE = codeHash(dev.cortado.tensor.Quantizer.class, dev.cortado.tensor.FloatRows.class,
-            dev.cortado.tensor.QuantizedMatrix.class, PackedWeight.class, CpuBackend.class, PackCache.class);
+            dev.cortado.tensor.QuantizedMatrix.class, PackedWeight.class, CpuBackend.class, CpuWeights.class, PackCache.class);
 
     private static String codeHash(Class<?>... classes) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (Class<?> c : classes) {
                 try (InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+                    if (in == null) return null;
+                    md.update(in.readAllBytes());
+                }
+            }
+            for (String name : LOADERS) {
+                try (InputStream in = PackCache.class.getResourceAsStream("/" + name + ".class")) {
                     if (in == null) return null;
                     md.update(in.readAllBytes());
                 }
@@ -159,6 +194,9 @@ final class PackCache {
         for (long o = 0, n = s.byteSize(); o < n; o += 1 << 30) c.update(s.asSlice(o, Math.min(1L << 30, n - o)).asByteBuffer());
         return (int) c.getValue();
     }
+
+    /** Disk space a written cache file leaves free at least (else it is not written). */
+    static final long FREE_MARGIN = 256L << 20;
 
     /** The cache of one load: reads the file's entries in order, records what the load packed, rewrites when needed. */
     static final class Session {
@@ -250,8 +288,14 @@ final class PackCache {
                 MemorySegment d = mapped.asSlice(e.offset, e.length);
                 if (crc(d) != e.crc) throw new IllegalArgumentException("checksum mismatch in entry " + (cursor - 1));
                 Item it = switch (e.kind) {
-                    case PACKED -> new Packed(PackedWeight.wrap(PackedWeight.Format.values()[e.format], e.k, e.n, e.blockSize,
-                            (e.flags & 1) != 0, (e.flags & 2) != 0, (e.flags & 4) != 0, d));
+                    case PACKED -> {
+                        PackedWeight w = PackedWeight.wrap(PackedWeight.Format.values()[e.format], e.k, e.n, e.blockSize,
+                                (e.flags & 1) != 0, (e.flags & 2) != 0, (e.flags & 4) != 0, d);
+                        // how the weight multiplies activations: not in its bytes, but what the packing load decided (a GGUF hit
+                        // has no QuantizedMatrix to ask)
+                        w.int8Activations = (e.flags & 8) != 0;
+                        yield new Packed(w);
+                    }
                     case TABLE -> {
                         DType dt = DType.values()[e.dtype];
                         if (Tensor.numel(e.shape) * dt.byteSize() != e.length) throw new IllegalArgumentException("table size mismatch");
@@ -266,6 +310,16 @@ final class PackCache {
                 broken = true;
                 return null;
             }
+        }
+
+        /**
+         * The item {@link #next} just answered does not fit what the load holds (its caller checked it against the
+         * source): the file is not used from here on (one warning) and is rewritten at the end.
+         */
+        void reject(String why) {
+            warn("does not match this load (" + why + ")");
+            broken = true;
+            hits--;
         }
 
         /** Whether the file's next entry answers {@code request} (nothing is checked or consumed). */
@@ -294,6 +348,13 @@ final class PackCache {
                     return;
                 }
                 Files.createDirectories(file.getParent());
+                long bytes = 0;
+                for (Item it : items) bytes += it instanceof Packed(PackedWeight w) ? w.data.byteSize() : ((Table) it).table().data().byteSize();
+                long free = Files.getFileStore(file.getParent()).getUsableSpace();
+                if (free < bytes + FREE_MARGIN) {   // the cache never fills a disk: it is an optimization
+                    LOG.log(System.Logger.Level.DEBUG, "pack cache not written to " + file + ": " + bytes + " bytes with " + free + " free");
+                    return;
+                }
                 tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
                 Files.createFile(tmp);   // the umask's permissions (a temporary file's would be owner-only)
                 write(tmp);
@@ -370,7 +431,7 @@ final class PackCache {
                 if (it instanceof Packed(PackedWeight p)) {
                     out.writeByte(PACKED);
                     out.writeByte(p.format.ordinal());
-                    out.writeByte((p.offsets ? 1 : 0) | (p.half ? 2 : 0) | (p.centred ? 4 : 0));
+                    out.writeByte((p.offsets ? 1 : 0) | (p.half ? 2 : 0) | (p.centred ? 4 : 0) | (p.int8Activations ? 8 : 0));
                     out.writeByte(0);
                     out.writeInt(p.k);
                     out.writeInt(p.n);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.backend.Quantization;
+import dev.cortado.engine.Seq2Seq;
 import dev.cortado.generate.DecoderSession;
 import dev.cortado.generate.LanguageModel;
 import dev.cortado.registry.Families;
@@ -29,10 +30,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The pack cache ({@link PackCache}, {@code .cortado-cache/}) over temporary copies of the decoder fixtures: a second
- * quantized load takes every packed weight from the file and gives bit-identical logits; a corrupted, truncated or
- * stale file is repacked (identical logits) and rewritten; the switch turns it off; an unwritable cache folder is
- * skipped without an error. The logits themselves are pinned against transformers by QuantizedFixturesTest.
+ * The pack cache ({@link PackCache}, {@code .cortado-cache/}) over temporary copies of the decoder and seq2seq
+ * fixtures: a second load (quantized, or float in fp32 or bf16 panels) takes every packed weight from the file and
+ * gives bit-identical logits; a corrupted, truncated or stale file is repacked (identical logits) and rewritten; the
+ * switch turns it off; an unwritable cache folder is skipped without an error. The logits themselves are pinned against
+ * transformers by QuantizedFixturesTest, DecoderFixturesTest and Seq2SeqFixturesTest. Already quantized files (GGUF,
+ * MatMulNBits): QuantizedFilePackCacheTest.
  */
 class PackCacheTest {
     @TempDir
@@ -113,13 +116,59 @@ class PackCacheTest {
         Run blocked = run(dir, 4, true);
         assertArrayEquals(off.logits, blocked.logits);
         assertEquals(0, run(dir, 4, true).hits, "nothing could be written, nothing is read");
-        // unquantized loads do not use the cache (nothing expensive to keep)
-        Files.delete(dir.resolve(PackCache.DIR));
-        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, Quantization.NONE).packCache(true);
-        try (LanguageModel m = Families.openDecoder(dir, be, Families.Engine.CORTADO)) {
-            assertEquals(-1, be.packCacheHits);
+    }
+
+    /**
+     * Float loads (no --quantize) are cached too: fp32 weights laid out in fp32 panels, or narrowed to bf16 panels
+     * (--dtype bf16); each linear dtype has its own file, and a cached load gives the same logits bit for bit.
+     */
+    @ParameterizedTest(name = "{0} as {1}")
+    @CsvSource({"tiny-gpt2, F32", "tiny-llama, F32", "tiny-llama, BF16", "tiny-qwen2, BF16"})
+    void floatLoadsAreCachedToo(String fixture, DType linear) throws IOException {
+        Path dir = copy(fixture);
+        Run fresh = runFloat(dir, linear, false);
+        assertEquals(-1, fresh.hits);
+        assertEquals(0, runFloat(dir, linear, true).hits, "first load packs");
+        assertEquals(1, cacheFiles(dir).size());
+        Run second = runFloat(dir, linear, true);
+        assertTrue(second.hits > 0, "second load maps the cache");
+        assertArrayEquals(fresh.logits, second.logits, "cached weights give the same logits, bit for bit");
+        assertEquals(0, run(dir, 4, true).hits, "--quantize has its own file");
+        assertEquals(2, cacheFiles(dir).size());
+        assertTrue(runFloat(dir, linear, true).hits > 0);
+    }
+
+    /** Encoder-decoder folders (safetensors) load through the cache too, float and quantized: same logits from a cached load. */
+    @ParameterizedTest(name = "{0} int{1}")
+    @CsvSource({"tiny-t5, 0", "tiny-bart, 0", "tiny-marian, 0", "tiny-t5, 8", "tiny-bart, 4"})
+    void seq2seqLoads(String fixture, int bits) throws IOException {
+        Path dir = copy(fixture);
+        Quantization q = bits == 0 ? Quantization.NONE : new Quantization(bits, false);
+        Run fresh = seq2seq(dir, q, false);
+        assertEquals(0, seq2seq(dir, q, true).hits);
+        Run second = seq2seq(dir, q, true);
+        assertTrue(second.hits > 0, "second load maps the cache");
+        assertArrayEquals(fresh.logits, second.logits);
+    }
+
+    private static Run seq2seq(Path dir, Quantization q, boolean cache) {
+        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache);
+        try (Seq2Seq m = Families.openSeq2Seq(dir, be, Families.Engine.CORTADO)) {
+            boolean[][] valid = {{true, true, true, true, true}};
+            LanguageModel lm = m.bind(m.encode(new int[][] {PROMPT}, valid), 1);
+            try (DecoderSession s = lm.newSession(1)) {
+                float[] a = s.step(new int[][] {{0}}, null)[0];
+                float[] b = s.step(new int[][] {{Fixtures.argmax(a)}}, null)[0];
+                float[] both = new float[a.length + b.length];
+                System.arraycopy(a, 0, both, 0, a.length);
+                System.arraycopy(b, 0, both, a.length, b.length);
+                return new Run(both, be.packCacheHits);
+            }
         }
-        assertFalse(Files.exists(dir.resolve(PackCache.DIR)));
+    }
+
+    private static Run runFloat(Path dir, DType linear, boolean cache) {
+        return logits(new CpuBackend(WorkerPool.shared(), linear, Quantization.NONE).packCache(cache), dir);
     }
 
     /** Tables (converted embedding tables) round-trip too, and a request that differs from the file's ends its use. */
@@ -153,7 +202,10 @@ class PackCacheTest {
 
     /** Loads the model quantized, returns the logits after the prompt and one more token, and how many weights came from the cache. */
     private static Run run(Path dir, int bits, boolean cache) {
-        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, new Quantization(bits, false)).packCache(cache);
+        return logits(new CpuBackend(WorkerPool.shared(), DType.F32, new Quantization(bits, false)).packCache(cache), dir);
+    }
+
+    private static Run logits(CpuBackend be, Path dir) {
         try (LanguageModel m = Families.openDecoder(dir, be, Families.Engine.CORTADO); DecoderSession s = m.newSession(1)) {
             float[] a = s.step(new int[][] {PROMPT}, null)[0];
             float[] b = s.step(new int[][] {{Fixtures.argmax(a)}}, null)[0];
