@@ -209,6 +209,12 @@ public final class CpuBackend implements Backend {
         return this;
     }
 
+    /** Whether loads of float weights only write the pack cache too, whatever {@code cortado.packCache=all} says (tests). */
+    public CpuBackend packCacheFloats(boolean on) {
+        weights.packCacheFloats(on);
+        return this;
+    }
+
     @Override
     public void beginLoad(java.nio.file.Path source) {
         weights.beginLoad(source);

@@ -123,6 +123,7 @@ final class CpuWeights {
     public Tensor quantizedWeight(QuantizedMatrix q) {
         String request = cache == null ? null : quantizedRequest(q.rows(), q.cols());
         PackedWeight p = null;
+        if (cache != null) cache.worth = true;
         if (cache != null && cache.next(request) instanceof PackCache.Packed(PackedWeight w)) {
             if (fits(w, q)) p = w;
             else cache.reject("entry " + w + " for " + q.bits() + "-bit blocks of " + q.blockSize());
@@ -157,6 +158,7 @@ final class CpuWeights {
         if (cache == null) return null;
         String request = quantizedRequest(rows, cols);
         if (!cache.nextIs(request) || !(cache.next(request) instanceof PackCache.Packed(PackedWeight w))) return null;
+        cache.worth = true;
         cache.record(request, new PackCache.Packed(w));
         Tensor t = register(w);
         return table ? tiedEmbedding(t) : t;
@@ -221,25 +223,33 @@ final class CpuWeights {
 
     /**
      * A load of {@code source} begins: its packed weights come from (or go to) the pack cache beside the model
-     * ({@link PackCache}) unless it is off. Every load that packs is cached: quantizing ({@code --quantize}), repacking
-     * quantized blocks (GGUF, MatMulNBits) and laying float weights out in panels (fp32 and 16-bit, widened or narrowed
-     * to the linear dtype): a cached load maps the file instead of allocating and filling the packed weights (on a
-     * 2-vCPU VM, Llama-3.2-1B fp32: 1.7–2.1 s instead of 7–16 s; README, "the pack cache").
+     * ({@link PackCache}) unless it is off. The file is written for loads that quantize ({@code --quantize}) or repack
+     * quantized blocks (GGUF, MatMulNBits); a load of float weights only (laid out in panels, widened or narrowed) writes
+     * one only with {@code -Dcortado.packCache=all} ({@link PackCache#floatsByDefault}: a second copy of the weights on
+     * disk), but reads one that exists.
      */
     public void beginLoad(java.nio.file.Path source) {
         cache = null;
         if (source == null || !(packCache != null ? packCache : PackCache.enabledByDefault())) return;
         cache = PackCache.open(source, "quantization " + quantization + ", linear " + linearDtype, arena);
+        if (cache != null) cache.worth = quantization.enabled() || (packCacheFloats != null ? packCacheFloats : PackCache.floatsByDefault());
+    }
+
+    /** Whether float-only loads write the cache: null = {@code cortado.packCache=all} (default off). */
+    private Boolean packCacheFloats;
+
+    void packCacheFloats(boolean on) {
+        this.packCacheFloats = on;
     }
 
     public void endLoad(boolean ok) {
         PackCache.Session s = cache;
         cache = null;
-        packCacheHits = s == null ? -1 : s.hits;
+        packCacheHits = s == null || !s.worth && s.hits == 0 ? -1 : s.hits;
         if (s != null) s.finish(ok);
     }
 
-    /** For tests and logs: how many weights the last load took from the pack cache (−1: no cache). */
+    /** For tests and logs: how many weights the last load took from the pack cache (−1: no cache, or a float load not cached). */
     int packCacheHits = -1;
 
     /** Packed as a [vocab, hidden] head that no linear() reads, and served like a tied table ({@link #tiedEmbedding}). */

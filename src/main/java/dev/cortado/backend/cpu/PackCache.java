@@ -57,6 +57,16 @@ final class PackCache {
     private PackCache() {}
 
     /** Whether the cache is on by default ({@code cortado.packCache}, default true). */
+    /**
+     * Whether loads of float weights only (no quantizing, no quantized blocks) write a cache file too
+     * ({@code -Dcortado.packCache=all}; off by default: the file is a second copy of the model's weights — 4.9 GB beside
+     * a Llama-3.2-1B fp32 — and writing it made that first load 3.5× slower, for a cached load of 1.5 s instead of 9-11 s
+     * of CPU on a 2-vCPU VM). A cache file that exists is read either way.
+     */
+    static boolean floatsByDefault() {
+        return "all".equalsIgnoreCase(System.getProperty("cortado.packCache", "true"));
+    }
+
     static boolean enabledByDefault() {
         return !"false".equalsIgnoreCase(System.getProperty("cortado.packCache", "true"));
     }
@@ -209,6 +219,8 @@ final class PackCache {
         private final List<String> requests = new ArrayList<>();
         private final List<Item> items = new ArrayList<>();
         int hits;
+        /** Whether this load's file is worth writing: it quantized or repacked quantized blocks, or float caching is on. */
+        boolean worth = true;
 
         Session(Path dir, Path file, String key) {
             this.dir = dir;
@@ -338,7 +350,7 @@ final class PackCache {
          * file, then an atomic rename). Failures to write are silent (a DEBUG line): the cache is an optimization.
          */
         void finish(boolean ok) {
-            if (!ok || items.isEmpty() || (hit() && cursor == entries.size())) return;
+            if (!ok || items.isEmpty() || !worth || (hit() && cursor == entries.size())) return;
             if (mapped != null && !broken) warn("has more weights than this load asked for");
             Path tmp = null;
             try {

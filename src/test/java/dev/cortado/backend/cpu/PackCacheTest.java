@@ -119,7 +119,8 @@ class PackCacheTest {
     }
 
     /**
-     * Float loads (no --quantize) are cached too: fp32 weights laid out in fp32 panels, or narrowed to bf16 panels
+     * Float loads (no --quantize) write no cache file by default (it would be a second copy of the weights); with float
+     * caching on ({@code -Dcortado.packCache=all}): fp32 weights laid out in fp32 panels, or narrowed to bf16 panels
      * (--dtype bf16); each linear dtype has its own file, and a cached load gives the same logits bit for bit.
      */
     @ParameterizedTest(name = "{0} as {1}")
@@ -128,6 +129,9 @@ class PackCacheTest {
         Path dir = copy(fixture);
         Run fresh = runFloat(dir, linear, false);
         assertEquals(-1, fresh.hits);
+        assertEquals(-1, logits(new CpuBackend(WorkerPool.shared(), linear, Quantization.NONE).packCache(true), dir).hits,
+                "float loads are not cached by default");
+        assertEquals(0, cacheFiles(dir).size(), "float loads write no cache file by default");
         assertEquals(0, runFloat(dir, linear, true).hits, "first load packs");
         assertEquals(1, cacheFiles(dir).size());
         Run second = runFloat(dir, linear, true);
@@ -152,7 +156,7 @@ class PackCacheTest {
     }
 
     private static Run seq2seq(Path dir, Quantization q, boolean cache) {
-        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache);
+        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache).packCacheFloats(true);
         try (Seq2Seq m = Families.openSeq2Seq(dir, be, Families.Engine.CORTADO)) {
             boolean[][] valid = {{true, true, true, true, true}};
             LanguageModel lm = m.bind(m.encode(new int[][] {PROMPT}, valid), 1);
@@ -168,7 +172,7 @@ class PackCacheTest {
     }
 
     private static Run runFloat(Path dir, DType linear, boolean cache) {
-        return logits(new CpuBackend(WorkerPool.shared(), linear, Quantization.NONE).packCache(cache), dir);
+        return logits(new CpuBackend(WorkerPool.shared(), linear, Quantization.NONE).packCache(cache).packCacheFloats(true), dir);
     }
 
     /** Tables (converted embedding tables) round-trip too, and a request that differs from the file's ends its use. */

@@ -182,7 +182,7 @@ class QuantizedFilePackCacheTest {
         assertArrayEquals(fresh.logits, cached.logits);
     }
 
-    /** A GGUF file of float tensors only is cached like a float safetensors folder (its q/k rows un-permuted first). */
+    /** A GGUF file of float tensors only is cached like a float safetensors folder when float caching is on (its q/k rows un-permuted first). */
     @Test
     void floatGgufIsCachedToo() throws IOException {
         Path model = copy("gguf/stories260K-f32.gguf");
@@ -205,7 +205,7 @@ class QuantizedFilePackCacheTest {
 
     /** Loads the model, returns the logits after the prompt and one more token, the cache hits and what went to stderr. */
     private static Run run(Path model, Quantization q, boolean cache) {
-        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache);
+        CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache).packCacheFloats(true);
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
