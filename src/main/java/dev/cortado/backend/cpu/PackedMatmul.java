@@ -80,11 +80,6 @@ final class PackedMatmul {
             if (act != null) CpuActivations.apply(y, 0, w.n, act);
             return;
         }
-        if (m <= 4 && SMALL_M && w.format == PackedWeight.Format.F32 && w.data.byteSize() <= Integer.MAX_VALUE) {
-            smallM(x, w, bias, y, m, pool);
-            if (act != null) CpuActivations.apply(y, 0, m * w.n, act);
-            return;
-        }
         boolean inPlace = w.format == PackedWeight.Format.F32;
         // finer tasks only for float32 panels (read in place): a widened panel is decoded once per task that needs it
         int k = w.k, n = w.n, panels = w.panels(), rowsPerTask = inPlace ? rowsPerTask(m, k, panels, pool.threads()) : ROWS;
@@ -259,45 +254,6 @@ final class PackedMatmul {
                         else row1Wide(x, w.data, p * w.panelBytes, k, tmp, f16);
                         store(tmp, 0, y, p * NR, Math.min(NR, n - p * NR), bias, p * NR);
                     }
-                }
-            }
-        });
-    }
-
-    /**
-     * Batched decode (2-4 rows) over float32 panels: {@link TileKernels#rows4x2}, two panels per call (fewer rows are padded
-     * with copies of row 0 and not stored). AVX-512 only (its 16 accumulators need 32 registers); -Dcortado.gemm.smallM=false
-     * turns it off.
-     */
-    static final boolean SMALL_M = L >= 16 && !"false".equals(System.getProperty("cortado.gemm.smallM"));
-
-    private static final ThreadLocal<float[]> SMALL_X = new ThreadLocal<>(), SMALL_TMP = new ThreadLocal<>();
-
-    private static void smallM(float[] x, PackedWeight w, float[] bias, float[] y, int m, WorkerPool pool) {
-        int k = w.k, n = w.n, panels = w.panels(), pairs = (panels + 1) / 2;
-        float[] x4 = x;
-        if (m < 4) {
-            x4 = SMALL_X.get();
-            if (x4 == null || x4.length < 4 * k) SMALL_X.set(x4 = new float[4 * k]);
-            System.arraycopy(x, 0, x4, 0, m * k);
-            for (int r = m; r < 4; r++) System.arraycopy(x, 0, x4, r * k, k);
-        }
-        float[] xs = x4;
-        pool.parallelFor(pairs, (q0, q1) -> {
-            float[] tmp = SMALL_TMP.get();
-            if (tmp == null) SMALL_TMP.set(tmp = new float[8 * NR]);
-            for (int q = q0; q < q1; q++) {
-                int p = 2 * q;
-                if (p + 1 < panels) {
-                    TileKernels.rows4x2(xs, w.data, (int) (p * w.panelBytes), (int) w.panelBytes, k, tmp);
-                    for (int h = 0; h < 2; h++, p++) {
-                        int j0 = p * NR, width = Math.min(NR, n - j0);
-                        for (int r = 0; r < m; r++) store(tmp, (h * 4 + r) * NR, y, r * n + j0, width, bias, j0);
-                    }
-                } else {
-                    TileKernels.tile4(xs, w.data.asSlice(p * w.panelBytes, w.panelBytes), 0, k, tmp);
-                    int j0 = p * NR, width = Math.min(NR, n - j0);
-                    for (int r = 0; r < m; r++) store(tmp, r * NR, y, r * n + j0, width, bias, j0);
                 }
             }
         });

@@ -20,36 +20,6 @@ final class TileKernels {
 
     private TileKernels() {}
 
-    /**
-     * Four rows of x (x[0..4k), row-major) against two consecutive float32 panels of w (byte offsets base and base +
-     * stride, read with int offsets like {@link PackedMatmul}'s GEMV): out[(panel·4 + row)·NR + j]. The batched-decode
-     * kernel (2-4 rows): two panels stream at once, as the batch-1 GEMV streams four, where {@link #tile4} streams one
-     * (a batch-4 GPT-2 step read its weights at about half the GEMV's bandwidth). Each accumulator sums k in order, as
-     * tile4 and the GEMV do: the same bits as either.
-     */
-    static void rows4x2(float[] x, MemorySegment w, int base, int stride, int k, float[] out) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
-        final int sb = base + stride, x1 = k, x2 = 2 * k, x3 = 3 * k;
-        for (int kk = 0; kk < k; kk++) {
-            int o = kk * NRI;
-            FloatVector u0 = FloatVector.fromMemorySegment(F, w, base + o, LE), u1 = FloatVector.fromMemorySegment(F, w, base + o + LI, LE);
-            FloatVector v0 = FloatVector.fromMemorySegment(F, w, sb + o, LE), v1 = FloatVector.fromMemorySegment(F, w, sb + o + LI, LE);
-            FloatVector e = FloatVector.broadcast(F, x[kk]);
-            a00 = u0.fma(e, a00); a01 = u1.fma(e, a01); b00 = v0.fma(e, b00); b01 = v1.fma(e, b01);
-            e = FloatVector.broadcast(F, x[x1 + kk]);
-            a10 = u0.fma(e, a10); a11 = u1.fma(e, a11); b10 = v0.fma(e, b10); b11 = v1.fma(e, b11);
-            e = FloatVector.broadcast(F, x[x2 + kk]);
-            a20 = u0.fma(e, a20); a21 = u1.fma(e, a21); b20 = v0.fma(e, b20); b21 = v1.fma(e, b21);
-            e = FloatVector.broadcast(F, x[x3 + kk]);
-            a30 = u0.fma(e, a30); a31 = u1.fma(e, a31); b30 = v0.fma(e, b30); b31 = v1.fma(e, b31);
-        }
-        a00.intoArray(out, 0); a01.intoArray(out, L); a10.intoArray(out, NR); a11.intoArray(out, NR + L);
-        a20.intoArray(out, 2 * NR); a21.intoArray(out, 2 * NR + L); a30.intoArray(out, 3 * NR); a31.intoArray(out, 3 * NR + L);
-        b00.intoArray(out, 4 * NR); b01.intoArray(out, 4 * NR + L); b10.intoArray(out, 5 * NR); b11.intoArray(out, 5 * NR + L);
-        b20.intoArray(out, 6 * NR); b21.intoArray(out, 6 * NR + L); b30.intoArray(out, 7 * NR); b31.intoArray(out, 7 * NR + L);
-    }
-
     static void tile8(float[] x, float[] w, int base, int i, int k, float[] out) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
