@@ -135,13 +135,15 @@ final class Q4Int8Matmul {
         int bs = w.blockSize, nb = w.blocks();
         long ob = p * w.panelBytes;
         for (int b = 0, at = 0; b < nb; b++, ob += w.blockBytes) {
-            long o = ob;
-            for (int kk = qo + b * bs, e = kk + bs; kk < e; at += 2 * NR) {
+            int qb = qo + b * bs;
+            // code row t of the block: bytes at ob + t·NR, inputs qb + 2t and qb + 2t + 1 (both linear in the int loop
+            // variable, so C2 hoists the segment's and the array's bounds checks out of the loop)
+            for (int t0 = 0, pairs = bs / 2; t0 < pairs; t0 += PAIRS_PER_FLUSH, at += 2 * NR) {
                 ShortVector lo = ShortVector.zero(SN), hi = lo;
-                for (int f = Math.min(e, kk + 2 * PAIRS_PER_FLUSH); kk < f; kk += 2, o += NR) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
-                    lo = v.and((short) 0x0f).mul(q[kk]).add(lo);
-                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(q[kk + 1]).add(hi);
+                for (int t = t0, t1 = Math.min(pairs, t0 + PAIRS_PER_FLUSH); t < t1; t++) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, ob + (long) t * NR, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+                    lo = v.and((short) 0x0f).mul(q[qb + 2 * t]).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(q[qb + 2 * t + 1]).add(hi);
                 }
                 lo.intoArray(parts, at);
                 hi.intoArray(parts, at + NR);
@@ -155,16 +157,16 @@ final class Q4Int8Matmul {
         int bs = w.blockSize, nb = w.blocks();
         long ob = p * w.panelBytes;
         for (int b = 0, at = 0; b < nb; b++, ob += w.blockBytes) {
-            long o = ob;
-            for (int kk = qo + b * bs, e = kk + bs; kk < e; at += 2 * NR) {
+            int qb = qo + b * bs, qc = qb + k;
+            for (int t0 = 0, pairs = bs / 2; t0 < pairs; t0 += PAIRS_PER_FLUSH, at += 2 * NR) {
                 ShortVector la = ShortVector.zero(SN), ha = la, lb = la, hb = la;
-                for (int f = Math.min(e, kk + 2 * PAIRS_PER_FLUSH); kk < f; kk += 2, o += NR) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+                for (int t = t0, t1 = Math.min(pairs, t0 + PAIRS_PER_FLUSH); t < t1; t++) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, ob + (long) t * NR, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
                     ShortVector lo = v.and((short) 0x0f), hi = v.lanewise(VectorOperators.LSHR, 4);
-                    la = lo.mul(q[kk]).add(la);
-                    ha = hi.mul(q[kk + 1]).add(ha);
-                    lb = lo.mul(q[k + kk]).add(lb);
-                    hb = hi.mul(q[k + kk + 1]).add(hb);
+                    la = lo.mul(q[qb + 2 * t]).add(la);
+                    ha = hi.mul(q[qb + 2 * t + 1]).add(ha);
+                    lb = lo.mul(q[qc + 2 * t]).add(lb);
+                    hb = hi.mul(q[qc + 2 * t + 1]).add(hb);
                 }
                 la.intoArray(parts, at);
                 ha.intoArray(parts, at + NR);
