@@ -23,11 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * multiplies and two 16-bit adds for 2·NR weights. A 16-bit lane holds at most 16 products of 15 × 127 (30,480), so each
  * block is summed in chunks of 16 code-row pairs (one chunk for blocks of 32).
  * <p>Every row of every call goes through this kernel (batch 1, batched decode and prefill alike; two rows share each code
- * load), so a row's result does not depend on how many rows share the call. Three small passes per panel and row —
- * {@link #codes} (16-bit chunk sums into a short array), {@link #widen} (to int block sums), {@link #epilogue} (scales,
- * offsets; it re-reads the panel's scales from L1/L2 right after the codes streamed past) — keep each method within C2's
- * inlining budget: with the conversions in the code loop, C2 ran out of nodes (NodeCountInliningCutoff) and boxed the
- * vectors of two-row calls. No Vector-API value crosses a call, nothing is boxed.
+ * load), so a row's result does not depend on how many rows share the call (the integer sums are exact whichever
+ * path computes them). A single row: {@link #codes} (int block sums) then {@link #epilogue} (scales, offsets; it
+ * re-reads the panel's scales from L1/L2 right after the codes streamed past). Two rows: {@link #codes2} stores 16-bit
+ * chunk sums, {@link #widen} turns each row's into int block sums, then the same epilogue — with both rows' conversions
+ * in the code loop C2 ran out of nodes (NodeCountInliningCutoff) and boxed the vectors. No Vector-API value crosses a
+ * call, nothing is boxed.
  */
 final class Q4Int8Matmul {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
@@ -111,47 +112,56 @@ final class Q4Int8Matmul {
             for (int p = p0; p < p1; p++) {
                 int j0 = p * NR, width = Math.min(NR, n - j0), r = 0;
                 // two rows share each code load (prefill, batched decode); after the first pass the panel is in L1/L2
-                for (; r < m; r += 2) {
-                    int rows = Math.min(2, m - r);
-                    if (rows == 2) codes2(a.q, r * k, k, w, p, parts, pr);
-                    else codes(a.q, r * k, w, p, parts);
-                    for (int i = 0; i < rows; i++) {
+                for (; r + 2 <= m; r += 2) {
+                    codes2(a.q, r * k, k, w, p, parts, pr);
+                    for (int i = 0; i < 2; i++) {
                         widen(parts, i * pr, w, acc);
                         epilogue(acc, a, (r + i) * nb, w, p, tmp);
                         PackedMatmul.store(tmp, 0, y, (r + i) * n + j0, width, bias, j0);
                     }
+                }
+                if (r < m) {
+                    codes(a.q, r * k, w, p, acc);
+                    epilogue(acc, a, r * nb, w, p, tmp);
+                    PackedMatmul.store(tmp, 0, y, r * n + j0, width, bias, j0);
                 }
             }
         });
     }
 
     /**
-     * Panel p's 16-bit partial sums for the row at q[qo]: per block b and chunk c of up to 16 code-row pairs,
-     * Σ q[2i]·lo(code) and Σ q[2i+1]·hi(code) (exact: ≤ 16 · 15 · 127) at parts[((b·chunks + c)·2 + 0|1)·NR + j].
-     * No conversions here ({@link #widen} does them): the loop stays small enough for C2 to inline every vector op.
+     * Panel p's block sums for the row at q[qo]: acc[b·NR + j] = Σ over block b of q·code (exact int), the 16-bit chunk
+     * sums (low and high nibbles) widened to int lanes in the loop. The single-row kernel (batch-1 decode): 1.2-1.4×
+     * faster end to end than {@link #codes2}'s store-then-{@link #widen} form, which two rows need (with both rows'
+     * conversions in the loop C2 ran out of nodes and boxed). The same integer sums either way.
      */
-    static void codes(short[] q, int qo, PackedWeight w, int p, short[] parts) {
+    static void codes(short[] q, int qo, PackedWeight w, int p, int[] acc) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
         long ob = p * w.panelBytes;
-        for (int b = 0, at = 0; b < nb; b++, ob += w.blockBytes) {
-            int qb = qo + b * bs;
-            // code row t of the block: bytes at ob + t·NR, inputs qb + 2t and qb + 2t + 1 (both linear in the int loop
-            // variable, so C2 hoists the segment's and the array's bounds checks out of the loop)
-            for (int t0 = 0, pairs = bs / 2; t0 < pairs; t0 += PAIRS_PER_FLUSH, at += 2 * NR) {
+        for (int b = 0; b < nb; b++, ob += w.blockBytes) {
+            IntVector i0 = IntVector.zero(I), i1 = i0;
+            long o = ob;
+            for (int kk = qo + b * bs, e = kk + bs; kk < e; ) {
                 ShortVector lo = ShortVector.zero(SN), hi = lo;
-                for (int t = t0, t1 = Math.min(pairs, t0 + PAIRS_PER_FLUSH); t < t1; t++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, ob + (long) t * NR, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
-                    lo = v.and((short) 0x0f).mul(q[qb + 2 * t]).add(lo);
-                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(q[qb + 2 * t + 1]).add(hi);
+                for (int f = Math.min(e, kk + 2 * PAIRS_PER_FLUSH); kk < f; kk += 2, o += NR) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BN, s, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+                    lo = v.and((short) 0x0f).mul(q[kk]).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(q[kk + 1]).add(hi);
                 }
-                lo.intoArray(parts, at);
-                hi.intoArray(parts, at + NR);
+                i0 = i0.add((IntVector) lo.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) hi.convertShape(VectorOperators.S2I, I, 0));
+                i1 = i1.add((IntVector) lo.convertShape(VectorOperators.S2I, I, 1)).add((IntVector) hi.convertShape(VectorOperators.S2I, I, 1));
             }
+            i0.intoArray(acc, b * NR);
+            i1.intoArray(acc, b * NR + L);
         }
     }
 
-    /** {@link #codes} for the rows at q[qo] and q[qo + k] at once (each code row loaded, masked and shifted once); row 1 at parts[pr…]. */
+    /**
+     * The block sums of the rows at q[qo] and q[qo + k] at once (each code row loaded, masked and shifted once), as 16-bit
+     * chunk sums: per block b and chunk c of up to 16 code-row pairs, Σ q[2i]·lo(code) and Σ q[2i+1]·hi(code) (exact:
+     * ≤ 16 · 15 · 127) at parts[((b·chunks + c)·2 + 0|1)·NR + j], row 1 at parts[pr…]; {@link #widen} sums them in ints.
+     */
     static void codes2(short[] q, int qo, int k, PackedWeight w, int p, short[] parts, int pr) {
         MemorySegment s = w.data;
         int bs = w.blockSize, nb = w.blocks();
