@@ -31,7 +31,7 @@ public final class EmbedBench {
                              PrintWriter out) {
         Report rep = new Report("embed");
         rep.meta.put("model", onnx.toString());
-        rep.meta.put("settings", java.util.Map.of("batches", batches, "seq", seq, "warmup", warmup, "repeats", repeats));
+        rep.meta.put("settings", java.util.Map.of("batches", java.util.Arrays.stream(batches).boxed().toList(), "seq", seq, "warmup", warmup, "repeats", repeats));
         rep.columns.addAll(java.util.List.of("engine", "batch", "seq", "sent/s (median)", "min", "max", "spread %"));
         java.util.Map<String, double[]> series = new java.util.LinkedHashMap<>();
         series.put("cortado", new double[batches.length]);

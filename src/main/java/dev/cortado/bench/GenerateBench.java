@@ -133,7 +133,7 @@ public final class GenerateBench {
         rep.meta.put("model", mi.label());
         rep.meta.put("model_dir", mi.dir().toString());
         rep.meta.put("parameters", mi.params());
-        rep.meta.put("settings", Map.of("batches", o.batches(), "prompt_len", o.promptLen(), "gen_len", o.genLen(),
+        rep.meta.put("settings", Map.of("batches", java.util.Arrays.stream(o.batches()).boxed().toList(), "prompt_len", o.promptLen(), "gen_len", o.genLen(),
                 "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke(),
                 "device", o.device().toString(), "dtype", o.dtype().toString(),
                 "quantize", o.device().quantization().toString()));
