@@ -10,9 +10,11 @@ import dev.cortado.CortadoException;
  * quantized to int8 per weight block, with exact integer sums (ONNX Runtime's MatMulNBits {@code accuracy_level 4},
  * llama.cpp's Q4 × Q8 dot products) instead of float activations times dequantized weights: faster, and no longer exactly
  * the dequantized model ({@code --activations int8|float}; default int8 with {@code --quantize int4}, float otherwise).
- * CPU only; the CUDA kernels dequantize.
+ * CPU only; the CUDA kernels dequantize. {@code activationsChosen}: the mode was asked for ({@code --activations}) and
+ * applies to every 4-bit weight, a MatMulNBits file's own {@code accuracy_level} included; otherwise it is the default
+ * for these bits and a file's accuracy_level 4 still selects int8 for its weights.
  */
-public record Quantization(int bits, boolean all, boolean int8Activations) {
+public record Quantization(int bits, boolean all, boolean int8Activations, boolean activationsChosen) {
     public static final Quantization NONE = new Quantization(0, false);
 
     public Quantization {
@@ -21,12 +23,17 @@ public record Quantization(int bits, boolean all, boolean int8Activations) {
 
     /** With the default activation mode: int8 for int4, float otherwise. */
     public Quantization(int bits, boolean all) {
-        this(bits, all, bits == 4);
+        this(bits, all, bits == 4, false);
     }
 
-    /** This quantization with 4-bit weights multiplying int8 (true) or float (false) activations. */
+    /** With 4-bit weights multiplying int8 (true) or float (false) activations, as chosen. */
+    public Quantization(int bits, boolean all, boolean int8Activations) {
+        this(bits, all, int8Activations, true);
+    }
+
+    /** This quantization with 4-bit weights multiplying int8 (true) or float (false) activations, as chosen. */
     public Quantization withInt8Activations(boolean on) {
-        return new Quantization(bits, all, on);
+        return new Quantization(bits, all, on, true);
     }
 
     /**

@@ -19,7 +19,7 @@ final class QuantizeOptions {
     @Option(names = "--activations", paramLabel = "int8|float", description = "how 4-bit weights multiply activations (CPU): "
             + "int8 quantizes each activation row per weight block and sums exactly in integers (ONNX Runtime's MatMulNBits "
             + "accuracy_level 4, llama.cpp; faster), float multiplies by the dequantized weights (exactly the dequantized model). "
-            + "Default: int8 with --quantize int4, else float (a MatMulNBits file with accuracy_level 4 asks for int8 itself)")
+            + "Default: int8 with --quantize int4, else float (a MatMulNBits file with accuracy_level 4 asks for int8 itself; an explicit choice overrides it)")
     String activations;
 
     @Option(names = "--no-cache", description = "neither read nor write the packed-weight cache a load keeps beside the model "

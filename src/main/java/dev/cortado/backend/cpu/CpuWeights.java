@@ -284,7 +284,11 @@ final class CpuWeights {
 
     /** An opaque [in, out] tensor naming a packed weight: its segment is only a key (never dereferenced, like a device tensor). */
     private Tensor register(PackedWeight p) {
-        if (quantization.int8Activations() && p.format == PackedWeight.Format.Q4) p.int8Activations = true;
+        // a chosen mode (--activations) has the last word; the default adds int8 for --quantize int4 to what a file asks
+        if (p.format == PackedWeight.Format.Q4) {
+            if (quantization.activationsChosen()) p.int8Activations = quantization.int8Activations();
+            else if (quantization.int8Activations()) p.int8Activations = true;
+        }
         packed.put(p.data.address(), p);
         DType dt = dtypeOf(p.format);
         return handle(new long[] {p.k, p.n}, dt, p.data.address());

@@ -61,6 +61,38 @@ class Q4Int8MatmulTest {
         }
     }
 
+    /**
+     * Who decides: a weight whose source asks for int8 activations (a MatMulNBits accuracy_level 4 file) gets them by
+     * default, and {@code --activations float} (a chosen mode) overrides it; {@code --activations int8} turns them on for
+     * a weight that did not ask.
+     */
+    @org.junit.jupiter.api.Test
+    void aChosenModeOverridesTheFile() {
+        assumeTrue(QuantMatmul.SUPPORTED, "no 256/512-bit Vector API here");
+        int k = 64, n = 40, bs = 32;
+        try (Arena a = Arena.ofShared()) {
+            QuantizedMatrix plain = QuantMatmulTest.random(a, n, k, 4, bs, true, true, 3);
+            QuantizedMatrix asks = new QuantizedMatrix(n, k, 4, bs, plain.values(), plain.scales(), plain.offsets(), true);
+            float[] x = QuantMatmulTest.x(1, k, 9);
+            double[] floatRef = QuantMatmulTest.reference(x, 1, k, n, plain::get, null);
+            double[] int8Ref = QuantMatmulTest.reference(mlasDequantized(x, 1, k, bs), 1, k, n, plain::get, null);
+            dev.cortado.backend.Quantization none = dev.cortado.backend.Quantization.NONE;
+            QuantMatmulTest.close(int8Ref, linear(none, asks, x, n), 2e-6, "file asks, default");
+            QuantMatmulTest.close(floatRef, linear(none.withInt8Activations(false), asks, x, n), 2e-6, "file asks, float chosen");
+            QuantMatmulTest.close(floatRef, linear(none, plain, x, n), 2e-6, "nobody asks");
+            QuantMatmulTest.close(int8Ref, linear(none.withInt8Activations(true), plain, x, n), 2e-6, "int8 chosen");
+            assertTrue(!Arrays.equals(linear(none, asks, x, n), linear(none, plain, x, n)), "the two modes differ here");
+        }
+    }
+
+    private static float[] linear(dev.cortado.backend.Quantization q, QuantizedMatrix w, float[] x, int n) {
+        try (CpuBackend be = new CpuBackend(POOL, dev.cortado.tensor.DType.F32, q)) {
+            Tensor out = Tensor.of(new float[n], 1, n);
+            be.linear(Tensor.of(x, 1, x.length), be.quantizedWeight(w), null, out);
+            return out.toFloatArray();
+        }
+    }
+
     /** MLAS CompInt8's activation quantization per block, returned dequantized (q · d) in float. */
     static float[] mlasDequantized(float[] x, int m, int k, int bs) {
         float[] out = new float[m * k];
