@@ -99,7 +99,7 @@ final class PackCache {
             String key = key(dir, options, singleFile(source) ? List.of(source.toAbsolutePath()) : modelFiles(dir));
             // <options hash>-<key hash>.bin: a later file for the same options replaces one made stale by a changed model file
             // (the options prefix leaves out the format version and code hash: an upgrade's file replaces the old build's)
-            String opts = options + "\nNR " + PackedWeight.NR + " vector " + Simd.VECTOR + ' ' + CpuMatmul.L;
+            String opts = options + "\nNR " + PackedWeight.NR + " vector " + Simd.VECTOR + ' ' + (Simd.VECTOR ? CpuMatmul.L : 0);
             Path file = dir.resolve(DIR).resolve(sha256(opts.getBytes(StandardCharsets.UTF_8)).substring(0, 8) + "-"
                     + sha256(key.getBytes(StandardCharsets.UTF_8)).substring(0, 24) + ".bin");
             Session s = new Session(dir, file, key);
@@ -135,7 +135,7 @@ final class PackCache {
     /** Format version, options, layout constants and every model file's name, size, mtime and header hash. */
     private static String key(Path dir, String options, List<Path> modelFiles) throws IOException {
         StringBuilder b = new StringBuilder("cortado pack cache v").append(VERSION).append(' ').append(CODE).append('\n').append(options)
-                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(CpuMatmul.L).append('\n');
+                .append("\nNR ").append(PackedWeight.NR).append(" vector ").append(Simd.VECTOR).append(' ').append(Simd.VECTOR ? CpuMatmul.L : 0).append('\n');
         List<Path> files = new ArrayList<>(modelFiles);
         files.sort(null);
         for (Path f : files) {
