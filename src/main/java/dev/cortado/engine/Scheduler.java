@@ -407,7 +407,7 @@ final class Scheduler implements Runnable {
             Tensor out = decoder.step(backend, tokens, pos, flat, kv, start, rowStarts, mask, cross, logitRows);
             if (out == null) return new Heads(new float[0], null);
             return headOwners != null ? new Heads(null, choose(out, headOwners, headRows))
-                    : new Heads(backend.toHost(out), null);
+                    : new Heads(backend.takeHost(out), null);   // the step's logits are not used again: no copy on the CPU
         }
     }
 
