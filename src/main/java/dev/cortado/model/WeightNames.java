@@ -197,7 +197,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         if (!stackableLayouts(prefixAndOut)) return null;   // quantized parts that cannot be stacked: not converted to find out
         Linear cached = cachedFusedQuantized(in, prefixAndOut);
         if (cached != null) return cached;
-        java.util.List<Tensor> ws = new java.util.ArrayList<>(), bs = new java.util.ArrayList<>();
+        java.util.List<Tensor> ws = new java.util.ArrayList<>();
         long[] outs = new long[n];
         QuantizedMatrix[] qs = new QuantizedMatrix[n];
         int quantizedCount = 0;
@@ -211,13 +211,8 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
         if (quantizedCount == n) {
             // quantized rows are row-major per output feature: stacked when bits and block size agree
             if (!Fusion.stackable(qs)) return null;
-            for (int i = 0; i < n; i++) {
-                outs[i] = qs[i].rows();
-                Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
-                bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
-            }
-            Tensor bias = Fusion.concatBiases(bs, outs);
-            return new Linear(Fusion.bindQuantized(be, qs), bias == null ? null : be.weight(bias));
+            for (int i = 0; i < n; i++) outs[i] = qs[i].rows();
+            return new Linear(Fusion.bindQuantized(be, qs), fusedBias(outs, prefixAndOut));
         }
         if (quantizedCount != 0) return null;
         int inOutCount = 0;
@@ -230,13 +225,21 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
             outs[i] = io ? t.dim(1) : t.dim(0);
             if (io) inOutCount++;
             ws.add(t);
-            Tensor b = tensors.get(prefix + ".bias");
-            bs.add(b == null ? null : TensorCheck.vector(source, prefix + ".bias", b, outs[i]));
         }
         if (inOutCount != 0 && inOutCount != n) return null;
-        Tensor w = Fusion.bind(be, ws, inOutCount == n);
+        return new Linear(Fusion.bind(be, ws, inOutCount == n), fusedBias(outs, prefixAndOut));
+    }
+
+    /** The parts' biases (each checked against its output count; a missing one is zeros) stacked and bound, or null when none has one. */
+    private Tensor fusedBias(long[] outs, Object... prefixAndOut) {
+        java.util.List<Tensor> bs = new java.util.ArrayList<>();
+        for (int i = 0; i < outs.length; i++) {
+            String name = prefixAndOut[2 * i] + ".bias";
+            Tensor b = tensors.get(name);
+            bs.add(b == null ? null : TensorCheck.vector(source, name, b, outs[i]));
+        }
         Tensor bias = Fusion.concatBiases(bs, outs);
-        return new Linear(w, bias == null ? null : be.weight(bias));
+        return bias == null ? null : be.weight(bias);
     }
 
     /**
@@ -267,14 +270,7 @@ public record WeightNames(Backend be, Map<String, Tensor> tensors, java.util.Set
             rows += s[0];
         }
         Tensor w = be.cachedQuantized(rows, in, false);
-        if (w == null) return null;
-        java.util.List<Tensor> bs = new java.util.ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Tensor b = tensors.get(prefixAndOut[2 * i] + ".bias");
-            bs.add(b == null ? null : TensorCheck.vector(source, prefixAndOut[2 * i] + ".bias", b, outs[i]));
-        }
-        Tensor bias = Fusion.concatBiases(bs, outs);
-        return new Linear(w, bias == null ? null : be.weight(bias));
+        return w == null ? null : new Linear(w, fusedBias(outs, prefixAndOut));
     }
 
     public Linear linear(String prefix, long out, long in) {

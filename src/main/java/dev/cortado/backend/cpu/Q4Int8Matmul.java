@@ -131,9 +131,9 @@ final class Q4Int8Matmul {
 
     /**
      * Panel p's block sums for the row at q[qo]: acc[b·NR + j] = Σ over block b of q·code (exact int), the 16-bit chunk
-     * sums (low and high nibbles) widened to int lanes in the loop. The single-row kernel (batch-1 decode): 1.2-1.4×
-     * faster end to end than {@link #codes2}'s store-then-{@link #widen} form, which two rows need (with both rows'
-     * conversions in the loop C2 ran out of nodes and boxed). The same integer sums either way.
+     * sums (low and high nibbles) widened to int lanes in the loop: the single-row kernel (batch-1 decode), without
+     * {@link #codes2}'s store-then-{@link #widen} pass, which two rows need (with both rows' conversions in the loop C2
+     * ran out of nodes and boxed). The same integer sums either way.
      */
     static void codes(short[] q, int qo, PackedWeight w, int p, int[] acc) {
         MemorySegment s = w.data;
@@ -221,19 +221,15 @@ final class Q4Int8Matmul {
             float d = a.d[ao + b];
             FloatVector f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).mul(d);
             FloatVector f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).mul(d);
-            y0 = f0.fma(scales(s, so, half), y0);
-            y1 = f1.fma(scales(s, so + eb * L, half), y1);
+            y0 = f0.fma(QuantMatmul.scales(s, so, half), y0);
+            y1 = f1.fma(QuantMatmul.scales(s, so + eb * L, half), y1);
             if (offsets) {
                 FloatVector ds = FloatVector.broadcast(F, d * sum);
-                y0 = scales(s, so + eb * NR, half).fma(ds, y0);
-                y1 = scales(s, so + eb * NR + eb * L, half).fma(ds, y1);
+                y0 = QuantMatmul.scales(s, so + eb * NR, half).fma(ds, y0);
+                y1 = QuantMatmul.scales(s, so + eb * NR + eb * L, half).fma(ds, y1);
             }
         }
         y0.intoArray(out, 0);
         y1.intoArray(out, L);
-    }
-
-    private static FloatVector scales(MemorySegment s, long o, boolean half) {
-        return half ? QuantMatmul.h16(s, o) : FloatVector.fromMemorySegment(F, s, o, LE);
     }
 }

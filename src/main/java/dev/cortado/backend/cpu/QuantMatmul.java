@@ -235,7 +235,7 @@ final class QuantMatmul {
     }
 
     /** L scales (or offsets) at byte offset o: float16 when {@code half}, else float32. */
-    private static FloatVector scales(MemorySegment s, long o, boolean half) {
+    static FloatVector scales(MemorySegment s, long o, boolean half) {
         return half ? h16(s, o) : f32(s, o);
     }
 
