@@ -403,7 +403,7 @@ public final class CpuBackend implements Backend {
     public void attention(Tensor q, int heads, int headDim, KvView k, KvView v, int kvLen,
                           AttentionMask mask, float scale, Tensor bias, Tensor out) {
         if (q.rank() != 3) throw new IllegalArgumentException("attention query must be [B, S, H·D]: " + q);
-        CpuAttention.run(tiny(attentionMacs(q, (long) heads * headDim, kvLen)), f(q), heads, headDim, k, f(k.data()), v, f(v.data()), kvLen, mask, scale,
+        CpuAttention.run(attentionPool(q, heads, headDim, k, kvLen), f(q), heads, headDim, k, f(k.data()), v, f(v.data()), kvLen, mask, scale,
                 bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
     }
 
@@ -450,7 +450,7 @@ public final class CpuBackend implements Backend {
                           float scale, Tensor bias, Tensor out) {
         if (q.rank() != 3) throw new IllegalArgumentException("attention query must be [B, S, C]: " + q);
         dev.cortado.backend.StepMetadata.Attn a = step.attn(cross);
-        CpuAttention.run(tiny(attentionMacs(q, (long) heads * headDim, a.kvLen())), f(q), (int) q.dim(2), heads, headDim, k, f(k.data()), v, f(v.data()), a.kvLen(), a.mask(),
+        CpuAttention.run(attentionPool(q, heads, headDim, k, a.kvLen()), f(q), (int) q.dim(2), heads, headDim, k, f(k.data()), v, f(v.data()), a.kvLen(), a.mask(),
                 scale, bias == null ? null : f(bias), f(out), (int) q.dim(0), (int) q.dim(1));
     }
 
@@ -470,6 +470,21 @@ public final class CpuBackend implements Backend {
         }
         CpuAttention.runInPlace(tiny(attentionMacs(qkv, (long) heads * headDim, seq)), f(qkv), cols, heads, kvHeads, headDim,
                 a.mask(), scale, bias == null ? null : f(bias), f(out), batch, seq);
+    }
+
+    /**
+     * Bytes of cached keys and values above which an attention runs on the pool however few its multiply-adds: a decode
+     * step's cache is cold (the step's weights streamed through the caches since this layer's last read), so its reads
+     * are bound by memory latency, not arithmetic — on Zen 4, GPT-2's 12 heads at context 48 (295 KB) took 43-50 µs on
+     * one thread and 21-34 µs on two, in decode (where 2 · 48 · 768 multiply-adds alone kept it on one thread).
+     */
+    static final long PARALLEL_KV_BYTES = Long.getLong("cortado.cpu.parallelKvBytes", 128L << 10);
+
+    /** The pool for attention over a cache: the caller alone when it is tiny in arithmetic and in cache bytes read. */
+    private WorkerPool attentionPool(Tensor q, int heads, int headDim, KvView k, int kvLen) {
+        long kvBytes = 2L * 4 * q.dim(0) * kvLen * k.heads() * k.headDim();
+        boolean cold = kvBytes >= PARALLEL_KV_BYTES && serialBelow != Long.MAX_VALUE;   // MAX_VALUE: all on the caller (tests)
+        return cold ? pool : tiny(attentionMacs(q, (long) heads * headDim, kvLen));
     }
 
     /** Scores and weighted sum: 2 · queries · kvLen · (heads · headDim) multiply-adds ({@code width} = heads · headDim). */
