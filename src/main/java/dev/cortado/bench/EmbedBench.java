@@ -16,7 +16,21 @@ import java.util.Random;
 public final class EmbedBench {
     private EmbedBench() {}
 
-    public record Result(String engine, int batch, int seq, double medianSps, double minSps, double maxSps) {}
+    /** One engine at one batch size: the median, min and max sentences/s of its timed passes ({@code sps}). */
+    public record Result(String engine, int batch, int seq, double medianSps, double minSps, double maxSps, double[] sps) {
+        static Result of(String engine, int batch, int seq, double[] sps) {
+            double[] s = sps.clone();
+            Arrays.sort(s);
+            return new Result(engine, batch, seq, s[s.length / 2], s[0], s[s.length - 1], s);
+        }
+
+        /** This result and {@code o}'s passes together (the same engine and batch, another round). */
+        Result pool(Result o) {
+            double[] all = Arrays.copyOf(sps, sps.length + o.sps.length);
+            System.arraycopy(o.sps, 0, all, sps.length, o.sps.length);
+            return of(engine, batch, seq, all);
+        }
+    }
 
     /** Runs the comparison, prints the classic table, and returns a report (JSON/Markdown/PNG) of the same numbers. */
     public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, PrintWriter out) {
@@ -29,19 +43,33 @@ public final class EmbedBench {
      */
     public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, boolean opProfile,
                              PrintWriter out) {
+        return run(onnx, batches, seq, warmup, repeats, threads, opProfile, 1, out);
+    }
+
+    /**
+     * As above, {@code rounds} times per batch size (Cortado then ONNX Runtime, each with its warm-up floor, round after
+     * round): the table pools every round's passes, and a line per batch gives each round's ratio and their median — a
+     * drift of the host between one engine's passes and the other's falls on both.
+     */
+    public static Report run(Path onnx, int[] batches, int seq, int warmup, int repeats, int threads, boolean opProfile,
+                             int rounds, PrintWriter out) {
+        if (rounds < 1) throw new dev.cortado.CortadoException("--rounds must be ≥ 1, got " + rounds);
         Report rep = new Report("embed");
         rep.meta.put("model", onnx.toString());
-        rep.meta.put("settings", java.util.Map.of("batches", java.util.Arrays.stream(batches).boxed().toList(), "seq", seq, "warmup", warmup, "repeats", repeats));
+        rep.meta.put("settings", java.util.Map.of("batches", java.util.Arrays.stream(batches).boxed().toList(), "seq", seq, "warmup", warmup, "repeats", repeats,
+                "rounds", rounds));
         rep.columns.addAll(java.util.List.of("engine", "batch", "seq", "sent/s (median)", "min", "max", "spread %"));
         java.util.Map<String, double[]> series = new java.util.LinkedHashMap<>();
         series.put("cortado", new double[batches.length]);
         series.put("ort", new double[batches.length]);
-        Progress progress = new Progress(2 * batches.length);
-        out.printf("bench embed: %s, seq %d, %d warm-up (and >= %d s, then until the JIT is quiet) + %d timed repeats, %d cores%n", onnx, seq, warmup,
+        Progress progress = new Progress(2 * batches.length * rounds);
+        out.printf("bench embed: %s, seq %d, %d warm-up (and >= %d s, then until the JIT is quiet) + %d timed repeats, %d cores%s%n", onnx, seq, warmup,
                 warmup == 0 ? 0 : WARM_NANOS / 1_000_000_000L, repeats,
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(), rounds > 1 ? ", " + rounds + " rounds" : "");
         out.printf("%-10s %6s %14s %14s %14s%n", "engine", "batch", "sent/s (med)", "min", "max");
         OpTimer timer = opProfile ? new OpTimer() : null;
+        java.util.Map<String, Object> roundRatios = new java.util.LinkedHashMap<>();
+        if (rounds > 1) rep.meta.put("round_ratios", roundRatios);
         CpuBackend cpu = new CpuBackend(new dev.cortado.backend.cpu.WorkerPool(threads));
         try (EncoderRunner cortado = Embedders.openCortado(onnx, timer != null ? timer.wrap(cpu) : cpu);
              EncoderRunner ort = new OrtEncoder(onnx, 512, threads)) {
@@ -50,11 +78,18 @@ public final class EmbedBench {
                 int[][] ids = ids(b, seq);
                 boolean[][] valid = new boolean[b][seq];
                 for (boolean[] v : valid) Arrays.fill(v, true);
-                progress.show("cortado batch " + b);
-                Result rc = time("cortado", cortado, ids, valid, warmup, repeats, timer, out);
-                progress.step("ort batch " + b);
-                Result ro = time("ort", ort, ids, valid, warmup, repeats);
-                progress.step("");
+                Result rc = null, ro = null;
+                double[] ratios = new double[rounds];
+                for (int round = 0; round < rounds; round++) {
+                    progress.show("cortado batch " + b + (rounds > 1 ? " round " + (round + 1) : ""));
+                    Result c = time("cortado", cortado, ids, valid, warmup, repeats, round == 0 ? timer : null, out);
+                    progress.step("ort batch " + b);
+                    Result o = time("ort", ort, ids, valid, warmup, repeats);
+                    progress.step("");
+                    ratios[round] = c.medianSps / o.medianSps;
+                    rc = rc == null ? c : rc.pool(c);
+                    ro = ro == null ? o : ro.pool(o);
+                }
                 progress.finish();
                 for (Result r : new Result[] {rc, ro}) {
                     out.printf("%-10s %6d %14.1f %14.1f %14.1f%n", r.engine, b, r.medianSps, r.minSps, r.maxSps);
@@ -69,6 +104,14 @@ public final class EmbedBench {
                     series.get(r.engine)[bi] = r.medianSps;
                 }
                 out.printf("ratio cortado/ort at batch %d: %.2fx%n", b, rc.medianSps / ro.medianSps);
+                if (rounds > 1) {
+                    String list = Arrays.stream(ratios).mapToObj(x -> String.format("%.2f", x)).collect(java.util.stream.Collectors.joining(" "));
+                    double med = Stats.of(ratios).median();
+                    out.printf("ratio cortado/ort at batch %d, round by round: %s; median %.2fx%n", b, list, med);
+                    rep.notes.add(String.format("ratio cortado/ort at batch %d, round by round (each round's median pass vs the same round's): %s; median %.2fx",
+                            b, list, med));
+                    roundRatios.put("batch " + b, java.util.Map.of("ratios", ratios, "median", med));
+                }
                 out.flush();
             }
         }
@@ -157,7 +200,6 @@ public final class EmbedBench {
             timer.stop();
             timer.print(out, name + " batch " + ids.length + " seq " + ids[0].length, System.nanoTime() - timed0, repeats);
         }
-        Arrays.sort(sps);
-        return new Result(name, ids.length, ids[0].length, sps[repeats / 2], sps[0], sps[repeats - 1]);
+        return Result.of(name, ids.length, ids[0].length, sps);
     }
 }

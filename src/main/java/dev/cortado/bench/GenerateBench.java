@@ -37,9 +37,25 @@ public final class GenerateBench {
      */
     static final long WARM_NANOS = 2_000_000_000L;
 
+    /**
+     * {@code rounds}: the Java engines run in turn this many times (each round loads, runs and closes every engine), so
+     * a drift of the host's memory bandwidth between one engine's runs and the next's (this 2-vCPU host: 28-42 GB/s
+     * within minutes) falls on both; the table pools every round's runs, and a line per competitor gives each round's
+     * decode ratio and their median.
+     */
     public record Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
                           boolean quick, Path outDir, String python, List<String> engines, dev.cortado.device.Device device,
-                          dev.cortado.tensor.DType dtype, Int4Onnx.Options int4Onnx) {
+                          dev.cortado.tensor.DType dtype, Int4Onnx.Options int4Onnx, int rounds) {
+        public Options {
+            if (rounds < 1) throw new CortadoException("--rounds must be ≥ 1, got " + rounds);
+        }
+
+        public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
+                       boolean quick, Path outDir, String python, List<String> engines, dev.cortado.device.Device device,
+                       dev.cortado.tensor.DType dtype, Int4Onnx.Options int4Onnx) {
+            this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines, device, dtype, int4Onnx, 1);
+        }
+
         public Options(String model, int[] batches, int promptLen, int genLen, int warmup, int repeats, boolean smoke,
                        boolean quick, Path outDir, String python, List<String> engines) {
             this(model, batches, promptLen, genLen, warmup, repeats, smoke, quick, outDir, python, engines,
@@ -137,6 +153,7 @@ public final class GenerateBench {
                 "warmup", o.warmup(), "repeats", o.repeats(), "quick", o.quick(), "smoke", o.smoke(),
                 "device", o.device().toString(), "dtype", o.dtype().toString(),
                 "quantize", o.device().quantization().toString()));
+        rep.meta.put("rounds", o.rounds());
         rep.meta.put("onnx_int4", o.int4Onnx() == null ? "off" : o.int4Onnx().toString());
         if (o.int4Onnx() != null) rep.notes.add("every engine runs the int4 MatMulNBits ONNX file " + mi.dir().resolve("model.onnx")
                 + " (written by dev.cortado.bench.Int4Onnx from Cortado's quantizer: block 32, " + (o.int4Onnx().zeroPoints() ? "zero points" : "symmetric")
@@ -144,9 +161,10 @@ public final class GenerateBench {
         if (o.cuda()) rep.notes.add("device " + o.device() + ", " + o.dtype() + ": the roofline column uses the host's read "
                 + "bandwidth, not the GPU's; compare tok/s across engines instead");
         int threads = WorkerPool.shared().threads();
-        out.printf("bench generate: %s (%,d parameters), prompt %d + gen %d tokens, batches %s, %d warm-up (and >= %d s) + %d timed runs, %d threads%n",
+        out.printf("bench generate: %s (%,d parameters), prompt %d + gen %d tokens, batches %s, %d warm-up (and >= %d s) + %d timed runs, %d threads%s%n",
                 mi.label(), mi.params(), o.promptLen(), o.genLen(), java.util.Arrays.toString(o.batches()), o.warmup(),
-                o.warmup() == 0 || o.smoke() ? 0 : WARM_NANOS / 1_000_000_000L, o.repeats(), threads);
+                o.warmup() == 0 || o.smoke() ? 0 : WARM_NANOS / 1_000_000_000L, o.repeats(), threads,
+                o.rounds() > 1 ? ", " + o.rounds() + " rounds of the Java engines in turn" : "");
         out.flush();
         Host.Bandwidth bw = Host.bandwidth(o.smoke() ? 64L << 20 : 1L << 30, o.smoke() ? 2 : 5);
         rep.meta.put("bandwidth", Map.of("read_GBps", round(bw.readGBs()), "copy_GBps", round(bw.copyGBs()),
@@ -161,34 +179,16 @@ public final class GenerateBench {
         List<String> java = o.engines().stream().filter(e -> e.equals("cortado") || e.equals("ort")).toList();
         Competitors py = Competitors.find(o.python(), rep.notes);
         List<String> pyEngines = py == null ? List.of() : o.engines().stream().filter(e -> !java.contains(e)).toList();
-        Progress progress = new Progress(java.size() * o.batches().length * (o.warmup() + o.repeats()) + pyEngines.size());
-        List<EngineResult> results = new ArrayList<>();
-        for (String e : java) {
-            Supplier<LanguageModel> open;
-            if (e.equals("cortado")) {
-                String why = Engines.cortadoUnavailable(mi.dir());
-                if (why != null) {
-                    rep.notes.add("cortado skipped: " + why);
-                    progress.log("cortado skipped: " + why);
-                    for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
-                    continue;
-                }
-                open = () -> Engines.cortado(mi.dir(), o.device(), o.dtype());
-            } else if (o.cuda()) {
-                rep.notes.add("ort skipped: ONNX Runtime Java runs on the CPU (ort-python uses CUDAExecutionProvider when present)");
-                for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
-                continue;
-            } else {
-                Path onnx = Engines.onnxOf(mi.dir());
-                if (onnx == null) {
-                    rep.notes.add("ort skipped: no model.onnx in " + mi.dir());
-                    for (int i = 0; i < o.batches().length * (o.warmup() + o.repeats()); i++) progress.step("");
-                    continue;
-                }
-                open = () -> new Engines.Ort(onnx, maxLen, threads);
-            }
-            results.add(runJava(e, open, o, prompts, progress, rep.notes));
+        int steps = o.batches().length * (o.warmup() + o.repeats());
+        Progress progress = new Progress(o.rounds() * java.size() * steps + pyEngines.size());
+        List<List<EngineResult>> rounds = new ArrayList<>();
+        for (int round = 0; round < o.rounds(); round++) {
+            List<EngineResult> results = new ArrayList<>();
+            List<String> skipNotes = round == 0 ? rep.notes : new ArrayList<>();
+            runJavaEngines(java, mi, o, maxLen, threads, prompts, progress, skipNotes, results, steps);
+            rounds.add(results);
         }
+        List<EngineResult> results = pool(rounds);
         for (String e : pyEngines) {
             progress.show(e + " (python)");
             EngineResult r = py.run(e, mi.dir(), o, prompts, rep.notes);
@@ -197,10 +197,102 @@ public final class GenerateBench {
         }
         progress.finish();
         report(rep, mi, o, bw, results, out);
+        if (o.rounds() > 1) printRoundRatios(rep, o, rounds, out);
         return rep;
     }
 
-    /** What one engine measured: per batch the timed runs and the first run's tokens. */
+    /** One round: every Java engine loaded, run and closed in turn (notes: where skips are noted). */
+    private static void runJavaEngines(List<String> java, ModelInfo mi, Options o, int maxLen, int threads, Map<Integer, int[][]> prompts,
+                                       Progress progress, List<String> notes, List<EngineResult> results, int steps) {
+        for (String e : java) {
+            Supplier<LanguageModel> open;
+            if (e.equals("cortado")) {
+                String why = Engines.cortadoUnavailable(mi.dir());
+                if (why != null) {
+                    notes.add("cortado skipped: " + why);
+                    progress.log("cortado skipped: " + why);
+                    for (int i = 0; i < steps; i++) progress.step("");
+                    continue;
+                }
+                open = () -> Engines.cortado(mi.dir(), o.device(), o.dtype());
+            } else if (o.cuda()) {
+                notes.add("ort skipped: ONNX Runtime Java runs on the CPU (ort-python uses CUDAExecutionProvider when present)");
+                for (int i = 0; i < steps; i++) progress.step("");
+                continue;
+            } else {
+                Path onnx = Engines.onnxOf(mi.dir());
+                if (onnx == null) {
+                    notes.add("ort skipped: no model.onnx in " + mi.dir());
+                    for (int i = 0; i < steps; i++) progress.step("");
+                    continue;
+                }
+                open = () -> new Engines.Ort(onnx, maxLen, threads);
+            }
+            results.add(runJava(e, open, o, prompts, progress, notes));
+        }
+    }
+
+    /**
+     * Each engine's rounds as one result: every round's runs (per batch, round after round), the largest peak RSS
+     * (with that round's RSS before loading), the first round's load time, the first error.
+     */
+    static List<EngineResult> pool(List<List<EngineResult>> rounds) {
+        if (rounds.size() == 1) return new ArrayList<>(rounds.getFirst());
+        Map<String, EngineResult> byEngine = new LinkedHashMap<>();
+        for (List<EngineResult> round : rounds) {
+            for (EngineResult r : round) {
+                EngineResult a = byEngine.get(r.engine());
+                if (a == null) {
+                    Map<Integer, List<Run>> runs = new LinkedHashMap<>();
+                    r.runs().forEach((b, rs) -> runs.put(b, new ArrayList<>(rs)));
+                    byEngine.put(r.engine(), new EngineResult(r.engine(), r.loadS(), r.peakRssMb(), r.rssBeforeMb(), runs, r.error(), r.weightBytes()));
+                    continue;
+                }
+                r.runs().forEach((b, rs) -> a.runs().computeIfAbsent(b, x -> new ArrayList<>()).addAll(rs));
+                boolean higher = r.peakRssMb() > a.peakRssMb();
+                byEngine.put(r.engine(), new EngineResult(a.engine(), a.loadS(), higher ? r.peakRssMb() : a.peakRssMb(),
+                        higher ? r.rssBeforeMb() : a.rssBeforeMb(), a.runs(), a.error() != null ? a.error() : r.error(),
+                        a.weightBytes() > 0 ? a.weightBytes() : r.weightBytes()));
+            }
+        }
+        return new ArrayList<>(byEngine.values());
+    }
+
+    /** Median decode tok/s of one engine's runs at batch b (NaN without runs). */
+    static double decodeMedian(EngineResult r, int b) {
+        List<Run> rs = r.runs().getOrDefault(b, List.of());
+        double[] dc = rs.stream().filter(x -> x.stepNs().length > 0)
+                .mapToDouble(x -> b * x.stepNs().length / (java.util.Arrays.stream(x.stepNs()).sum() / 1e9)).toArray();
+        return dc.length == 0 ? Double.NaN : Stats.of(dc).median();
+    }
+
+    /** Per competitor and batch: Cortado's decode tok/s ÷ the competitor's, round by round (same round), and their median. */
+    private static void printRoundRatios(Report rep, Options o, List<List<EngineResult>> rounds, PrintWriter out) {
+        Map<String, Object> perRound = new LinkedHashMap<>();
+        for (int b : o.batches()) {
+            Map<String, List<Double>> ratios = new LinkedHashMap<>();
+            for (List<EngineResult> round : rounds) {
+                EngineResult c = round.stream().filter(r -> r.engine().equals("cortado")).findFirst().orElse(null);
+                if (c == null) continue;
+                for (EngineResult r : round) {
+                    if (r == c) continue;
+                    ratios.computeIfAbsent(r.engine(), x -> new ArrayList<>()).add(decodeMedian(c, b) / decodeMedian(r, b));
+                }
+            }
+            for (var e : ratios.entrySet()) {
+                double[] x = e.getValue().stream().mapToDouble(Double::doubleValue).toArray();
+                String list = e.getValue().stream().map(v -> String.format("%.2f", v)).collect(java.util.stream.Collectors.joining(" "));
+                double med = Stats.of(x).median();
+                out.printf("decode cortado/%s at batch %d, round by round: %s; median %.2fx%n", e.getKey(), b, list, med);
+                rep.notes.add(String.format("decode cortado/%s at batch %d, round by round (each round's median run vs the same round's): %s; median %.2fx",
+                        e.getKey(), b, list, med));
+                perRound.put(e.getKey() + " batch " + b, Map.of("ratios", x, "median", med));
+            }
+        }
+        rep.meta.put("round_ratios", perRound);
+        out.flush();
+    }
+
     /**
      * What one engine measured: per batch the timed runs and the first run's tokens; {@code weightBytes} the weight
      * bytes it streams per decode step when they differ from the model's (Cortado's bf16/int8/int4 storage), else -1.

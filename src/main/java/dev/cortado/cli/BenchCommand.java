@@ -73,6 +73,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "warm-up runs (generate 1, embed 3, kernels 1); translate: seconds per engine and setting (2 with --quick, else 4)") Integer warmup;
     @Option(names = "--repeats", description = "timed runs (generate 3, embed 10, kernels 5)") Integer repeats;
 
+    @Option(names = "--rounds", defaultValue = "1", description = "generate, embed: run the Java engines in turn this many times "
+            + "(each loads, runs its repeats and closes per round), pool the runs, and print each round's Cortado/competitor "
+            + "ratio and their median: robust to the host's bandwidth drifting between one engine's runs and the next's")
+    int rounds;
+
     @Option(names = "--quick", description = "shorter run: 1 warm-up, 2 repeats, gen-len ≤ 16, no torch.compile competitor")
     boolean quick;
 
@@ -148,7 +153,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path onnx = model != null ? Path.of(model) : DefaultModels.minilm();
         return EmbedBench.run(Embedders.resolveOnnx(onnx), b, s, w, r,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), opProfile, pw);
+                threads != null ? threads : Runtime.getRuntime().availableProcessors(), opProfile, rounds, pw);
     }
 
     private Report translate(PrintWriter pw) {
@@ -188,6 +193,6 @@ public final class BenchCommand implements Callable<Integer> {
         if (p < 1 || g < 1) throw new CortadoException("--prompt-len and --gen-len must be ≥ 1");
         return GenerateBench.run(new GenerateBench.Options(m, b, p, g, w, r, smoke, quick, out,
                 smoke && engines == null ? "off" : python, e, quantizeOptions.apply(Devices.parse(device)), Devices.dtype(dtype),
-                onnxInt4 ? new dev.cortado.bench.Int4Onnx.Options(onnxInt4ZeroPoints, onnxInt4AccuracyLevel) : null), pw);
+                onnxInt4 ? new dev.cortado.bench.Int4Onnx.Options(onnxInt4ZeroPoints, onnxInt4AccuracyLevel) : null, rounds), pw);
     }
 }

@@ -99,4 +99,47 @@ class BenchSmokeTest {
             assertTrue(root.get("bandwidth").get("read_GBps").asDouble() > 0);
         }
     }
+
+    /** --rounds 2: each engine runs in two rounds; the table pools both rounds' runs; a ratio per round and their median. */
+    @org.junit.jupiter.api.Test
+    void generateRoundsPoolRunsAndReportRatiosPerRound() throws Exception {
+        StringWriter so = new StringWriter(), se = new StringWriter();
+        int rc = Main.run(new String[] {"bench", "generate", "--smoke", "--batch", "1", "--rounds", "2", "--engines", "cortado,ort",
+                "--out", out.toString()}, new PrintWriter(so, true), new PrintWriter(se, true));
+        assertEquals(0, rc, "stdout: " + so + "\nstderr: " + se);
+        Path json;
+        try (Stream<Path> s = Files.list(out)) {
+            json = s.filter(p -> p.toString().endsWith("-generate.json")).findFirst().orElseThrow();
+        }
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals(2, root.get("rounds").asInt());
+        for (JsonNode r : root.get("rows")) {
+            assertEquals(2, r.get("decode_tok_s_runs").size(), "one timed run (--smoke) in each of 2 rounds: " + r);
+            String t = r.get("tokens").asText();
+            assertTrue(t.equals("reference") || t.equals("same"), r.get("engine") + ": " + t);
+        }
+        JsonNode ratios = root.get("round_ratios").get("ort batch 1");
+        assertEquals(2, ratios.get("ratios").size());
+        double a = ratios.get("ratios").get(0).asDouble(), b = ratios.get("ratios").get(1).asDouble();
+        assertTrue(a > 0 && b > 0);
+        assertEquals((a + b) / 2, ratios.get("median").asDouble(), 1e-9, "the median of two ratios is their mean");
+        assertTrue(so.toString().contains("decode cortado/ort at batch 1, round by round: "), so.toString());
+
+        Path embedOut = out.resolve("embed");
+        StringWriter so3 = new StringWriter(), se3 = new StringWriter();
+        assertEquals(0, Main.run(new String[] {"bench", "embed", "--smoke", "--batch", "1", "--rounds", "2", "--out", embedOut.toString()},
+                new PrintWriter(so3, true), new PrintWriter(se3, true)), "stdout: " + so3 + "\nstderr: " + se3);
+        Path ejson;
+        try (Stream<Path> s = Files.list(embedOut)) {
+            ejson = s.filter(p -> p.toString().endsWith("-embed.json")).findFirst().orElseThrow();
+        }
+        JsonNode eroot = new ObjectMapper().readTree(ejson.toFile());
+        assertEquals(2, eroot.get("round_ratios").get("batch 1").get("ratios").size());
+        assertTrue(so3.toString().contains("ratio cortado/ort at batch 1, round by round: "), so3.toString());
+
+        StringWriter so2 = new StringWriter(), se2 = new StringWriter();
+        assertEquals(2, Main.run(new String[] {"bench", "generate", "--smoke", "--rounds", "0", "--out", out.toString()},
+                new PrintWriter(so2, true), new PrintWriter(se2, true)));
+        assertTrue(se2.toString().contains("--rounds must be ≥ 1, got 0"), se2.toString());
+    }
 }
