@@ -40,6 +40,21 @@ final class VectorNorms {
         }
     }
 
+    private static final ThreadLocal<double[]> LANES = ThreadLocal.withInitial(() -> new double[D.length()]);
+
+    /**
+     * {@link VectorMath#sum(DoubleVector)}'s pairwise tree (lane i + lane i + h for h = lanes/2 … 1) in scalar adds over
+     * lanes stored to a per-thread array (overwritten): the same pairs in the same order, so the same bits. The callers
+     * store their vector and pass the array, so that no vector crosses a call: at the depth the pool's worker thread
+     * inlines this row code (worker loop, chunk, norm lambda, row, sum, the Vector API's own frames), C2 left
+     * VectorMath.sum's add out of line and boxed a DoubleVector per row (1.6 GB in 8 s of MiniLM batch-1 passes, all on
+     * the worker thread, JFR allocation samples).
+     */
+    private static double treeSum(double[] t) {
+        for (int h = t.length / 2; h >= 1; h /= 2) for (int i = 0; i < h; i++) t[i] = t[i] + t[i + h];
+        return t[0];
+    }
+
     /** Σ x[o, o + d) / d, summed in double lanes (then the tail in order). */
     private static double mean(float[] x, int o, int d) {
         int j = 0;
@@ -49,7 +64,9 @@ final class VectorNorms {
             s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        double mean = VectorMath.sum(s0.add(s1));
+        double[] lanes = LANES.get();
+        s0.add(s1).intoArray(lanes, 0);
+        double mean = treeSum(lanes);
         for (int t = j; t < d; t++) mean += x[o + t];
         return mean / d;
     }
@@ -65,7 +82,9 @@ final class VectorNorms {
             q0 = q0.add(t0.mul(t0));
             q1 = q1.add(t1.mul(t1));
         }
-        double var = VectorMath.sum(q0.add(q1));
+        double[] lanes = LANES.get();
+        q0.add(q1).intoArray(lanes, 0);
+        double var = treeSum(lanes);
         for (int t = j; t < d; t++) {
             double u = x[o + t] - mean;
             var += u * u;
