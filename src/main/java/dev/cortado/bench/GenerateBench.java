@@ -82,6 +82,11 @@ public final class GenerateBench {
             this(tokens, sessionNs, prefillNs, stepNs, -1);
         }
 
+        /** Decode tokens/s of this run at batch b: b × steps ÷ decode time; NaN without decode steps. */
+        double decodeTokS(int b) {
+            return stepNs.length == 0 ? Double.NaN : b * stepNs.length / (java.util.Arrays.stream(stepNs).sum() / 1e9);
+        }
+
         /** Heap KB allocated per generated decode token (batch × (gen − 1)); NaN when not measured. */
         double allocKbPerToken() {
             long tokens = (long) tokens().length * stepNs.length;
@@ -260,10 +265,8 @@ public final class GenerateBench {
 
     /** Median decode tok/s of one engine's runs at batch b (NaN without runs). */
     static double decodeMedian(EngineResult r, int b) {
-        List<Run> rs = r.runs().getOrDefault(b, List.of());
-        double[] dc = rs.stream().filter(x -> x.stepNs().length > 0)
-                .mapToDouble(x -> b * x.stepNs().length / (java.util.Arrays.stream(x.stepNs()).sum() / 1e9)).toArray();
-        return dc.length == 0 ? Double.NaN : Stats.of(dc).median();
+        return Stats.of(r.runs().getOrDefault(b, List.of()).stream().mapToDouble(x -> x.decodeTokS(b)).filter(x -> !Double.isNaN(x))
+                .toArray()).median();
     }
 
     /** Per competitor and batch: Cortado's decode tok/s ÷ the competitor's, round by round (same round), and their median. */
@@ -428,8 +431,7 @@ public final class GenerateBench {
                 row.put("engine", r.engine());
                 row.put("batch", b);
                 double[] pf = rs.stream().mapToDouble(x -> b * o.promptLen() / (x.prefillNs() / 1e9)).toArray();
-                double[] dc = rs.stream().mapToDouble(x -> x.stepNs().length == 0 ? Double.NaN
-                        : b * x.stepNs().length / (java.util.Arrays.stream(x.stepNs()).sum() / 1e9)).toArray();
+                double[] dc = rs.stream().mapToDouble(x -> x.decodeTokS(b)).toArray();
                 double[] ttft = rs.stream().mapToDouble(x -> (x.sessionNs() + x.prefillNs()) / 1e6).toArray();
                 double[] lat = rs.stream().flatMapToLong(x -> java.util.Arrays.stream(x.stepNs())).mapToDouble(ns -> ns / 1e6).toArray();
                 Stats sp = Stats.of(pf), sd = Stats.of(dc), st = Stats.of(ttft);

@@ -26,8 +26,9 @@ final class VectorNorms {
      */
     static void layerNormRow(float[] x, float[] g, float[] b, float eps, float[] out, int d, int r) {
         int o = r * d, j;
-        double mean = mean(x, o, d);
-        double var = variance(x, o, d, mean);
+        double[] lanes = LANES.get();
+        double mean = mean(x, o, d, lanes);
+        double var = variance(x, o, d, mean, lanes);
         float inv = (float) (1.0 / Math.sqrt(var + eps)), mu = (float) mean;
         for (j = 0; j <= d - L; j += L) {
             FloatVector v = FloatVector.fromArray(F, x, o + j).sub(mu).mul(inv).mul(FloatVector.fromArray(F, g, j));
@@ -55,8 +56,8 @@ final class VectorNorms {
         return t[0];
     }
 
-    /** Σ x[o, o + d) / d, summed in double lanes (then the tail in order). */
-    private static double mean(float[] x, int o, int d) {
+    /** Σ x[o, o + d) / d, summed in double lanes (then the tail in order); lanes: {@link #treeSum}'s scratch. */
+    private static double mean(float[] x, int o, int d, double[] lanes) {
         int j = 0;
         DoubleVector s0 = DoubleVector.zero(D), s1 = s0;
         for (; j <= d - L; j += L) {
@@ -64,7 +65,6 @@ final class VectorNorms {
             s0 = s0.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1));
         }
-        double[] lanes = LANES.get();
         s0.add(s1).intoArray(lanes, 0);
         double mean = treeSum(lanes);
         for (int t = j; t < d; t++) mean += x[o + t];
@@ -72,7 +72,7 @@ final class VectorNorms {
     }
 
     /** Σ (x − mean)² / d over x[o, o + d), in double lanes (then the tail in order). */
-    private static double variance(float[] x, int o, int d, double mean) {
+    private static double variance(float[] x, int o, int d, double mean, double[] lanes) {
         int j = 0;
         DoubleVector mv = DoubleVector.broadcast(D, mean), q0 = DoubleVector.zero(D), q1 = q0;
         for (; j <= d - L; j += L) {
@@ -82,7 +82,6 @@ final class VectorNorms {
             q0 = q0.add(t0.mul(t0));
             q1 = q1.add(t1.mul(t1));
         }
-        double[] lanes = LANES.get();
         q0.add(q1).intoArray(lanes, 0);
         double var = treeSum(lanes);
         for (int t = j; t < d; t++) {

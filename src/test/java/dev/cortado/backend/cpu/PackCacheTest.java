@@ -210,13 +210,20 @@ class PackCacheTest {
     }
 
     private static Run logits(CpuBackend be, Path dir) {
-        try (LanguageModel m = Families.openDecoder(dir, be, Families.Engine.CORTADO); DecoderSession s = m.newSession(1)) {
+        try (LanguageModel m = Families.openDecoder(dir, be, Families.Engine.CORTADO)) {
+            return new Run(twoSteps(m), be.packCacheHits);
+        }
+    }
+
+    /** The logits after PROMPT and after the greedy next token, end to end (the pack cache tests compare these). */
+    static float[] twoSteps(LanguageModel m) {
+        try (DecoderSession s = m.newSession(1)) {
             float[] a = s.step(new int[][] {PROMPT}, null)[0];
             float[] b = s.step(new int[][] {{Fixtures.argmax(a)}}, null)[0];
             float[] both = new float[a.length + b.length];
             System.arraycopy(a, 0, both, 0, a.length);
             System.arraycopy(b, 0, both, a.length, b.length);
-            return new Run(both, be.packCacheHits);
+            return both;
         }
     }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.backend.Quantization;
-import dev.cortado.generate.DecoderSession;
 import dev.cortado.gguf.GgmlType;
 import dev.cortado.gguf.GgufFile;
 import dev.cortado.gguf.GgufTestWriter;
@@ -42,7 +41,6 @@ class QuantizedFilePackCacheTest {
     @TempDir
     Path tmp;
 
-    private static final int[] PROMPT = {3, 17, 42, 5, 9};
 
     @ParameterizedTest
     @ValueSource(strings = {"gguf/stories260K-q4_0.gguf", "gguf/stories260K-q8_0.gguf", "gguf/stories260K-mixed.gguf",
@@ -132,20 +130,12 @@ class QuantizedFilePackCacheTest {
     void int8ActivationsSurviveTheCache() throws IOException {
         Path gguf = copy("gguf/stories260K-q4_0.gguf");
         Quantization int8 = Quantization.NONE.withInt8Activations(true);
-        Run fresh = run(gguf, int8, false);
-        assertFalse(java.util.Arrays.equals(fresh.logits, run(gguf, Quantization.NONE, false).logits), "int8 activations change the logits");
-        assertEquals(0, run(gguf, int8, true).hits);
-        Run cached = run(gguf, int8, true);
-        assertTrue(cached.hits > 0);
-        assertArrayEquals(fresh.logits, cached.logits);
+        Run cached = cachedEqualsFresh(gguf, int8);
+        assertFalse(java.util.Arrays.equals(cached.logits, run(gguf, Quantization.NONE, false).logits), "int8 activations change the logits");
 
         Path onnx = dev.cortado.bench.Int4Onnx.materialize("gpt2-124m-smoke", tmp.resolve("int4"),
                 new dev.cortado.bench.Int4Onnx.Options(false, 4));
-        Run onnxFresh = run(onnx, Quantization.NONE, false);
-        assertEquals(0, run(onnx, Quantization.NONE, true).hits);
-        Run onnxCached = run(onnx, Quantization.NONE, true);
-        assertTrue(onnxCached.hits > 0);
-        assertArrayEquals(onnxFresh.logits, onnxCached.logits);
+        cachedEqualsFresh(onnx, Quantization.NONE);
     }
 
     /**
@@ -174,23 +164,15 @@ class QuantizedFilePackCacheTest {
                 }
             }));
         }
-        Run fresh = run(model, Quantization.NONE, false);
-        assertEquals(0, run(model, Quantization.NONE, true).hits);
-        Run cached = run(model, Quantization.NONE, true);
-        assertTrue(cached.hits > 0);
+        Run cached = cachedEqualsFresh(model, Quantization.NONE);
         assertTrue(cached.err.isEmpty(), cached.err);
-        assertArrayEquals(fresh.logits, cached.logits);
     }
 
     /** A GGUF file of float tensors only is cached like a float safetensors folder when float caching is on (its q/k rows un-permuted first). */
     @Test
     void floatGgufIsCachedToo() throws IOException {
         Path model = copy("gguf/stories260K-f32.gguf");
-        Run fresh = run(model, Quantization.NONE, false);
-        assertEquals(0, run(model, Quantization.NONE, true).hits);
-        Run second = run(model, Quantization.NONE, true);
-        assertTrue(second.hits > 0);
-        assertArrayEquals(fresh.logits, second.logits);
+        cachedEqualsFresh(model, Quantization.NONE);
     }
 
     /** --no-cache (the property off): neither read nor written. */
@@ -203,19 +185,24 @@ class QuantizedFilePackCacheTest {
 
     private record Run(float[] logits, int hits, String err) {}
 
+    /** Loaded without the cache, then twice with it: the first writes (no hits), the second hits and gives the same logits. */
+    private static Run cachedEqualsFresh(Path model, Quantization q) {
+        Run fresh = run(model, q, false);
+        assertEquals(0, run(model, q, true).hits, "first cached load of " + model.getFileName() + " writes");
+        Run cached = run(model, q, true);
+        assertTrue(cached.hits > 0, "second cached load of " + model.getFileName() + " maps the cache");
+        assertArrayEquals(fresh.logits, cached.logits);
+        return cached;
+    }
+
     /** Loads the model, returns the logits after the prompt and one more token, the cache hits and what went to stderr. */
     private static Run run(Path model, Quantization q, boolean cache) {
         CpuBackend be = new CpuBackend(WorkerPool.shared(), DType.F32, q).packCache(cache).packCacheFloats(true);
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (LanguageModel m = Families.openDecoder(model, be, Families.Engine.CORTADO); DecoderSession s = m.newSession(1)) {
-            float[] a = s.step(new int[][] {PROMPT}, null)[0];
-            float[] b = s.step(new int[][] {{Fixtures.argmax(a)}}, null)[0];
-            float[] both = new float[a.length + b.length];
-            System.arraycopy(a, 0, both, 0, a.length);
-            System.arraycopy(b, 0, both, a.length, b.length);
-            return new Run(both, be.packCacheHits, captured.toString(StandardCharsets.UTF_8));
+        try (LanguageModel m = Families.openDecoder(model, be, Families.Engine.CORTADO)) {
+            return new Run(PackCacheTest.twoSteps(m), be.packCacheHits, captured.toString(StandardCharsets.UTF_8));
         } finally {
             System.setErr(err);
         }
