@@ -249,7 +249,8 @@ class PackCacheTest {
         return f.size() == 1 ? f.get(0) : null;
     }
 
-    private static void flip(Path file, long at) throws IOException {
+    /** Flips bits of the byte at {@code at} in file (corrupting a cache entry). */
+    static void flip(Path file, long at) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.seek(at);
             int b = f.read();

@@ -66,7 +66,7 @@ class QuantizedFilePackCacheTest {
         assertTrue(second.err.isEmpty(), second.err);
 
         long size = Files.size(file);
-        for (int i = 0; i < 64; i++) flip(file, size / 2 + i);   // at least one entry's data (entries are 64-byte aligned)
+        for (int i = 0; i < 64; i++) PackCacheTest.flip(file, size / 2 + i);   // at least one entry's data (entries are 64-byte aligned)
         Run corrupt = run(model, Quantization.NONE, true);
         assertTrue(corrupt.hits < second.hits, "the corrupted entry is not used");
         assertArrayEquals(fresh.logits, corrupt.logits, "corrupted cache: repacked, same logits");
@@ -230,15 +230,6 @@ class QuantizedFilePackCacheTest {
         if (!Files.isDirectory(c)) return List.of();
         try (Stream<Path> s = Files.list(c)) {
             return s.filter(p -> p.toString().endsWith(".bin")).toList();
-        }
-    }
-
-    private static void flip(Path file, long at) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x5a);
         }
     }
 }
