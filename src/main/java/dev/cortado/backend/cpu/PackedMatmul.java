@@ -102,7 +102,8 @@ final class PackedMatmul {
                 // a full-width panel's activation runs once over the task's rows (one loop per activation, its
                 // constants kept in registers) instead of per tile row in the store, where GELU(erf) cost 2.5× as much
                 // (an up projection at batch 1: +27 % over the GEMM, +13 % this way); same formula on the same values
-                boolean rowsAct = act != null && width == NR;
+                // a full-width panel's tiles store straight into y (+ bias); a narrower last panel goes through tmp
+                boolean full = width == NR, rowsAct = act != null && full;
                 Activation tileAct = rowsAct ? null : act;
                 if (inPlace) {
                     long base = p * w.panelBytes;
@@ -110,13 +111,21 @@ final class PackedMatmul {
                     MemorySegment panel = r1 - i >= 4 ? w.data.asSlice(base, k * NRB) : null;
                     if (TILE8) {
                         for (; i <= r1 - 8; i += 8) {
-                            TileKernels.tile8(x, panel, i, k, tmp);
-                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                            if (full) {
+                                TileKernels.tile8(x, panel, i, k, y, i * n + j0, n, bias, j0);
+                            } else {
+                                TileKernels.tile8(x, panel, i, k, tmp, 0, NR, null, 0);
+                                for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                            }
                         }
                     }
                     for (; i <= r1 - 4; i += 4) {
-                        TileKernels.tile4(x, panel, i, k, tmp);
-                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                        if (full) {
+                            TileKernels.tile4(x, panel, i, k, y, i * n + j0, n, bias, j0);
+                        } else {
+                            TileKernels.tile4(x, panel, i, k, tmp, 0, NR, null, 0);
+                            for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                        }
                     }
                     for (; i < r1; i++) {
                         TileKernels.row1(x, w.data, base, i, k, tmp);
@@ -129,13 +138,21 @@ final class PackedMatmul {
                     }
                     if (TILE8) {
                         for (; i <= r1 - 8; i += 8) {
-                            TileKernels.tile8(x, scratch, 0, i, k, tmp);
-                            for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                            if (full) {
+                                TileKernels.tile8(x, scratch, 0, i, k, y, i * n + j0, n, bias, j0);
+                            } else {
+                                TileKernels.tile8(x, scratch, 0, i, k, tmp, 0, NR, null, 0);
+                                for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                            }
                         }
                     }
                     for (; i <= r1 - 4; i += 4) {
-                        TileKernels.tile4(x, scratch, 0, i, k, tmp);
-                        for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                        if (full) {
+                            TileKernels.tile4(x, scratch, 0, i, k, y, i * n + j0, n, bias, j0);
+                        } else {
+                            TileKernels.tile4(x, scratch, 0, i, k, tmp, 0, NR, null, 0);
+                            for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
+                        }
                     }
                     for (; i < r1; i++) {
                         TileKernels.row1(x, scratch, 0, i, k, tmp);
