@@ -98,70 +98,52 @@ final class PackedMatmul {
                 int p = rowsFastest ? t / blocks : t % panels, r0 = (rowsFastest ? t % blocks : t / panels) * rowsPerTask;
                 int r1 = Math.min(m, r0 + rowsPerTask);
                 int j0 = p * NR, width = Math.min(NR, n - j0);
-                int i = r0;
-                // a full-width panel's activation runs once over the task's rows (one loop per activation, its
-                // constants kept in registers) instead of per tile row in the store, where GELU(erf) cost 2.5× as much
-                // (an up projection at batch 1: +27 % over the GEMM, +13 % this way); same formula on the same values
-                // a full-width panel's tiles store straight into y (+ bias); a narrower last panel goes through tmp
-                boolean full = width == NR, rowsAct = act != null && full;
-                Activation tileAct = rowsAct ? null : act;
+                MemorySegment panel = null;
                 if (inPlace) {
-                    long base = p * w.panelBytes;
                     // the panel sliced once per task (the tiles index it from 0, so C2 drops their bounds checks)
-                    MemorySegment panel = r1 - i >= 4 ? w.data.asSlice(base, k * NRB) : null;
-                    if (TILE8) {
-                        for (; i <= r1 - 8; i += 8) {
-                            if (full) {
-                                TileKernels.tile8(x, panel, i, k, y, i * n + j0, n, bias, j0);
-                            } else {
-                                TileKernels.tile8(x, panel, i, k, tmp, 0, NR, null, 0);
-                                for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
-                            }
-                        }
-                    }
-                    for (; i <= r1 - 4; i += 4) {
-                        if (full) {
-                            TileKernels.tile4(x, panel, i, k, y, i * n + j0, n, bias, j0);
-                        } else {
-                            TileKernels.tile4(x, panel, i, k, tmp, 0, NR, null, 0);
-                            for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
-                        }
-                    }
-                    for (; i < r1; i++) {
-                        TileKernels.row1(x, w.data, base, i, k, tmp);
-                        store(tmp, 0, y, i * n + j0, width, bias, j0, tileAct);
-                    }
-                } else {
-                    if (decoded != p) {
-                        decode(w, p, scratch);
-                        decoded = p;
-                    }
-                    if (TILE8) {
-                        for (; i <= r1 - 8; i += 8) {
-                            if (full) {
-                                TileKernels.tile8(x, scratch, 0, i, k, y, i * n + j0, n, bias, j0);
-                            } else {
-                                TileKernels.tile8(x, scratch, 0, i, k, tmp, 0, NR, null, 0);
-                                for (int r = 0; r < 8; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
-                            }
-                        }
-                    }
-                    for (; i <= r1 - 4; i += 4) {
-                        if (full) {
-                            TileKernels.tile4(x, scratch, 0, i, k, y, i * n + j0, n, bias, j0);
-                        } else {
-                            TileKernels.tile4(x, scratch, 0, i, k, tmp, 0, NR, null, 0);
-                            for (int r = 0; r < 4; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, tileAct);
-                        }
-                    }
-                    for (; i < r1; i++) {
-                        TileKernels.row1(x, scratch, 0, i, k, tmp);
-                        store(tmp, 0, y, i * n + j0, width, bias, j0, tileAct);
-                    }
+                    panel = w.data.asSlice(p * w.panelBytes, k * NRB);
+                } else if (decoded != p) {
+                    decode(w, p, scratch);
+                    decoded = p;
                 }
-                if (rowsAct) VectorActivations.applyRows(y, r0 * n + j0, n, r1 - r0, act);
+                int i = r0;
+                if (TILE8) for (; i <= r1 - 8; i += 8) rows(8, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
+                for (; i <= r1 - 4; i += 4) rows(4, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
+                for (; i < r1; i++) rows(1, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
             }
         });
+    }
+
+    /**
+     * y rows i .. i+count-1 (count 8, 4 or 1) of panel columns [j0, j0 + width) = x rows · panel (+ bias), then act:
+     * the panel is float32 read in place ({@code panel}) or widened into {@code scratch}. A full-width panel's 8- and
+     * 4-row tiles store straight into y and run act over their rows right after, while those rows are in L1 (over a
+     * whole task's rows at the end, y's rows 6 KB apart had left L1 and shared a few of its sets: an up projection at
+     * batch 32 paid 3-10 ms per call for GELU, varying from run to run); a narrower last panel and single rows go
+     * through the scratch tile {@code tmp} and {@link #store}. Same float operations either way, so the same bits.
+     */
+    private static void rows(int count, float[] x, MemorySegment panel, float[] scratch, int i, int k, float[] y, int n,
+                             int j0, int width, float[] bias, Activation act, float[] tmp) {
+        boolean direct = width == NR && count > 1;
+        float[] out = direct ? y : tmp;
+        int o0 = direct ? i * n + j0 : 0, os = direct ? n : NR;
+        float[] b = direct ? bias : null;
+        if (count == 8) {
+            if (panel != null) TileKernels.tile8(x, panel, i, k, out, o0, os, b, j0);
+            else TileKernels.tile8(x, scratch, 0, i, k, out, o0, os, b, j0);
+        } else if (count == 4) {
+            if (panel != null) TileKernels.tile4(x, panel, i, k, out, o0, os, b, j0);
+            else TileKernels.tile4(x, scratch, 0, i, k, out, o0, os, b, j0);
+        } else if (panel != null) {
+            TileKernels.row1(x, panel, 0, i, k, tmp);
+        } else {
+            TileKernels.row1(x, scratch, 0, i, k, tmp);
+        }
+        if (direct) {
+            if (act != null) VectorActivations.applyRows(y, o0, n, count, act);
+        } else {
+            for (int r = 0; r < count; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
+        }
     }
 
     /** Per-thread 8 × NR tile of accumulators (see {@link #SCRATCH}). */

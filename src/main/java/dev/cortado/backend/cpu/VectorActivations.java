@@ -5,6 +5,7 @@ import static dev.cortado.backend.cpu.CpuActivations.A2;
 import static dev.cortado.backend.cpu.CpuActivations.A3;
 import static dev.cortado.backend.cpu.CpuActivations.A4;
 import static dev.cortado.backend.cpu.CpuActivations.A5;
+import static dev.cortado.backend.cpu.CpuActivations.ERF_CLAMP;
 import static dev.cortado.backend.cpu.CpuActivations.INV_SQRT2;
 import static dev.cortado.backend.cpu.CpuActivations.K_TANH;
 import static dev.cortado.backend.cpu.CpuActivations.P;
@@ -125,9 +126,9 @@ final class VectorActivations {
         return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
     }
 
-    /** GELU(erf): A–S 7.1.26 erf over {@link VectorMath#exp}. */
+    /** GELU(erf): A–S 7.1.26 erf over {@link VectorMath#exp}, |z| clamped at {@link CpuActivations#ERF_CLAMP}. */
     static FloatVector geluErf(FloatVector x) {
-        FloatVector z = x.mul(INV_SQRT2), az = z.abs();
+        FloatVector z = x.mul(INV_SQRT2), az = z.abs().min(ERF_CLAMP);
         FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
         FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
         FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(VectorMath.exp(az.mul(az).neg())));

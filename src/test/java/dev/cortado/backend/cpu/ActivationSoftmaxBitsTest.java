@@ -48,6 +48,34 @@ class ActivationSoftmaxBitsTest {
         }
     }
 
+    /**
+     * GELU(erf) clamps |x/√2| at {@link CpuActivations#ERF_CLAMP} (to keep exp(−z²) out of the subnormals): every float
+     * x with |x/√2| between 8 and 32 (each of them, both signs) and a sweep on to Float.MAX_VALUE gives the bits of the
+     * unclamped A–S 7.1.26 formula, because the erf has rounded to ±1 long before the clamp.
+     */
+    @Test
+    void erfClampChangesNoResult() {
+        java.util.function.IntConsumer check = bits -> {
+            float x = Float.intBitsToFloat(bits);
+            assertEquals(Float.floatToRawIntBits(unclampedGeluErf(x)), Float.floatToRawIntBits(CpuActivations.geluErf(x)), "x=" + x);
+        };
+        for (int sign : new int[] {0, 0x8000_0000}) {
+            int lo = Float.floatToRawIntBits(8f * (float) Math.sqrt(2)), hi = Float.floatToRawIntBits(32f * (float) Math.sqrt(2));
+            for (int b = lo; b <= hi; b++) check.accept(sign | b);
+            for (int b = hi; b < Float.floatToRawIntBits(Float.MAX_VALUE) && b > 0; b += 997) check.accept(sign | b);
+        }
+    }
+
+    /** The GELU(erf) formula as it was before the clamp (see {@link #erfClampChangesNoResult}). */
+    private static float unclampedGeluErf(float x) {
+        float z = x * CpuActivations.INV_SQRT2, az = Math.abs(z);
+        float t = 1f / (az * CpuActivations.P + 1f);
+        float poly = ((((t * CpuActivations.A5 + CpuActivations.A4) * t + CpuActivations.A3) * t + CpuActivations.A2) * t + CpuActivations.A1) * t;
+        float erfAbs = 1f - poly * ScalarMath.exp(-(az * az));
+        float erf = z < 0f ? -erfAbs : erfAbs;
+        return x * 0.5f * (erf + 1f);
+    }
+
     /** The fused GEMM epilogue (rows of two vectors each) gives the bits of the plain activation. */
     @Test
     void rowEpilogueGivesTheSameBits() {
