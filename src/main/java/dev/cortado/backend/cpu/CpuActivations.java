@@ -6,18 +6,23 @@ import dev.cortado.backend.Backend.Activation;
  * Activations: {@link VectorActivations} when {@link Simd#VECTOR}, else the scalar formulas below. Both paths do the
  * same float operations in the same order, over {@link ScalarMath}/{@link VectorMath}'s exp and tanh (IEEE basic
  * operations only), so the vector body, the scalar tail and the scalar backend give identical bits in every JIT state
- * and on every ISA. GELU(erf) uses erf from Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7) on both paths.
+ * and on every ISA. GELU(erf) = x·Φ(x) with Φ(x) − 1/2 = x·P(x²)/Q(x²), a 6/6-term rational fit of ½·erf(x/√2) on
+ * [0, 5.75] (see {@link #geluErf}).
  */
 final class CpuActivations {
-    static final float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f,
-            A4 = -1.453152027f, A5 = 1.061405429f;
-    static final float INV_SQRT2 = (float) (1 / Math.sqrt(2)), K_TANH = (float) Math.sqrt(2 / Math.PI);
+    static final float K_TANH = (float) Math.sqrt(2 / Math.PI);
     /**
-     * |x/√2| is clamped here before GELU(erf)'s erf: from about 3.9 on, 1 − poly(t)·exp(−z²) rounds to 1 in float, so
-     * the clamp changes no result (ActivationSoftmaxBitsTest checks the boundary), but past ~9.3 exp(−z²) is subnormal,
-     * and subnormal arithmetic made a pass over large negative pre-activations ~60 % slower (Zen 4).
+     * GELU(erf)'s Φ(x) − 1/2 ≈ x·P(x²)/Q(x²) for |x| < GELU_C, least-squares fitted (Sanathanan–Koerner iterations with
+     * Lawson reweighting, numpy, against mpmath's erf) to relative error 3.1e-8 in double; evaluated in float the GELU
+     * is within 9e-7 of the exact value (ActivationSoftmaxBitsTest#geluErfMatchesTheSeries; the A–S 7.1.26 erf used
+     * before was within 5e-7) at half the cost: 17 float operations and no exp (0.53 vs 1.1 ns per element on Zen 4).
+     * From |x| = GELU_C on, Φ is 0 or 1 exactly, so large inputs give x or −0 as the exact GELU would in float.
      */
-    static final float ERF_CLAMP = 9f;
+    static final float GELU_C = 5.75f;
+    static final float GP0 = 3.989422683e-01f, GP1 = 3.470444250e-02f, GP2 = 4.722240560e-03f, GP3 = 1.763215127e-04f,
+            GP4 = 6.293212388e-06f, GP5 = 2.141112182e-08f;
+    static final float GQ1 = 2.536573260e-01f, GQ2 = 2.911434323e-02f, GQ3 = 1.927901144e-03f, GQ4 = 7.545328053e-05f,
+            GQ5 = 1.153876750e-06f;
 
     private CpuActivations() {}
 
@@ -43,13 +48,14 @@ final class CpuActivations {
         };
     }
 
-    /** GELU(erf): {@link VectorActivations#geluErf}'s float operations in the same order. */
+    /** GELU(erf): {@link VectorActivations#geluErf}'s float operations in the same order (see {@link #GELU_C}). */
     static float geluErf(float x) {
-        float z = x * INV_SQRT2, az = Math.min(Math.abs(z), ERF_CLAMP);
-        float t = 1f / (az * P + 1f);
-        float poly = ((((t * A5 + A4) * t + A3) * t + A2) * t + A1) * t;
-        float erfAbs = 1f - poly * ScalarMath.exp(-(az * az));
-        float erf = z < 0f ? -erfAbs : erfAbs;
-        return x * 0.5f * (erf + 1f);
+        float xc = Math.min(Math.max(x, -GELU_C), GELU_C), t = xc * xc;
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(t, GP5, GP4), t, GP3), t, GP2), t, GP1), t, GP0);
+        float q = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(t, GQ5, GQ4), t, GQ3), t, GQ2), t, GQ1), t, 1f);
+        float phi = xc * p / q + 0.5f;
+        phi = x >= GELU_C ? 1f : phi;
+        phi = x <= -GELU_C ? 0f : phi;
+        return x * phi;
     }
 }

@@ -1,14 +1,18 @@
 package dev.cortado.backend.cpu;
 
-import static dev.cortado.backend.cpu.CpuActivations.A1;
-import static dev.cortado.backend.cpu.CpuActivations.A2;
-import static dev.cortado.backend.cpu.CpuActivations.A3;
-import static dev.cortado.backend.cpu.CpuActivations.A4;
-import static dev.cortado.backend.cpu.CpuActivations.A5;
-import static dev.cortado.backend.cpu.CpuActivations.ERF_CLAMP;
-import static dev.cortado.backend.cpu.CpuActivations.INV_SQRT2;
+import static dev.cortado.backend.cpu.CpuActivations.GELU_C;
+import static dev.cortado.backend.cpu.CpuActivations.GP0;
+import static dev.cortado.backend.cpu.CpuActivations.GP1;
+import static dev.cortado.backend.cpu.CpuActivations.GP2;
+import static dev.cortado.backend.cpu.CpuActivations.GP3;
+import static dev.cortado.backend.cpu.CpuActivations.GP4;
+import static dev.cortado.backend.cpu.CpuActivations.GP5;
+import static dev.cortado.backend.cpu.CpuActivations.GQ1;
+import static dev.cortado.backend.cpu.CpuActivations.GQ2;
+import static dev.cortado.backend.cpu.CpuActivations.GQ3;
+import static dev.cortado.backend.cpu.CpuActivations.GQ4;
+import static dev.cortado.backend.cpu.CpuActivations.GQ5;
 import static dev.cortado.backend.cpu.CpuActivations.K_TANH;
-import static dev.cortado.backend.cpu.CpuActivations.P;
 
 import dev.cortado.backend.Backend.Activation;
 import jdk.incubator.vector.FloatVector;
@@ -17,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorized activations (reached only through {@link CpuActivations} when {@link Simd#VECTOR}): GELU(tanh) and
- * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) the A–S 7.1.26 erf over its exp. Each formula is the float
+ * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) a rational Φ (see {@link CpuActivations#GELU_C}). Each formula is the float
  * operations of {@link CpuActivations#scalar} in the same order, so a vector lane and a scalar tail give the same bits.
  */
 final class VectorActivations {
@@ -126,14 +130,14 @@ final class VectorActivations {
         return x.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
     }
 
-    /** GELU(erf): A–S 7.1.26 erf over {@link VectorMath#exp}, |z| clamped at {@link CpuActivations#ERF_CLAMP}. */
+    /** GELU(erf): x·Φ(x) with {@link CpuActivations#GELU_C}'s rational Φ (no exp). */
     static FloatVector geluErf(FloatVector x) {
-        FloatVector z = x.mul(INV_SQRT2), az = z.abs().min(ERF_CLAMP);
-        FloatVector t = FloatVector.broadcast(F, 1f).div(az.mul(P).add(1f));
-        FloatVector poly = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t);
-        FloatVector erfAbs = FloatVector.broadcast(F, 1f).sub(poly.mul(VectorMath.exp(az.mul(az).neg())));
-        FloatVector erf = erfAbs.blend(erfAbs.neg(), z.compare(VectorOperators.LT, 0f));
-        return x.mul(0.5f).mul(erf.add(1f));
+        FloatVector xc = x.max(-GELU_C).min(GELU_C), t = xc.mul(xc);
+        FloatVector p = t.fma(GP5, GP4).fma(t, x.broadcast(GP3)).fma(t, x.broadcast(GP2)).fma(t, x.broadcast(GP1)).fma(t, x.broadcast(GP0));
+        FloatVector q = t.fma(GQ5, GQ4).fma(t, x.broadcast(GQ3)).fma(t, x.broadcast(GQ2)).fma(t, x.broadcast(GQ1)).fma(t, x.broadcast(1f));
+        FloatVector phi = xc.mul(p).div(q).add(0.5f);
+        phi = phi.blend(1f, x.compare(VectorOperators.GE, GELU_C)).blend(0f, x.compare(VectorOperators.LE, -GELU_C));
+        return x.mul(phi);
     }
 
     static FloatVector vector(FloatVector x, Activation act) {
