@@ -119,7 +119,7 @@ final class PackedMatmul {
      * the panel is float32 read in place ({@code panel}) or widened into {@code scratch}. A full-width panel's 8- and
      * 4-row tiles store straight into y and run act over their rows right after, while those rows are in L1 (over a
      * whole task's rows at the end, y's rows 6 KB apart had left L1 and shared a few of its sets: an up projection at
-     * batch 32 paid 3-10 ms per call for GELU, varying from run to run); a narrower last panel and single rows go
+     * batch 32 paid 3-10 ms per call for GELU, varying from run to run); single rows and a narrower last panel go
      * through the scratch tile {@code tmp} and {@link #store}. Same float operations either way, so the same bits.
      */
     private static void rows(int count, float[] x, MemorySegment panel, float[] scratch, int i, int k, float[] y, int n,
@@ -139,8 +139,11 @@ final class PackedMatmul {
         } else {
             TileKernels.row1(x, scratch, 0, i, k, tmp);
         }
-        if (direct) {
-            if (act != null) VectorActivations.applyRows(y, o0, n, count, act);
+        if (width == NR) {
+            // a full-width row's activation runs as one small loop per activation (applyRows) rather than through
+            // store's per-vector switch over all four formulas, where GELU(erf) cost 2.5× as much
+            if (!direct) store(tmp, 0, y, i * n + j0, width, bias, j0);
+            if (act != null) VectorActivations.applyRows(y, i * n + j0, n, count, act);
         } else {
             for (int r = 0; r < count; r++) store(tmp, r * NR, y, (i + r) * n + j0, width, bias, j0, act);
         }

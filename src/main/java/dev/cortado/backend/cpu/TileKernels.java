@@ -10,9 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * and 1 × 2; each reads the panel either from a float[] (a panel widened from bf16/f16/int8/int4 into a scratch
  * array) or from native memory (float32 weights read in place). The two copies keep each call site monomorphic.
  * The 8- and 4-row tiles store their rows straight into the output (row r at out[o0 + r·os], + bias[bo ..] when bias
- * is not null: the same float add as {@link PackedMatmul#store}); an encoder's GEMMs at batch 32 ran 4-9 % faster than
- * through a scratch tile and a store per row (Zen 4, M = 4096, K = 384/1536). A narrower last panel passes the scratch
- * tile (os = NR, no bias) and stores its columns itself.
+ * is not null: the same float add as {@link PackedMatmul#store}); a narrower last panel passes the scratch tile
+ * (os = NR, no bias) and stores its columns itself. Their output offsets are computed before the FMA loop, on purpose:
+ * computed after it (the same code otherwise), C2 (JDK 25) kept fewer of the loop's row offsets in registers and
+ * reloaded them from the stack every k, and the tile ran ~8 % slower (one-JVM A/B, Zen 4). Both together took an
+ * encoder's float32 GEMMs at M = 4096 (K = 384/1536) from 176-190 to 195-218 GFLOP/s on two cores.
  */
 final class TileKernels {
     static final VectorSpecies<Float> F = CpuMatmul.F;
