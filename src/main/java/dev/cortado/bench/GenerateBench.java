@@ -107,6 +107,18 @@ public final class GenerateBench {
         return -1;
     }
 
+    /**
+     * Bytes engine r reads per decode step at batch b: the weights it streams (Cortado's packed bf16/int8/int4 storage,
+     * else the model's; with --onnx-int4 every engine runs the same file, so every engine streams what Cortado measured
+     * of it) plus the KV cache at the mean context.
+     */
+    static double stepBytes(ModelInfo mi, Options o, List<EngineResult> results, EngineResult r, int b) {
+        long sameFile = o.int4Onnx() == null ? -1 : results.stream().mapToLong(EngineResult::weightBytes).max().orElse(-1);
+        long wBytes = r.weightBytes() > 0 ? r.weightBytes() : sameFile > 0 ? sameFile : mi.weightBytes();
+        long kvPerTokenRow = 2L * mi.layers() * mi.kvHeads() * mi.headDim() * 4;
+        return wBytes + kvPerTokenRow * (o.promptLen() + o.genLen() / 2.0) * b;
+    }
+
     /** Shapes the roofline needs. */
     record ModelInfo(Path dir, String label, int layers, int kvHeads, int headDim, int vocab, long weightBytes, long params) {}
 
@@ -187,7 +199,13 @@ public final class GenerateBench {
         int steps = o.batches().length * (o.warmup() + o.repeats());
         Progress progress = new Progress(o.rounds() * java.size() * steps + pyEngines.size());
         List<List<EngineResult>> rounds = new ArrayList<>();
+        List<Host.Bandwidth> roundBw = new ArrayList<>();
         for (int round = 0; round < o.rounds(); round++) {
+            // each round's own read probe (the first round's is the one above): the roofline per round divides by the
+            // bandwidth of the minutes it ran in, not by one probe taken before a drift
+            Host.Bandwidth rb = round == 0 ? bw : Host.bandwidth(o.smoke() ? 64L << 20 : 1L << 30, o.smoke() ? 2 : 3);
+            if (round > 0) progress.log(String.format("round %d: host read %.1f GB/s", round + 1, rb.readGBs()));
+            roundBw.add(rb);
             List<EngineResult> results = new ArrayList<>();
             List<String> skipNotes = round == 0 ? rep.notes : new ArrayList<>();
             runJavaEngines(java, mi, o, maxLen, threads, prompts, progress, skipNotes, results, steps);
@@ -202,7 +220,7 @@ public final class GenerateBench {
         }
         progress.finish();
         report(rep, mi, o, bw, results, out);
-        if (o.rounds() > 1) printRoundRatios(rep, o, rounds, out);
+        if (o.rounds() > 1) RoundRatios.print(rep, mi, o, rounds, roundBw, out);
         return rep;
     }
 
@@ -267,33 +285,6 @@ public final class GenerateBench {
     static double decodeMedian(EngineResult r, int b) {
         return Stats.of(r.runs().getOrDefault(b, List.of()).stream().mapToDouble(x -> x.decodeTokS(b)).filter(x -> !Double.isNaN(x))
                 .toArray()).median();
-    }
-
-    /** Per competitor and batch: Cortado's decode tok/s ÷ the competitor's, round by round (same round), and their median. */
-    private static void printRoundRatios(Report rep, Options o, List<List<EngineResult>> rounds, PrintWriter out) {
-        Map<String, Object> perRound = new LinkedHashMap<>();
-        for (int b : o.batches()) {
-            Map<String, List<Double>> ratios = new LinkedHashMap<>();
-            for (List<EngineResult> round : rounds) {
-                EngineResult c = round.stream().filter(r -> r.engine().equals("cortado")).findFirst().orElse(null);
-                if (c == null) continue;
-                for (EngineResult r : round) {
-                    if (r == c) continue;
-                    ratios.computeIfAbsent(r.engine(), x -> new ArrayList<>()).add(decodeMedian(c, b) / decodeMedian(r, b));
-                }
-            }
-            for (var e : ratios.entrySet()) {
-                double[] x = e.getValue().stream().mapToDouble(Double::doubleValue).toArray();
-                String list = e.getValue().stream().map(v -> String.format("%.2f", v)).collect(java.util.stream.Collectors.joining(" "));
-                double med = Stats.of(x).median();
-                out.printf("decode cortado/%s at batch %d, round by round: %s; median %.2fx%n", e.getKey(), b, list, med);
-                rep.notes.add(String.format("decode cortado/%s at batch %d, round by round (each round's median run vs the same round's): %s; median %.2fx",
-                        e.getKey(), b, list, med));
-                perRound.put(e.getKey() + " batch " + b, Map.of("ratios", x, "median", med));
-            }
-        }
-        rep.meta.put("round_ratios", perRound);
-        out.flush();
     }
 
     /**
@@ -406,21 +397,12 @@ public final class GenerateBench {
                 }
             }
         }
-        long kvPerTokenRow = 2L * mi.layers() * mi.kvHeads() * mi.headDim() * 4;
-        double avgCtx = o.promptLen() + o.genLen() / 2.0;
         Map<String, double[]> decodeSeries = new LinkedHashMap<>(), prefillSeries = new LinkedHashMap<>(), roofSeries = new LinkedHashMap<>();
         List<String> cats = new ArrayList<>();
         for (int b : o.batches()) cats.add("batch " + b);
-        // --onnx-int4: every engine runs the same file, so every engine streams what Cortado measured of it
-        long sameFile = o.int4Onnx() == null ? -1 : results.stream().mapToLong(EngineResult::weightBytes).max().orElse(-1);
         for (EngineResult r : results) {
-            // per engine: the bytes it streams per step (Cortado's packed bf16/int8/int4 storage, else the model's)
             Map<Integer, Double> roofline = new LinkedHashMap<>();
-            long wBytes = r.weightBytes() > 0 ? r.weightBytes() : sameFile > 0 ? sameFile : mi.weightBytes();
-            for (int b : o.batches()) {
-                double bytes = wBytes + kvPerTokenRow * avgCtx * b;
-                roofline.put(b, b * bw.readGBs() * 1e9 / bytes);
-            }
+            for (int b : o.batches()) roofline.put(b, b * bw.readGBs() * 1e9 / stepBytes(mi, o, results, r, b));
             if (r.weightBytes() > 0) rep.notes.add(String.format("%s roofline: its stored weights, %.1f MB per decode step (not the files' %.1f MB)",
                     r.engine(), r.weightBytes() / 1e6, mi.weightBytes() / 1e6));
             double[] dec = new double[o.batches().length], pre = new double[dec.length], roof = new double[dec.length];
@@ -470,7 +452,7 @@ public final class GenerateBench {
         rep.charts.add(new Report.Chart("roofline", String.format("Decode %% of roofline (read bandwidth %.1f GB/s) — %s", bw.readGBs(), sub),
                 "batch size", "% of roofline", cats, roofSeries));
         rep.notes.add(String.format("roofline: bytes read per decode step = weights %.1f MB + KV at mean context %.0f (%.1f KB per token per row), ÷ measured read bandwidth %.1f GB/s",
-                mi.weightBytes() / 1e6, avgCtx, kvPerTokenRow / 1e3, bw.readGBs()));
+                mi.weightBytes() / 1e6, o.promptLen() + o.genLen() / 2.0, 2.0 * mi.layers() * mi.kvHeads() * mi.headDim() * 4 / 1e3, bw.readGBs()));
         rep.notes.add("peak RSS = the process's peak (Java engines share the bench JVM, so ort's includes heap the JVM kept after cortado); "
                 + "RSS Δ = peak minus RSS just before the engine loaded (model files are mmapped: their pages count as resident)");
         rep.notes.add("heap alloc KB/token = Java heap bytes allocated by all threads of the bench JVM during the decode steps "

@@ -100,7 +100,10 @@ class BenchSmokeTest {
         }
     }
 
-    /** --rounds 2: each engine runs in two rounds; the table pools both rounds' runs; a ratio per round and their median. */
+    /**
+     * --rounds 2: each engine runs in two rounds; the table pools both rounds' runs; a ratio per round and their median;
+     * a read-bandwidth probe per round and each engine's roofline % against it.
+     */
     @org.junit.jupiter.api.Test
     void generateRoundsPoolRunsAndReportRatiosPerRound() throws Exception {
         StringWriter so = new StringWriter(), se = new StringWriter();
@@ -124,6 +127,14 @@ class BenchSmokeTest {
         assertTrue(a > 0 && b > 0);
         assertEquals((a + b) / 2, ratios.get("median").asDouble(), 1e-9, "the median of two ratios is their mean");
         assertTrue(so.toString().contains("decode cortado/ort at batch 1, round by round: "), so.toString());
+        // a read probe per round, and each engine's roofline % per round against it
+        assertEquals(2, root.get("round_read_GBps").size());
+        for (String e : new String[] {"cortado", "ort"}) {
+            JsonNode roof = root.get("round_roofline").get(e + " batch 1");
+            assertEquals(2, roof.get("percent").size(), e);
+            for (JsonNode p : roof.get("percent")) assertTrue(p.asDouble() > 0, e + ": " + roof);
+        }
+        assertTrue(so.toString().contains("decode roofline % of cortado at batch 1, round by round (vs each round's read probe): "), so.toString());
 
         Path embedOut = out.resolve("embed");
         StringWriter so3 = new StringWriter(), se3 = new StringWriter();
