@@ -39,20 +39,14 @@ final class RoundRatios {
                 }
             }
             for (var e : ratios.entrySet()) {
-                double med = median(e.getValue());
-                String list = join(e.getValue(), "%.2f");
-                out.printf("decode cortado/%s at batch %d, round by round: %s; median %.2fx%n", e.getKey(), b, list, med);
-                rep.notes.add(String.format("decode cortado/%s at batch %d, round by round (each round's median run vs the same round's): %s; median %.2fx",
-                        e.getKey(), b, list, med));
-                perRound.put(e.getKey() + " batch " + b, Map.of("ratios", array(e.getValue()), "median", med));
+                emit(out, rep, perRound, e.getKey() + " batch " + b, "ratios", e.getValue(), "%.2f",
+                        "decode cortado/" + e.getKey() + " at batch " + b + ", round by round%s: %s; median %.2fx",
+                        "", " (each round's median run vs the same round's)");
             }
             for (var e : roof.entrySet()) {
-                double med = median(e.getValue());
-                String list = join(e.getValue(), "%.0f");
-                out.printf("decode roofline %% of %s at batch %d, round by round (vs each round's read probe): %s; median %.0f %%%n", e.getKey(), b, list, med);
-                rep.notes.add(String.format("decode roofline %% of %s at batch %d, round by round (each round's median run vs that round's read probe): %s; median %.0f %%",
-                        e.getKey(), b, list, med));
-                roofRound.put(e.getKey() + " batch " + b, Map.of("percent", array(e.getValue()), "median", med));
+                emit(out, rep, roofRound, e.getKey() + " batch " + b, "percent", e.getValue(), "%.0f",
+                        "decode roofline %% of " + e.getKey() + " at batch " + b + ", round by round%s: %s; median %.0f %%",
+                        " (vs each round's read probe)", " (each round's median run vs that round's read probe)");
             }
         }
         rep.meta.put("round_ratios", perRound);
@@ -61,15 +55,20 @@ final class RoundRatios {
         out.flush();
     }
 
+    /**
+     * One line to out and to the report's notes ({@code fmt}: the clause — {@code console} or {@code note} — then the
+     * per-round list, then the median), and the values with their median into meta under key.
+     */
+    private static void emit(PrintWriter out, Report rep, Map<String, Object> meta, String key, String field, List<Double> v,
+                             String each, String fmt, String console, String note) {
+        double med = Stats.of(array(v)).median();
+        String list = v.stream().map(x -> String.format(each, x)).collect(Collectors.joining(" "));
+        out.println(String.format(fmt, console, list, med));
+        rep.notes.add(String.format(fmt, note, list, med));
+        meta.put(key, Map.of(field, array(v), "median", med));
+    }
+
     private static double[] array(List<Double> v) {
         return v.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-
-    private static double median(List<Double> v) {
-        return Stats.of(array(v)).median();
-    }
-
-    private static String join(List<Double> v, String fmt) {
-        return v.stream().map(x -> String.format(fmt, x)).collect(Collectors.joining(" "));
     }
 }
