@@ -16,7 +16,8 @@ final class CpuActivations {
      * Lawson reweighting, numpy, against mpmath's erf) to relative error 3.1e-8 in double; evaluated in float the GELU
      * is within 9e-7 of the exact value (ActivationSoftmaxBitsTest#geluErfMatchesTheSeries; the A–S 7.1.26 erf used
      * before was within 5e-7) at half the cost: 17 float operations and no exp (0.53 vs 1.1 ns per element on Zen 4).
-     * From |x| = GELU_C on, Φ is 0 or 1 exactly, so large inputs give x or −0 as the exact GELU would in float.
+     * From |x| = GELU_C on, Φ is 0 or 1 exactly: large positive inputs give x (as the exact GELU rounds to), large
+     * negative ones −0 (the exact value is below 3e-8 in magnitude there; the A–S erf gave −0 from about −5.5 on too).
      */
     static final float GELU_C = 5.75f;
     static final float GP0 = 3.989422683e-01f, GP1 = 3.470444250e-02f, GP2 = 4.722240560e-03f, GP3 = 1.763215127e-04f,

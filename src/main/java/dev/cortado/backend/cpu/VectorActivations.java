@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorized activations (reached only through {@link CpuActivations} when {@link Simd#VECTOR}): GELU(tanh) and
- * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) a rational Φ (see {@link CpuActivations#GELU_C}). Each formula is the float
- * operations of {@link CpuActivations#scalar} in the same order, so a vector lane and a scalar tail give the same bits.
+ * SiLU use {@link VectorMath}'s tanh/exp; GELU(erf) a rational Φ (see {@link CpuActivations#GELU_C}). Each formula
+ * is the float operations of {@link CpuActivations#scalar} in the same order, so a vector lane and a scalar tail give
+ * the same bits.
  */
 final class VectorActivations {
     private static final VectorSpecies<Float> F = CpuMatmul.F;
