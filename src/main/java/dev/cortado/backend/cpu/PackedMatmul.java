@@ -81,6 +81,10 @@ final class PackedMatmul {
             return;
         }
         boolean inPlace = w.format == PackedWeight.Format.F32;
+        if (inPlace && m == 4 && TILE8) {
+            fourRows(x, w, bias, act, y, pool);
+            return;
+        }
         // finer tasks only for float32 panels (read in place): a widened panel is decoded once per task that needs it
         int k = w.k, n = w.n, panels = w.panels(), rowsPerTask = inPlace ? rowsPerTask(m, k, panels, pool.threads()) : ROWS;
         int blocks = (m + rowsPerTask - 1) / rowsPerTask;
@@ -110,6 +114,34 @@ final class PackedMatmul {
                 if (TILE8) for (; i <= r1 - 8; i += 8) rows(8, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
                 for (; i <= r1 - 4; i += 4) rows(4, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
                 for (; i < r1; i++) rows(1, x, panel, scratch, i, k, y, n, j0, width, bias, act, tmp);
+            }
+        });
+    }
+
+    /**
+     * M = 4 over float32 panels read in place (a decode step at batch 4, or 4 beams): two panels per task through
+     * {@link TileKernels#tile4x2} (two weight streams per thread), the activation right after; a last odd or narrower
+     * panel through {@link #rows}. The same operations per output as the general path, so the same bits.
+     */
+    private static void fourRows(float[] x, PackedWeight w, float[] bias, Activation act, float[] y, WorkerPool pool) {
+        int k = w.k, n = w.n, panels = w.panels();
+        Balanced.run(pool, (panels + 1) / 2, 1, c -> {
+            float[] tmp = tile();
+            while (c.next()) for (int t = c.from(); t < c.to(); t++) {
+                int p = 2 * t, j0 = p * NR;
+                if (p + 1 < panels && n - j0 >= 2 * NR) {
+                    MemorySegment a = w.data.asSlice(p * w.panelBytes, k * NRB), b = w.data.asSlice((p + 1) * w.panelBytes, k * NRB);
+                    TileKernels.tile4x2(x, a, b, 0, k, y, j0, n, bias, j0);
+                    if (act != null) {
+                        VectorActivations.applyRows(y, j0, n, 4, act);
+                        VectorActivations.applyRows(y, j0 + NR, n, 4, act);
+                    }
+                } else {
+                    for (; p < Math.min(panels, 2 * t + 2); p++) {
+                        MemorySegment a = w.data.asSlice(p * w.panelBytes, k * NRB);
+                        rows(4, x, a, null, 0, k, y, n, p * NR, Math.min(NR, n - p * NR), bias, act, tmp);
+                    }
+                }
             }
         });
     }

@@ -174,6 +174,43 @@ final class TileKernels {
         c20.intoArray(out, o2); c21.intoArray(out, o2 + L); c30.intoArray(out, o3); c31.intoArray(out, o3 + L);
     }
 
+    /**
+     * {@link #tile4} over two panels at once (p: columns bo.., q: the next NR): 16 accumulators, the same FMA chain per
+     * output as tile4, so the same bits. Two weight streams per thread: an M = 4 GEMM reading its weights from DRAM (a
+     * decode step at batch 4) ran 13 % faster than one panel at a time (35.8 → 40.5 GB/s, Zen 4, 768×3072).
+     */
+    static void tile4x2(float[] x, MemorySegment p, MemorySegment q, int i, int k, float[] out, int o0, int os, float[] bias, int bo) {
+        int o1 = o0 + os, o2 = o1 + os, o3 = o2 + os;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector d00 = c00, d01 = c00, d10 = c00, d11 = c00, d20 = c00, d21 = c00, d30 = c00, d31 = c00;
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        int o = 0;
+        for (int kk = 0; kk < k; kk++, o += NRI) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, p, o, LE), w1 = FloatVector.fromMemorySegment(F, p, o + LI, LE);
+            FloatVector v0 = FloatVector.fromMemorySegment(F, q, o, LE), v1 = FloatVector.fromMemorySegment(F, q, o + LI, LE);
+            FloatVector b = FloatVector.broadcast(F, x[x0 + kk]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01); d00 = v0.fma(b, d00); d01 = v1.fma(b, d01);
+            b = FloatVector.broadcast(F, x[x1 + kk]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11); d10 = v0.fma(b, d10); d11 = v1.fma(b, d11);
+            b = FloatVector.broadcast(F, x[x2 + kk]);
+            c20 = w0.fma(b, c20); c21 = w1.fma(b, c21); d20 = v0.fma(b, d20); d21 = v1.fma(b, d21);
+            b = FloatVector.broadcast(F, x[x3 + kk]);
+            c30 = w0.fma(b, c30); c31 = w1.fma(b, c31); d30 = v0.fma(b, d30); d31 = v1.fma(b, d31);
+        }
+        if (bias != null) {
+            FloatVector b0 = FloatVector.fromArray(F, bias, bo), b1 = FloatVector.fromArray(F, bias, bo + L);
+            FloatVector e0 = FloatVector.fromArray(F, bias, bo + NR), e1 = FloatVector.fromArray(F, bias, bo + NR + L);
+            c00 = c00.add(b0); c01 = c01.add(b1); c10 = c10.add(b0); c11 = c11.add(b1);
+            c20 = c20.add(b0); c21 = c21.add(b1); c30 = c30.add(b0); c31 = c31.add(b1);
+            d00 = d00.add(e0); d01 = d01.add(e1); d10 = d10.add(e0); d11 = d11.add(e1);
+            d20 = d20.add(e0); d21 = d21.add(e1); d30 = d30.add(e0); d31 = d31.add(e1);
+        }
+        c00.intoArray(out, o0); c01.intoArray(out, o0 + L); d00.intoArray(out, o0 + NR); d01.intoArray(out, o0 + NR + L);
+        c10.intoArray(out, o1); c11.intoArray(out, o1 + L); d10.intoArray(out, o1 + NR); d11.intoArray(out, o1 + NR + L);
+        c20.intoArray(out, o2); c21.intoArray(out, o2 + L); d20.intoArray(out, o2 + NR); d21.intoArray(out, o2 + NR + L);
+        c30.intoArray(out, o3); c31.intoArray(out, o3 + L); d30.intoArray(out, o3 + NR); d31.intoArray(out, o3 + NR + L);
+    }
+
     static void row1(float[] x, MemorySegment w, long base, int i, int k, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         int xo = i * k, kk = 0;

@@ -32,7 +32,7 @@ class GemmTaskSplitTest {
         SplittableRandom r = new SplittableRandom(5);
         int[] counts = {1, 2, 3, 16};
         // {m, k, n}
-        int[][] shapes = {{128, 384, 96}, {600, 64, 96}, {2053, 48, 64}, {37, 40, 70}, {1031, 200, 33}, {4100, 24, 192}};
+        int[][] shapes = {{128, 384, 96}, {600, 64, 96}, {2053, 48, 64}, {37, 40, 70}, {1031, 200, 33}, {4100, 24, 192}, {4, 200, 130}, {4, 96, 96}};
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
             float[] x = new float[m * k], w = new float[k * n], b = new float[n];
@@ -62,6 +62,30 @@ class GemmTaskSplitTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * M = 4 (a decode step at batch 4) takes the two-panels-per-task path; its rows get the bits the same rows get inside
+     * a 12-row GEMM (8- and 4-row tiles), bias and GELU included, odd and narrow last panels included.
+     */
+    @Test
+    void fourRowsGiveTheBitsOfTheGeneralPath() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int[] s : new int[][] {{200, 130}, {96, 96}, {64, 160}, {33, 40}}) {
+            int k = s[0], n = s[1];
+            float[] x = new float[12 * k], w = new float[k * n], b = new float[n];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+            for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextDouble() * 2 - 1) * 0.1f;
+            for (int i = 0; i < b.length; i++) b[i] = (float) (r.nextDouble() * 2 - 1);
+            for (Activation act : new Activation[] {null, Activation.GELU_ERF}) {
+                CpuBackend be = new CpuBackend(new WorkerPool(2)).serialBelow(0);
+                Tensor wt = be.linearWeight(Tensor.of(w.clone(), k, n));
+                Tensor y12 = be.allocate(DType.F32, 12, n), y4 = be.allocate(DType.F32, 4, n);
+                be.linear(Tensor.of(x.clone(), 12, k), wt, Tensor.of(b.clone(), n), act, y12);
+                be.linear(Tensor.of(java.util.Arrays.copyOf(x, 4 * k), 4, k), wt, Tensor.of(b.clone(), n), act, y4);
+                assertArrayEquals(java.util.Arrays.copyOf(y12.toFloatArray(), 4 * n), y4.toFloatArray(), "k" + k + " n" + n + " " + act);
             }
         }
     }

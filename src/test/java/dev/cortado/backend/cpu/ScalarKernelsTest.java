@@ -47,7 +47,7 @@ class ScalarKernelsTest {
     @Test
     void matmulF32AndBf16MatchTheVectorKernels() {
         WorkerPool pool = WorkerPool.shared();
-        int[][] shapes = {{1, 64, 48}, {1, 33, 70}, {3, 17, 5}, {9, 96, 130}, {70, 40, 33}, {1, 257, 1000}};
+        int[][] shapes = {{1, 64, 48}, {1, 33, 70}, {3, 17, 5}, {9, 96, 130}, {70, 40, 33}, {1, 257, 1000}, {4, 96, 130}, {4, 64, 96}, {4, 48, 128}};
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
             float[] x = rand(m * k), w = rand(k * n), bias = rand(n);
