@@ -51,15 +51,10 @@ class GemmTaskSplitTest {
                     if (first == null) {
                         first = got;
                         if (act == null) checkProduct(x, w, b, got, m, k, n, what);
-                    } else if (act == null) {
-                        assertArrayEquals(first, got, what);
                     } else {
-                        // the fused activation runs once per task's rows whatever the split, but the Vector API's EXP is
-                        // Math.exp per lane until C2 compiles the GEMM (SVML after): the last bit may follow the JIT
-                        // state (see ThreadCountDeterminismTest), not the split
-                        for (int i = 0; i < got.length; i++) {
-                            assertTrue(Math.abs(got[i] - first[i]) <= 2e-7f * Math.max(1f, Math.abs(first[i])), what + " at " + i);
-                        }
+                        // the activation (GELU(erf): float operations only, no exp) runs on each tile's rows whatever
+                        // the split: the same bits
+                        assertArrayEquals(first, got, what);
                     }
                 }
             }
